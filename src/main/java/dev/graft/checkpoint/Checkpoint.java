@@ -1,0 +1,41 @@
+package dev.graft.checkpoint;
+
+import io.swagger.v3.oas.annotations.media.Schema;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * An immutable uploaded weights file, content-addressed by SHA-256.
+ *
+ * @param id the checkpoint's id
+ * @param name the name given at upload
+ * @param sha256 hex SHA-256 of the file's bytes
+ * @param sizeBytes file size
+ * @param format {@code pytorch} or {@code safetensors}
+ * @param stateDictPath where the state dict sits in a nested checkpoint; empty for a top-level one
+ * @param tensorCount state-dict keys
+ * @param numel elements over all state-dict keys
+ * @param dtypes tensors per dtype name
+ * @param metadata plain data stored beside the state dict
+ * @param createdAt when it was uploaded
+ */
+@Schema(
+    example =
+        """
+        {"id":"6f1c2a9e-3b7d-4c52-9a51-0d3e5f7a8b90","name":"resnet18-epoch3",
+         "sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","sizeBytes":46830571,
+         "format":"pytorch","stateDictPath":"model_state_dict","tensorCount":122,"numel":11689512,
+         "dtypes":{"float32":102,"int64":20},"metadata":{"epoch":3},"createdAt":"2026-11-29T14:00:00Z"}""")
+public record Checkpoint(
+    UUID id,
+    String name,
+    String sha256,
+    long sizeBytes,
+    String format,
+    String stateDictPath,
+    int tensorCount,
+    long numel,
+    Map<String, Long> dtypes,
+    Map<String, Object> metadata,
+    Instant createdAt) {}

@@ -1,0 +1,248 @@
+package dev.graft.checkpoint;
+
+import dev.graft.checkpoint.internal.CheckpointEntity;
+import dev.graft.checkpoint.internal.CheckpointRepository;
+import dev.graft.checkpoint.internal.TensorIndexDao;
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.CheckpointReader;
+import dev.graft.format.FormatException;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.TensorInfo;
+import dev.graft.shared.FileRejected;
+import dev.graft.shared.GraftProperties;
+import dev.graft.shared.PageRequest;
+import dev.graft.shared.PageResponse;
+import dev.graft.storage.BlobStore;
+import dev.graft.storage.PendingBlob;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.SeekableByteChannel;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.data.domain.Sort;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Checkpoints: safe ingestion of uploaded weight files, their stored tensor index, and deletion.
+ *
+ * <p>An upload streams into a pending blob while it is hashed, is parsed there by the format readers,
+ * and only then is committed under its hash together with its rows; a refused file leaves nothing
+ * behind.
+ */
+@Service
+public class CheckpointService {
+
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private final CheckpointRepository checkpoints;
+  private final TensorIndexDao tensors;
+  private final BlobStore blobs;
+  private final TransactionTemplate tx;
+  private final GraftProperties properties;
+  private final ReadLimits limits;
+
+  CheckpointService(
+      CheckpointRepository checkpoints,
+      TensorIndexDao tensors,
+      BlobStore blobs,
+      TransactionTemplate tx,
+      GraftProperties properties) {
+    this.checkpoints = checkpoints;
+    this.tensors = tensors;
+    this.blobs = blobs;
+    this.tx = tx;
+    this.properties = properties;
+    this.limits = readLimits(properties.limits());
+  }
+
+  /**
+   * Stores an uploaded checkpoint.
+   *
+   * @param upload what the client said about the file
+   * @param content the file's bytes, streamed
+   * @return the stored checkpoint, and whether it is new
+   * @throws FileRejected when a reader refuses the file (nothing is stored)
+   * @throws dev.graft.shared.PayloadTooLarge when the file exceeds {@code graft.upload.max-bytes}
+   * @throws IOException when the content cannot be read or stored
+   */
+  public UploadResult upload(CheckpointUpload upload, InputStream content) throws IOException {
+    try (PendingBlob pending = blobs.write(content, properties.upload().maxBytes().toBytes())) {
+      Optional<Checkpoint> existing = findBySha256(pending.sha256());
+      if (existing.isPresent()) {
+        return new UploadResult(existing.get(), false);
+      }
+      CheckpointIndex index;
+      try (SeekableByteChannel ch = pending.open()) {
+        index = CheckpointReader.read(ch, upload.format(), upload.stateDictPath(), limits);
+      } catch (FormatException e) {
+        throw new FileRejected("Checkpoint rejected", e);
+      }
+      CheckpointEntity entity = toEntity(upload.name(), pending, index);
+      try {
+        tx.executeWithoutResult(
+            status -> {
+              checkpoints.saveAndFlush(entity);
+              tensors.insert(entity.getId(), index.tensors());
+              try {
+                // Inside the transaction: if the move fails, no row points at a missing blob.
+                pending.commit();
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
+      } catch (DataIntegrityViolationException e) {
+        // The same bytes were stored concurrently; theirs won, and the answer is the same.
+        return findBySha256(pending.sha256())
+            .map(c -> new UploadResult(c, false))
+            .orElseThrow(() -> e);
+      } catch (UncheckedIOException e) {
+        throw e.getCause();
+      }
+      return new UploadResult(toDto(entity), true);
+    }
+  }
+
+  /**
+   * A checkpoint by id.
+   *
+   * @throws CheckpointNotFound when there is none
+   */
+  public Checkpoint get(UUID id) {
+    return checkpoints.findById(id).map(CheckpointService::toDto).orElseThrow(() -> new CheckpointNotFound(id));
+  }
+
+  /** Whether a checkpoint exists. */
+  public boolean exists(UUID id) {
+    return checkpoints.existsById(id);
+  }
+
+  /** Checkpoints, newest first, optionally only those whose name contains {@code q}. */
+  public PageResponse<Checkpoint> list(String q, PageRequest page) {
+    var pageable =
+        org.springframework.data.domain.PageRequest.of(
+            page.page(), page.size(), Sort.by(Sort.Order.desc("createdAt"), Sort.Order.asc("id")));
+    var result =
+        q == null || q.isBlank()
+            ? checkpoints.findAll(pageable)
+            : checkpoints.findByNameContainingIgnoreCase(q, pageable);
+    return new PageResponse<>(
+        result.getContent().stream().map(CheckpointService::toDto).toList(),
+        page.page(),
+        page.size(),
+        result.getTotalElements());
+  }
+
+  /**
+   * A page of a checkpoint's tensors in file order.
+   *
+   * @throws CheckpointNotFound when there is no such checkpoint
+   */
+  public PageResponse<CheckpointTensor> tensors(UUID id, String prefix, PageRequest page) {
+    if (!checkpoints.existsById(id)) {
+      throw new CheckpointNotFound(id);
+    }
+    List<CheckpointTensor> items =
+        tensors.page(id, prefix, page.offset(), page.size()).stream()
+            .map(t -> new CheckpointTensor(t.key(), t.dtype().torchName(), t.shape(), t.numel(), t.sizeBytes(), t.requiresGrad()))
+            .toList();
+    return new PageResponse<>(items, page.page(), page.size(), tensors.count(id, prefix));
+  }
+
+  /**
+   * The full tensor index of a checkpoint, in file order, as stored at upload.
+   *
+   * @throws CheckpointNotFound when there is no such checkpoint
+   */
+  public CheckpointIndex index(UUID id) {
+    CheckpointEntity e = checkpoints.findById(id).orElseThrow(() -> new CheckpointNotFound(id));
+    return new CheckpointIndex(
+        e.getFormat().equals("safetensors")
+            ? dev.graft.format.CheckpointFormat.SAFETENSORS
+            : dev.graft.format.CheckpointFormat.PYTORCH,
+        e.getStateDictPath(),
+        tensors.all(id),
+        readJson(e.getMetadata(), new TypeReference<Map<String, Object>>() {}),
+        readJson(e.getModuleVersions(), new TypeReference<Map<String, Long>>() {}));
+  }
+
+  /**
+   * Deletes a checkpoint, its index and its blob.
+   *
+   * @throws CheckpointNotFound when there is none
+   */
+  public void delete(UUID id) throws IOException {
+    CheckpointEntity e = checkpoints.findById(id).orElseThrow(() -> new CheckpointNotFound(id));
+    tx.executeWithoutResult(status -> checkpoints.delete(e));
+    blobs.delete(e.getSha256());
+  }
+
+  private Optional<Checkpoint> findBySha256(String sha256) {
+    return checkpoints.findBySha256(sha256).map(CheckpointService::toDto);
+  }
+
+  private static CheckpointEntity toEntity(String name, PendingBlob blob, CheckpointIndex index) {
+    Map<String, Long> dtypes = new TreeMap<>();
+    for (TensorInfo t : index.tensors()) {
+      dtypes.merge(t.dtype().torchName(), 1L, Long::sum);
+    }
+    return new CheckpointEntity(
+        UUID.randomUUID(),
+        name,
+        blob.sha256(),
+        blob.size(),
+        index.format().wireName(),
+        index.stateDictPath(),
+        index.tensors().size(),
+        index.numel(),
+        JSON.writeValueAsString(dtypes),
+        JSON.writeValueAsString(index.metadata()),
+        JSON.writeValueAsString(index.moduleVersions()),
+        Instant.now().truncatedTo(ChronoUnit.MICROS));
+  }
+
+  private static Checkpoint toDto(CheckpointEntity e) {
+    return new Checkpoint(
+        e.getId(),
+        e.getName(),
+        e.getSha256(),
+        e.getSizeBytes(),
+        e.getFormat(),
+        e.getStateDictPath(),
+        e.getTensorCount(),
+        e.getNumel(),
+        readJson(e.getDtypes(), new TypeReference<Map<String, Long>>() {}),
+        readJson(e.getMetadata(), new TypeReference<Map<String, Object>>() {}),
+        e.getCreatedAt());
+  }
+
+  private static <T> T readJson(String json, TypeReference<T> type) {
+    return JSON.readValue(json, type);
+  }
+
+  private static ReadLimits readLimits(GraftProperties.Limits l) {
+    ReadLimits d = ReadLimits.defaults();
+    return new ReadLimits(
+        l.maxZipEntries(),
+        l.maxPickleBytes().toBytes(),
+        l.maxPickleOps(),
+        d.maxMemo(),
+        d.maxStack(),
+        l.maxDepth(),
+        d.maxStringLength(),
+        l.maxTensors(),
+        d.maxRank(),
+        d.maxKeyLength(),
+        l.maxHeaderBytes(),
+        d.maxTotalNumel());
+  }
+}

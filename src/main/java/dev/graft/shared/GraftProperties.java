@@ -1,0 +1,47 @@
+package dev.graft.shared;
+
+import java.nio.file.Path;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Graft's own settings, under {@code graft.*}; each one is documented in the README's configuration
+ * table.
+ *
+ * @param dataDir where the embedded PostgreSQL ({@code postgres/}) and the filesystem blob store
+ *     ({@code blobs/}) keep their data
+ * @param upload limits on uploaded files
+ * @param limits limits every file reader enforces
+ */
+@ConfigurationProperties("graft")
+public record GraftProperties(
+    @DefaultValue("./graft-data") Path dataDir,
+    @DefaultValue Upload upload,
+    @DefaultValue Limits limits) {
+
+  /**
+   * Upload settings.
+   *
+   * @param maxBytes the largest file accepted; larger uploads are refused with 413 while streaming
+   */
+  public record Upload(@DefaultValue("1TB") DataSize maxBytes) {}
+
+  /**
+   * Reader limits (see {@code dev.graft.format.ReadLimits}).
+   *
+   * @param maxTensors tensors in one checkpoint
+   * @param maxZipEntries entries in one zip archive
+   * @param maxPickleBytes size of a pickle record
+   * @param maxPickleOps pickle opcodes executed
+   * @param maxDepth nesting depth of pickled containers
+   * @param maxHeaderBytes size of a safetensors JSON header
+   */
+  public record Limits(
+      @DefaultValue("200000") int maxTensors,
+      @DefaultValue("200000") int maxZipEntries,
+      @DefaultValue("256MB") DataSize maxPickleBytes,
+      @DefaultValue("50000000") long maxPickleOps,
+      @DefaultValue("100") int maxDepth,
+      @DefaultValue("100000000") long maxHeaderBytes) {}
+}

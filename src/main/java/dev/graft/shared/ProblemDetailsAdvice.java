@@ -1,0 +1,113 @@
+package dev.graft.shared;
+
+import dev.graft.format.FormatException;
+import dev.graft.shared.web.MultipartFileStream;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+/**
+ * The one place where failures become HTTP answers: {@code application/problem+json} with a type, a
+ * title, the status and a detail a person can act on; never a stack trace.
+ */
+@RestControllerAdvice
+class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(ProblemDetailsAdvice.class);
+  private static final String TYPE_BASE = "https://graft.dev/problems/";
+
+  @ExceptionHandler(FileRejected.class)
+  ResponseEntity<Object> fileRejected(FileRejected e) {
+    FormatException cause = e.cause();
+    HttpStatus status =
+        cause.kind() == FormatException.Kind.LIMIT_EXCEEDED
+            ? HttpStatus.CONTENT_TOO_LARGE
+            : HttpStatus.UNPROCESSABLE_CONTENT;
+    ProblemDetail p = problem(status, "file-rejected", e.title(), cause.getMessage());
+    p.setProperty("reason", cause.kind().name());
+    return response(p);
+  }
+
+  @ExceptionHandler(NotFound.class)
+  ResponseEntity<Object> notFound(NotFound e) {
+    return response(problem(HttpStatus.NOT_FOUND, "not-found", "Not found", e.getMessage()));
+  }
+
+  @ExceptionHandler(UnprocessableReference.class)
+  ResponseEntity<Object> unprocessable(UnprocessableReference e) {
+    ProblemDetail p =
+        problem(HttpStatus.UNPROCESSABLE_CONTENT, "unknown-reference", "Unknown reference", e.getMessage());
+    p.setProperty("errors", List.of(Map.of("field", e.field(), "message", e.getMessage())));
+    return response(p);
+  }
+
+  @ExceptionHandler(Conflict.class)
+  ResponseEntity<Object> conflict(Conflict e) {
+    return response(problem(HttpStatus.CONFLICT, "conflict", "Conflict", e.getMessage()));
+  }
+
+  @ExceptionHandler(BadRequest.class)
+  ResponseEntity<Object> badRequest(BadRequest e) {
+    ProblemDetail p = problem(HttpStatus.BAD_REQUEST, "bad-request", "Bad request", e.getMessage());
+    p.setProperty("errors", List.of(Map.of("field", e.field(), "message", e.getMessage())));
+    return response(p);
+  }
+
+  @ExceptionHandler(PayloadTooLarge.class)
+  ResponseEntity<Object> tooLarge(PayloadTooLarge e) {
+    return response(
+        problem(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Payload too large", e.getMessage()));
+  }
+
+  @ExceptionHandler(MultipartFileStream.MalformedMultipart.class)
+  ResponseEntity<Object> malformedMultipart(MultipartFileStream.MalformedMultipart e) {
+    return response(problem(HttpStatus.BAD_REQUEST, "bad-request", "Malformed multipart body", e.getMessage()));
+  }
+
+  @ExceptionHandler(Exception.class)
+  ResponseEntity<Object> unexpected(Exception e) {
+    log.error("Unexpected failure", e);
+    return response(
+        problem(
+            HttpStatus.INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "The server failed to handle the request; the failure is logged."));
+  }
+
+  @Override
+  protected ResponseEntity<Object> handleExceptionInternal(
+      Exception ex, Object body, HttpHeaders headers, HttpStatusCode statusCode, WebRequest request) {
+    // Spring's own exceptions (missing parameter, unreadable body, wrong method) keep their status but
+    // get the same problem shape and content type as ours.
+    ResponseEntity<Object> base = super.handleExceptionInternal(ex, body, headers, statusCode, request);
+    if (base != null && base.getBody() instanceof ProblemDetail p && p.getType().toString().equals("about:blank")) {
+      p.setType(URI.create(TYPE_BASE + "bad-request"));
+    }
+    return base;
+  }
+
+  private static ProblemDetail problem(HttpStatus status, String type, String title, String detail) {
+    ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
+    p.setType(URI.create(TYPE_BASE + type));
+    p.setTitle(title);
+    return p;
+  }
+
+  private static ResponseEntity<Object> response(ProblemDetail p) {
+    return ResponseEntity.status(p.getStatus())
+        .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
+        .body(p);
+  }
+}

@@ -1,0 +1,62 @@
+package dev.graft.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.SeekableByteChannel;
+import java.util.Optional;
+
+/**
+ * Immutable, content-addressed objects named by their SHA-256. New content is first written to a
+ * {@link PendingBlob} (hashed while streaming, never buffered whole in memory), inspected there, and
+ * only then committed under its hash or discarded.
+ */
+public interface BlobStore {
+
+  /**
+   * Streams {@code in} into a new temporary object, hashing it on the way.
+   *
+   * @param in the content; read to its end, not closed
+   * @param maxBytes the largest size accepted
+   * @throws dev.graft.shared.PayloadTooLarge when more than {@code maxBytes} arrive (nothing is left
+   *     behind)
+   * @throws IOException when the content cannot be read or stored (nothing is left behind)
+   */
+  PendingBlob write(InputStream in, long maxBytes) throws IOException;
+
+  /** Whether an object with this hash is stored. */
+  boolean exists(String sha256);
+
+  /**
+   * The stored object's size in bytes.
+   *
+   * @throws BlobMissing when no such object is stored
+   */
+  long size(String sha256) throws IOException;
+
+  /**
+   * Opens a stored object for random access.
+   *
+   * @throws BlobMissing when no such object is stored
+   */
+  SeekableByteChannel open(String sha256) throws IOException;
+
+  /**
+   * Opens {@code length} bytes of a stored object from {@code offset}.
+   *
+   * @throws BlobMissing when no such object is stored
+   */
+  InputStream openRange(String sha256, long offset, long length) throws IOException;
+
+  /** The object's local file, where the store keeps objects on a local filesystem (for mapping). */
+  Optional<java.nio.file.Path> localPath(String sha256);
+
+  /** Removes a stored object; a no-op when it is absent. */
+  void delete(String sha256) throws IOException;
+
+  /** Thrown when a stored object is asked for and is not there. */
+  class BlobMissing extends IOException {
+    public BlobMissing(String sha256) {
+      super("blob " + sha256 + " is not in the store");
+    }
+  }
+}

@@ -1,0 +1,223 @@
+package dev.graft.storage;
+
+import dev.graft.shared.PayloadTooLarge;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Blobs as files under a root folder: {@code sha256/ab/cd/<hash>} for content, {@code tmp/} for
+ * pending uploads. Commits are atomic renames within one filesystem, so a reader never sees a partly
+ * written object.
+ */
+public class FilesystemBlobStore implements BlobStore {
+
+  private static final int BUFFER = 1 << 20;
+
+  private final Path root;
+  private final Path tmp;
+
+  /** Creates the store's folders under {@code root}. */
+  public FilesystemBlobStore(Path root) throws IOException {
+    this.root = root.toAbsolutePath();
+    this.tmp = this.root.resolve("tmp");
+    Files.createDirectories(tmp);
+  }
+
+  /** The folder pending uploads are written to. */
+  public Path tmpDir() {
+    return tmp;
+  }
+
+  @Override
+  public PendingBlob write(InputStream in, long maxBytes) throws IOException {
+    Path file = tmp.resolve(UUID.randomUUID() + ".part");
+    MessageDigest digest = sha256();
+    long total = 0;
+    boolean ok = false;
+    try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      byte[] buf = new byte[BUFFER];
+      ByteBuffer wrapped = ByteBuffer.wrap(buf);
+      int n;
+      while ((n = in.readNBytes(buf, 0, BUFFER)) > 0) {
+        total += n;
+        if (total > maxBytes) {
+          throw new PayloadTooLarge("upload exceeds the limit of " + maxBytes + " bytes");
+        }
+        digest.update(buf, 0, n);
+        wrapped.clear().limit(n);
+        while (wrapped.hasRemaining()) {
+          out.write(wrapped);
+        }
+      }
+      ok = true;
+    } finally {
+      if (!ok) {
+        Files.deleteIfExists(file);
+      }
+    }
+    return new FilePendingBlob(file, HexFormat.of().formatHex(digest.digest()), total);
+  }
+
+  @Override
+  public boolean exists(String sha256) {
+    return Files.isRegularFile(pathOf(sha256));
+  }
+
+  @Override
+  public long size(String sha256) throws IOException {
+    try {
+      return Files.size(pathOf(sha256));
+    } catch (NoSuchFileException e) {
+      throw new BlobMissing(sha256);
+    }
+  }
+
+  @Override
+  public SeekableByteChannel open(String sha256) throws IOException {
+    try {
+      return FileChannel.open(pathOf(sha256), StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      throw new BlobMissing(sha256);
+    }
+  }
+
+  @Override
+  public InputStream openRange(String sha256, long offset, long length) throws IOException {
+    FileChannel ch = (FileChannel) open(sha256);
+    ch.position(offset);
+    InputStream whole = Channels.newInputStream(ch);
+    return new BoundedInputStream(whole, length);
+  }
+
+  @Override
+  public Optional<Path> localPath(String sha256) {
+    Path p = pathOf(sha256);
+    return Files.isRegularFile(p) ? Optional.of(p) : Optional.empty();
+  }
+
+  @Override
+  public void delete(String sha256) throws IOException {
+    Files.deleteIfExists(pathOf(sha256));
+  }
+
+  Path pathOf(String sha256) {
+    if (!sha256.matches("[0-9a-f]{64}")) {
+      throw new IllegalArgumentException("not a SHA-256: " + sha256);
+    }
+    return root.resolve("sha256").resolve(sha256.substring(0, 2)).resolve(sha256.substring(2, 4)).resolve(sha256);
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
+  }
+
+  private final class FilePendingBlob implements PendingBlob {
+    private final Path file;
+    private final String sha256;
+    private final long size;
+    private boolean committed;
+
+    FilePendingBlob(Path file, String sha256, long size) {
+      this.file = file;
+      this.sha256 = sha256;
+      this.size = size;
+    }
+
+    @Override
+    public String sha256() {
+      return sha256;
+    }
+
+    @Override
+    public long size() {
+      return size;
+    }
+
+    @Override
+    public SeekableByteChannel open() throws IOException {
+      return FileChannel.open(file, StandardOpenOption.READ);
+    }
+
+    @Override
+    public void commit() throws IOException {
+      Path target = pathOf(sha256);
+      Files.createDirectories(target.getParent());
+      try {
+        Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
+        if (!Files.exists(target)) {
+          throw e;
+        }
+        Files.deleteIfExists(file);
+      }
+      committed = true;
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (!committed) {
+        Files.deleteIfExists(file);
+      }
+    }
+  }
+
+  /** Reads at most a given number of bytes, then reports the end. */
+  static final class BoundedInputStream extends InputStream {
+    private final InputStream in;
+    private long left;
+
+    BoundedInputStream(InputStream in, long left) {
+      this.in = in;
+      this.left = left;
+    }
+
+    @Override
+    public int read() throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int b = in.read();
+      if (b >= 0) {
+        left--;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int n = in.read(b, off, (int) Math.min(len, left));
+      if (n > 0) {
+        left -= n;
+      }
+      return n;
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
+    }
+  }
+}

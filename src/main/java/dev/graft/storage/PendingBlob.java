@@ -1,0 +1,31 @@
+package dev.graft.storage;
+
+import java.io.IOException;
+import java.nio.channels.SeekableByteChannel;
+
+/**
+ * Uploaded bytes held in a temporary object: hashed, sized, readable for inspection, and not yet part
+ * of the store. Exactly one of {@link #commit()} or {@link #close()} decides its fate; closing an
+ * uncommitted blob deletes it.
+ */
+public interface PendingBlob extends AutoCloseable {
+
+  /** Lower-case hex SHA-256 of the content. */
+  String sha256();
+
+  /** Size in bytes. */
+  long size();
+
+  /** Opens the temporary content for random access (the caller closes the channel). */
+  SeekableByteChannel open() throws IOException;
+
+  /**
+   * Moves the content under its hash. When an object with this hash already exists the temporary
+   * copy is dropped, since the bytes are the same.
+   */
+  void commit() throws IOException;
+
+  /** Deletes the temporary content unless it was committed. */
+  @Override
+  void close() throws IOException;
+}
