@@ -65,6 +65,8 @@ public class FilesystemBlobStore implements BlobStore {
           out.write(wrapped);
         }
       }
+      // Durable before a row can point at it: the registry must not outlive its blobs after a crash.
+      out.force(true);
       ok = true;
     } finally {
       if (!ok) {

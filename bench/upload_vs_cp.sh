@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Upload benchmark: streams torch checkpoints of growing size to a Graft started with -Xmx256m, and
+# compares each upload over HTTP on loopback with `cp` of the same file on the same disk, measured in
+# the same run. It prints the ratio and the server's peak resident memory after each size, which
+# stays flat as the file grows because uploads stream.
+#
+#   bash bench/upload_vs_cp.sh [SIZES_MB...]      (default: 250 750 2048)
+#
+# Needs /usr/bin/python3 with python3-torch, curl, and the jar (built here if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(250 750 2048)
+work="${BENCH_DIR:-bench/out}"
+mkdir -p "$work"
+work="$(cd "$work" && pwd)"
+port=18080
+
+jar=$(ls target/graft-*.jar 2>/dev/null | grep -v plain | head -1 || true)
+if [ -z "$jar" ]; then
+  ./mvnw -B -q -DskipTests package
+  jar=$(ls target/graft-*.jar | grep -v plain | head -1)
+fi
+
+rm -rf "$work/data"
+java -Xmx256m -jar "$jar" --server.port=$port --graft.data-dir="$work/data" > "$work/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  curl -sf "http://localhost:$port/actuator/health" >/dev/null && break
+  sleep 1
+done
+
+now() { date +%s.%N; }
+printf '%-8s %-10s %-10s %-8s %-14s\n' size_mb cp_s upload_s ratio server_peak_rss_mb
+for mb in "${sizes[@]}"; do
+  f="$work/ckpt-$mb.pt"
+  [ -f "$f" ] || /usr/bin/python3 bench/make_big_checkpoint.py "$f" "$mb"
+  cat "$f" > /dev/null # both sides start from the page cache
+  # cp plus a flush to disk, as the blob store flushes each upload before committing it
+  t0=$(now); cp "$f" "$work/copy.pt"; sync -f "$work/copy.pt"; t1=$(now)
+  rm -f "$work/copy.pt"
+  t2=$(now)
+  code=$(curl -s -o "$work/upload-$mb.json" -w '%{http_code}' -X POST -T "$f" -H 'Expect:' \
+    -H 'Content-Type: application/octet-stream' "http://localhost:$port/api/v1/checkpoints?name=bench-$mb")
+  t3=$(now)
+  [ "$code" = 201 ] || { echo "upload of $mb MB answered $code: $(cat "$work/upload-$mb.json")"; exit 1; }
+  hwm=$(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status)
+  awk -v mb="$mb" -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v h="$hwm" \
+    'BEGIN { cp=b-a; up=d-c; printf "%-8s %-10.2f %-10.2f %-8.2f %-14s\n", mb, cp, up, up/cp, h }'
+done
