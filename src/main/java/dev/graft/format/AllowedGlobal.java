@@ -38,7 +38,8 @@ public enum AllowedGlobal {
    *
    * @param module the module as the pickle wrote it
    * @param name the attribute as the pickle wrote it
-   * @return an {@link AllowedGlobal}, {@link StorageType} or {@link DTypeRef}; empty when not allowed
+   * @return an {@link AllowedGlobal}, {@link StorageType} or {@link DTypeRef}; empty when not
+   *     allowed
    */
   public static Optional<Object> resolve(String module, String name) {
     // Protocol 2 pickles written by Python 3 spell builtins the Python 2 way.

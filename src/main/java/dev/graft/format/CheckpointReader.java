@@ -7,8 +7,8 @@ import java.nio.channels.SeekableByteChannel;
 /**
  * Reads a checkpoint's tensor index from a file, recognising its format from its first bytes.
  *
- * <p>Nothing from the file is ever executed: torch zips go through a restricted unpickler, and every
- * size is checked against {@link ReadLimits} before it is used.
+ * <p>Nothing from the file is ever executed: torch zips go through a restricted unpickler, and
+ * every size is checked against {@link ReadLimits} before it is used.
  */
 public final class CheckpointReader {
 
@@ -16,10 +16,23 @@ public final class CheckpointReader {
       "this is a legacy torch.save file (pre-1.6 format); re-save it with torch.save(...,"
           + " _use_new_zipfile_serialization=True) or send safetensors";
 
-  // The legacy format opens with the pickled magic number 0x1950a86a20f9469cfc6c: PROTO 2, LONG1 10.
+  // The legacy format opens with the pickled magic number 0x1950a86a20f9469cfc6c: PROTO 2, LONG1
+  // 10.
   private static final byte[] LEGACY_MAGIC = {
-    (byte) 0x80, 0x02, (byte) 0x8a, 0x0a, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46, (byte) 0xf9, 0x20,
-    0x6a, (byte) 0xa8, 0x50, 0x19
+    (byte) 0x80,
+    0x02,
+    (byte) 0x8a,
+    0x0a,
+    0x6c,
+    (byte) 0xfc,
+    (byte) 0x9c,
+    0x46,
+    (byte) 0xf9,
+    0x20,
+    0x6a,
+    (byte) 0xa8,
+    0x50,
+    0x19
   };
 
   private CheckpointReader() {}
@@ -41,7 +54,11 @@ public final class CheckpointReader {
     CheckpointFormat detected = detect(file);
     if (format != null && format != detected) {
       throw FormatException.unsupported(
-          "expected a " + format.wireName() + " file, but this is a " + detected.wireName() + " file");
+          "expected a "
+              + format.wireName()
+              + " file, but this is a "
+              + detected.wireName()
+              + " file");
     }
     return detected == CheckpointFormat.PYTORCH
         ? TorchCheckpointReader.read(file, stateDictPath, limits)
@@ -70,8 +87,8 @@ public final class CheckpointReader {
         throw FormatException.unsupported(LEGACY_MESSAGE);
       }
       throw FormatException.unsupported(
-          "this is a bare pickle, not a torch.save zip; re-save it with torch.save(model.state_dict())"
-              + " in torch 1.6 or later, or send safetensors");
+          "this is a bare pickle, not a torch.save zip; re-save it with"
+              + " torch.save(model.state_dict()) in torch 1.6 or later, or send safetensors");
     }
     if (n >= 9 && b[8] == '{' && head.getLong(0) > 0) {
       return CheckpointFormat.SAFETENSORS;
@@ -81,7 +98,9 @@ public final class CheckpointReader {
       hex.append(i > 0 ? " " : "").append(String.format("%02x", b[i] & 0xff));
     }
     throw FormatException.malformed(
-        "not a checkpoint: expected a torch.save zip or safetensors file (first bytes " + hex + ")");
+        "not a checkpoint: expected a torch.save zip or safetensors file (first bytes "
+            + hex
+            + ")");
   }
 
   private static boolean startsWith(byte[] b, byte[] prefix) {

@@ -62,8 +62,11 @@ final class PickleCalls {
             throw wrong(global, 1, "items", "a list or tuple", src);
           }
           for (Object item : items) {
-            if (!(item == null || item instanceof String || item instanceof Long
-                || item instanceof Double || item instanceof Boolean)) {
+            if (!(item == null
+                || item instanceof String
+                || item instanceof Long
+                || item instanceof Double
+                || item instanceof Boolean)) {
               throw wrong(global, 1, "items", "scalar items", item);
             }
             set.add(item);
@@ -99,12 +102,19 @@ final class PickleCalls {
     if (size.size() != stride.size()) {
       throw failure.fail(
           FormatException.Kind.MALFORMED,
-          g.qualifiedName() + " got " + size.size() + " sizes and " + stride.size() + " strides" + forKey());
+          g.qualifiedName()
+              + " got "
+              + size.size()
+              + " sizes and "
+              + stride.size()
+              + " strides"
+              + forKey());
     }
     return new TensorRef(storage, offset, size, stride, requiresGrad);
   }
 
-  private ParameterRef rebuildParameter(AllowedGlobal g, PickleTuple args, int n) throws FormatException {
+  private ParameterRef rebuildParameter(AllowedGlobal g, PickleTuple args, int n)
+      throws FormatException {
     arity(g, args, n, n);
     if (!(args.get(0) instanceof TensorRef tensor)) {
       throw wrong(g, 1, "data", "a tensor", args.get(0));
@@ -142,7 +152,8 @@ final class PickleCalls {
     }
     for (int i = 0; i < text.length(); i++) {
       if (text.charAt(i) > 0xff) {
-        throw failure.fail(FormatException.Kind.MALFORMED, "_codecs.encode got a character outside latin1");
+        throw failure.fail(
+            FormatException.Kind.MALFORMED, "_codecs.encode got a character outside latin1");
       }
     }
     return text.getBytes(StandardCharsets.ISO_8859_1);
@@ -157,25 +168,35 @@ final class PickleCalls {
     if (!(pid instanceof PickleTuple t) || t.size() != 5 || !"storage".equals(t.get(0))) {
       throw failure.fail(
           FormatException.Kind.UNSAFE,
-          "persistent id is a " + describe(pid) + ", not a ('storage', type, key, location, numel) tuple");
+          "persistent id is a "
+              + describe(pid)
+              + ", not a ('storage', type, key, location, numel) tuple");
     }
     if (!(t.get(1) instanceof StorageType type)) {
-      throw failure.fail(FormatException.Kind.UNSAFE, "persistent id names a " + describe(t.get(1)) + ", not a storage class");
+      throw failure.fail(
+          FormatException.Kind.UNSAFE,
+          "persistent id names a " + describe(t.get(1)) + ", not a storage class");
     }
     if (!(t.get(2) instanceof String key) || !STORAGE_KEY.matcher(key).matches()) {
       throw failure.fail(
           FormatException.Kind.UNSAFE,
           "persistent id has storage key "
-              + (t.get(2) instanceof String s ? FormatException.quote(s) : "of type " + describe(t.get(2)))
+              + (t.get(2) instanceof String s
+                  ? FormatException.quote(s)
+                  : "of type " + describe(t.get(2)))
               + "; keys are short alphanumeric names");
     }
     if (!(t.get(3) instanceof String location)) {
-      throw failure.fail(FormatException.Kind.MALFORMED, "persistent id location is a " + describe(t.get(3)));
+      throw failure.fail(
+          FormatException.Kind.MALFORMED, "persistent id location is a " + describe(t.get(3)));
     }
     if (!(t.get(4) instanceof Long numel) || numel < 0) {
       throw failure.fail(
           FormatException.Kind.MALFORMED,
-          "persistent id for storage " + FormatException.quote(key) + " has numel " + describeValue(t.get(4)));
+          "persistent id for storage "
+              + FormatException.quote(key)
+              + " has numel "
+              + describeValue(t.get(4)));
     }
     return new StorageRef(key, type.dtype(), location, numel);
   }
@@ -184,7 +205,12 @@ final class PickleCalls {
     if (args.size() < min || args.size() > max) {
       throw failure.fail(
           FormatException.Kind.MALFORMED,
-          g.qualifiedName() + " takes " + (min == max ? min : min + " to " + max) + " arguments, got " + args.size() + forKey());
+          g.qualifiedName()
+              + " takes "
+              + (min == max ? min : min + " to " + max)
+              + " arguments, got "
+              + args.size()
+              + forKey());
     }
   }
 
@@ -195,7 +221,8 @@ final class PickleCalls {
     throw wrong(g, index, name, "an int within 64 bits", v);
   }
 
-  private List<Long> longs(AllowedGlobal g, Object v, int index, String name) throws FormatException {
+  private List<Long> longs(AllowedGlobal g, Object v, int index, String name)
+      throws FormatException {
     List<?> items;
     if (v instanceof PickleTuple t) {
       items = t.items();
@@ -224,10 +251,20 @@ final class PickleCalls {
     throw wrong(g, index, index == 1 ? "real" : "imag", "a number", v);
   }
 
-  private FormatException wrong(AllowedGlobal g, int index, String name, String expected, Object got) {
+  private FormatException wrong(
+      AllowedGlobal g, int index, String name, String expected, Object got) {
     return failure.fail(
         FormatException.Kind.MALFORMED,
-        g.qualifiedName() + " argument " + index + " (" + name + ") must be " + expected + ", got a " + describe(got) + forKey());
+        g.qualifiedName()
+            + " argument "
+            + index
+            + " ("
+            + name
+            + ") must be "
+            + expected
+            + ", got a "
+            + describe(got)
+            + forKey());
   }
 
   private String forKey() {

@@ -5,8 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A Python {@code dict} or {@code collections.OrderedDict} from a pickle, in insertion order, with the
- * instance attributes a pickle {@code BUILD} gave an OrderedDict (a state dict's {@code _metadata}).
+ * A Python {@code dict} or {@code collections.OrderedDict} from a pickle, in insertion order, with
+ * the instance attributes a pickle {@code BUILD} gave an OrderedDict (a state dict's {@code
+ * _metadata}).
  */
 public final class PickleDict extends LinkedHashMap<Object, Object> {
 
@@ -38,7 +39,8 @@ public final class PickleDict extends LinkedHashMap<Object, Object> {
     attributes.put(name, value);
   }
 
-  // Identity semantics: pickles can build self-referencing dicts, and content hashing would recurse.
+  // Identity semantics: pickles can build self-referencing dicts, and content hashing would
+  // recurse.
   @Override
   public boolean equals(Object o) {
     return this == o;

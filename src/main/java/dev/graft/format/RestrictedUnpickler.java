@@ -1,6 +1,56 @@
 package dev.graft.format;
 
-import static dev.graft.format.PickleOpcodes.*;
+import static dev.graft.format.PickleOpcodes.ADDITEMS;
+import static dev.graft.format.PickleOpcodes.APPEND;
+import static dev.graft.format.PickleOpcodes.APPENDS;
+import static dev.graft.format.PickleOpcodes.BINBYTES;
+import static dev.graft.format.PickleOpcodes.BINBYTES8;
+import static dev.graft.format.PickleOpcodes.BINFLOAT;
+import static dev.graft.format.PickleOpcodes.BINGET;
+import static dev.graft.format.PickleOpcodes.BININT;
+import static dev.graft.format.PickleOpcodes.BININT1;
+import static dev.graft.format.PickleOpcodes.BININT2;
+import static dev.graft.format.PickleOpcodes.BINPERSID;
+import static dev.graft.format.PickleOpcodes.BINPUT;
+import static dev.graft.format.PickleOpcodes.BINSTRING;
+import static dev.graft.format.PickleOpcodes.BINUNICODE;
+import static dev.graft.format.PickleOpcodes.BINUNICODE8;
+import static dev.graft.format.PickleOpcodes.BUILD;
+import static dev.graft.format.PickleOpcodes.DICT;
+import static dev.graft.format.PickleOpcodes.DUP;
+import static dev.graft.format.PickleOpcodes.EMPTY_DICT;
+import static dev.graft.format.PickleOpcodes.EMPTY_LIST;
+import static dev.graft.format.PickleOpcodes.EMPTY_SET;
+import static dev.graft.format.PickleOpcodes.EMPTY_TUPLE;
+import static dev.graft.format.PickleOpcodes.FRAME;
+import static dev.graft.format.PickleOpcodes.FROZENSET;
+import static dev.graft.format.PickleOpcodes.GLOBAL;
+import static dev.graft.format.PickleOpcodes.LIST;
+import static dev.graft.format.PickleOpcodes.LONG1;
+import static dev.graft.format.PickleOpcodes.LONG4;
+import static dev.graft.format.PickleOpcodes.LONG_BINGET;
+import static dev.graft.format.PickleOpcodes.LONG_BINPUT;
+import static dev.graft.format.PickleOpcodes.MARK;
+import static dev.graft.format.PickleOpcodes.MEMOIZE;
+import static dev.graft.format.PickleOpcodes.NEWFALSE;
+import static dev.graft.format.PickleOpcodes.NEWOBJ;
+import static dev.graft.format.PickleOpcodes.NEWTRUE;
+import static dev.graft.format.PickleOpcodes.NONE;
+import static dev.graft.format.PickleOpcodes.POP;
+import static dev.graft.format.PickleOpcodes.POP_MARK;
+import static dev.graft.format.PickleOpcodes.PROTO;
+import static dev.graft.format.PickleOpcodes.REDUCE;
+import static dev.graft.format.PickleOpcodes.SETITEM;
+import static dev.graft.format.PickleOpcodes.SETITEMS;
+import static dev.graft.format.PickleOpcodes.SHORT_BINBYTES;
+import static dev.graft.format.PickleOpcodes.SHORT_BINSTRING;
+import static dev.graft.format.PickleOpcodes.SHORT_BINUNICODE;
+import static dev.graft.format.PickleOpcodes.STACK_GLOBAL;
+import static dev.graft.format.PickleOpcodes.STOP;
+import static dev.graft.format.PickleOpcodes.TUPLE;
+import static dev.graft.format.PickleOpcodes.TUPLE1;
+import static dev.graft.format.PickleOpcodes.TUPLE2;
+import static dev.graft.format.PickleOpcodes.TUPLE3;
 
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -21,8 +71,8 @@ import java.util.Set;
 /**
  * Evaluates a pickle the way {@code torch.load(weights_only=True)} does, but stricter and without
  * executing anything: globals resolve only to the {@link AllowedGlobal} allow-list, storage classes
- * and dtypes, which Graft interprets itself; everything else is refused by name before any object is
- * built. Every size and count is checked against {@link ReadLimits} before it is used.
+ * and dtypes, which Graft interprets itself; everything else is refused by name before any object
+ * is built. Every size and count is checked against {@link ReadLimits} before it is used.
  *
  * <p>Values produced: {@link String}, {@link Long} or {@link BigInteger}, {@link Double}, {@link
  * Boolean}, {@code null}, {@code byte[]}, {@link ArrayList} (list), {@link PickleTuple}, {@link
@@ -112,13 +162,15 @@ public final class RestrictedUnpickler {
       case PROTO -> {
         int proto = u8();
         if (proto < 2 || proto > 5) {
-          throw fail(FormatException.Kind.UNSUPPORTED, "pickle protocol " + proto + " is not supported");
+          throw fail(
+              FormatException.Kind.UNSUPPORTED, "pickle protocol " + proto + " is not supported");
         }
       }
       case FRAME -> {
         long len = ByteBuffer.wrap(take(8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
         if (len < 0 || len > data.length - pos) {
-          throw fail(FormatException.Kind.MALFORMED, "FRAME of " + len + " bytes runs past the pickle");
+          throw fail(
+              FormatException.Kind.MALFORMED, "FRAME of " + len + " bytes runs past the pickle");
         }
       }
       case GLOBAL -> {
@@ -148,7 +200,9 @@ public final class RestrictedUnpickler {
             && cls != AllowedGlobal.SET
             && cls != AllowedGlobal.FROZENSET
             && cls != AllowedGlobal.COMPLEX) {
-          throw fail(FormatException.Kind.UNSAFE, "NEWOBJ of " + PickleCalls.describe(cls) + " is not allowed");
+          throw fail(
+              FormatException.Kind.UNSAFE,
+              "NEWOBJ of " + PickleCalls.describe(cls) + " is not allowed");
         }
         push(call("NEWOBJ", cls, args));
       }
@@ -159,7 +213,8 @@ public final class RestrictedUnpickler {
       case EMPTY_SET -> push(container(new LinkedHashSet<>()));
       case MARK -> {
         if (metastack.size() >= limits.maxDepth()) {
-          throw fail(FormatException.Kind.LIMIT_EXCEEDED, "MARKs nest deeper than " + limits.maxDepth());
+          throw fail(
+              FormatException.Kind.LIMIT_EXCEEDED, "MARKs nest deeper than " + limits.maxDepth());
         }
         metastack.add(stack);
         stack = new ArrayList<>();
@@ -251,7 +306,9 @@ public final class RestrictedUnpickler {
       case LONG_BINGET -> memoGet(u32());
       case BININT -> push((long) ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt());
       case BININT1 -> push((long) u8());
-      case BININT2 -> push((long) (ByteBuffer.wrap(take(2)).order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xffff));
+      case BININT2 ->
+          push(
+              (long) (ByteBuffer.wrap(take(2)).order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xffff));
       case LONG1 -> push(decodeLong(u8()));
       case LONG4 -> {
         int n = ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt();
@@ -266,7 +323,12 @@ public final class RestrictedUnpickler {
       case NEWFALSE -> push(Boolean.FALSE);
       case SHORT_BINUNICODE, SHORT_BINSTRING -> push(utf8(take(checkedLength(u8()))));
       case BINUNICODE -> push(utf8(take(checkedLength(u32()))));
-      case BINSTRING -> push(utf8(take(checkedLength(ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt()))));
+      case BINSTRING ->
+          push(
+              utf8(
+                  take(
+                      checkedLength(
+                          ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt()))));
       case BINUNICODE8 -> push(utf8(take(checkedLength(u64()))));
       case SHORT_BINBYTES -> push(take(checkedLength(u8())));
       case BINBYTES -> push(take(checkedLength(u32())));
@@ -285,9 +347,10 @@ public final class RestrictedUnpickler {
       }
       case POP_MARK -> popMark();
       case DUP -> push(peek());
-      default -> throw fail(
-          FormatException.Kind.UNSAFE,
-          "pickle opcode " + PickleOpcodes.name(op) + " is not allowed");
+      default ->
+          throw fail(
+              FormatException.Kind.UNSAFE,
+              "pickle opcode " + PickleOpcodes.name(op) + " is not allowed");
     }
   }
 
@@ -310,10 +373,14 @@ public final class RestrictedUnpickler {
 
   private Object call(String opName, Object func, Object args) throws FormatException {
     if (!(args instanceof PickleTuple tuple)) {
-      throw fail(FormatException.Kind.MALFORMED, opName + " arguments are a " + PickleCalls.describe(args) + ", not a tuple");
+      throw fail(
+          FormatException.Kind.MALFORMED,
+          opName + " arguments are a " + PickleCalls.describe(args) + ", not a tuple");
     }
     if (!(func instanceof AllowedGlobal global)) {
-      throw fail(FormatException.Kind.UNSAFE, opName + " on a " + PickleCalls.describe(func) + " is not allowed");
+      throw fail(
+          FormatException.Kind.UNSAFE,
+          opName + " on a " + PickleCalls.describe(func) + " is not allowed");
     }
     Object result = new PickleCalls(this::fail, keyHint()).call(global, tuple);
     if (result instanceof PickleDict || result instanceof Set<?>) {
@@ -327,7 +394,9 @@ public final class RestrictedUnpickler {
     return result;
   }
 
-  /** The state-dict key a rebuild call most likely belongs to, for messages: the string below it. */
+  /**
+   * The state-dict key a rebuild call most likely belongs to, for messages: the string below it.
+   */
   private String keyHint() {
     for (int i = stack.size() - 2; i >= 0; i--) {
       Object v = stack.get(i);
@@ -345,14 +414,20 @@ public final class RestrictedUnpickler {
     Object state = pop();
     Object inst = peek();
     if (!(inst instanceof PickleDict dict) || !dict.ordered()) {
-      throw fail(FormatException.Kind.UNSAFE, "BUILD on a " + PickleCalls.describe(inst) + " is not allowed");
+      throw fail(
+          FormatException.Kind.UNSAFE,
+          "BUILD on a " + PickleCalls.describe(inst) + " is not allowed");
     }
     if (!(state instanceof PickleDict attrs)) {
-      throw fail(FormatException.Kind.MALFORMED, "BUILD state for an OrderedDict is a " + PickleCalls.describe(state) + ", not a dict");
+      throw fail(
+          FormatException.Kind.MALFORMED,
+          "BUILD state for an OrderedDict is a " + PickleCalls.describe(state) + ", not a dict");
     }
     for (Map.Entry<Object, Object> e : attrs.entrySet()) {
       if (!(e.getKey() instanceof String name)) {
-        throw fail(FormatException.Kind.MALFORMED, "BUILD attribute name is a " + PickleCalls.describe(e.getKey()));
+        throw fail(
+            FormatException.Kind.MALFORMED,
+            "BUILD attribute name is a " + PickleCalls.describe(e.getKey()));
       }
       nest(dict, e.getValue());
       dict.setAttribute(name, e.getValue());
@@ -391,11 +466,13 @@ public final class RestrictedUnpickler {
 
   private void requireHashable(Object v, String role) throws FormatException {
     if (!hashable(v)) {
-      throw fail(FormatException.Kind.MALFORMED, "a " + PickleCalls.describe(v) + " cannot be a " + role);
+      throw fail(
+          FormatException.Kind.MALFORMED, "a " + PickleCalls.describe(v) + " cannot be a " + role);
     }
   }
 
-  // Only values with content equality in Java; Python would also hash by identity, which we do not need.
+  // Only values with content equality in Java; Python would also hash by identity, which we do not
+  // need.
   private static boolean hashable(Object v) {
     if (v == null
         || v instanceof String
@@ -460,7 +537,9 @@ public final class RestrictedUnpickler {
       throw fail(FormatException.Kind.MALFORMED, "memo store with an empty stack");
     }
     if (!memo.containsKey(index) && memo.size() >= limits.maxMemo()) {
-      throw fail(FormatException.Kind.LIMIT_EXCEEDED, "memo holds more than " + limits.maxMemo() + " entries");
+      throw fail(
+          FormatException.Kind.LIMIT_EXCEEDED,
+          "memo holds more than " + limits.maxMemo() + " entries");
     }
     memo.put(index, peek());
   }
@@ -520,7 +599,8 @@ public final class RestrictedUnpickler {
         return utf8(bytes);
       }
     }
-    throw fail(FormatException.Kind.MALFORMED, "GLOBAL name is unterminated or longer than 1024 bytes");
+    throw fail(
+        FormatException.Kind.MALFORMED, "GLOBAL name is unterminated or longer than 1024 bytes");
   }
 
   private byte[] take(int n) throws FormatException {
@@ -550,7 +630,9 @@ public final class RestrictedUnpickler {
 
   private void push(Object v) throws FormatException {
     if (stackCount >= limits.maxStack()) {
-      throw fail(FormatException.Kind.LIMIT_EXCEEDED, "stack holds more than " + limits.maxStack() + " values");
+      throw fail(
+          FormatException.Kind.LIMIT_EXCEEDED,
+          "stack holds more than " + limits.maxStack() + " values");
     }
     stack.add(v);
     stackCount++;

@@ -18,7 +18,8 @@ public final class SafetensorsReader {
    * @throws FormatException always, until the real reader is merged
    * @throws IOException when the channel cannot be read
    */
-  public static CheckpointIndex read(SeekableByteChannel file, ReadLimits limits) throws IOException {
+  public static CheckpointIndex read(SeekableByteChannel file, ReadLimits limits)
+      throws IOException {
     throw FormatException.unsupported("safetensors reader pending");
   }
 }

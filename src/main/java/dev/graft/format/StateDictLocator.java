@@ -10,7 +10,10 @@ import java.util.Map;
  */
 final class StateDictLocator {
 
-  /** Keys training scripts and frameworks conventionally store the state dict under, in priority order. */
+  /**
+   * Keys training scripts and frameworks conventionally store the state dict under, in priority
+   * order.
+   */
   static final List<String> CONVENTIONAL_KEYS =
       List.of("state_dict", "model_state_dict", "model", "module", "net", "state_dict_ema");
 
@@ -63,7 +66,8 @@ final class StateDictLocator {
         keys.append(", ...");
         break;
       }
-      keys.append(shown > 1 ? ", " : "").append(k instanceof String s ? FormatException.quote(s) : PickleCalls.describe(k));
+      keys.append(shown > 1 ? ", " : "")
+          .append(k instanceof String s ? FormatException.quote(s) : PickleCalls.describe(k));
     }
     throw FormatException.malformed(
         "no state dict found: the top level is not a dict of tensors and none of "
@@ -79,14 +83,21 @@ final class StateDictLocator {
       for (String segment : path.split("\\.", -1)) {
         if (!(at instanceof Map<?, ?> m) || !m.containsKey(segment)) {
           throw FormatException.malformed(
-              "stateDictPath " + FormatException.quote(path) + " does not exist: no key " + FormatException.quote(segment));
+              "stateDictPath "
+                  + FormatException.quote(path)
+                  + " does not exist: no key "
+                  + FormatException.quote(segment));
         }
         at = m.get(segment);
       }
     }
     if (!(at instanceof PickleDict d)) {
       throw FormatException.malformed(
-          "stateDictPath " + FormatException.quote(path) + " holds a " + PickleCalls.describe(at) + ", not a state dict");
+          "stateDictPath "
+              + FormatException.quote(path)
+              + " holds a "
+              + PickleCalls.describe(at)
+              + ", not a state dict");
     }
     for (Map.Entry<Object, Object> e : d.entrySet()) {
       if (!isTensor(e.getValue())) {
@@ -96,7 +107,9 @@ final class StateDictLocator {
                 + " holds a "
                 + PickleCalls.describe(e.getValue())
                 + " under key "
-                + (e.getKey() instanceof String s ? FormatException.quote(s) : "of type " + PickleCalls.describe(e.getKey()))
+                + (e.getKey() instanceof String s
+                    ? FormatException.quote(s)
+                    : "of type " + PickleCalls.describe(e.getKey()))
                 + "; a state dict holds only tensors");
       }
     }

@@ -29,7 +29,11 @@ public final class TensorData {
     long size = t.sizeBytes();
     if (size > Integer.MAX_VALUE - 8) {
       throw FormatException.limit(
-          "tensor " + FormatException.quote(t.key()) + " of " + size + " bytes is too large to read into memory");
+          "tensor "
+              + FormatException.quote(t.key())
+              + " of "
+              + size
+              + " bytes is too large to read into memory");
     }
     byte[] out = new byte[(int) size];
     if (size == 0) {
@@ -42,7 +46,9 @@ public final class TensorData {
       long spanBytes = t.byteEnd() - t.byteStart();
       if (spanBytes > Integer.MAX_VALUE - 8) {
         throw FormatException.limit(
-            "tensor " + FormatException.quote(t.key()) + " spans too many bytes to gather in memory");
+            "tensor "
+                + FormatException.quote(t.key())
+                + " spans too many bytes to gather in memory");
       }
       byte[] span = new byte[(int) spanBytes];
       ChannelReads.readFully(file, t.byteStart(), ByteBuffer.wrap(span), tensorName(t));
@@ -60,8 +66,8 @@ public final class TensorData {
    * @param file the checkpoint file the index was read from
    * @param t the tensor
    * @param out where to write {@code numel * itemSize} bytes, row-major, little-endian
-   * @throws FormatException when a non-contiguous tensor is over 2 GB or the storage lies outside the
-   *     file
+   * @throws FormatException when a non-contiguous tensor is over 2 GB or the storage lies outside
+   *     the file
    * @throws IOException when a channel cannot be read or written
    */
   public static void copyContiguous(SeekableByteChannel file, TensorInfo t, WritableByteChannel out)
@@ -113,7 +119,10 @@ public final class TensorData {
 
   private static void swap(byte[] b, DType dtype) {
     // Complex numbers are two floats, each swapped on its own.
-    int width = dtype == DType.COMPLEX64 || dtype == DType.COMPLEX128 ? dtype.itemSize() / 2 : dtype.itemSize();
+    int width =
+        dtype == DType.COMPLEX64 || dtype == DType.COMPLEX128
+            ? dtype.itemSize() / 2
+            : dtype.itemSize();
     if (width == 1) {
       return;
     }

@@ -52,11 +52,18 @@ final class TensorIndexer {
       t = tr;
     } else {
       throw FormatException.malformed(
-          "state dict holds a " + PickleCalls.describe(value) + " under key " + FormatException.quote(k));
+          "state dict holds a "
+              + PickleCalls.describe(value)
+              + " under key "
+              + FormatException.quote(k));
     }
     if (t.size().size() > limits.maxRank()) {
       throw FormatException.limit(
-          who + " has " + t.size().size() + " dimensions, more than the limit of " + limits.maxRank());
+          who
+              + " has "
+              + t.size().size()
+              + " dimensions, more than the limit of "
+              + limits.maxRank());
     }
     if (t.storageOffset() < 0) {
       throw FormatException.malformed(who + " has negative storage offset " + t.storageOffset());
@@ -68,10 +75,12 @@ final class TensorIndexer {
         long size = t.size().get(i);
         long stride = t.stride().get(i);
         if (size < 0) {
-          throw FormatException.malformed(who + " has negative size " + size + " in dimension " + i);
+          throw FormatException.malformed(
+              who + " has negative size " + size + " in dimension " + i);
         }
         if (stride < 0) {
-          throw FormatException.malformed(who + " has negative stride " + stride + " in dimension " + i);
+          throw FormatException.malformed(
+              who + " has negative stride " + stride + " in dimension " + i);
         }
         numel = Math.multiplyExact(numel, size);
         if (size > 0) {
@@ -84,7 +93,11 @@ final class TensorIndexer {
     totalNumel = numel > Long.MAX_VALUE - totalNumel ? Long.MAX_VALUE : totalNumel + numel;
     if (totalNumel > limits.maxTotalNumel()) {
       throw FormatException.limit(
-          "tensors hold more than the limit of " + limits.maxTotalNumel() + " elements (at " + who + ")");
+          "tensors hold more than the limit of "
+              + limits.maxTotalNumel()
+              + " elements (at "
+              + who
+              + ")");
     }
     StorageTable.Storage s = storages.resolve(t.storage(), who);
     DType dtype = t.storage().dtype();

@@ -12,7 +12,11 @@ import java.util.List;
  * @param requiresGrad the saved {@code requires_grad}
  */
 public record TensorRef(
-    StorageRef storage, long storageOffset, List<Long> size, List<Long> stride, boolean requiresGrad) {
+    StorageRef storage,
+    long storageOffset,
+    List<Long> size,
+    List<Long> stride,
+    boolean requiresGrad) {
 
   public TensorRef {
     size = List.copyOf(size);

@@ -12,15 +12,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Reads the index of a {@code torch.save} zip archive: opens the zip, evaluates {@code data.pkl} with
- * the {@link RestrictedUnpickler}, finds the state dict and checks every tensor against its storage
- * record. Recognises TorchScript archives and refuses them with guidance.
+ * Reads the index of a {@code torch.save} zip archive: opens the zip, evaluates {@code data.pkl}
+ * with the {@link RestrictedUnpickler}, finds the state dict and checks every tensor against its
+ * storage record. Recognises TorchScript archives and refuses them with guidance.
  */
 public final class TorchCheckpointReader {
 
   static final String TORCHSCRIPT_MESSAGE =
-      "this is a TorchScript archive (torch.jit.save); upload it as an architecture, or send the state"
-          + " dict saved with torch.save(model.state_dict())";
+      "this is a TorchScript archive (torch.jit.save); upload it as an architecture, or send the"
+          + " state dict saved with torch.save(model.state_dict())";
 
   private TorchCheckpointReader() {}
 
@@ -45,7 +45,9 @@ public final class TorchCheckpointReader {
             .orElseThrow(
                 () ->
                     FormatException.malformed(
-                        "zip has no " + FormatException.quote(zip.root() + "/data.pkl") + " record"));
+                        "zip has no "
+                            + FormatException.quote(zip.root() + "/data.pkl")
+                            + " record"));
     ByteOrder order = byteOrder(file, zip);
     byte[] pickle = zip.readStored(file, pkl, limits.maxPickleBytes());
     RestrictedUnpickler unpickler = new RestrictedUnpickler(limits);
@@ -56,7 +58,10 @@ public final class TorchCheckpointReader {
     PickleDict dict = located.dict();
     if (dict.size() > limits.maxTensors()) {
       throw FormatException.limit(
-          "state dict holds " + dict.size() + " tensors, more than the limit of " + limits.maxTensors());
+          "state dict holds "
+              + dict.size()
+              + " tensors, more than the limit of "
+              + limits.maxTensors());
     }
     TensorIndexer indexer = new TensorIndexer(storages, order, limits);
     List<TensorInfo> tensors = new ArrayList<>(dict.size());
@@ -77,12 +82,16 @@ public final class TorchCheckpointReader {
     if (record.isEmpty()) {
       return ByteOrder.LITTLE_ENDIAN;
     }
-    String text = new String(zip.readStored(file, record.get(), 16), StandardCharsets.US_ASCII).trim();
+    String text =
+        new String(zip.readStored(file, record.get(), 16), StandardCharsets.US_ASCII).trim();
     return switch (text) {
       case "little" -> ByteOrder.LITTLE_ENDIAN;
       case "big" -> ByteOrder.BIG_ENDIAN;
-      default -> throw FormatException.malformed(
-          "byteorder record says " + FormatException.quote(text) + ", expected 'little' or 'big'");
+      default ->
+          throw FormatException.malformed(
+              "byteorder record says "
+                  + FormatException.quote(text)
+                  + ", expected 'little' or 'big'");
     };
   }
 
@@ -112,7 +121,9 @@ public final class TorchCheckpointReader {
     return out;
   }
 
-  /** Reads {@code _metadata}: prefix to {@code {'version': n}}; entries of other shapes are skipped. */
+  /**
+   * Reads {@code _metadata}: prefix to {@code {'version': n}}; entries of other shapes are skipped.
+   */
   private static Map<String, Long> moduleVersions(PickleDict stateDict) {
     Map<String, Long> out = new LinkedHashMap<>();
     if (stateDict.attributes().get("_metadata") instanceof PickleDict meta) {

@@ -65,7 +65,8 @@ public final class TorchZip {
     if (end.entries() == 0) {
       throw FormatException.malformed("zip archive has no entries");
     }
-    long maxDirectory = Math.min(Integer.MAX_VALUE - 8L, end.entries() * MAX_CENTRAL_BYTES_PER_ENTRY);
+    long maxDirectory =
+        Math.min(Integer.MAX_VALUE - 8L, end.entries() * MAX_CENTRAL_BYTES_PER_ENTRY);
     if (end.directorySize() > maxDirectory) {
       throw FormatException.limit(
           "zip central directory of "
@@ -156,7 +157,8 @@ public final class TorchZip {
               + maxBytes);
     }
     ByteBuffer buf = ByteBuffer.allocate((int) entry.size());
-    ChannelReads.readFully(ch, entry.dataOffset(), buf, "zip entry " + FormatException.quote(entry.name()));
+    ChannelReads.readFully(
+        ch, entry.dataOffset(), buf, "zip entry " + FormatException.quote(entry.name()));
     return buf.array();
   }
 
@@ -262,7 +264,11 @@ public final class TorchZip {
         int width = i == 3 ? 4 : 8;
         if (f.remaining() < width) {
           throw FormatException.malformed(
-              "zip64 extra field of entry " + FormatException.quote(name) + " is too short (at byte offset " + at + ")");
+              "zip64 extra field of entry "
+                  + FormatException.quote(name)
+                  + " is too short (at byte offset "
+                  + at
+                  + ")");
         }
         out[i] = width == 8 ? f.getLong() : f.getInt() & 0xffffffffL;
         wanted[i] = false;
@@ -272,18 +278,31 @@ public final class TorchZip {
     for (int i = 0; i < 3; i++) {
       if (wanted[i]) {
         throw FormatException.malformed(
-            "zip entry " + FormatException.quote(name) + " lacks its zip64 sizes (at byte offset " + at + ")");
+            "zip entry "
+                + FormatException.quote(name)
+                + " lacks its zip64 sizes (at byte offset "
+                + at
+                + ")");
       }
       if (out[i] < 0) {
         throw FormatException.malformed(
-            "zip entry " + FormatException.quote(name) + " declares a size or offset over 2^63 (at byte offset " + at + ")");
+            "zip entry "
+                + FormatException.quote(name)
+                + " declares a size or offset over 2^63 (at byte offset "
+                + at
+                + ")");
       }
     }
     return out;
   }
 
   private static long readLocal(
-      SeekableByteChannel ch, long localOffset, byte[] rawName, String name, int method, ZipEndRecord end)
+      SeekableByteChannel ch,
+      long localOffset,
+      byte[] rawName,
+      String name,
+      int method,
+      ZipEndRecord end)
       throws IOException {
     if (localOffset > end.directoryOffset() - LOCAL_LEN) {
       throw FormatException.malformed(
@@ -307,7 +326,11 @@ public final class TorchZip {
     int extraLen = h.getShort(28) & 0xffff;
     if ((localFlags & 1) != 0 || (localFlags & 0x40) != 0) {
       throw FormatException.unsafe(
-          "zip entry " + FormatException.quote(name) + " is encrypted (at byte offset " + localOffset + ")");
+          "zip entry "
+              + FormatException.quote(name)
+              + " is encrypted (at byte offset "
+              + localOffset
+              + ")");
     }
     if (localMethod != method) {
       throw FormatException.unsafe(
@@ -327,7 +350,8 @@ public final class TorchZip {
           "zip entry "
               + FormatException.quote(name)
               + " is named "
-              + FormatException.quote(new String(localName, java.nio.charset.StandardCharsets.UTF_8))
+              + FormatException.quote(
+                  new String(localName, java.nio.charset.StandardCharsets.UTF_8))
               + " in its local header (at byte offset "
               + localOffset
               + ")");
@@ -335,7 +359,8 @@ public final class TorchZip {
     return Math.addExact(Math.addExact(nameAt, nameLen), extraLen);
   }
 
-  private static void checkLayout(List<TorchZipEntry> list, ZipEndRecord end) throws FormatException {
+  private static void checkLayout(List<TorchZipEntry> list, ZipEndRecord end)
+      throws FormatException {
     List<TorchZipEntry> sorted = new ArrayList<>(list);
     sorted.sort(Comparator.comparingLong(TorchZipEntry::localHeaderOffset));
     TorchZipEntry first = sorted.get(0);

@@ -40,7 +40,8 @@ record ZipEndRecord(long entries, long directoryOffset, long directorySize, long
     int eocd = -1;
     // The comment is free text, so accept a signature only where its comment length ends the file.
     for (int i = tailLen - EOCD_LEN; i >= 0; i--) {
-      if (tail.getInt(i) == EOCD_SIG && i + EOCD_LEN + (tail.getShort(i + 20) & 0xffff) == tailLen) {
+      if (tail.getInt(i) == EOCD_SIG
+          && i + EOCD_LEN + (tail.getShort(i + 20) & 0xffff) == tailLen) {
         eocd = i;
         break;
       }
@@ -57,7 +58,9 @@ record ZipEndRecord(long entries, long directoryOffset, long directorySize, long
     long cdOffset = tail.getInt(eocd + 16) & 0xffffffffL;
     long trailer = eocdPos;
     boolean zip64 =
-        entries == 0xffff || diskEntries == 0xffff || cdSize == 0xffffffffL
+        entries == 0xffff
+            || diskEntries == 0xffff
+            || cdSize == 0xffffffffL
             || cdOffset == 0xffffffffL;
     if (eocdPos >= LOCATOR_LEN && ch.size() >= LOCATOR_LEN) {
       ByteBuffer loc = ChannelReads.readAt(ch, eocdPos - LOCATOR_LEN, LOCATOR_LEN, "zip64 locator");

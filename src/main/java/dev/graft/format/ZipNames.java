@@ -56,7 +56,13 @@ final class ZipNames {
     }
     if (why != null) {
       throw FormatException.unsafe(
-          "zip entry " + FormatException.quote(name) + " " + why + " (at byte offset " + offset + ")");
+          "zip entry "
+              + FormatException.quote(name)
+              + " "
+              + why
+              + " (at byte offset "
+              + offset
+              + ")");
     }
   }
 }

@@ -108,7 +108,14 @@ final class PickleBuilder {
 
   /** A persistent id {@code ('storage', torch.<cls>, key, 'cpu', numel)} and BINPERSID. */
   PickleBuilder storage(String cls, String key, long numel) {
-    return mark().str("storage").global("torch", cls).str(key).str("cpu").integer(numel).tuple().op('Q');
+    return mark()
+        .str("storage")
+        .global("torch", cls)
+        .str(key)
+        .str("cpu")
+        .integer(numel)
+        .tuple()
+        .op('Q');
   }
 
   /** Ints as a tuple. */
@@ -120,8 +127,11 @@ final class PickleBuilder {
     return tuple();
   }
 
-  /** A whole {@code _rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())} call. */
-  PickleBuilder tensor(String cls, String key, long numel, long offset, long[] size, long[] stride) {
+  /**
+   * A whole {@code _rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())} call.
+   */
+  PickleBuilder tensor(
+      String cls, String key, long numel, long offset, long[] size, long[] stride) {
     global("torch._utils", "_rebuild_tensor_v2").mark();
     storage(cls, key, numel).integer(offset).ints(size).ints(stride).bool(false).orderedDict();
     return tuple().reduce();

@@ -110,92 +110,129 @@ class RestrictedUnpicklerTests {
 
   @Test
   void shouldRefuseGlobalOutsideAllowList() {
-    PickleBuilder b = PickleBuilder.proto2().global("posix", "system").str("id").op(0x85).reduce().stop();
-    assertRefused(b, FormatException.Kind.UNSAFE, "global 'posix.system' is not allowed (at pickle offset 2)");
+    PickleBuilder b =
+        PickleBuilder.proto2().global("posix", "system").str("id").op(0x85).reduce().stop();
+    assertRefused(
+        b,
+        FormatException.Kind.UNSAFE,
+        "global 'posix.system' is not allowed (at pickle offset 2)");
   }
 
   @Test
   void shouldRefuseBuiltinsEvalExecAndGetattr() {
     for (String name : List.of("eval", "exec", "getattr")) {
       PickleBuilder b = PickleBuilder.proto2().global("builtins", name).stop();
-      assertRefused(b, FormatException.Kind.UNSAFE, "global 'builtins." + name + "' is not allowed");
+      assertRefused(
+          b, FormatException.Kind.UNSAFE, "global 'builtins." + name + "' is not allowed");
     }
   }
 
   @Test
   void shouldRefuseStackGlobalOutsideAllowList() {
-    PickleBuilder b = new PickleBuilder().op(0x80).raw(4).shortStr("os").shortStr("system").op(0x93).stop();
-    assertRefused(b, FormatException.Kind.UNSAFE, "global 'os.system' is not allowed (at pickle offset");
+    PickleBuilder b =
+        new PickleBuilder().op(0x80).raw(4).shortStr("os").shortStr("system").op(0x93).stop();
+    assertRefused(
+        b, FormatException.Kind.UNSAFE, "global 'os.system' is not allowed (at pickle offset");
   }
 
   @Test
   void shouldRefuseInstObjAndExtOpcodes() {
     assertRefused(
         PickleBuilder.proto2().mark().raw("ios\nsystem\n".getBytes()).stop(),
-        FormatException.Kind.UNSAFE, "pickle opcode INST is not allowed (at pickle offset 3)");
+        FormatException.Kind.UNSAFE,
+        "pickle opcode INST is not allowed (at pickle offset 3)");
     assertRefused(
         PickleBuilder.proto2().mark().global("collections", "OrderedDict").op('o').stop(),
-        FormatException.Kind.UNSAFE, "pickle opcode OBJ is not allowed");
+        FormatException.Kind.UNSAFE,
+        "pickle opcode OBJ is not allowed");
     assertRefused(
-        PickleBuilder.proto2().op(0x82).raw(1).stop(), FormatException.Kind.UNSAFE, "pickle opcode EXT1 is not allowed");
+        PickleBuilder.proto2().op(0x82).raw(1).stop(),
+        FormatException.Kind.UNSAFE,
+        "pickle opcode EXT1 is not allowed");
     assertRefused(
-        PickleBuilder.proto2().op('P').raw("0\n".getBytes()).stop(), FormatException.Kind.UNSAFE,
+        PickleBuilder.proto2().op('P').raw("0\n".getBytes()).stop(),
+        FormatException.Kind.UNSAFE,
         "pickle opcode PERSID is not allowed");
   }
 
   @Test
   void shouldRefuseNewobjOfAFunction() {
-    PickleBuilder b = PickleBuilder.proto2().global("torch._utils", "_rebuild_tensor_v2").emptyTuple().op(0x81).stop();
-    assertRefused(b, FormatException.Kind.UNSAFE, "NEWOBJ of global 'torch._utils._rebuild_tensor_v2' is not allowed");
+    PickleBuilder b =
+        PickleBuilder.proto2()
+            .global("torch._utils", "_rebuild_tensor_v2")
+            .emptyTuple()
+            .op(0x81)
+            .stop();
+    assertRefused(
+        b,
+        FormatException.Kind.UNSAFE,
+        "NEWOBJ of global 'torch._utils._rebuild_tensor_v2' is not allowed");
   }
 
   @Test
   void shouldRefuseBuildOnAPlainDictOrList() {
     assertRefused(
-        PickleBuilder.proto2().emptyList().emptyDict().op('b').stop(), FormatException.Kind.UNSAFE,
+        PickleBuilder.proto2().emptyList().emptyDict().op('b').stop(),
+        FormatException.Kind.UNSAFE,
         "BUILD on a list is not allowed");
     assertRefused(
-        PickleBuilder.proto2().global("torch", "Size").emptyDict().op('b').stop(), FormatException.Kind.UNSAFE,
+        PickleBuilder.proto2().global("torch", "Size").emptyDict().op('b').stop(),
+        FormatException.Kind.UNSAFE,
         "BUILD on a global 'torch.Size' is not allowed");
   }
 
   @Test
   void shouldRefuseReduceOnAStorageClass() {
-    PickleBuilder b = PickleBuilder.proto2().global("torch", "FloatStorage").emptyTuple().reduce().stop();
-    assertRefused(b, FormatException.Kind.UNSAFE, "REDUCE on a storage class 'torch.FloatStorage' is not allowed");
+    PickleBuilder b =
+        PickleBuilder.proto2().global("torch", "FloatStorage").emptyTuple().reduce().stop();
+    assertRefused(
+        b,
+        FormatException.Kind.UNSAFE,
+        "REDUCE on a storage class 'torch.FloatStorage' is not allowed");
   }
 
   @Test
   void shouldRefusePersistentIdThatIsNotAStorageTuple() {
     assertRefused(
-        PickleBuilder.proto2().str("/etc/passwd").op('Q').stop(), FormatException.Kind.UNSAFE,
+        PickleBuilder.proto2().str("/etc/passwd").op('Q').stop(),
+        FormatException.Kind.UNSAFE,
         "persistent id is a str, not a ('storage', type, key, location, numel) tuple");
     assertRefused(
-        PickleBuilder.proto2().storage("FloatStorage", "../../x", 1).stop(), FormatException.Kind.UNSAFE,
+        PickleBuilder.proto2().storage("FloatStorage", "../../x", 1).stop(),
+        FormatException.Kind.UNSAFE,
         "storage key '../../x'");
   }
 
   @Test
   void shouldRefuseStackUnderflow() {
-    assertRefused(PickleBuilder.proto2().op('0').stop(), FormatException.Kind.MALFORMED, "stack underflow");
-    assertRefused(PickleBuilder.proto2().emptyList().op('e').stop(), FormatException.Kind.MALFORMED, "no MARK");
+    assertRefused(
+        PickleBuilder.proto2().op('0').stop(), FormatException.Kind.MALFORMED, "stack underflow");
+    assertRefused(
+        PickleBuilder.proto2().emptyList().op('e').stop(),
+        FormatException.Kind.MALFORMED,
+        "no MARK");
   }
 
   @Test
   void shouldRefuseUndefinedMemoSlot() {
-    assertRefused(PickleBuilder.proto2().get(3).stop(), FormatException.Kind.MALFORMED,
+    assertRefused(
+        PickleBuilder.proto2().get(3).stop(),
+        FormatException.Kind.MALFORMED,
         "memo slot 3 is not defined (at pickle offset 2)");
   }
 
   @Test
   void shouldRefuseTruncatedString() {
-    PickleBuilder b = PickleBuilder.proto2().op('X').raw(PickleBuilder.le32(10)).raw("abc".getBytes());
-    assertRefused(b, FormatException.Kind.MALFORMED, "pickle is truncated: needs 10 bytes, 3 remain");
+    PickleBuilder b =
+        PickleBuilder.proto2().op('X').raw(PickleBuilder.le32(10)).raw("abc".getBytes());
+    assertRefused(
+        b, FormatException.Kind.MALFORMED, "pickle is truncated: needs 10 bytes, 3 remain");
   }
 
   @Test
   void shouldRefuseInvalidUtf8() {
-    PickleBuilder b = PickleBuilder.proto2().op('X').raw(PickleBuilder.le32(2)).raw(0xc3, 0x28).stop();
+    PickleBuilder b =
+        PickleBuilder.proto2().op('X').raw(PickleBuilder.le32(2)).raw(0xc3, 0x28).stop();
     assertRefused(b, FormatException.Kind.MALFORMED, "not valid UTF-8");
   }
 
@@ -209,17 +246,28 @@ class RestrictedUnpicklerTests {
   void shouldRefuseWrongArgumentTypesToRebuildTensorNamingTheKey() {
     PickleBuilder b = PickleBuilder.proto2().emptyDict().str("fc.weight");
     b.global("torch._utils", "_rebuild_tensor_v2").mark();
-    b.storage("FloatStorage", "0", 4).str("zero").ints(4).ints(1).bool(false).orderedDict().tuple().reduce();
+    b.storage("FloatStorage", "0", 4)
+        .str("zero")
+        .ints(4)
+        .ints(1)
+        .bool(false)
+        .orderedDict()
+        .tuple()
+        .reduce();
     b.setitem().stop();
-    assertRefused(b, FormatException.Kind.MALFORMED,
-        "_rebuild_tensor_v2 argument 2 (storage_offset) must be an int within 64 bits, got a str for key 'fc.weight'");
+    assertRefused(
+        b,
+        FormatException.Kind.MALFORMED,
+        "_rebuild_tensor_v2 argument 2 (storage_offset) must be an int within 64 bits, got a str"
+            + " for key 'fc.weight'");
   }
 
   @Test
   void shouldRefuseRebuildTensorWithAStringAsStorage() {
     PickleBuilder b = PickleBuilder.proto2().global("torch._utils", "_rebuild_tensor_v2").mark();
     b.str("s").integer(0).ints(1).ints(1).bool(false).orderedDict().tuple().reduce().stop();
-    assertRefused(b, FormatException.Kind.MALFORMED, "argument 1 (storage) must be a storage, got a str");
+    assertRefused(
+        b, FormatException.Kind.MALFORMED, "argument 1 (storage) must be a storage, got a str");
   }
 
   @Test
@@ -275,13 +323,17 @@ class RestrictedUnpicklerTests {
 
   @Test
   void shouldRefuseTrailingValuesAtStop() {
-    assertRefused(PickleBuilder.proto2().none().none().stop(), FormatException.Kind.MALFORMED,
+    assertRefused(
+        PickleBuilder.proto2().none().none().stop(),
+        FormatException.Kind.MALFORMED,
         "STOP with 2 values on the stack");
   }
 
   @Test
   void shouldRefuseOldProtocolTextOpcodes() {
-    assertRefused(new PickleBuilder().op('I').raw("1\n".getBytes()).op('.'), FormatException.Kind.UNSAFE,
+    assertRefused(
+        new PickleBuilder().op('I').raw("1\n".getBytes()).op('.'),
+        FormatException.Kind.UNSAFE,
         "pickle opcode INT is not allowed");
   }
 }

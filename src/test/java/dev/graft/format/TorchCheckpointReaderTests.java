@@ -10,9 +10,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
@@ -22,7 +22,8 @@ class TorchCheckpointReaderTests {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static byte[] resource(String name) throws IOException {
-    try (InputStream in = TorchCheckpointReaderTests.class.getResourceAsStream("/format/torch/" + name)) {
+    try (InputStream in =
+        TorchCheckpointReaderTests.class.getResourceAsStream("/format/torch/" + name)) {
       assertThat(in).as(name).isNotNull();
       return in.readAllBytes();
     }
@@ -41,7 +42,15 @@ class TorchCheckpointReaderTests {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"dtypes.pt", "batchnorm.pt", "keep_vars.pt", "nested.pt", "lightning.pt", "views.pt"})
+  @ValueSource(
+      strings = {
+        "dtypes.pt",
+        "batchnorm.pt",
+        "keep_vars.pt",
+        "nested.pt",
+        "lightning.pt",
+        "views.pt"
+      })
   void shouldIndexRealTorchFilesAsTorchDescribesThem(String name) throws Exception {
     byte[] file = resource(name);
     CheckpointIndex index = read(name);
@@ -60,14 +69,17 @@ class TorchCheckpointReaderTests {
       assertThat(t.strides()).as(key).isEqualTo(longs(w.get("stride")));
       assertThat(t.storageOffset()).as(key).isEqualTo(w.get("storageOffset").asLong());
       assertThat(t.parameter()).as(key).isEqualTo(w.get("parameter").asBoolean());
-      assertThat(t.requiresGrad()).as(key)
+      assertThat(t.requiresGrad())
+          .as(key)
           .isEqualTo(w.get("requiresGrad").isNull() ? null : w.get("requiresGrad").asBoolean());
       assertThat(t.byteOrder()).isEqualTo(ByteOrder.LITTLE_ENDIAN);
       assertThat(t.storageKey()).startsWith("data/");
-      assertThat(sha256(TensorData.readContiguous(Bytes.channel(file), t))).as(key)
+      assertThat(sha256(TensorData.readContiguous(Bytes.channel(file), t)))
+          .as(key)
           .isEqualTo(w.get("sha256").asString());
     }
-    assertThat(JSON.readTree(JSON.writeValueAsString(index.metadata()))).isEqualTo(want.get("metadata"));
+    assertThat(JSON.readTree(JSON.writeValueAsString(index.metadata())))
+        .isEqualTo(want.get("metadata"));
     assertThat(JSON.readTree(JSON.writeValueAsString(index.moduleVersions())))
         .isEqualTo(want.get("moduleVersions"));
   }
@@ -89,7 +101,8 @@ class TorchCheckpointReaderTests {
     CheckpointIndex index = read("lightning.pt");
 
     assertThat(index.stateDictPath()).isEqualTo("state_dict");
-    assertThat(index.metadata()).containsKeys("global_step", "hyper_parameters", "pytorch-lightning_version")
+    assertThat(index.metadata())
+        .containsKeys("global_step", "hyper_parameters", "pytorch-lightning_version")
         .doesNotContainKey("optimizer_states");
     assertThat(index.metadata().get("global_step")).isEqualTo(7L);
   }
@@ -98,7 +111,8 @@ class TorchCheckpointReaderTests {
   void shouldShareOneStorageBetweenTiedWeightsAndViews() throws IOException {
     CheckpointIndex index = read("views.pt");
 
-    List<String> storages = index.tensors().stream().map(TensorInfo::storageKey).distinct().toList();
+    List<String> storages =
+        index.tensors().stream().map(TensorInfo::storageKey).distinct().toList();
     assertThat(storages).hasSize(1);
     TensorInfo transposed = index.tensors().get(2);
     assertThat(transposed.key()).isEqualTo("transposed");
@@ -110,10 +124,12 @@ class TorchCheckpointReaderTests {
   void shouldReadZeroDimAndEmptyTensors() throws IOException {
     CheckpointIndex index = read("dtypes.pt");
 
-    TensorInfo scalar = index.tensors().stream().filter(t -> t.key().equals("scalar")).findFirst().orElseThrow();
+    TensorInfo scalar =
+        index.tensors().stream().filter(t -> t.key().equals("scalar")).findFirst().orElseThrow();
     assertThat(scalar.shape()).isEmpty();
     assertThat(scalar.numel()).isEqualTo(1);
-    TensorInfo empty = index.tensors().stream().filter(t -> t.key().equals("empty")).findFirst().orElseThrow();
+    TensorInfo empty =
+        index.tensors().stream().filter(t -> t.key().equals("empty")).findFirst().orElseThrow();
     assertThat(empty.numel()).isZero();
   }
 
@@ -121,12 +137,21 @@ class TorchCheckpointReaderTests {
   void shouldMarkParametersSavedWithKeepVars() throws IOException {
     CheckpointIndex index = read("keep_vars.pt");
 
-    TensorInfo fc = index.tensors().stream().filter(t -> t.key().equals("fc.weight")).findFirst().orElseThrow();
+    TensorInfo fc =
+        index.tensors().stream().filter(t -> t.key().equals("fc.weight")).findFirst().orElseThrow();
     assertThat(fc.parameter()).isTrue();
     assertThat(fc.requiresGrad()).isFalse();
-    TensorInfo conv = index.tensors().stream().filter(t -> t.key().equals("conv.weight")).findFirst().orElseThrow();
+    TensorInfo conv =
+        index.tensors().stream()
+            .filter(t -> t.key().equals("conv.weight"))
+            .findFirst()
+            .orElseThrow();
     assertThat(conv.requiresGrad()).isTrue();
-    TensorInfo mean = index.tensors().stream().filter(t -> t.key().equals("bn.running_mean")).findFirst().orElseThrow();
+    TensorInfo mean =
+        index.tensors().stream()
+            .filter(t -> t.key().equals("bn.running_mean"))
+            .findFirst()
+            .orElseThrow();
     assertThat(mean.parameter()).isFalse();
   }
 

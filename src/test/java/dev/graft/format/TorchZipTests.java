@@ -35,7 +35,8 @@ class TorchZipTests {
     TorchZip zip = open(bytes);
 
     assertThat(zip.root()).isEqualTo("archive");
-    assertThat(zip.entries()).extracting(TorchZipEntry::name)
+    assertThat(zip.entries())
+        .extracting(TorchZipEntry::name)
         .containsExactly("archive/data.pkl", "archive/data/0", "archive/version");
     TorchZipEntry data = zip.find("data/0").orElseThrow();
     assertThat(data.dataOffset() % 64).isZero();
@@ -63,40 +64,49 @@ class TorchZipTests {
   @Test
   void shouldRefuseDuplicateEntryNames() {
     byte[] bytes = torchLike().add("archive/data/0", new byte[16]).build();
-    assertRefused(bytes, FormatException.Kind.UNSAFE, "'archive/data/0' appears twice", "byte offset");
+    assertRefused(
+        bytes, FormatException.Kind.UNSAFE, "'archive/data/0' appears twice", "byte offset");
   }
 
   @Test
   void shouldRefuseLocalNameThatDiffersFromCentralName() {
     ZipBuilder b = torchLike();
     b.last().localName = "archive/versioX";
-    assertRefused(b.build(), FormatException.Kind.UNSAFE, "'archive/version' is named 'archive/versioX'");
+    assertRefused(
+        b.build(), FormatException.Kind.UNSAFE, "'archive/version' is named 'archive/versioX'");
   }
 
   @Test
   void shouldRefuseParentSegments() {
     assertRefused(
-        torchLike().add("archive/../x", "x").build(), FormatException.Kind.UNSAFE,
-        "'archive/../x'", "'..' path segment");
+        torchLike().add("archive/../x", "x").build(),
+        FormatException.Kind.UNSAFE,
+        "'archive/../x'",
+        "'..' path segment");
   }
 
   @Test
   void shouldRefuseAbsoluteNames() {
-    assertRefused(torchLike().add("/abs", "x").build(), FormatException.Kind.UNSAFE, "'/abs' is absolute");
+    assertRefused(
+        torchLike().add("/abs", "x").build(), FormatException.Kind.UNSAFE, "'/abs' is absolute");
   }
 
   @Test
   void shouldRefuseBackslashesAndNul() {
-    assertRefused(torchLike().add("archive\\x", "x").build(), FormatException.Kind.UNSAFE, "backslash");
+    assertRefused(
+        torchLike().add("archive\\x", "x").build(), FormatException.Kind.UNSAFE, "backslash");
     assertRefused(torchLike().add("archive/x\0y", "x").build(), FormatException.Kind.UNSAFE, "NUL");
   }
 
   @Test
   void shouldRefuseEntriesOutsideTheRootFolder() {
     assertRefused(
-        torchLike().add("other/data/1", "x").build(), FormatException.Kind.UNSAFE,
+        torchLike().add("other/data/1", "x").build(),
+        FormatException.Kind.UNSAFE,
         "'other/data/1' is outside the archive's root folder 'archive'");
-    assertRefused(torchLike().add("toplevel", "x").build(), FormatException.Kind.UNSAFE,
+    assertRefused(
+        torchLike().add("toplevel", "x").build(),
+        FormatException.Kind.UNSAFE,
         "'toplevel' is not inside a root folder");
   }
 
@@ -113,7 +123,8 @@ class TorchZipTests {
     b.last().method = 8;
     byte[] bytes = b.build();
     TorchZip zip = open(bytes);
-    assertThatThrownBy(() -> zip.readStored(Bytes.channel(bytes), zip.find("version").orElseThrow(), 100))
+    assertThatThrownBy(
+            () -> zip.readStored(Bytes.channel(bytes), zip.find("version").orElseThrow(), 100))
         .isInstanceOf(FormatException.class)
         .hasMessageContaining("'archive/version' is compressed (method 8");
   }
@@ -121,15 +132,19 @@ class TorchZipTests {
   @Test
   void shouldRefuseAZipAppendedToAnotherFile() {
     byte[] bytes = torchLike().prefix(new byte[] {(byte) 0x80, 2, 'N', '.'}).build();
-    assertRefused(bytes, FormatException.Kind.UNSAFE, "4 bytes of other data before its first entry");
+    assertRefused(
+        bytes, FormatException.Kind.UNSAFE, "4 bytes of other data before its first entry");
   }
 
   @Test
   void shouldRefuseDataRunningIntoTheCentralDirectory() {
     ZipBuilder b = torchLike();
     b.last().declaredSize = 1000;
-    assertRefused(b.build(), FormatException.Kind.MALFORMED,
-        "'archive/version' data", "runs into the central directory");
+    assertRefused(
+        b.build(),
+        FormatException.Kind.MALFORMED,
+        "'archive/version' data",
+        "runs into the central directory");
   }
 
   @Test

@@ -70,7 +70,10 @@ final class ZipBuilder {
       int base = 30 + name.length + 4;
       int pad = (int) ((64 - (at + base) % 64) % 64);
       ByteBuffer h = le(30 + name.length + 4 + pad);
-      h.putInt(0x04034b50).putShort((short) 20).putShort((short) e.flags).putShort((short) e.method);
+      h.putInt(0x04034b50)
+          .putShort((short) 20)
+          .putShort((short) e.flags)
+          .putShort((short) e.method);
       h.putInt(0).putInt(0).putInt(0).putInt(0);
       h.putShort((short) name.length).putShort((short) (4 + pad)).put(name);
       h.putShort((short) 0x4246).putShort((short) pad).put(new byte[pad]);
@@ -99,7 +102,11 @@ final class ZipBuilder {
       c.putInt(zip64 ? -1 : (int) (long) offsets.get(i));
       c.put(name);
       if (zip64) {
-        c.putShort((short) 1).putShort((short) 24).putLong(size).putLong(size).putLong(offsets.get(i));
+        c.putShort((short) 1)
+            .putShort((short) 24)
+            .putLong(size)
+            .putLong(size)
+            .putLong(offsets.get(i));
       }
       out.writeBytes(c.array());
     }
@@ -107,7 +114,12 @@ final class ZipBuilder {
     if (zip64) {
       long recordAt = out.size();
       ByteBuffer r = le(56);
-      r.putInt(0x06064b50).putLong(44).putShort((short) 45).putShort((short) 45).putInt(0).putInt(0);
+      r.putInt(0x06064b50)
+          .putLong(44)
+          .putShort((short) 45)
+          .putShort((short) 45)
+          .putInt(0)
+          .putInt(0);
       r.putLong(entries.size()).putLong(entries.size()).putLong(cdSize).putLong(cdStart);
       out.writeBytes(r.array());
       ByteBuffer l = le(20);
