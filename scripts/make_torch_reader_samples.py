@@ -114,6 +114,11 @@ def main():
     views["row"] = base[2]
     save("views.pt", views, views)
 
+    # Files the reader must refuse with guidance rather than read.
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), os.path.join(OUT, "torchscript.pt"))
+    torch.save({"w": torch.ones(2)}, os.path.join(OUT, "legacy.pt"),
+               _use_new_zipfile_serialization=False)
+
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, sort_keys=True)
         f.write("\n")

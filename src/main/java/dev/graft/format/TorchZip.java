@@ -116,6 +116,15 @@ public final class TorchZip {
       byName.put(e.name(), e);
       list.add(e);
     }
+    if (cd.hasRemaining()) {
+      // Readers that scan differently could find entries hidden there.
+      throw FormatException.unsafe(
+          "zip central directory has "
+              + cd.remaining()
+              + " bytes after its "
+              + end.entries()
+              + " declared entries");
+    }
     checkLayout(list, end);
     return new TorchZip(root, Collections.unmodifiableList(list), byName);
   }

@@ -62,23 +62,19 @@ record ZipEndRecord(long entries, long directoryOffset, long directorySize, long
             || diskEntries == 0xffff
             || cdSize == 0xffffffffL
             || cdOffset == 0xffffffffL;
-    if (eocdPos >= LOCATOR_LEN && ch.size() >= LOCATOR_LEN) {
-      ByteBuffer loc = ChannelReads.readAt(ch, eocdPos - LOCATOR_LEN, LOCATOR_LEN, "zip64 locator");
-      if (loc.getInt(0) == ZIP64_LOCATOR_SIG) {
-        zip64 = true;
-      }
+    // Torch writes ZIP64 end records even for small files, so a locator alone switches to them.
+    ByteBuffer loc =
+        eocdPos >= LOCATOR_LEN
+            ? ChannelReads.readAt(ch, eocdPos - LOCATOR_LEN, LOCATOR_LEN, "zip64 locator")
+            : null;
+    boolean hasLocator = loc != null && loc.getInt(0) == ZIP64_LOCATOR_SIG;
+    if (zip64 && !hasLocator) {
+      throw FormatException.malformed(
+          "zip end record needs ZIP64 values but the ZIP64 locator is missing (at byte offset "
+              + eocdPos
+              + ")");
     }
-    if (zip64) {
-      if (eocdPos < LOCATOR_LEN) {
-        throw FormatException.malformed("zip64 end of central directory locator is missing");
-      }
-      ByteBuffer loc = ChannelReads.readAt(ch, eocdPos - LOCATOR_LEN, LOCATOR_LEN, "zip64 locator");
-      if (loc.getInt(0) != ZIP64_LOCATOR_SIG) {
-        throw FormatException.malformed(
-            "zip64 end of central directory locator is missing (at byte offset "
-                + (eocdPos - LOCATOR_LEN)
-                + ")");
-      }
+    if (hasLocator) {
       long recordPos = loc.getLong(8);
       if (loc.getInt(4) != 0 || loc.getInt(16) > 1) {
         throw FormatException.unsupported("multi-disk zip archives are not supported");

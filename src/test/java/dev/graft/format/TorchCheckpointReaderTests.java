@@ -1,6 +1,7 @@
 package dev.graft.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -153,6 +154,21 @@ class TorchCheckpointReaderTests {
             .findFirst()
             .orElseThrow();
     assertThat(mean.parameter()).isFalse();
+  }
+
+  @Test
+  void shouldRefuseARealTorchScriptArchiveWithGuidance() {
+    assertThatThrownBy(() -> read("torchscript.pt"))
+        .isInstanceOf(FormatException.class)
+        .hasMessageContaining("TorchScript archive (torch.jit.save); upload it as an architecture");
+  }
+
+  @Test
+  void shouldRefuseARealLegacyFileWithGuidance() {
+    assertThatThrownBy(() -> read("legacy.pt"))
+        .isInstanceOf(FormatException.class)
+        .satisfies(e -> assertThat(((FormatException) e).kind()).isEqualTo(FormatException.Kind.UNSUPPORTED))
+        .hasMessageContaining("legacy torch.save file (pre-1.6 format)");
   }
 
   @Test
