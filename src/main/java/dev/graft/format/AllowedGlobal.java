@@ -9,15 +9,25 @@ import java.util.Optional;
  * DTypeRef}). Each is interpreted by Graft; none is ever looked up or run.
  */
 public enum AllowedGlobal {
+  /** An empty {@code collections.OrderedDict()}; state dicts and backward hooks. */
   ORDERED_DICT("collections", "OrderedDict"),
+  /** A tensor viewing a storage; becomes a {@link TensorRef}. */
   REBUILD_TENSOR_V2("torch._utils", "_rebuild_tensor_v2"),
+  /** An {@code nn.Parameter} around a tensor; becomes a {@link ParameterRef}. */
   REBUILD_PARAMETER("torch._utils", "_rebuild_parameter"),
+  /** A Parameter with Python state, which is ignored; becomes a {@link ParameterRef}. */
   REBUILD_PARAMETER_WITH_STATE("torch._utils", "_rebuild_parameter_with_state"),
+  /** A {@code torch.Size}; becomes a {@link TorchSize}. */
   TORCH_SIZE("torch", "Size"),
+  /** A {@code torch.device}; becomes a {@link Device}. */
   TORCH_DEVICE("torch", "device"),
+  /** {@code _codecs.encode(str, 'latin1')}, how protocol 2 pickles bytes; becomes {@code byte[]}. */
   CODECS_ENCODE("_codecs", "encode"),
+  /** {@code set(items)} of scalars. */
   SET("builtins", "set"),
+  /** {@code frozenset(items)} of scalars. */
   FROZENSET("builtins", "frozenset"),
+  /** {@code complex(real, imag)}; becomes a {@link ComplexNumber}. */
   COMPLEX("builtins", "complex");
 
   private final String module;

@@ -45,6 +45,7 @@ public final class CheckpointReader {
    * @param stateDictPath where the state dict sits in a nested torch checkpoint (dotted), or {@code
    *     null} to detect it
    * @param limits the limits to enforce
+   * @return the checkpoint's index
    * @throws FormatException when the file is refused; the message says what and where
    * @throws java.io.IOException when the channel cannot be read
    */

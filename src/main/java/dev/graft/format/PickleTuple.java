@@ -11,6 +11,7 @@ import java.util.List;
  */
 public record PickleTuple(List<Object> items) {
 
+  /** Copies the items into an unmodifiable list that, unlike {@code List.copyOf}, allows nulls. */
   public PickleTuple {
     items = Collections.unmodifiableList(new ArrayList<>(items));
   }

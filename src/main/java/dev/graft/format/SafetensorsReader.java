@@ -15,6 +15,7 @@ public final class SafetensorsReader {
    *
    * @param file the whole file
    * @param limits the limits to enforce
+   * @return never, until the real reader is merged
    * @throws FormatException always, until the real reader is merged
    * @throws IOException when the channel cannot be read
    */

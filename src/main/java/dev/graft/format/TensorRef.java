@@ -18,6 +18,7 @@ public record TensorRef(
     List<Long> stride,
     boolean requiresGrad) {
 
+  /** Copies sizes and strides so the record stays immutable. */
   public TensorRef {
     size = List.copyOf(size);
     stride = List.copyOf(stride);

@@ -30,6 +30,7 @@ public final class TorchCheckpointReader {
    * @param file the whole file
    * @param stateDictPath the dotted path of the state dict, or {@code null} to detect it
    * @param limits the limits to enforce
+   * @return the checkpoint's index
    * @throws FormatException when the file is refused; the message says what and where
    * @throws IOException when the channel cannot be read
    */

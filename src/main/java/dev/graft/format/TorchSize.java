@@ -9,6 +9,7 @@ import java.util.List;
  */
 public record TorchSize(List<Long> dims) {
 
+  /** Copies the sizes so the record stays immutable. */
   public TorchSize {
     dims = List.copyOf(dims);
   }

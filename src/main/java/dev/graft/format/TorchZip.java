@@ -150,6 +150,7 @@ public final class TorchZip {
    * @param ch the file the archive was opened from
    * @param entry one of this archive's records
    * @param maxBytes the largest record the caller accepts
+   * @return the record's bytes
    * @throws FormatException when the record is compressed or larger than {@code maxBytes}
    * @throws IOException when the channel cannot be read
    */
@@ -174,6 +175,7 @@ public final class TorchZip {
   /**
    * Refuses a compressed record: its file bytes would not be the tensor bytes.
    *
+   * @param entry the record to check
    * @throws FormatException UNSUPPORTED naming the entry and its offset
    */
   public static void requireStored(TorchZipEntry entry) throws FormatException {
