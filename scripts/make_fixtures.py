@@ -75,13 +75,13 @@ def le_bytes(t):
 
 def rand_tensor(dtype, shape, gen=None):
     if dtype.is_complex:
-        return torch.randn(*shape, dtype=dtype, generator=gen)
+        return torch.randn(tuple(shape), dtype=dtype, generator=gen)
     if dtype.is_floating_point:
-        return torch.randn(*shape, generator=gen).to(dtype)
+        return torch.randn(tuple(shape), generator=gen).to(dtype)
     if dtype == torch.bool:
-        return torch.randint(0, 2, shape, generator=gen).bool()
+        return torch.randint(0, 2, tuple(shape), generator=gen).bool()
     lo, hi = (0, 256) if dtype == torch.uint8 else (-100, 100)
-    return torch.randint(lo, hi, shape, generator=gen).to(dtype)
+    return torch.randint(lo, hi, tuple(shape), generator=gen).to(dtype)
 
 
 def describe(sd, keep_vars=False):
