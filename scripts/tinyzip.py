@@ -23,7 +23,7 @@ def build_zip(entries, align=64, trailer=b"", comment=b""):
       method        0 (stored, default) or 8 (deflated: data is compressed here)
       flags         general purpose flags (bit 0 = encrypted)
       crc           override the CRC-32
-      size          override the uncompressed size in both headers
+      size          override the size in both headers (both size fields for a stored entry)
       central_offset_delta  added to the local-header offset written in the central directory
     trailer: bytes appended after the end-of-central-directory record (e.g. to glue on junk)
     """
@@ -39,6 +39,8 @@ def build_zip(entries, align=64, trailer=b"", comment=b""):
             payload = data
         crc = e.get("crc", zlib.crc32(data) & 0xFFFFFFFF)
         size = e.get("size", len(data))
+        # A stored entry's sizes are equal; an overridden size lies in both fields.
+        csize = size if method == 0 and "size" in e else len(payload)
         flags = e.get("flags", 0)
         lname = e.get("local_name", e["name"]).encode("utf-8")
         cname = e.get("central_name", e["name"]).encode("utf-8")
@@ -50,11 +52,11 @@ def build_zip(entries, align=64, trailer=b"", comment=b""):
             pad = (-(offset + header_len + 4)) % align
             extra = struct.pack("<HH", _PAD_ID, pad) + b"Z" * pad
         out += struct.pack(
-            "<IHHHHHIIIHH", 0x04034B50, 20, flags, method, 0, 0x21, crc, len(payload), size,
+            "<IHHHHHIIIHH", 0x04034B50, 20, flags, method, 0, 0x21, crc, csize, size,
             len(lname), len(extra))
         out += lname + extra + payload
         central += struct.pack(
-            "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, method, 0, 0x21, crc, len(payload),
+            "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, method, 0, 0x21, crc, csize,
             size, len(cname), 0, 0, 0, 0, 0, offset + e.get("central_offset_delta", 0))
         central += cname
     cd_offset = len(out)
