@@ -261,7 +261,8 @@ def malformed_pickles(c):
     c.add("deep_nesting.pt", cat, "LIMIT_EXCEEDED", "deeper", "10,000 nested lists",
           torch_zip(p.bytes()))
     p = P().op(b"}").op(b"\xff").stop()
-    c.add("unknown_opcode.pt", cat, "MALFORMED", "opcode", "opcode 0xff does not exist",
+    c.add("unknown_opcode.pt", cat, "UNSAFE", "opcode",
+          "opcode 0xff does not exist (refused like every opcode outside the allow-list)",
           torch_zip(p.bytes()))
     p = P().op(b"}").s("w").i(1).op(b"s")
     c.add("missing_stop.pt", cat, "MALFORMED", "stop", "the pickle ends without STOP",
@@ -313,8 +314,9 @@ def malformed_zips(c):
     # A pickle (with a payload) and a valid zip glued after it: zip tools that search for the end
     # record from the back accept this; Graft must not.
     glued = payload(P(), "glued.pt").stop().bytes() + tinyzip.build_zip(base)
-    c.add("pickle_with_zip_appended.pt", cat, "MALFORMED", "zip",
-          "a raw pickle followed by a complete zip archive", glued)
+    c.add("pickle_with_zip_appended.pt", cat, "UNSUPPORTED", "pickle",
+          "a raw pickle followed by a complete zip archive: read as the bare pickle it starts with",
+          glued)
     c.add("legacy_torch_format.pt", "unsupported", "UNSUPPORTED", "legacy",
           "the pre-1.6 torch.save format (pickled magic number first)",
           P().raw(b"\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19").stop().bytes())
@@ -350,11 +352,12 @@ def lying_storages(c):
     one("tensor_overflowing_size.pt", "w_overflow", "size (2^32, 2^32): numel overflows 64 bits",
         state_dict(("w_overflow", lambda p: p.tensor("st0", size=(2**32, 2**32),
                                                      stride=(2**32, 1)))), {"st0": F6})
-    one("storage_two_dtypes.pt", "sttwo", "one record referenced as FloatStorage and LongStorage",
+    one("storage_two_dtypes.pt", "sttwo",
+        "one record referenced as FloatStorage and LongStorage (type confusion)",
         state_dict(("a", lambda p: p.tensor("sttwo")),
                    ("b", lambda p: p.tensor("sttwo", storage_class="LongStorage", numel=3,
                                             size=(3,), stride=(1,)))),
-        {"sttwo": F6})
+        {"sttwo": F6}, kind="UNSAFE")
     one("storage_missing_record.pt", "ghost", "references storage 'ghost' with no record",
         state_dict(("w", lambda p: p.tensor("ghost"))), {})
     one("storage_unknown_class.pt", "torch.evilstorage", "storage class torch.EvilStorage",
