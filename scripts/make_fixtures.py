@@ -128,8 +128,8 @@ class Writer:
             "tensors": describe(sd, keep_vars),
         })
 
-    def safetensors_file(self, name, tensors, metadata=None):
-        order = write_safetensors(os.path.join(self.outdir, name), tensors, metadata)
+    def safetensors_file(self, name, tensors, metadata=None, low_byte=None):
+        order = write_safetensors(os.path.join(self.outdir, name), tensors, metadata, low_byte)
         self.entries.append({
             "file": name,
             "format": "safetensors",
@@ -153,8 +153,11 @@ class Writer:
             f.write("\n")
 
 
-def write_safetensors(path, tensors, metadata=None):
-    """Writes a safetensors file by hand; returns the keys in data order."""
+def write_safetensors(path, tensors, metadata=None, low_byte=None):
+    """Writes a safetensors file by hand; returns the keys in data order.
+
+    low_byte: pad the header with more spaces until its length's lowest byte is this value (0x80
+    makes the file start with the byte a pickle starts with)."""
     order = sorted(tensors, key=lambda k: (-tensors[k].element_size(), k))
     header = {}
     if metadata is not None:
@@ -170,6 +173,8 @@ def write_safetensors(path, tensors, metadata=None):
         data += b
     h = json.dumps(header, separators=(",", ":")).encode("utf-8")
     h += b" " * (-len(h) % 8)
+    while low_byte is not None and len(h) % 256 != low_byte:
+        h += b" " * 8
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(h)) + h + bytes(data))
     return order
@@ -329,6 +334,9 @@ def write_default(w):
     sd = collections.OrderedDict([
         ("empty1d", torch.empty(0)), ("zero_middle", torch.zeros(3, 0, 2, dtype=torch.int32)),
         ("zero_last", torch.ones(2, 0, dtype=torch.float16)), ("after", torch.arange(3)),
+        # Slicing an empty tensor leaves a storage offset past its (empty) storage; torch loads it.
+        ("sliced_empty", torch.zeros(3, 0)[1:]),
+        ("sliced_empty_4d", torch.zeros(3, 4, 0, 2, dtype=torch.uint8)[1:]),
     ])
     w.torch_file("empty.pt", sd, sd)
 
@@ -382,6 +390,10 @@ def write_default(w):
     ])
     w.safetensors_file("st_small.safetensors", st, metadata={"format": "pt", "note": "graft fixture"})
     w.safetensors_file("st_no_tensors.safetensors", {}, metadata={"format": "pt"})
+    # Header length 0x...80: the first byte equals the pickle PROTO opcode; still safetensors.
+    w.safetensors_file("st_header_len_0x80.safetensors",
+                       collections.OrderedDict([("x", torch.arange(4, dtype=torch.int32))]),
+                       low_byte=0x80)
 
 
 def write_random(w, seed, count):

@@ -32,7 +32,12 @@ class SafetensorsReaderTests {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"st_dtypes.safetensors", "st_small.safetensors", "st_no_tensors.safetensors"})
+      strings = {
+        "st_dtypes.safetensors",
+        "st_small.safetensors",
+        "st_no_tensors.safetensors",
+        "st_header_len_0x80.safetensors"
+      })
   void readsFixtureFilesAsTorchWroteThem(String name) throws Exception {
     Map<String, Object> expected = expectedEntry(name);
     Path file = fixtures().resolve(name);
