@@ -16,20 +16,20 @@ import java.util.Map;
  * Reads the tensor index of a safetensors file: an unsigned 64-bit little-endian header length N, N
  * bytes of UTF-8 JSON, then the data section.
  *
- * <p>Validation follows the safetensors specification and its reference implementation: N is checked
- * against {@link ReadLimits#maxHeaderBytes()} and the file size before anything is allocated; the
- * header must be a JSON object (starting with <code>{</code>, optionally padded with trailing
- * whitespace) whose keys are unique; every entry except {@code __metadata__} is a tensor with exactly
- * {@code dtype}, {@code shape} and {@code data_offsets}; each tensor's byte range must hold exactly
- * {@code numel * itemSize} bytes; and the ranges together must tile the data section from its first
- * to its last byte with no gap, overlap or trailing bytes. Unknown fields in a tensor entry are
- * refused.
+ * <p>Validation follows the safetensors specification and its reference implementation: N is
+ * checked against {@link ReadLimits#maxHeaderBytes()} and the file size before anything is
+ * allocated; the header must be a JSON object (starting with <code>{</code>, optionally padded with
+ * trailing whitespace) whose keys are unique; every entry except {@code __metadata__} is a tensor
+ * with exactly {@code dtype}, {@code shape} and {@code data_offsets}; each tensor's byte range must
+ * hold exactly {@code numel * itemSize} bytes; and the ranges together must tile the data section
+ * from its first to its last byte with no gap, overlap or trailing bytes. Unknown fields in a
+ * tensor entry are refused.
  *
- * <p><b>Tensor order.</b> JSON objects are unordered and safetensors records no state-dict order. The
- * index lists tensors in the order of their data offsets (as {@code safe_open(...).offset_keys()}
- * does; {@code keys()} sorts by name instead), breaking ties between empty tensors that start at the
- * same offset by their order in the header. For files written by the reference implementation the
- * header order and the offset order agree.
+ * <p><b>Tensor order.</b> JSON objects are unordered and safetensors records no state-dict order.
+ * The index lists tensors in the order of their data offsets (as {@code
+ * safe_open(...).offset_keys()} does; {@code keys()} sorts by name instead), breaking ties between
+ * empty tensors that start at the same offset by their order in the header. For files written by
+ * the reference implementation the header order and the offset order agree.
  */
 public final class SafetensorsReader {
 
@@ -44,8 +44,8 @@ public final class SafetensorsReader {
    * @param limits the limits to enforce
    * @return the index: format SAFETENSORS, state-dict path {@code ""}, the tensors in data-offset
    *     order, the {@code __metadata__} map (empty when absent) and no module versions
-   * @throws FormatException MALFORMED when the file breaks the format, LIMIT_EXCEEDED when a declared
-   *     size exceeds {@code limits}; the message names the tensor and the offset involved
+   * @throws FormatException MALFORMED when the file breaks the format, LIMIT_EXCEEDED when a
+   *     declared size exceeds {@code limits}; the message names the tensor and the offset involved
    * @throws IOException when the channel cannot be read
    */
   public static CheckpointIndex read(SeekableByteChannel file, ReadLimits limits)
@@ -83,7 +83,8 @@ public final class SafetensorsReader {
       throw FormatException.malformed(
           "safetensors header: invalid JSON at byte 8: the header must start with '{'");
     }
-    Object root = StrictJson.parse(header, 0, header.length, limits.maxDepth(), "safetensors header", 8);
+    Object root =
+        StrictJson.parse(header, 0, header.length, limits.maxDepth(), "safetensors header", 8);
     if (!(root instanceof Map<?, ?> entries)) {
       throw FormatException.malformed("safetensors header: not a JSON object");
     }
@@ -153,7 +154,9 @@ public final class SafetensorsReader {
                 + " (file offset "
                 + (dataStart + expected)
                 + ") "
-                + (previous == null ? "before the first tensor" : "after tensor " + FormatException.quote(previous.key))
+                + (previous == null
+                    ? "before the first tensor"
+                    : "after tensor " + FormatException.quote(previous.key))
                 + ", before tensor "
                 + FormatException.quote(t.key));
       }
@@ -181,7 +184,9 @@ public final class SafetensorsReader {
           "safetensors: "
               + (dataLen - expected)
               + " trailing bytes in the data section after "
-              + (previous == null ? "the header (no tensors)" : "tensor " + FormatException.quote(previous.key))
+              + (previous == null
+                  ? "the header (no tensors)"
+                  : "tensor " + FormatException.quote(previous.key))
               + ", from file offset "
               + (dataStart + expected));
     }
@@ -203,11 +208,7 @@ public final class SafetensorsReader {
               null));
     }
     return new CheckpointIndex(
-        CheckpointFormat.SAFETENSORS,
-        "",
-        infos,
-        Collections.unmodifiableMap(metadata),
-        Map.of());
+        CheckpointFormat.SAFETENSORS, "", infos, Collections.unmodifiableMap(metadata), Map.of());
   }
 
   private static void readMetadata(Object value, Map<String, Object> into) throws FormatException {
@@ -238,12 +239,14 @@ public final class SafetensorsReader {
     }
     for (Object field : fields.keySet()) {
       if (!field.equals("dtype") && !field.equals("shape") && !field.equals("data_offsets")) {
-        throw FormatException.malformed(where + " has unknown field " + FormatException.quote((String) field));
+        throw FormatException.malformed(
+            where + " has unknown field " + FormatException.quote((String) field));
       }
     }
     Object dtypeValue = fields.get("dtype");
     if (!(dtypeValue instanceof String code)) {
-      throw FormatException.malformed(where + ": dtype must be a string, got " + typeName(dtypeValue));
+      throw FormatException.malformed(
+          where + ": dtype must be a string, got " + typeName(dtypeValue));
     }
     DType dtype =
         DType.bySafetensorsCode(code)
@@ -256,7 +259,8 @@ public final class SafetensorsReader {
                             + FormatException.quote(key)));
 
     if (!(fields.get("shape") instanceof List<?> shapeList)) {
-      throw FormatException.malformed(where + ": shape must be an array, got " + typeName(fields.get("shape")));
+      throw FormatException.malformed(
+          where + ": shape must be an array, got " + typeName(fields.get("shape")));
     }
     if (shapeList.size() > limits.maxRank()) {
       throw FormatException.limit(
@@ -270,7 +274,8 @@ public final class SafetensorsReader {
       try {
         numel = Math.multiplyExact(numel, dim);
       } catch (ArithmeticException ex) {
-        throw FormatException.malformed(where + ": shape " + shapeList + " overflows: too many elements");
+        throw FormatException.malformed(
+            where + ": shape " + shapeList + " overflows: too many elements");
       }
     }
     // torch's contiguous strides: stride[i] = stride[i+1] * max(shape[i+1], 1).
@@ -281,7 +286,8 @@ public final class SafetensorsReader {
       try {
         stride = Math.multiplyExact(stride, Math.max(shape.get(i), 1L));
       } catch (ArithmeticException ex) {
-        throw FormatException.malformed(where + ": shape " + shapeList + " overflows: strides too large");
+        throw FormatException.malformed(
+            where + ": shape " + shapeList + " overflows: strides too large");
       }
     }
 
@@ -298,7 +304,8 @@ public final class SafetensorsReader {
     try {
       bytes = Math.multiplyExact(numel, dtype.itemSize());
     } catch (ArithmeticException ex) {
-      throw FormatException.malformed(where + ": shape " + shapeList + " overflows: too many bytes");
+      throw FormatException.malformed(
+          where + ": shape " + shapeList + " overflows: too many bytes");
     }
     if (end - begin != bytes) {
       throw FormatException.malformed(
@@ -316,7 +323,15 @@ public final class SafetensorsReader {
               + " needs numel*itemSize = "
               + bytes);
     }
-    return new Entry(key, dtype, List.of(shape.toArray(new Long[0])), List.of(strides), numel, begin, end, headerIndex);
+    return new Entry(
+        key,
+        dtype,
+        List.of(shape.toArray(new Long[0])),
+        List.of(strides),
+        numel,
+        begin,
+        end,
+        headerIndex);
   }
 
   private static long nonNegative(Object v, String what) throws FormatException {
@@ -328,7 +343,11 @@ public final class SafetensorsReader {
     }
     if (v instanceof BigInteger b) {
       throw FormatException.malformed(
-          what + " " + (b.signum() < 0 ? "is negative and " : "") + "overflows a 64-bit integer: " + b);
+          what
+              + " "
+              + (b.signum() < 0 ? "is negative and " : "")
+              + "overflows a 64-bit integer: "
+              + b);
     }
     throw FormatException.malformed(what + " must be a non-negative integer, got " + typeName(v));
   }

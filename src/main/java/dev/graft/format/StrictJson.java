@@ -12,13 +12,14 @@ import java.util.Map;
  *
  * <p>It works on the raw UTF-8 bytes so that every error names the byte offset where it was found,
  * and it is stricter than most parsers: duplicate object keys, invalid UTF-8 (overlong forms,
- * surrogates, code points past U+10FFFF), unpaired {@code \\u} surrogate escapes, control characters
- * in strings, leading zeros, number literals longer than {@value #MAX_NUMBER_CHARS} characters,
- * nesting deeper than the given limit and anything but whitespace after the value are all refused.
+ * surrogates, code points past U+10FFFF), unpaired {@code \\u} surrogate escapes, control
+ * characters in strings, leading zeros, number literals longer than {@value #MAX_NUMBER_CHARS}
+ * characters, nesting deeper than the given limit and anything but whitespace after the value are
+ * all refused.
  *
  * <p>Values come back as {@link LinkedHashMap} (objects, in file order), {@link ArrayList}, {@link
- * String}, {@link Long} (integers that fit), {@link BigInteger} (larger integers), {@link BigDecimal}
- * (numbers with a fraction or exponent), {@link Boolean} and {@code null}.
+ * String}, {@link Long} (integers that fit), {@link BigInteger} (larger integers), {@link
+ * BigDecimal} (numbers with a fraction or exponent), {@link Boolean} and {@code null}.
  */
 final class StrictJson {
 
@@ -32,8 +33,7 @@ final class StrictJson {
   private final long reportBase;
   private int pos;
 
-  private StrictJson(
-      byte[] bytes, int start, int end, int maxDepth, String what, long reportBase) {
+  private StrictJson(byte[] bytes, int start, int end, int maxDepth, String what, long reportBase) {
     this.bytes = bytes;
     this.pos = start;
     this.end = end;
@@ -52,11 +52,10 @@ final class StrictJson {
    * @param what names the text in messages, e.g. {@code "safetensors header"}
    * @param reportBase the file offset of {@code bytes[start]}, so that messages give file offsets
    * @return the value, as described in the class comment
-   * @throws FormatException MALFORMED with the byte offset of the first error, or LIMIT_EXCEEDED when
-   *     the nesting is deeper than {@code maxDepth}
+   * @throws FormatException MALFORMED with the byte offset of the first error, or LIMIT_EXCEEDED
+   *     when the nesting is deeper than {@code maxDepth}
    */
-  static Object parse(
-      byte[] bytes, int start, int end, int maxDepth, String what, long reportBase)
+  static Object parse(byte[] bytes, int start, int end, int maxDepth, String what, long reportBase)
       throws FormatException {
     StrictJson p = new StrictJson(bytes, start, end, maxDepth, what, reportBase);
     p.skipWhitespace();
@@ -171,7 +170,11 @@ final class StrictJson {
     if (depth > maxDepth) {
       throw new FormatException(
           FormatException.Kind.LIMIT_EXCEEDED,
-          what + ": JSON nesting deeper than " + maxDepth + " levels at byte " + (reportBase + pos));
+          what
+              + ": JSON nesting deeper than "
+              + maxDepth
+              + " levels at byte "
+              + (reportBase + pos));
     }
   }
 
@@ -254,7 +257,10 @@ final class StrictJson {
     return (char) v;
   }
 
-  /** Decodes one multi-byte UTF-8 sequence at {@code pos}, refusing every non-shortest or invalid form. */
+  /**
+   * Decodes one multi-byte UTF-8 sequence at {@code pos}, refusing every non-shortest or invalid
+   * form.
+   */
   private int utf8() throws FormatException {
     int at = pos;
     int b0 = bytes[pos] & 0xff;

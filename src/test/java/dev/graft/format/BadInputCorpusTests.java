@@ -29,7 +29,8 @@ class BadInputCorpusTests {
   @SuppressWarnings("unchecked")
   Stream<DynamicTest> everyBadInputIsRefusedWithItsKindAndDetail() throws Exception {
     Path dir =
-        Path.of(BadInputCorpusTests.class.getResource("/bad-inputs/manifest.json").toURI()).getParent();
+        Path.of(BadInputCorpusTests.class.getResource("/bad-inputs/manifest.json").toURI())
+            .getParent();
     Map<String, Object> doc =
         (Map<String, Object>) StrictJson.parse(Files.readAllBytes(dir.resolve("manifest.json")));
     List<DynamicTest> tests = new ArrayList<>();
@@ -43,8 +44,10 @@ class BadInputCorpusTests {
               e.get("category") + ": " + file,
               dir.resolve(file).toUri(),
               () -> {
-                try (FileChannel ch = FileChannel.open(dir.resolve(file), StandardOpenOption.READ)) {
-                  assertThatThrownBy(() -> CheckpointReader.read(ch, null, null, ReadLimits.defaults()))
+                try (FileChannel ch =
+                    FileChannel.open(dir.resolve(file), StandardOpenOption.READ)) {
+                  assertThatThrownBy(
+                          () -> CheckpointReader.read(ch, null, null, ReadLimits.defaults()))
                       .isInstanceOfSatisfying(
                           FormatException.class,
                           ex -> {

@@ -50,7 +50,8 @@ class SafetensorsReaderTests {
       assertThat(index.moduleVersions()).isEmpty();
       @SuppressWarnings("unchecked")
       List<Map<String, Object>> tensors = (List<Map<String, Object>>) expected.get("tensors");
-      assertThat(index.tensors()).extracting(TensorInfo::key)
+      assertThat(index.tensors())
+          .extracting(TensorInfo::key)
           .containsExactlyElementsOf(tensors.stream().map(t -> (String) t.get("key")).toList());
       for (int i = 0; i < tensors.size(); i++) {
         Map<String, Object> want = tensors.get(i);
@@ -111,7 +112,10 @@ class SafetensorsReaderTests {
   @Test
   void acceptsHeaderPaddedWithTrailingSpacesAndNullMetadata() throws Exception {
     byte[] file =
-        file("{\"__metadata__\":null,\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}    ", 4);
+        file(
+            "{\"__metadata__\":null,\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}} "
+                + "   ",
+            4);
     CheckpointIndex index = read(file);
     assertThat(index.metadata()).isEmpty();
     assertThat(index.tensors()).hasSize(1);
@@ -122,7 +126,8 @@ class SafetensorsReaderTests {
   @Test
   void refusesHeaderLengthPastTheEndOfTheFile() {
     byte[] file = concat(u64(100), "{}".getBytes(StandardCharsets.UTF_8));
-    assertRefused(file, Kind.MALFORMED).hasMessageContaining("header length 100 at offset 0")
+    assertRefused(file, Kind.MALFORMED)
+        .hasMessageContaining("header length 100 at offset 0")
         .hasMessageContaining("past the end of the file (10 bytes)");
   }
 
@@ -131,7 +136,8 @@ class SafetensorsReaderTests {
     // The channel claims 1 TiB, so only the limit check stands between the reader and a huge array.
     BytesChannel huge = new BytesChannel(u64(100_000_001L), 1L << 40);
     assertThatThrownBy(() -> SafetensorsReader.read(huge, LIMITS))
-        .isInstanceOfSatisfying(FormatException.class, e -> assertThat(e.kind()).isEqualTo(Kind.LIMIT_EXCEEDED))
+        .isInstanceOfSatisfying(
+            FormatException.class, e -> assertThat(e.kind()).isEqualTo(Kind.LIMIT_EXCEEDED))
         .hasMessageContaining("header length 100000001 at offset 0 exceeds the limit of 100000000");
   }
 
@@ -152,15 +158,18 @@ class SafetensorsReaderTests {
             "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
                 + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
             12);
-    assertRefused(file, Kind.MALFORMED).hasMessageContaining("gap of 4 bytes")
-        .hasMessageContaining("data offset 4").hasMessageContaining("after tensor 'a'")
+    assertRefused(file, Kind.MALFORMED)
+        .hasMessageContaining("gap of 4 bytes")
+        .hasMessageContaining("data offset 4")
+        .hasMessageContaining("after tensor 'a'")
         .hasMessageContaining("before tensor 'b'");
   }
 
   @Test
   void refusesGapBeforeTheFirstTensor() {
     byte[] file = file("{\"b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}", 2);
-    assertRefused(file, Kind.MALFORMED).hasMessageContaining("gap of 1 bytes")
+    assertRefused(file, Kind.MALFORMED)
+        .hasMessageContaining("gap of 1 bytes")
         .hasMessageContaining("before the first tensor");
   }
 
@@ -179,8 +188,10 @@ class SafetensorsReaderTests {
   void refusesTrailingBytesAfterTheLastTensor() {
     byte[] file = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 7);
     long n = headerLength(file);
-    assertRefused(file, Kind.MALFORMED).hasMessageContaining("3 trailing bytes")
-        .hasMessageContaining("after tensor 'a'").hasMessageContaining("file offset " + (8 + n + 4));
+    assertRefused(file, Kind.MALFORMED)
+        .hasMessageContaining("3 trailing bytes")
+        .hasMessageContaining("after tensor 'a'")
+        .hasMessageContaining("file offset " + (8 + n + 4));
   }
 
   @Test
@@ -192,7 +203,8 @@ class SafetensorsReaderTests {
   void refusesTensorEndingPastTheDataSection() {
     byte[] file = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4);
     assertRefused(file, Kind.MALFORMED)
-        .hasMessageContaining("tensor 'a' data_offsets end 8 is past the end of the data section (4 bytes");
+        .hasMessageContaining(
+            "tensor 'a' data_offsets end 8 is past the end of the data section (4 bytes");
   }
 
   @Test
@@ -205,20 +217,23 @@ class SafetensorsReaderTests {
   void refusesBrokenJsonWithTheByteOffset() {
     // '}' at header byte 7 where a key must follow the comma: file offset 8 + 7.
     byte[] file = file("{\"a\":1,}", 0);
-    assertRefused(file, Kind.MALFORMED).hasMessageContaining("invalid JSON at byte 15")
+    assertRefused(file, Kind.MALFORMED)
+        .hasMessageContaining("invalid JSON at byte 15")
         .hasMessageContaining("expected a string as object key");
   }
 
   @Test
   void refusesTruncatedJson() {
     assertRefused(file("{\"a\":{\"dtype\":", 0), Kind.MALFORMED)
-        .hasMessageContaining("invalid JSON at byte 22").hasMessageContaining("end of input");
+        .hasMessageContaining("invalid JSON at byte 22")
+        .hasMessageContaining("end of input");
   }
 
   @Test
   void refusesGarbageAfterTheJsonValue() {
     assertRefused(file("{} x", 0), Kind.MALFORMED)
-        .hasMessageContaining("invalid JSON at byte 11").hasMessageContaining("after the end");
+        .hasMessageContaining("invalid JSON at byte 11")
+        .hasMessageContaining("after the end");
   }
 
   @Test
@@ -231,7 +246,8 @@ class SafetensorsReaderTests {
   void refusesInvalidUtf8InTheHeader() {
     byte[] header = {'{', '"', (byte) 0xc0, (byte) 0x80, '"', ':', '1', '}'};
     byte[] file = concat(u64(header.length), header);
-    assertRefused(file, Kind.MALFORMED).hasMessageContaining("invalid UTF-8")
+    assertRefused(file, Kind.MALFORMED)
+        .hasMessageContaining("invalid UTF-8")
         .hasMessageContaining("at byte 10");
   }
 
@@ -264,14 +280,17 @@ class SafetensorsReaderTests {
   @Test
   void refusesNegativeShape() {
     byte[] file = file("{\"a\":{\"dtype\":\"U8\",\"shape\":[2,-1],\"data_offsets\":[0,0]}}", 0);
-    assertRefused(file, Kind.MALFORMED).hasMessageContaining("tensor 'a': shape[1] is negative: -1");
+    assertRefused(file, Kind.MALFORMED)
+        .hasMessageContaining("tensor 'a': shape[1] is negative: -1");
   }
 
   @Test
   void refusesOffsetsThatDoNotMatchNumelTimesItemSize() {
     byte[] file = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4);
-    assertRefused(file, Kind.MALFORMED).hasMessageContaining("tensor 'a'")
-        .hasMessageContaining("hold 4 bytes").hasMessageContaining("numel*itemSize = 8");
+    assertRefused(file, Kind.MALFORMED)
+        .hasMessageContaining("tensor 'a'")
+        .hasMessageContaining("hold 4 bytes")
+        .hasMessageContaining("numel*itemSize = 8");
   }
 
   @Test
@@ -280,21 +299,26 @@ class SafetensorsReaderTests {
         file(
             "{\"a\":{\"dtype\":\"U8\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}",
             0);
-    assertRefused(file, Kind.MALFORMED).hasMessageContaining("tensor 'a'")
+    assertRefused(file, Kind.MALFORMED)
+        .hasMessageContaining("tensor 'a'")
         .hasMessageContaining("overflows");
   }
 
   @Test
   void refusesByteSizeThatOverflows() {
     byte[] file =
-        file("{\"a\":{\"dtype\":\"F64\",\"shape\":[2305843009213693952],\"data_offsets\":[0,0]}}", 0);
+        file(
+            "{\"a\":{\"dtype\":\"F64\",\"shape\":[2305843009213693952],\"data_offsets\":[0,0]}}",
+            0);
     assertRefused(file, Kind.MALFORMED).hasMessageContaining("overflows: too many bytes");
   }
 
   @Test
   void refusesIntegersBeyond64Bits() {
     byte[] file =
-        file("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,18446744073709551617]}}", 1);
+        file(
+            "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,18446744073709551617]}}",
+            1);
     assertRefused(file, Kind.MALFORMED).hasMessageContaining("data_offsets end overflows");
   }
 
@@ -311,9 +335,13 @@ class SafetensorsReaderTests {
             file("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1],\"x\":1}}", 1),
             Kind.MALFORMED)
         .hasMessageContaining("tensor 'a' has unknown field 'x'");
-    assertRefused(file("{\"a\":{\"dtype\":\"U8\",\"shape\":[1.5],\"data_offsets\":[0,1]}}", 1), Kind.MALFORMED)
+    assertRefused(
+            file("{\"a\":{\"dtype\":\"U8\",\"shape\":[1.5],\"data_offsets\":[0,1]}}", 1),
+            Kind.MALFORMED)
         .hasMessageContaining("shape[0] must be a non-negative integer, got a number");
-    assertRefused(file("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0]}}", 1), Kind.MALFORMED)
+    assertRefused(
+            file("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0]}}", 1),
+            Kind.MALFORMED)
         .hasMessageContaining("data_offsets must be an array [begin, end]");
     assertRefused(file("{\"a\":[]}", 0), Kind.MALFORMED)
         .hasMessageContaining("tensor 'a' must be an object, got an array");
@@ -324,20 +352,26 @@ class SafetensorsReaderTests {
     String t = "{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}";
     String t2 = "{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}";
     ReadLimits d = LIMITS;
-    ReadLimits oneTensor = withLimits(1, d.maxRank(), d.maxKeyLength(), d.maxTotalNumel(), d.maxDepth());
+    ReadLimits oneTensor =
+        withLimits(1, d.maxRank(), d.maxKeyLength(), d.maxTotalNumel(), d.maxDepth());
     assertRefused(file("{\"a\":" + t + ",\"b\":" + t2 + "}", 2), oneTensor, Kind.LIMIT_EXCEEDED)
         .hasMessageContaining("more than 1 tensors");
 
-    ReadLimits shortKeys = withLimits(d.maxTensors(), d.maxRank(), 3, d.maxTotalNumel(), d.maxDepth());
+    ReadLimits shortKeys =
+        withLimits(d.maxTensors(), d.maxRank(), 3, d.maxTotalNumel(), d.maxDepth());
     assertRefused(file("{\"abcd\":" + t + "}", 1), shortKeys, Kind.LIMIT_EXCEEDED)
         .hasMessageContaining("tensor key of 4 characters exceeds the limit of 3");
 
-    ReadLimits lowRank = withLimits(d.maxTensors(), 1, d.maxKeyLength(), d.maxTotalNumel(), d.maxDepth());
-    assertRefused(file("{\"a\":{\"dtype\":\"U8\",\"shape\":[1,1],\"data_offsets\":[0,1]}}", 1), lowRank,
+    ReadLimits lowRank =
+        withLimits(d.maxTensors(), 1, d.maxKeyLength(), d.maxTotalNumel(), d.maxDepth());
+    assertRefused(
+            file("{\"a\":{\"dtype\":\"U8\",\"shape\":[1,1],\"data_offsets\":[0,1]}}", 1),
+            lowRank,
             Kind.LIMIT_EXCEEDED)
         .hasMessageContaining("rank 2 exceeds the limit of 1");
 
-    ReadLimits fewElements = withLimits(d.maxTensors(), d.maxRank(), d.maxKeyLength(), 1, d.maxDepth());
+    ReadLimits fewElements =
+        withLimits(d.maxTensors(), d.maxRank(), d.maxKeyLength(), 1, d.maxDepth());
     assertRefused(file("{\"a\":" + t + ",\"b\":" + t2 + "}", 2), fewElements, Kind.LIMIT_EXCEEDED)
         .hasMessageContaining("total elements exceed the limit of 1 at tensor 'b'");
 
@@ -348,14 +382,16 @@ class SafetensorsReaderTests {
   @Test
   void strictJsonRefusesLeadingZerosBadEscapesAndLoneSurrogates() {
     assertThatThrownBy(() -> StrictJson.parse("[01]".getBytes(StandardCharsets.UTF_8)))
-        .hasMessageContaining("leading zero").hasMessageContaining("at byte 2");
+        .hasMessageContaining("leading zero")
+        .hasMessageContaining("at byte 2");
     assertThatThrownBy(() -> StrictJson.parse("[\"\\x\"]".getBytes(StandardCharsets.UTF_8)))
         .hasMessageContaining("invalid escape");
     assertThatThrownBy(() -> StrictJson.parse("[\"\\ud800\"]".getBytes(StandardCharsets.UTF_8)))
         .hasMessageContaining("unpaired surrogate");
     assertThatThrownBy(() -> StrictJson.parse("[\"a\nb\"]".getBytes(StandardCharsets.UTF_8)))
         .hasMessageContaining("control character");
-    assertThatThrownBy(() -> StrictJson.parse(("[" + "1".repeat(500) + "]").getBytes(StandardCharsets.UTF_8)))
+    assertThatThrownBy(
+            () -> StrictJson.parse(("[" + "1".repeat(500) + "]").getBytes(StandardCharsets.UTF_8)))
         .hasMessageContaining("number literal longer than");
   }
 
@@ -363,11 +399,13 @@ class SafetensorsReaderTests {
   void strictJsonReadsEveryValueKind() throws Exception {
     Object v =
         StrictJson.parse(
-            "{\"s\":\"h\\u00e9\\ud83d\\ude00\u00e9\",\"n\":-12,\"big\":18446744073709551616,\"f\":1.5e2,\"b\":true,\"z\":null,\"l\":[]}"
+            ("{\"s\":\"h\\u00e9\\ud83d\\ude00\u00e9\",\"n\":-12,"
+                    + "\"big\":18446744073709551616,\"f\":1.5e2,\"b\":true,\"z\":null,\"l\":[]}")
                 .getBytes(StandardCharsets.UTF_8));
     assertThat(v).isInstanceOf(Map.class);
     Map<?, ?> m = (Map<?, ?>) v;
-    assertThat(List.copyOf((java.util.Set<?>) m.keySet())).isEqualTo(List.of("s", "n", "big", "f", "b", "z", "l"));
+    assertThat(List.copyOf((java.util.Set<?>) m.keySet()))
+        .isEqualTo(List.of("s", "n", "big", "f", "b", "z", "l"));
     assertThat(m.get("s")).isEqualTo("h\u00e9\ud83d\ude00\u00e9");
     assertThat(m.get("n")).isEqualTo(-12L);
     assertThat(m.get("big")).isEqualTo(new java.math.BigInteger("18446744073709551616"));
@@ -379,18 +417,30 @@ class SafetensorsReaderTests {
 
   // ---- helpers ----
 
-  private static ReadLimits withLimits(int tensors, int rank, int keyLength, long numel, int depth) {
+  private static ReadLimits withLimits(
+      int tensors, int rank, int keyLength, long numel, int depth) {
     ReadLimits d = ReadLimits.defaults();
     return new ReadLimits(
-        d.maxZipEntries(), d.maxPickleBytes(), d.maxPickleOps(), d.maxMemo(), d.maxStack(), depth,
-        d.maxStringLength(), tensors, rank, keyLength, d.maxHeaderBytes(), numel);
+        d.maxZipEntries(),
+        d.maxPickleBytes(),
+        d.maxPickleOps(),
+        d.maxMemo(),
+        d.maxStack(),
+        depth,
+        d.maxStringLength(),
+        tensors,
+        rank,
+        keyLength,
+        d.maxHeaderBytes(),
+        numel);
   }
 
   private static CheckpointIndex read(byte[] file) throws IOException {
     return SafetensorsReader.read(new BytesChannel(file), LIMITS);
   }
 
-  private static AbstractThrowableAssert<?, ? extends Throwable> assertRefused(byte[] file, Kind kind) {
+  private static AbstractThrowableAssert<?, ? extends Throwable> assertRefused(
+      byte[] file, Kind kind) {
     return assertRefused(file, LIMITS, kind);
   }
 
@@ -400,7 +450,10 @@ class SafetensorsReaderTests {
         .isInstanceOfSatisfying(FormatException.class, e -> assertThat(e.kind()).isEqualTo(kind));
   }
 
-  /** A safetensors file: length, the header exactly as given, then {@code dataBytes} bytes 0, 1, 2... */
+  /**
+   * A safetensors file: length, the header exactly as given, then {@code dataBytes} bytes 0, 1,
+   * 2...
+   */
   static byte[] file(String header, int dataBytes) {
     byte[] h = header.getBytes(StandardCharsets.UTF_8);
     byte[] data = new byte[dataBytes];
@@ -433,14 +486,16 @@ class SafetensorsReaderTests {
   }
 
   static Path fixtures() throws URISyntaxException {
-    return Path.of(SafetensorsReaderTests.class.getResource("/fixtures/conformance/expected.json").toURI())
+    return Path.of(
+            SafetensorsReaderTests.class.getResource("/fixtures/conformance/expected.json").toURI())
         .getParent();
   }
 
   @SuppressWarnings("unchecked")
   private static Map<String, Object> expectedEntry(String file) throws Exception {
     Map<String, Object> doc =
-        (Map<String, Object>) StrictJson.parse(Files.readAllBytes(fixtures().resolve("expected.json")));
+        (Map<String, Object>)
+            StrictJson.parse(Files.readAllBytes(fixtures().resolve("expected.json")));
     for (Object e : (List<Object>) doc.get("files")) {
       Map<String, Object> entry = (Map<String, Object>) e;
       if (file.equals(entry.get("file"))) {

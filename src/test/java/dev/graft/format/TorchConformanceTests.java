@@ -22,13 +22,14 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Reads every file that {@code scripts/make_fixtures.py} wrote and compares what the readers report
- * with what torch said about it in {@code expected.json}: format, state-dict path, metadata, keys in
- * order, dtypes, shapes, numel, requires_grad, module versions, byte order and the SHA-256 of each
- * tensor's row-major little-endian element bytes.
+ * with what torch said about it in {@code expected.json}: format, state-dict path, metadata, keys
+ * in order, dtypes, shapes, numel, requires_grad, module versions, byte order and the SHA-256 of
+ * each tensor's row-major little-endian element bytes.
  *
  * <p>The committed fixtures are always checked. When the system property or environment variable
  * {@code GRAFT_FIXTURES_DIR} names a folder with an {@code expected.json} (CI writes a fresh random
- * round there with {@code make_fixtures.py DIR --random SEED --count N}), that folder is checked too.
+ * round there with {@code make_fixtures.py DIR --random SEED --count N}), that folder is checked
+ * too.
  */
 class TorchConformanceTests {
 
@@ -39,7 +40,9 @@ class TorchConformanceTests {
     String extra = System.getProperty("GRAFT_FIXTURES_DIR", System.getenv("GRAFT_FIXTURES_DIR"));
     if (extra != null && !extra.isBlank()) {
       Path dir = Path.of(extra);
-      assertThat(dir.resolve("expected.json")).as("GRAFT_FIXTURES_DIR/expected.json").isRegularFile();
+      assertThat(dir.resolve("expected.json"))
+          .as("GRAFT_FIXTURES_DIR/expected.json")
+          .isRegularFile();
       folders.add(folder(dir.toString(), dir));
     }
     return folders.stream();
@@ -65,7 +68,9 @@ class TorchConformanceTests {
       CheckpointIndex index = CheckpointReader.read(ch, null, null, ReadLimits.defaults());
 
       assertThat(index.format().wireName()).as("format").isEqualTo(expected.get("format"));
-      assertThat(index.stateDictPath()).as("stateDictPath").isEqualTo(expected.get("stateDictPath"));
+      assertThat(index.stateDictPath())
+          .as("stateDictPath")
+          .isEqualTo(expected.get("stateDictPath"));
 
       Map<String, Object> metadata = (Map<String, Object>) expected.get("metadata");
       for (Map.Entry<String, Object> m : metadata.entrySet()) {
@@ -92,7 +97,9 @@ class TorchConformanceTests {
         assertThat(got.dtype().torchName()).as("dtype of %s", key).isEqualTo(want.get("dtype"));
         assertThat(got.shape()).as("shape of %s", key).isEqualTo(want.get("shape"));
         assertThat(got.numel()).as("numel of %s", key).isEqualTo(want.get("numel"));
-        assertThat(got.requiresGrad()).as("requiresGrad of %s", key).isEqualTo(want.get("requiresGrad"));
+        assertThat(got.requiresGrad())
+            .as("requiresGrad of %s", key)
+            .isEqualTo(want.get("requiresGrad"));
         if (want.get("requiresGrad") != null) {
           assertThat(got.parameter()).as("parameter flag of %s", key).isTrue();
         }
@@ -110,8 +117,8 @@ class TorchConformanceTests {
 
   /**
    * Compares plain data from expected.json with what a reader reported: numbers by value (integers
-   * exactly, others as doubles), lists element by element (a reader may give tuples as lists),
-   * maps key by key.
+   * exactly, others as doubles), lists element by element (a reader may give tuples as lists), maps
+   * key by key.
    */
   private static void assertPlainEqual(String where, Object want, Object got) {
     if (want == null) {
