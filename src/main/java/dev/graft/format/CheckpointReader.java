@@ -83,6 +83,11 @@ public final class CheckpointReader {
     if (n >= 4 && b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4) {
       return CheckpointFormat.PYTORCH;
     }
+    // Before the pickle check: a safetensors header of 128 + 256k bytes also starts with 0x80.
+    long headerLength = n >= 8 ? head.getLong(0) : 0;
+    if (n >= 9 && b[8] == '{' && headerLength != 0) {
+      return CheckpointFormat.SAFETENSORS;
+    }
     if (n >= 1 && (b[0] & 0xff) == 0x80) {
       if (startsWith(b, LEGACY_MAGIC)) {
         throw FormatException.unsupported(LEGACY_MESSAGE);
@@ -90,9 +95,6 @@ public final class CheckpointReader {
       throw FormatException.unsupported(
           "this is a bare pickle, not a torch.save zip; re-save it with"
               + " torch.save(model.state_dict()) in torch 1.6 or later, or send safetensors");
-    }
-    if (n >= 9 && b[8] == '{' && head.getLong(0) > 0) {
-      return CheckpointFormat.SAFETENSORS;
     }
     StringBuilder hex = new StringBuilder();
     for (int i = 0; i < Math.min(n, 8); i++) {

@@ -103,8 +103,9 @@ final class TensorIndexer {
     DType dtype = t.storage().dtype();
     long endByte;
     try {
-      // An empty tensor touches no element, but its offset must still be inside the storage.
-      long endIndex = numel == 0 ? t.storageOffset() : Math.addExact(lastIndex, 1);
+      // An empty tensor touches no element: torch saves and loads views such as x[5:] of a 4-element
+      // storage, whose offset lies past the end, and nothing of it is ever read.
+      long endIndex = numel == 0 ? 0 : Math.addExact(lastIndex, 1);
       endByte = Math.multiplyExact(endIndex, dtype.itemSize());
     } catch (ArithmeticException overflow) {
       throw FormatException.malformed(who + " points past the end of any storage (overflow)");
