@@ -92,10 +92,16 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     // Spring's own exceptions (missing parameter, unreadable body, wrong method) keep their status but
     // get the same problem shape and content type as ours.
     ResponseEntity<Object> base = super.handleExceptionInternal(ex, body, headers, statusCode, request);
-    if (base != null && base.getBody() instanceof ProblemDetail p && p.getType().toString().equals("about:blank")) {
-      p.setType(URI.create(TYPE_BASE + "bad-request"));
+    if (base == null || !(base.getBody() instanceof ProblemDetail p)) {
+      return base;
     }
-    return base;
+    if (p.getType() == null || p.getType().toString().equals("about:blank")) {
+      p.setType(URI.create(TYPE_BASE + (statusCode.is4xxClientError() ? "bad-request" : "internal")));
+    }
+    HttpHeaders h = new HttpHeaders();
+    h.putAll(base.getHeaders());
+    h.setContentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON);
+    return new ResponseEntity<>(p, h, base.getStatusCode());
   }
 
   private static ProblemDetail problem(HttpStatus status, String type, String title, String detail) {
