@@ -1,9 +1,7 @@
 package dev.graft.storage;
 
-import dev.graft.shared.PayloadTooLarge;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
@@ -14,9 +12,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -26,8 +21,6 @@ import java.util.UUID;
  * written object.
  */
 public class FilesystemBlobStore implements BlobStore {
-
-  private static final int BUFFER = 1 << 20;
 
   private final Path root;
   private final Path tmp;
@@ -47,33 +40,16 @@ public class FilesystemBlobStore implements BlobStore {
   @Override
   public PendingBlob write(InputStream in, long maxBytes) throws IOException {
     Path file = tmp.resolve(UUID.randomUUID() + ".part");
-    MessageDigest digest = sha256();
-    long total = 0;
     boolean ok = false;
     try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      byte[] buf = new byte[BUFFER];
-      ByteBuffer wrapped = ByteBuffer.wrap(buf);
-      int n;
-      while ((n = in.readNBytes(buf, 0, BUFFER)) > 0) {
-        total += n;
-        if (total > maxBytes) {
-          throw new PayloadTooLarge("upload exceeds the limit of " + maxBytes + " bytes");
-        }
-        digest.update(buf, 0, n);
-        wrapped.clear().limit(n);
-        while (wrapped.hasRemaining()) {
-          out.write(wrapped);
-        }
-      }
-      // Durable before a row can point at it: the registry must not outlive its blobs after a crash.
-      out.force(true);
+      HashingFileWriter.Result r = HashingFileWriter.copy(in, out, maxBytes);
       ok = true;
+      return new FilePendingBlob(file, r.sha256(), r.size());
     } finally {
       if (!ok) {
         Files.deleteIfExists(file);
       }
     }
-    return new FilePendingBlob(file, HexFormat.of().formatHex(digest.digest()), total);
   }
 
   @Override
@@ -123,14 +99,6 @@ public class FilesystemBlobStore implements BlobStore {
       throw new IllegalArgumentException("not a SHA-256: " + sha256);
     }
     return root.resolve("sha256").resolve(sha256.substring(0, 2)).resolve(sha256.substring(2, 4)).resolve(sha256);
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
-    }
   }
 
   private final class FilePendingBlob implements PendingBlob {
