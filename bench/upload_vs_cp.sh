@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Upload benchmark: streams torch checkpoints of growing size to a Graft started with -Xmx256m, and
 # compares each upload over HTTP on loopback with `cp` of the same file on the same disk, measured in
-# the same run. It prints the ratio and the server's peak resident memory after each size, which
+# the same run (medians of ROUNDS=3 alternating rounds). It prints the ratio and the server's peak resident memory after each size, which
 # stays flat as the file grows because uploads stream.
 #
 #   bash bench/upload_vs_cp.sh [SIZES_MB...]      (default: 250 750 2048)
@@ -32,20 +32,33 @@ for _ in $(seq 1 120); do
 done
 
 now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+rounds="${ROUNDS:-3}"
 printf '%-8s %-10s %-10s %-8s %-14s\n' size_mb cp_s upload_s ratio server_peak_rss_mb
 for mb in "${sizes[@]}"; do
   f="$work/ckpt-$mb.pt"
   [ -f "$f" ] || /usr/bin/python3 bench/make_big_checkpoint.py "$f" "$mb"
   cat "$f" > /dev/null # both sides start from the page cache
-  # cp plus a flush to disk, as the blob store flushes each upload before committing it
-  t0=$(now); cp "$f" "$work/copy.pt"; sync -f "$work/copy.pt"; t1=$(now)
-  rm -f "$work/copy.pt"
-  t2=$(now)
-  code=$(curl -s -o "$work/upload-$mb.json" -w '%{http_code}' -X POST -T "$f" -H 'Expect:' \
-    -H 'Content-Type: application/octet-stream' "http://localhost:$port/api/v1/checkpoints?name=bench-$mb")
-  t3=$(now)
-  [ "$code" = 201 ] || { echo "upload of $mb MB answered $code: $(cat "$work/upload-$mb.json")"; exit 1; }
+  cps=(); ups=()
+  # Alternate the two, so a slow moment of the shared disk hits both alike; report medians.
+  for r in $(seq 1 "$rounds"); do
+    # cp plus a flush to disk, as the blob store flushes each upload before committing it
+    t0=$(now); cp "$f" "$work/copy.pt"; sync -f "$work/copy.pt"; t1=$(now)
+    rm -f "$work/copy.pt"
+    t2=$(now)
+    code=$(curl -s -o "$work/upload-$mb.json" -w '%{http_code}' -X POST -T "$f" -H 'Expect:' \
+      -H 'Content-Type: application/octet-stream' "http://localhost:$port/api/v1/checkpoints?name=bench-$mb")
+    t3=$(now)
+    [ "$code" = 201 ] || { echo "upload of $mb MB answered $code: $(cat "$work/upload-$mb.json")"; exit 1; }
+    # Delete it again so that every round stores new bytes (201), not a duplicate (200).
+    id=$(sed -E 's/.*"id":"([^"]+)".*/\1/' "$work/upload-$mb.json")
+    curl -sf -X DELETE "http://localhost:$port/api/v1/checkpoints/$id" >/dev/null
+    cps+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
+    ups+=("$(awk -v a="$t2" -v b="$t3" 'BEGIN{print b-a}')")
+  done
+  cp_s=$(printf '%s\n' "${cps[@]}" | median)
+  up_s=$(printf '%s\n' "${ups[@]}" | median)
   hwm=$(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status)
-  awk -v mb="$mb" -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v h="$hwm" \
-    'BEGIN { cp=b-a; up=d-c; printf "%-8s %-10.2f %-10.2f %-8.2f %-14s\n", mb, cp, up, up/cp, h }'
+  awk -v mb="$mb" -v cp="$cp_s" -v up="$up_s" -v h="$hwm" \
+    'BEGIN { printf "%-8s %-10.2f %-10.2f %-8.2f %-14s\n", mb, cp, up, up/cp, h }'
 done

@@ -18,10 +18,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Copies a stream into a file while hashing it, as a pipeline: the caller's thread only receives,
- * a second thread hashes and writes, and the file is flushed to disk in the background as it grows,
- * so receiving, hashing and the disk all work at once. Memory is a fixed ring of buffers, whatever
- * the stream's size.
+ * Copies a stream into a file while hashing it, as a three-stage pipeline: the caller's thread only
+ * receives, a second thread hashes, a third writes, and the file is flushed to disk in the background
+ * as it grows, so receiving, hashing and the disk all work at once and an upload costs about its
+ * slowest stage. Memory is a fixed ring of buffers, whatever the stream's size.
  */
 final class HashingFileWriter {
 
@@ -49,14 +49,20 @@ final class HashingFileWriter {
    * @throws PayloadTooLarge when more than {@code maxBytes} arrive
    */
   static Result copy(InputStream in, FileChannel out, long maxBytes) throws IOException {
+    // Room for every buffer plus two end markers: no put can block once a stage has stopped.
     BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(DEPTH);
-    BlockingQueue<ByteBuffer> filled = new ArrayBlockingQueue<>(DEPTH + 1);
+    BlockingQueue<ByteBuffer> filled = new ArrayBlockingQueue<>(DEPTH + 2);
+    BlockingQueue<ByteBuffer> hashed = new ArrayBlockingQueue<>(DEPTH + 2);
     for (int i = 0; i < DEPTH; i++) {
       free.add(ByteBuffer.allocate(BUFFER));
     }
     MessageDigest digest = sha256();
+    CompletableFuture<Long> hasher = CompletableFuture.supplyAsync(() -> hashLoop(filled, hashed, digest), THREADS);
+    CompletableFuture<Long> writeStage = CompletableFuture.supplyAsync(() -> writeLoop(hashed, free, out), THREADS);
+    // Either stage failing stops the receiver; the receiver waits on both.
     CompletableFuture<Long> writer =
-        CompletableFuture.supplyAsync(() -> writeLoop(filled, free, out, digest), THREADS);
+        CompletableFuture.anyOf(hasher, writeStage)
+            .thenCompose(first -> hasher.thenCombine(writeStage, (h, w) -> w));
     long total = 0;
     try {
       while (true) {
@@ -81,15 +87,37 @@ final class HashingFileWriter {
       out.force(true);
       return new Result(HexFormat.of().formatHex(digest.digest()), total);
     } catch (IOException | RuntimeException e) {
-      writer.cancel(true);
+      hasher.cancel(true);
+      writeStage.cancel(true);
       filled.clear();
       filled.offer(END);
+      hashed.clear();
+      hashed.offer(END);
       throw e;
     }
   }
 
-  private static long writeLoop(
-      BlockingQueue<ByteBuffer> filled, BlockingQueue<ByteBuffer> free, FileChannel out, MessageDigest digest) {
+  private static long hashLoop(BlockingQueue<ByteBuffer> filled, BlockingQueue<ByteBuffer> hashed, MessageDigest digest) {
+    long n = 0;
+    try {
+      while (true) {
+        ByteBuffer buf = filled.take();
+        if (buf != END) {
+          digest.update(buf.array(), 0, buf.limit());
+          n += buf.limit();
+        }
+        hashed.put(buf);
+        if (buf == END) {
+          return n;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.util.concurrent.CancellationException("blob hasher interrupted");
+    }
+  }
+
+  private static long writeLoop(BlockingQueue<ByteBuffer> filled, BlockingQueue<ByteBuffer> free, FileChannel out) {
     long written = 0;
     long flushedAt = 0;
     CompletableFuture<Void> flush = CompletableFuture.completedFuture(null);
@@ -100,7 +128,6 @@ final class HashingFileWriter {
           flush.join();
           return written;
         }
-        digest.update(buf.array(), 0, buf.limit());
         while (buf.hasRemaining()) {
           out.write(buf);
         }
