@@ -627,5 +627,4 @@ class LoadPlannerTests {
     assertThat(arch.entries()).extracting(TargetEntry::kind, TargetEntry::requiresGrad)
         .containsExactly(tuple(EntryKind.UNKNOWN, true), tuple(EntryKind.UNKNOWN, false));
   }
-
 }
