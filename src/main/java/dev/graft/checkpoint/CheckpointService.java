@@ -5,19 +5,17 @@ import dev.graft.checkpoint.internal.CheckpointRepository;
 import dev.graft.checkpoint.internal.TensorIndexDao;
 import dev.graft.format.CheckpointIndex;
 import dev.graft.format.CheckpointReader;
-import dev.graft.format.FormatException;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorInfo;
-import dev.graft.shared.FileRejected;
+import dev.graft.shared.ContentIngest;
 import dev.graft.shared.GraftProperties;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
+import dev.graft.shared.Stored;
 import dev.graft.storage.BlobStore;
 import dev.graft.storage.PendingBlob;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.channels.SeekableByteChannel;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -25,7 +23,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
-import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.data.domain.Sort;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -48,7 +45,7 @@ public class CheckpointService {
   private final TensorIndexDao tensors;
   private final BlobStore blobs;
   private final TransactionTemplate tx;
-  private final GraftProperties properties;
+  private final ContentIngest ingest;
   private final ReadLimits limits;
 
   CheckpointService(
@@ -56,13 +53,14 @@ public class CheckpointService {
       TensorIndexDao tensors,
       BlobStore blobs,
       TransactionTemplate tx,
+      ContentIngest ingest,
       GraftProperties properties) {
     this.checkpoints = checkpoints;
     this.tensors = tensors;
     this.blobs = blobs;
     this.tx = tx;
-    this.properties = properties;
-    this.limits = readLimits(properties.limits());
+    this.ingest = ingest;
+    this.limits = properties.limits().toReadLimits();
   }
 
   /**
@@ -75,41 +73,18 @@ public class CheckpointService {
    * @throws dev.graft.shared.PayloadTooLarge when the file exceeds {@code graft.upload.max-bytes}
    * @throws IOException when the content cannot be read or stored
    */
-  public UploadResult upload(CheckpointUpload upload, InputStream content) throws IOException {
-    try (PendingBlob pending = blobs.write(content, properties.upload().maxBytes().toBytes())) {
-      Optional<Checkpoint> existing = findBySha256(pending.sha256());
-      if (existing.isPresent()) {
-        return new UploadResult(existing.get(), false);
-      }
-      CheckpointIndex index;
-      try (SeekableByteChannel ch = pending.open()) {
-        index = CheckpointReader.read(ch, upload.format(), upload.stateDictPath(), limits);
-      } catch (FormatException e) {
-        throw new FileRejected("Checkpoint rejected", e);
-      }
-      CheckpointEntity entity = toEntity(upload.name(), pending, index);
-      try {
-        tx.executeWithoutResult(
-            status -> {
-              checkpoints.saveAndFlush(entity);
-              tensors.insert(entity.getId(), index.tensors());
-              try {
-                // Inside the transaction: if the move fails, no row points at a missing blob.
-                pending.commit();
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-            });
-      } catch (DataIntegrityViolationException e) {
-        // The same bytes were stored concurrently; theirs won, and the answer is the same.
-        return findBySha256(pending.sha256())
-            .map(c -> new UploadResult(c, false))
-            .orElseThrow(() -> e);
-      } catch (UncheckedIOException e) {
-        throw e.getCause();
-      }
-      return new UploadResult(toDto(entity), true);
-    }
+  public Stored<Checkpoint> upload(CheckpointUpload upload, InputStream content) throws IOException {
+    return ingest.ingest(
+        content,
+        "Checkpoint",
+        this::findBySha256,
+        ch -> CheckpointReader.read(ch, upload.format(), upload.stateDictPath(), limits),
+        (blob, index) -> {
+          CheckpointEntity entity = toEntity(upload.name(), blob, index);
+          checkpoints.saveAndFlush(entity);
+          tensors.insert(entity.getId(), index.tensors());
+          return toDto(entity);
+        });
   }
 
   /**
@@ -229,20 +204,4 @@ public class CheckpointService {
     return JSON.readValue(json, type);
   }
 
-  private static ReadLimits readLimits(GraftProperties.Limits l) {
-    ReadLimits d = ReadLimits.defaults();
-    return new ReadLimits(
-        l.maxZipEntries(),
-        l.maxPickleBytes().toBytes(),
-        l.maxPickleOps(),
-        d.maxMemo(),
-        d.maxStack(),
-        l.maxDepth(),
-        d.maxStringLength(),
-        l.maxTensors(),
-        d.maxRank(),
-        d.maxKeyLength(),
-        l.maxHeaderBytes(),
-        d.maxTotalNumel());
-  }
 }

@@ -1,14 +1,39 @@
 package dev.graft.format;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 
 /**
  * Reads a checkpoint's tensor index from a file, recognising its format from its first bytes.
  *
- * <p>Nothing from the file is ever executed: torch zips go through a restricted unpickler, and every
- * size is checked against {@link ReadLimits} before it is used.
+ * <p>Nothing from the file is ever executed: torch zips go through a restricted unpickler, and
+ * every size is checked against {@link ReadLimits} before it is used.
  */
 public final class CheckpointReader {
+
+  static final String LEGACY_MESSAGE =
+      "this is a legacy torch.save file (pre-1.6 format); re-save it with torch.save(...,"
+          + " _use_new_zipfile_serialization=True) or send safetensors";
+
+  // The legacy format opens with the pickled magic number 0x1950a86a20f9469cfc6c: PROTO 2, LONG1
+  // 10.
+  private static final byte[] LEGACY_MAGIC = {
+    (byte) 0x80,
+    0x02,
+    (byte) 0x8a,
+    0x0a,
+    0x6c,
+    (byte) 0xfc,
+    (byte) 0x9c,
+    0x46,
+    (byte) 0xf9,
+    0x20,
+    0x6a,
+    (byte) 0xa8,
+    0x50,
+    0x19
+  };
 
   private CheckpointReader() {}
 
@@ -20,12 +45,74 @@ public final class CheckpointReader {
    * @param stateDictPath where the state dict sits in a nested torch checkpoint (dotted), or {@code
    *     null} to detect it
    * @param limits the limits to enforce
+   * @return the checkpoint's index
    * @throws FormatException when the file is refused; the message says what and where
    * @throws java.io.IOException when the channel cannot be read
    */
   public static CheckpointIndex read(
       SeekableByteChannel file, CheckpointFormat format, String stateDictPath, ReadLimits limits)
       throws java.io.IOException {
-    throw new UnsupportedOperationException("reader pending");
+    CheckpointFormat detected = detect(file);
+    if (format != null && format != detected) {
+      throw FormatException.unsupported(
+          "expected a "
+              + format.wireName()
+              + " file, but this is a "
+              + detected.wireName()
+              + " file");
+    }
+    return detected == CheckpointFormat.PYTORCH
+        ? TorchCheckpointReader.read(file, stateDictPath, limits)
+        : SafetensorsReader.read(file, limits);
+  }
+
+  /**
+   * Recognises a file's format from its first bytes.
+   *
+   * @param file the whole file
+   * @return the format
+   * @throws FormatException UNSUPPORTED for a legacy torch file or bare pickle, MALFORMED for
+   *     anything else that is neither a torch zip nor safetensors
+   * @throws IOException when the channel cannot be read
+   */
+  public static CheckpointFormat detect(SeekableByteChannel file) throws IOException {
+    int n = (int) Math.min(16, file.size());
+    ByteBuffer head = ChannelReads.readAt(file, 0, n, "the file header");
+    byte[] b = new byte[n];
+    head.get(b);
+    if (n >= 4 && b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4) {
+      return CheckpointFormat.PYTORCH;
+    }
+    if (n >= 1 && (b[0] & 0xff) == 0x80) {
+      if (startsWith(b, LEGACY_MAGIC)) {
+        throw FormatException.unsupported(LEGACY_MESSAGE);
+      }
+      throw FormatException.unsupported(
+          "this is a bare pickle, not a torch.save zip; re-save it with"
+              + " torch.save(model.state_dict()) in torch 1.6 or later, or send safetensors");
+    }
+    if (n >= 9 && b[8] == '{' && head.getLong(0) > 0) {
+      return CheckpointFormat.SAFETENSORS;
+    }
+    StringBuilder hex = new StringBuilder();
+    for (int i = 0; i < Math.min(n, 8); i++) {
+      hex.append(i > 0 ? " " : "").append(String.format("%02x", b[i] & 0xff));
+    }
+    throw FormatException.malformed(
+        "not a checkpoint: expected a torch.save zip or safetensors file (first bytes "
+            + hex
+            + ")");
+  }
+
+  private static boolean startsWith(byte[] b, byte[] prefix) {
+    if (b.length < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (b[i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 }

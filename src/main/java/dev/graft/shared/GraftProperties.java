@@ -43,5 +43,24 @@ public record GraftProperties(
       @DefaultValue("256MB") DataSize maxPickleBytes,
       @DefaultValue("50000000") long maxPickleOps,
       @DefaultValue("100") int maxDepth,
-      @DefaultValue("100000000") long maxHeaderBytes) {}
+      @DefaultValue("100000000") long maxHeaderBytes) {
+
+    /** These settings over the readers' defaults. */
+    public dev.graft.format.ReadLimits toReadLimits() {
+      dev.graft.format.ReadLimits d = dev.graft.format.ReadLimits.defaults();
+      return new dev.graft.format.ReadLimits(
+          maxZipEntries,
+          maxPickleBytes.toBytes(),
+          maxPickleOps,
+          d.maxMemo(),
+          d.maxStack(),
+          maxDepth,
+          d.maxStringLength(),
+          maxTensors,
+          d.maxRank(),
+          d.maxKeyLength(),
+          maxHeaderBytes,
+          d.maxTotalNumel());
+    }
+  }
 }

@@ -4,13 +4,15 @@ import dev.graft.checkpoint.Checkpoint;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.checkpoint.CheckpointTensor;
 import dev.graft.checkpoint.CheckpointUpload;
-import dev.graft.checkpoint.UploadResult;
+
 import dev.graft.format.CheckpointFormat;
 import dev.graft.shared.BadRequest;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
+import dev.graft.shared.Stored;
 import dev.graft.shared.web.BlobDownload;
 import dev.graft.shared.web.MultipartFileStream;
+import dev.graft.shared.web.UploadName;
 import dev.graft.storage.BlobStore;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -129,13 +131,7 @@ class CheckpointController {
   }
 
   private static CheckpointUpload upload(String name, String filename, String format, String stateDictPath) {
-    String n = name != null && !name.isBlank() ? name : filename;
-    if (n == null || n.isBlank()) {
-      throw new BadRequest("name", "is required (query parameter 'name')");
-    }
-    if (n.length() > 255) {
-      throw new BadRequest("name", "must be at most 255 characters");
-    }
+    String n = UploadName.of(name, filename);
     CheckpointFormat f =
         switch (format.toLowerCase(java.util.Locale.ROOT)) {
           case "auto" -> null;
@@ -147,11 +143,11 @@ class CheckpointController {
     return new CheckpointUpload(n, f, path);
   }
 
-  private static ResponseEntity<Checkpoint> created(UploadResult result) {
+  private static ResponseEntity<Checkpoint> created(Stored<Checkpoint> result) {
     if (!result.created()) {
-      return ResponseEntity.ok(result.checkpoint());
+      return ResponseEntity.ok(result.resource());
     }
-    return ResponseEntity.created(URI.create("/api/v1/checkpoints/" + result.checkpoint().id()))
-        .body(result.checkpoint());
+    return ResponseEntity.created(URI.create("/api/v1/checkpoints/" + result.resource().id()))
+        .body(result.resource());
   }
 }

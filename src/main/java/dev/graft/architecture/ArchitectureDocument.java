@@ -1,0 +1,35 @@
+package dev.graft.architecture;
+
+import io.swagger.v3.oas.annotations.media.Schema;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A target architecture described in JSON, for callers without a saved model.
+ *
+ * @param name the model's name
+ * @param entries the state-dict keys in {@code state_dict()} order
+ */
+@Schema(
+    example =
+        """
+        {"name":"Classifier","entries":[
+          {"key":"fc.weight","dtype":"float32","shape":[10,512],"kind":"PARAMETER","requiresGrad":true,
+           "init":{"scheme":"kaiming_uniform","a":2.23606797749979}},
+          {"key":"fc.bias","dtype":"float32","shape":[10],"kind":"PARAMETER","init":{"scheme":"zeros"}},
+          {"key":"bn.num_batches_tracked","dtype":"int64","shape":[],"kind":"BUFFER","init":{"scheme":"zeros"}}]}""")
+public record ArchitectureDocument(String name, List<Entry> entries) {
+
+  /**
+   * One entry.
+   *
+   * @param key the state-dict key
+   * @param dtype torch dtype name, e.g. {@code float32}
+   * @param shape sizes
+   * @param kind PARAMETER or BUFFER
+   * @param requiresGrad defaults to {@code true} for parameters and {@code false} for buffers
+   * @param init the init scheme: {@code {"scheme": "zeros|ones|constant|normal|uniform|kaiming_uniform|xavier_uniform", ...}}
+   */
+  public record Entry(
+      String key, String dtype, List<Long> shape, String kind, Boolean requiresGrad, Map<String, Object> init) {}
+}

@@ -1,0 +1,123 @@
+package dev.graft.architecture.internal;
+
+import dev.graft.format.DType;
+import dev.graft.format.TensorInfo;
+import java.nio.ByteOrder;
+import java.sql.Array;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Repository;
+
+/** Architecture entry rows, written in JDBC batches (an architecture can have 100,000 entries). */
+@Repository
+public class ArchitectureEntryDao {
+
+  private static final int BATCH = 1000;
+  private static final String COLUMNS =
+      "entry_key, dtype, shape, kind, requires_grad, init, strides, storage_key, storage_offset,"
+          + " storage_data_offset, storage_bytes, big_endian";
+
+  private final JdbcTemplate jdbc;
+
+  public ArchitectureEntryDao(JdbcTemplate jdbc) {
+    this.jdbc = jdbc;
+  }
+
+  /** Inserts an architecture's entries in order. */
+  public void insert(UUID architectureId, List<StoredEntry> entries) {
+    String sql =
+        "insert into architecture_entry (architecture_id, ordinal, " + COLUMNS + ") values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    for (int from = 0; from < entries.size(); from += BATCH) {
+      List<StoredEntry> chunk = entries.subList(from, Math.min(entries.size(), from + BATCH));
+      int base = from;
+      jdbc.execute(
+          (java.sql.Connection con) -> {
+            try (PreparedStatement ps = con.prepareStatement(sql)) {
+              for (int i = 0; i < chunk.size(); i++) {
+                StoredEntry e = chunk.get(i);
+                TensorInfo v = e.initialValue();
+                int c = 1;
+                ps.setObject(c++, architectureId);
+                ps.setInt(c++, base + i);
+                ps.setString(c++, e.key());
+                ps.setString(c++, e.dtype().torchName());
+                ps.setArray(c++, con.createArrayOf("bigint", e.shape().toArray()));
+                ps.setString(c++, e.kind());
+                ps.setBoolean(c++, e.requiresGrad());
+                ps.setString(c++, e.initJson());
+                ps.setArray(c++, v == null ? null : con.createArrayOf("bigint", v.strides().toArray()));
+                ps.setString(c++, v == null ? null : v.storageKey());
+                ps.setObject(c++, v == null ? null : v.storageOffset());
+                ps.setObject(c++, v == null ? null : v.storageDataOffset());
+                ps.setObject(c++, v == null ? null : v.storageBytes());
+                ps.setObject(c++, v == null ? null : v.byteOrder() == ByteOrder.BIG_ENDIAN);
+                ps.addBatch();
+              }
+              ps.executeBatch();
+            }
+            return null;
+          });
+    }
+  }
+
+  /** A page of entries in order. */
+  public List<StoredEntry> page(UUID architectureId, long offset, int limit) {
+    return jdbc.query(
+        "select " + COLUMNS + " from architecture_entry where architecture_id = ? order by ordinal offset ? limit ?",
+        (rs, n) -> map(rs),
+        architectureId,
+        offset,
+        limit);
+  }
+
+  /** All entries in order. */
+  public List<StoredEntry> all(UUID architectureId) {
+    List<StoredEntry> out = new ArrayList<>();
+    jdbc.query(
+        "select " + COLUMNS + " from architecture_entry where architecture_id = ? order by ordinal",
+        rs -> {
+          out.add(map(rs));
+        },
+        architectureId);
+    return out;
+  }
+
+  private static StoredEntry map(ResultSet rs) throws SQLException {
+    DType dtype = DType.byTorchName(rs.getString("dtype")).orElseThrow();
+    List<Long> shape = longs(rs.getArray("shape"));
+    TensorInfo value = null;
+    if (rs.getString("storage_key") != null) {
+      value =
+          new TensorInfo(
+              rs.getString("entry_key"),
+              dtype,
+              shape,
+              longs(rs.getArray("strides")),
+              rs.getLong("storage_offset"),
+              rs.getString("storage_key"),
+              rs.getLong("storage_data_offset"),
+              rs.getLong("storage_bytes"),
+              rs.getBoolean("big_endian") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN,
+              "PARAMETER".equals(rs.getString("kind")),
+              null);
+    }
+    return new StoredEntry(
+        rs.getString("entry_key"),
+        dtype,
+        shape,
+        rs.getString("kind"),
+        rs.getBoolean("requires_grad"),
+        rs.getString("init"),
+        value);
+  }
+
+  private static List<Long> longs(Array a) throws SQLException {
+    return Arrays.asList((Long[]) a.getArray());
+  }
+}

@@ -1,0 +1,46 @@
+package dev.graft.format;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SeekableByteChannel;
+
+/** Positioned reads from a channel that fail loudly on a short file instead of returning less. */
+final class ChannelReads {
+
+  private ChannelReads() {}
+
+  /**
+   * Reads exactly {@code length} bytes at {@code position} into a little-endian buffer.
+   *
+   * @throws FormatException when the file ends first, naming {@code what}
+   * @throws IOException when the channel cannot be read
+   */
+  static ByteBuffer readAt(SeekableByteChannel ch, long position, int length, String what)
+      throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(ch, position, buf, what);
+    buf.flip();
+    return buf;
+  }
+
+  /**
+   * Fills {@code buf} from {@code position}.
+   *
+   * @throws FormatException when the file ends first, naming {@code what}
+   * @throws IOException when the channel cannot be read
+   */
+  static void readFully(SeekableByteChannel ch, long position, ByteBuffer buf, String what)
+      throws IOException {
+    long pos = position;
+    ch.position(pos);
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf);
+      if (n < 0) {
+        throw FormatException.malformed(
+            "file ends inside " + what + " (at byte offset " + pos + ")");
+      }
+      pos += n;
+    }
+  }
+}

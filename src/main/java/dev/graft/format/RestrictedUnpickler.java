@@ -1,0 +1,669 @@
+package dev.graft.format;
+
+import static dev.graft.format.PickleOpcodes.ADDITEMS;
+import static dev.graft.format.PickleOpcodes.APPEND;
+import static dev.graft.format.PickleOpcodes.APPENDS;
+import static dev.graft.format.PickleOpcodes.BINBYTES;
+import static dev.graft.format.PickleOpcodes.BINBYTES8;
+import static dev.graft.format.PickleOpcodes.BINFLOAT;
+import static dev.graft.format.PickleOpcodes.BINGET;
+import static dev.graft.format.PickleOpcodes.BININT;
+import static dev.graft.format.PickleOpcodes.BININT1;
+import static dev.graft.format.PickleOpcodes.BININT2;
+import static dev.graft.format.PickleOpcodes.BINPERSID;
+import static dev.graft.format.PickleOpcodes.BINPUT;
+import static dev.graft.format.PickleOpcodes.BINSTRING;
+import static dev.graft.format.PickleOpcodes.BINUNICODE;
+import static dev.graft.format.PickleOpcodes.BINUNICODE8;
+import static dev.graft.format.PickleOpcodes.BUILD;
+import static dev.graft.format.PickleOpcodes.DICT;
+import static dev.graft.format.PickleOpcodes.DUP;
+import static dev.graft.format.PickleOpcodes.EMPTY_DICT;
+import static dev.graft.format.PickleOpcodes.EMPTY_LIST;
+import static dev.graft.format.PickleOpcodes.EMPTY_SET;
+import static dev.graft.format.PickleOpcodes.EMPTY_TUPLE;
+import static dev.graft.format.PickleOpcodes.FRAME;
+import static dev.graft.format.PickleOpcodes.FROZENSET;
+import static dev.graft.format.PickleOpcodes.GLOBAL;
+import static dev.graft.format.PickleOpcodes.LIST;
+import static dev.graft.format.PickleOpcodes.LONG1;
+import static dev.graft.format.PickleOpcodes.LONG4;
+import static dev.graft.format.PickleOpcodes.LONG_BINGET;
+import static dev.graft.format.PickleOpcodes.LONG_BINPUT;
+import static dev.graft.format.PickleOpcodes.MARK;
+import static dev.graft.format.PickleOpcodes.MEMOIZE;
+import static dev.graft.format.PickleOpcodes.NEWFALSE;
+import static dev.graft.format.PickleOpcodes.NEWOBJ;
+import static dev.graft.format.PickleOpcodes.NEWTRUE;
+import static dev.graft.format.PickleOpcodes.NONE;
+import static dev.graft.format.PickleOpcodes.POP;
+import static dev.graft.format.PickleOpcodes.POP_MARK;
+import static dev.graft.format.PickleOpcodes.PROTO;
+import static dev.graft.format.PickleOpcodes.REDUCE;
+import static dev.graft.format.PickleOpcodes.SETITEM;
+import static dev.graft.format.PickleOpcodes.SETITEMS;
+import static dev.graft.format.PickleOpcodes.SHORT_BINBYTES;
+import static dev.graft.format.PickleOpcodes.SHORT_BINSTRING;
+import static dev.graft.format.PickleOpcodes.SHORT_BINUNICODE;
+import static dev.graft.format.PickleOpcodes.STACK_GLOBAL;
+import static dev.graft.format.PickleOpcodes.STOP;
+import static dev.graft.format.PickleOpcodes.TUPLE;
+import static dev.graft.format.PickleOpcodes.TUPLE1;
+import static dev.graft.format.PickleOpcodes.TUPLE2;
+import static dev.graft.format.PickleOpcodes.TUPLE3;
+
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Evaluates a pickle the way {@code torch.load(weights_only=True)} does, but stricter and without
+ * executing anything: globals resolve only to the {@link AllowedGlobal} allow-list, storage classes
+ * and dtypes, which Graft interprets itself; everything else is refused by name before any object
+ * is built. Every size and count is checked against {@link ReadLimits} before it is used.
+ *
+ * <p>Values produced: {@link String}, {@link Long} or {@link BigInteger}, {@link Double}, {@link
+ * Boolean}, {@code null}, {@code byte[]}, {@link ArrayList} (list), {@link PickleTuple}, {@link
+ * PickleDict}, {@link Set}, {@link StorageRef}, {@link TensorRef}, {@link ParameterRef}, {@link
+ * DTypeRef}, {@link TorchSize}, {@link Device}, {@link ComplexNumber}, and the resolved globals
+ * themselves.
+ *
+ * <p>An instance reads one pickle.
+ */
+public final class RestrictedUnpickler {
+
+  private final ReadLimits limits;
+  private final List<StorageRef> storages = new ArrayList<>();
+  private final Map<Long, Object> memo = new HashMap<>();
+  private final Map<Object, Integer> depths = new IdentityHashMap<>();
+  private final List<List<Object>> metastack = new ArrayList<>();
+  private List<Object> stack = new ArrayList<>();
+  private long stackCount;
+  private byte[] data;
+  private int pos;
+  private int opStart;
+
+  /**
+   * Creates an unpickler for one pickle.
+   *
+   * @param limits the limits to enforce
+   */
+  public RestrictedUnpickler(ReadLimits limits) {
+    this.limits = limits;
+  }
+
+  /**
+   * Evaluates a whole pickle, which must end with {@code STOP} leaving exactly one value.
+   *
+   * @param pickle the pickle's bytes
+   * @return the value the pickle builds
+   * @throws FormatException UNSAFE for a refused opcode or global, LIMIT_EXCEEDED for a limit,
+   *     MALFORMED for bytes that do not form a valid pickle; the message gives the pickle offset
+   */
+  public Object load(byte[] pickle) throws FormatException {
+    if (data != null) {
+      throw new IllegalStateException("an unpickler reads one pickle");
+    }
+    data = pickle;
+    long ops = 0;
+    while (true) {
+      if (pos >= data.length) {
+        throw fail(FormatException.Kind.MALFORMED, "pickle ends without STOP");
+      }
+      opStart = pos;
+      int op = data[pos++] & 0xff;
+      if (++ops > limits.maxPickleOps()) {
+        throw fail(
+            FormatException.Kind.LIMIT_EXCEEDED,
+            "pickle runs more than " + limits.maxPickleOps() + " opcodes");
+      }
+      if (op == STOP) {
+        return stop();
+      }
+      step(op);
+    }
+  }
+
+  /** Every storage the pickle referred to, in order, one entry per persistent id. */
+  public List<StorageRef> storages() {
+    return Collections.unmodifiableList(storages);
+  }
+
+  private Object stop() throws FormatException {
+    if (!metastack.isEmpty()) {
+      throw fail(FormatException.Kind.MALFORMED, "STOP with a MARK still open");
+    }
+    if (stack.size() != 1) {
+      throw fail(
+          FormatException.Kind.MALFORMED,
+          "STOP with " + stack.size() + " values on the stack instead of one");
+    }
+    if (pos != data.length) {
+      throw fail(
+          FormatException.Kind.MALFORMED, (data.length - pos) + " bytes follow the pickle's STOP");
+    }
+    return stack.get(0);
+  }
+
+  private void step(int op) throws FormatException {
+    switch (op) {
+      case PROTO -> {
+        int proto = u8();
+        if (proto < 2 || proto > 5) {
+          throw fail(
+              FormatException.Kind.UNSUPPORTED, "pickle protocol " + proto + " is not supported");
+        }
+      }
+      case FRAME -> {
+        long len = ByteBuffer.wrap(take(8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (len < 0 || len > data.length - pos) {
+          throw fail(
+              FormatException.Kind.MALFORMED, "FRAME of " + len + " bytes runs past the pickle");
+        }
+      }
+      case GLOBAL -> {
+        String module = line();
+        String name = line();
+        push(resolveGlobal(module, name));
+      }
+      case STACK_GLOBAL -> {
+        Object name = pop();
+        Object module = pop();
+        if (!(module instanceof String m) || !(name instanceof String n)) {
+          throw fail(FormatException.Kind.MALFORMED, "STACK_GLOBAL needs two strings");
+        }
+        push(resolveGlobal(m, n));
+      }
+      case REDUCE -> {
+        Object args = pop();
+        Object func = peek();
+        stack.set(stack.size() - 1, call("REDUCE", func, args));
+      }
+      case NEWOBJ -> {
+        Object args = pop();
+        Object cls = pop();
+        if (cls != AllowedGlobal.ORDERED_DICT
+            && cls != AllowedGlobal.TORCH_SIZE
+            && cls != AllowedGlobal.TORCH_DEVICE
+            && cls != AllowedGlobal.SET
+            && cls != AllowedGlobal.FROZENSET
+            && cls != AllowedGlobal.COMPLEX) {
+          throw fail(
+              FormatException.Kind.UNSAFE,
+              "NEWOBJ of " + PickleCalls.describe(cls) + " is not allowed");
+        }
+        push(call("NEWOBJ", cls, args));
+      }
+      case BUILD -> build();
+      case EMPTY_DICT -> push(container(new PickleDict(false)));
+      case EMPTY_LIST -> push(container(new ArrayList<>()));
+      case EMPTY_TUPLE -> push(tuple(List.of()));
+      case EMPTY_SET -> push(container(new LinkedHashSet<>()));
+      case MARK -> {
+        if (metastack.size() >= limits.maxDepth()) {
+          throw fail(
+              FormatException.Kind.LIMIT_EXCEEDED, "MARKs nest deeper than " + limits.maxDepth());
+        }
+        metastack.add(stack);
+        stack = new ArrayList<>();
+      }
+      case TUPLE -> {
+        List<Object> items = popMark();
+        push(tuple(items));
+      }
+      case TUPLE1, TUPLE2, TUPLE3 -> {
+        int n = op - TUPLE1 + 1;
+        if (stack.size() < n) {
+          throw fail(FormatException.Kind.MALFORMED, "stack underflow");
+        }
+        List<Object> items = new ArrayList<>(stack.subList(stack.size() - n, stack.size()));
+        for (int i = 0; i < n; i++) {
+          pop();
+        }
+        push(tuple(items));
+      }
+      case LIST -> {
+        List<Object> items = popMark();
+        List<Object> list = container(new ArrayList<>());
+        for (Object item : items) {
+          nest(list, item);
+          list.add(item);
+        }
+        push(list);
+      }
+      case DICT -> {
+        List<Object> items = popMark();
+        PickleDict dict = container(new PickleDict(false));
+        putAll(dict, items);
+        push(dict);
+      }
+      case SETITEM -> {
+        Object value = pop();
+        Object key = pop();
+        putAll(dictOnTop("SETITEM"), pair(key, value));
+      }
+      case SETITEMS -> {
+        List<Object> items = popMark();
+        putAll(dictOnTop("SETITEMS"), items);
+      }
+      case APPEND -> {
+        Object item = pop();
+        List<Object> list = listOnTop("APPEND");
+        nest(list, item);
+        list.add(item);
+      }
+      case APPENDS -> {
+        List<Object> items = popMark();
+        List<Object> list = listOnTop("APPENDS");
+        for (Object item : items) {
+          nest(list, item);
+          list.add(item);
+        }
+      }
+      case ADDITEMS -> {
+        List<Object> items = popMark();
+        Object top = peek();
+        if (!(top instanceof LinkedHashSet<?>)) {
+          throw fail(FormatException.Kind.MALFORMED, "ADDITEMS on a " + PickleCalls.describe(top));
+        }
+        @SuppressWarnings("unchecked")
+        Set<Object> set = (Set<Object>) top;
+        for (Object item : items) {
+          requireHashable(item, "set item");
+          nest(set, item);
+          set.add(item);
+        }
+      }
+      case FROZENSET -> {
+        List<Object> items = popMark();
+        Set<Object> set = new LinkedHashSet<>();
+        container(set);
+        for (Object item : items) {
+          requireHashable(item, "frozenset item");
+          nest(set, item);
+          set.add(item);
+        }
+        Set<Object> frozen = Collections.unmodifiableSet(set);
+        depths.put(frozen, depths.get(set));
+        push(frozen);
+      }
+      case BINPUT -> memoPut(u8());
+      case LONG_BINPUT -> memoPut(u32());
+      case MEMOIZE -> memoPut(memo.size());
+      case BINGET -> memoGet(u8());
+      case LONG_BINGET -> memoGet(u32());
+      case BININT -> push((long) ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt());
+      case BININT1 -> push((long) u8());
+      case BININT2 ->
+          push(
+              (long) (ByteBuffer.wrap(take(2)).order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xffff));
+      case LONG1 -> push(decodeLong(u8()));
+      case LONG4 -> {
+        int n = ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        if (n < 0) {
+          throw fail(FormatException.Kind.MALFORMED, "LONG4 with negative length " + n);
+        }
+        push(decodeLong(n));
+      }
+      case BINFLOAT -> push(ByteBuffer.wrap(take(8)).order(ByteOrder.BIG_ENDIAN).getDouble());
+      case NONE -> push(null);
+      case NEWTRUE -> push(Boolean.TRUE);
+      case NEWFALSE -> push(Boolean.FALSE);
+      case SHORT_BINUNICODE, SHORT_BINSTRING -> push(utf8(take(checkedLength(u8()))));
+      case BINUNICODE -> push(utf8(take(checkedLength(u32()))));
+      case BINSTRING ->
+          push(
+              utf8(
+                  take(
+                      checkedLength(
+                          ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt()))));
+      case BINUNICODE8 -> push(utf8(take(checkedLength(u64()))));
+      case SHORT_BINBYTES -> push(take(checkedLength(u8())));
+      case BINBYTES -> push(take(checkedLength(u32())));
+      case BINBYTES8 -> push(take(checkedLength(u64())));
+      case BINPERSID -> {
+        StorageRef ref = PickleCalls.storage(pop(), this::fail);
+        storages.add(ref);
+        push(ref);
+      }
+      case POP -> {
+        if (stack.isEmpty() && !metastack.isEmpty()) {
+          popMark();
+        } else {
+          pop();
+        }
+      }
+      case POP_MARK -> popMark();
+      case DUP -> push(peek());
+      default ->
+          throw fail(
+              FormatException.Kind.UNSAFE,
+              "pickle opcode " + PickleOpcodes.name(op) + " is not allowed");
+    }
+  }
+
+  private static List<Object> pair(Object key, Object value) {
+    List<Object> items = new ArrayList<>(2);
+    items.add(key);
+    items.add(value);
+    return items;
+  }
+
+  private Object resolveGlobal(String module, String name) throws FormatException {
+    Optional<Object> resolved = AllowedGlobal.resolve(module, name);
+    if (resolved.isEmpty()) {
+      throw fail(
+          FormatException.Kind.UNSAFE,
+          "global " + FormatException.quote(module + "." + name) + " is not allowed");
+    }
+    return resolved.get();
+  }
+
+  private Object call(String opName, Object func, Object args) throws FormatException {
+    if (!(args instanceof PickleTuple tuple)) {
+      throw fail(
+          FormatException.Kind.MALFORMED,
+          opName + " arguments are a " + PickleCalls.describe(args) + ", not a tuple");
+    }
+    if (!(func instanceof AllowedGlobal global)) {
+      throw fail(
+          FormatException.Kind.UNSAFE,
+          opName + " on a " + PickleCalls.describe(func) + " is not allowed");
+    }
+    Object result = new PickleCalls(this::fail, keyHint()).call(global, tuple);
+    if (result instanceof PickleDict || result instanceof Set<?>) {
+      container(result);
+      if (result instanceof Set<?> set) {
+        for (Object item : set) {
+          nest(result, item);
+        }
+      }
+    }
+    return result;
+  }
+
+  /**
+   * The state-dict key a rebuild call most likely belongs to, for messages: the string below it.
+   */
+  private String keyHint() {
+    for (int i = stack.size() - 2; i >= 0; i--) {
+      Object v = stack.get(i);
+      if (v instanceof String s) {
+        return s;
+      }
+      if (!(v instanceof AllowedGlobal)) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  private void build() throws FormatException {
+    Object state = pop();
+    Object inst = peek();
+    if (!(inst instanceof PickleDict dict) || !dict.ordered()) {
+      throw fail(
+          FormatException.Kind.UNSAFE,
+          "BUILD on a " + PickleCalls.describe(inst) + " is not allowed");
+    }
+    if (!(state instanceof PickleDict attrs)) {
+      throw fail(
+          FormatException.Kind.MALFORMED,
+          "BUILD state for an OrderedDict is a " + PickleCalls.describe(state) + ", not a dict");
+    }
+    for (Map.Entry<Object, Object> e : attrs.entrySet()) {
+      if (!(e.getKey() instanceof String name)) {
+        throw fail(
+            FormatException.Kind.MALFORMED,
+            "BUILD attribute name is a " + PickleCalls.describe(e.getKey()));
+      }
+      nest(dict, e.getValue());
+      dict.setAttribute(name, e.getValue());
+    }
+  }
+
+  private PickleDict dictOnTop(String opName) throws FormatException {
+    Object top = peek();
+    if (!(top instanceof PickleDict dict)) {
+      throw fail(FormatException.Kind.MALFORMED, opName + " on a " + PickleCalls.describe(top));
+    }
+    return dict;
+  }
+
+  @SuppressWarnings("unchecked")
+  private List<Object> listOnTop(String opName) throws FormatException {
+    Object top = peek();
+    if (!(top instanceof ArrayList<?>)) {
+      throw fail(FormatException.Kind.MALFORMED, opName + " on a " + PickleCalls.describe(top));
+    }
+    return (List<Object>) top;
+  }
+
+  private void putAll(PickleDict dict, List<Object> items) throws FormatException {
+    if (items.size() % 2 != 0) {
+      throw fail(FormatException.Kind.MALFORMED, "odd number of items for a dict");
+    }
+    for (int i = 0; i < items.size(); i += 2) {
+      Object key = items.get(i);
+      requireHashable(key, "dict key");
+      nest(dict, key);
+      nest(dict, items.get(i + 1));
+      dict.put(key, items.get(i + 1));
+    }
+  }
+
+  private void requireHashable(Object v, String role) throws FormatException {
+    if (!hashable(v)) {
+      throw fail(
+          FormatException.Kind.MALFORMED, "a " + PickleCalls.describe(v) + " cannot be a " + role);
+    }
+  }
+
+  // Only values with content equality in Java; Python would also hash by identity, which we do not
+  // need.
+  private static boolean hashable(Object v) {
+    if (v == null
+        || v instanceof String
+        || v instanceof Long
+        || v instanceof BigInteger
+        || v instanceof Double
+        || v instanceof Boolean
+        || v instanceof DTypeRef
+        || v instanceof TorchSize
+        || v instanceof Device
+        || v instanceof ComplexNumber) {
+      return true;
+    }
+    if (v instanceof PickleTuple t) {
+      for (Object item : t.items()) {
+        if (!hashable(item)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private PickleTuple tuple(List<Object> items) throws FormatException {
+    PickleTuple t = new PickleTuple(items);
+    int depth = 1;
+    for (Object item : items) {
+      depth = Math.max(depth, depthOf(item) + 1);
+    }
+    checkDepth(depth);
+    depths.put(t, depth);
+    return t;
+  }
+
+  private <T> T container(T c) {
+    depths.putIfAbsent(c, 1);
+    return c;
+  }
+
+  private void nest(Object container, Object child) throws FormatException {
+    int depth = depthOf(child) + 1;
+    checkDepth(depth);
+    if (depth > depths.getOrDefault(container, 1)) {
+      depths.put(container, depth);
+    }
+  }
+
+  private int depthOf(Object v) {
+    return depths.getOrDefault(v, 0);
+  }
+
+  private void checkDepth(int depth) throws FormatException {
+    if (depth > limits.maxDepth()) {
+      throw fail(
+          FormatException.Kind.LIMIT_EXCEEDED, "containers nest deeper than " + limits.maxDepth());
+    }
+  }
+
+  private void memoPut(long index) throws FormatException {
+    if (stack.isEmpty()) {
+      throw fail(FormatException.Kind.MALFORMED, "memo store with an empty stack");
+    }
+    if (!memo.containsKey(index) && memo.size() >= limits.maxMemo()) {
+      throw fail(
+          FormatException.Kind.LIMIT_EXCEEDED,
+          "memo holds more than " + limits.maxMemo() + " entries");
+    }
+    memo.put(index, peek());
+  }
+
+  private void memoGet(long index) throws FormatException {
+    if (!memo.containsKey(index)) {
+      throw fail(FormatException.Kind.MALFORMED, "memo slot " + index + " is not defined");
+    }
+    push(memo.get(index));
+  }
+
+  private Object decodeLong(int n) throws FormatException {
+    byte[] le = take(checkedLength(n));
+    if (n == 0) {
+      return 0L;
+    }
+    byte[] be = new byte[n];
+    for (int i = 0; i < n; i++) {
+      be[i] = le[n - 1 - i];
+    }
+    BigInteger v = new BigInteger(be);
+    return v.bitLength() < 64 ? (Object) v.longValue() : v;
+  }
+
+  private int checkedLength(long n) throws FormatException {
+    if (n < 0) {
+      throw fail(FormatException.Kind.MALFORMED, "negative length " + n);
+    }
+    if (n > limits.maxStringLength()) {
+      throw fail(
+          FormatException.Kind.LIMIT_EXCEEDED,
+          "string of " + n + " bytes is longer than the limit of " + limits.maxStringLength());
+    }
+    return (int) n;
+  }
+
+  private String utf8(byte[] bytes) throws FormatException {
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw fail(FormatException.Kind.MALFORMED, "string is not valid UTF-8");
+    }
+  }
+
+  private String line() throws FormatException {
+    int max = Math.min(data.length, pos + 1024);
+    for (int i = pos; i < max; i++) {
+      if (data[i] == '\n') {
+        byte[] bytes = new byte[i - pos];
+        System.arraycopy(data, pos, bytes, 0, bytes.length);
+        pos = i + 1;
+        return utf8(bytes);
+      }
+    }
+    throw fail(
+        FormatException.Kind.MALFORMED, "GLOBAL name is unterminated or longer than 1024 bytes");
+  }
+
+  private byte[] take(int n) throws FormatException {
+    if (n > data.length - pos) {
+      throw fail(
+          FormatException.Kind.MALFORMED,
+          "pickle is truncated: needs " + n + " bytes, " + (data.length - pos) + " remain");
+    }
+    byte[] out = new byte[n];
+    System.arraycopy(data, pos, out, 0, n);
+    pos += n;
+    return out;
+  }
+
+  private int u8() throws FormatException {
+    return take(1)[0] & 0xff;
+  }
+
+  private long u32() throws FormatException {
+    return ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
+  }
+
+  private long u64() throws FormatException {
+    long n = ByteBuffer.wrap(take(8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    return n < 0 ? Long.MAX_VALUE : n;
+  }
+
+  private void push(Object v) throws FormatException {
+    if (stackCount >= limits.maxStack()) {
+      throw fail(
+          FormatException.Kind.LIMIT_EXCEEDED,
+          "stack holds more than " + limits.maxStack() + " values");
+    }
+    stack.add(v);
+    stackCount++;
+  }
+
+  private Object pop() throws FormatException {
+    if (stack.isEmpty()) {
+      throw fail(FormatException.Kind.MALFORMED, "stack underflow");
+    }
+    stackCount--;
+    return stack.remove(stack.size() - 1);
+  }
+
+  private Object peek() throws FormatException {
+    if (stack.isEmpty()) {
+      throw fail(FormatException.Kind.MALFORMED, "stack underflow");
+    }
+    return stack.get(stack.size() - 1);
+  }
+
+  private List<Object> popMark() throws FormatException {
+    if (metastack.isEmpty()) {
+      throw fail(FormatException.Kind.MALFORMED, "no MARK to pop to");
+    }
+    List<Object> items = stack;
+    stack = metastack.remove(metastack.size() - 1);
+    stackCount -= items.size();
+    return items;
+  }
+
+  FormatException fail(FormatException.Kind kind, String message) {
+    return new FormatException(kind, message + " (at pickle offset " + opStart + ")");
+  }
+}

@@ -1,0 +1,141 @@
+package dev.graft.format;
+
+import java.io.IOException;
+import java.nio.ByteOrder;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads the index of a {@code torch.save} zip archive: opens the zip, evaluates {@code data.pkl}
+ * with the {@link RestrictedUnpickler}, finds the state dict and checks every tensor against its
+ * storage record. Recognises TorchScript archives and refuses them with guidance.
+ */
+public final class TorchCheckpointReader {
+
+  static final String TORCHSCRIPT_MESSAGE =
+      "this is a TorchScript archive (torch.jit.save); upload it as an architecture, or send the"
+          + " state dict saved with torch.save(model.state_dict())";
+
+  private TorchCheckpointReader() {}
+
+  /**
+   * Reads a torch checkpoint's index.
+   *
+   * @param file the whole file
+   * @param stateDictPath the dotted path of the state dict, or {@code null} to detect it
+   * @param limits the limits to enforce
+   * @return the checkpoint's index
+   * @throws FormatException when the file is refused; the message says what and where
+   * @throws IOException when the channel cannot be read
+   */
+  public static CheckpointIndex read(
+      SeekableByteChannel file, String stateDictPath, ReadLimits limits) throws IOException {
+    TorchZip zip = TorchZip.open(file, limits);
+    if (zip.find("constants.pkl").isPresent()
+        || zip.entries().stream().anyMatch(e -> e.name().startsWith(zip.root() + "/code/"))) {
+      throw FormatException.unsupported(TORCHSCRIPT_MESSAGE);
+    }
+    TorchZipEntry pkl =
+        zip.find("data.pkl")
+            .orElseThrow(
+                () ->
+                    FormatException.malformed(
+                        "zip has no "
+                            + FormatException.quote(zip.root() + "/data.pkl")
+                            + " record"));
+    ByteOrder order = byteOrder(file, zip);
+    byte[] pickle = zip.readStored(file, pkl, limits.maxPickleBytes());
+    RestrictedUnpickler unpickler = new RestrictedUnpickler(limits);
+    Object root = unpickler.load(pickle);
+    StorageTable storages = StorageTable.of(zip, unpickler.storages());
+
+    StateDictLocator.Located located = StateDictLocator.locate(root, stateDictPath);
+    PickleDict dict = located.dict();
+    if (dict.size() > limits.maxTensors()) {
+      throw FormatException.limit(
+          "state dict holds "
+              + dict.size()
+              + " tensors, more than the limit of "
+              + limits.maxTensors());
+    }
+    TensorIndexer indexer = new TensorIndexer(storages, order, limits);
+    List<TensorInfo> tensors = new ArrayList<>(dict.size());
+    for (Map.Entry<Object, Object> e : dict.entrySet()) {
+      tensors.add(indexer.index(e.getKey(), e.getValue()));
+    }
+    indexer.checkRemaining();
+    return new CheckpointIndex(
+        CheckpointFormat.PYTORCH,
+        located.path(),
+        tensors,
+        metadata(root, located.path(), limits),
+        moduleVersions(dict));
+  }
+
+  private static ByteOrder byteOrder(SeekableByteChannel file, TorchZip zip) throws IOException {
+    Optional<TorchZipEntry> record = zip.find("byteorder");
+    if (record.isEmpty()) {
+      return ByteOrder.LITTLE_ENDIAN;
+    }
+    String text =
+        new String(zip.readStored(file, record.get(), 16), StandardCharsets.US_ASCII).trim();
+    return switch (text) {
+      case "little" -> ByteOrder.LITTLE_ENDIAN;
+      case "big" -> ByteOrder.BIG_ENDIAN;
+      default ->
+          throw FormatException.malformed(
+              "byteorder record says "
+                  + FormatException.quote(text)
+                  + ", expected 'little' or 'big'");
+    };
+  }
+
+  /**
+   * The plain-data entries beside a nested state dict; optimizer and scheduler state and anything
+   * holding tensors or other objects is left out.
+   */
+  private static Map<String, Object> metadata(Object root, String path, ReadLimits limits) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    if (path.isEmpty() || !(root instanceof PickleDict top)) {
+      return out;
+    }
+    String stateDictKey = path.split("\\.", -1)[0];
+    for (Map.Entry<Object, Object> e : top.entrySet()) {
+      if (!(e.getKey() instanceof String key) || key.equals(stateDictKey)) {
+        continue;
+      }
+      String lower = key.toLowerCase(Locale.ROOT);
+      if (lower.contains("optim") || lower.contains("scheduler")) {
+        continue;
+      }
+      Object plain = PlainData.convert(e.getValue(), limits.maxDepth());
+      if (plain != PlainData.NOT_PLAIN) {
+        out.put(key, plain);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Reads {@code _metadata}: prefix to {@code {'version': n}}; entries of other shapes are skipped.
+   */
+  private static Map<String, Long> moduleVersions(PickleDict stateDict) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    if (stateDict.attributes().get("_metadata") instanceof PickleDict meta) {
+      for (Map.Entry<Object, Object> e : meta.entrySet()) {
+        if (e.getKey() instanceof String prefix
+            && e.getValue() instanceof PickleDict m
+            && m.get("version") instanceof Long version) {
+          out.put(prefix, version);
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,93 @@
+package dev.graft.shared;
+
+import dev.graft.format.FormatException;
+import dev.graft.storage.BlobStore;
+import dev.graft.storage.PendingBlob;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.SeekableByteChannel;
+import java.util.Optional;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The one path uploaded files take into Graft: stream into a pending blob while hashing, answer with
+ * the existing resource when the bytes were stored before, parse the pending copy, and only then
+ * write the rows and commit the blob in one transaction. A refused or failed upload leaves no row,
+ * no blob and no temporary file.
+ */
+@Component
+public class ContentIngest {
+
+  /** Reads what a file holds; may refuse it. */
+  @FunctionalInterface
+  public interface Reader<I> {
+    I read(SeekableByteChannel file) throws IOException;
+  }
+
+  private final BlobStore blobs;
+  private final TransactionTemplate tx;
+  private final GraftProperties properties;
+
+  ContentIngest(BlobStore blobs, TransactionTemplate tx, GraftProperties properties) {
+    this.blobs = blobs;
+    this.tx = tx;
+    this.properties = properties;
+  }
+
+  /**
+   * Ingests one upload.
+   *
+   * @param content the bytes, streamed
+   * @param what what the file is meant to be, for the refusal's title ("Checkpoint")
+   * @param existing finds a stored resource by SHA-256
+   * @param reader parses the pending copy
+   * @param save writes the rows for a new resource (inside the transaction) and returns it
+   * @throws FileRejected when the reader refuses the file
+   * @throws PayloadTooLarge when the upload exceeds {@code graft.upload.max-bytes}
+   */
+  public <I, T> Stored<T> ingest(
+      InputStream content,
+      String what,
+      Function<String, Optional<T>> existing,
+      Reader<I> reader,
+      BiFunction<PendingBlob, I, T> save)
+      throws IOException {
+    try (PendingBlob pending = blobs.write(content, properties.upload().maxBytes().toBytes())) {
+      Optional<T> before = existing.apply(pending.sha256());
+      if (before.isPresent()) {
+        return new Stored<>(before.get(), false);
+      }
+      I parsed;
+      try (SeekableByteChannel ch = pending.open()) {
+        parsed = reader.read(ch);
+      } catch (FormatException e) {
+        throw new FileRejected(what + " rejected", e);
+      }
+      try {
+        T created =
+            tx.execute(
+                status -> {
+                  T t = save.apply(pending, parsed);
+                  try {
+                    // Inside the transaction: if the move fails, no row points at a missing blob.
+                    pending.commit();
+                  } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                  }
+                  return t;
+                });
+        return new Stored<>(created, true);
+      } catch (DataIntegrityViolationException e) {
+        // The same bytes were stored concurrently; that upload won, and the answer is the same.
+        return existing.apply(pending.sha256()).map(t -> new Stored<>(t, false)).orElseThrow(() -> e);
+      } catch (UncheckedIOException e) {
+        throw e.getCause();
+      }
+    }
+  }
+}

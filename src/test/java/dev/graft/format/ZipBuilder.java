@@ -1,0 +1,141 @@
+package dev.graft.format;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builds small zip archives byte by byte, the way torch writes them, with knobs to break them. */
+final class ZipBuilder {
+
+  /** One record to write; the knobs default to what torch writes. */
+  static final class Entry {
+    final String name;
+    final byte[] data;
+    String localName;
+    int method = 0;
+    int flags = 0x808;
+    long declaredSize = -1;
+
+    Entry(String name, byte[] data) {
+      this.name = name;
+      this.data = data;
+      this.localName = name;
+    }
+  }
+
+  private final List<Entry> entries = new ArrayList<>();
+  private byte[] prefix = new byte[0];
+  private boolean zip64;
+
+  /** Adds a stored record. */
+  ZipBuilder add(String name, byte[] data) {
+    entries.add(new Entry(name, data));
+    return this;
+  }
+
+  /** Adds a stored record holding a UTF-8 string. */
+  ZipBuilder add(String name, String data) {
+    return add(name, data.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The last record added, to break it. */
+  Entry last() {
+    return entries.get(entries.size() - 1);
+  }
+
+  /** Puts bytes before the first local header, as when a zip is appended to another file. */
+  ZipBuilder prefix(byte[] bytes) {
+    this.prefix = bytes;
+    return this;
+  }
+
+  /** Writes ZIP64 end records and extras, as torch does for files over 4 GB. */
+  ZipBuilder zip64() {
+    this.zip64 = true;
+    return this;
+  }
+
+  byte[] build() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(prefix);
+    List<Long> offsets = new ArrayList<>();
+    for (Entry e : entries) {
+      long at = out.size();
+      offsets.add(at);
+      byte[] name = e.localName.getBytes(StandardCharsets.UTF_8);
+      // Pad the extra so data starts on a 64-byte boundary, like torch's writer.
+      int base = 30 + name.length + 4;
+      int pad = (int) ((64 - (at + base) % 64) % 64);
+      ByteBuffer h = le(30 + name.length + 4 + pad);
+      h.putInt(0x04034b50)
+          .putShort((short) 20)
+          .putShort((short) e.flags)
+          .putShort((short) e.method);
+      h.putInt(0).putInt(0).putInt(0).putInt(0);
+      h.putShort((short) name.length).putShort((short) (4 + pad)).put(name);
+      h.putShort((short) 0x4246).putShort((short) pad).put(new byte[pad]);
+      out.writeBytes(h.array());
+      out.writeBytes(e.data);
+      ByteBuffer dd = le(16);
+      dd.putInt(0x08074b50).putInt(0).putInt(e.data.length).putInt(e.data.length);
+      out.writeBytes(dd.array());
+    }
+    long cdStart = out.size();
+    for (int i = 0; i < entries.size(); i++) {
+      Entry e = entries.get(i);
+      byte[] name = e.name.getBytes(StandardCharsets.UTF_8);
+      long size = e.declaredSize >= 0 ? e.declaredSize : e.data.length;
+      int extraLen = zip64 ? 4 + 24 : 0;
+      ByteBuffer c = le(46 + name.length + extraLen);
+      c.putInt(0x02014b50).putShort((short) 45).putShort((short) 45).putShort((short) e.flags);
+      c.putShort((short) e.method).putInt(0).putInt(0);
+      if (zip64) {
+        c.putInt(-1).putInt(-1);
+      } else {
+        c.putInt((int) size).putInt((int) size);
+      }
+      c.putShort((short) name.length).putShort((short) extraLen).putShort((short) 0);
+      c.putShort((short) 0).putShort((short) 0).putInt(0);
+      c.putInt(zip64 ? -1 : (int) (long) offsets.get(i));
+      c.put(name);
+      if (zip64) {
+        c.putShort((short) 1)
+            .putShort((short) 24)
+            .putLong(size)
+            .putLong(size)
+            .putLong(offsets.get(i));
+      }
+      out.writeBytes(c.array());
+    }
+    long cdSize = out.size() - cdStart;
+    if (zip64) {
+      long recordAt = out.size();
+      ByteBuffer r = le(56);
+      r.putInt(0x06064b50)
+          .putLong(44)
+          .putShort((short) 45)
+          .putShort((short) 45)
+          .putInt(0)
+          .putInt(0);
+      r.putLong(entries.size()).putLong(entries.size()).putLong(cdSize).putLong(cdStart);
+      out.writeBytes(r.array());
+      ByteBuffer l = le(20);
+      l.putInt(0x07064b50).putInt(0).putLong(recordAt).putInt(1);
+      out.writeBytes(l.array());
+    }
+    ByteBuffer eocd = le(22);
+    eocd.putInt(0x06054b50).putShort((short) 0).putShort((short) 0);
+    short count = zip64 ? (short) -1 : (short) entries.size();
+    eocd.putShort(count).putShort(count);
+    eocd.putInt(zip64 ? -1 : (int) cdSize).putInt(zip64 ? -1 : (int) cdStart).putShort((short) 0);
+    out.writeBytes(eocd.array());
+    return out.toByteArray();
+  }
+
+  private static ByteBuffer le(int n) {
+    return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+  }
+}
