@@ -1,6 +1,7 @@
 package dev.graft.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.graft.format.CheckpointFormat;
 import dev.graft.format.CheckpointIndex;
@@ -55,11 +56,19 @@ class OracleTests {
   }
 
   private static void check(Path dir, JsonNode c) throws IOException {
-    CheckpointIndex checkpoint = readOrDescribed(dir.resolve(c.get("checkpointFile").asString()), c.get("checkpoint"));
+    CheckpointIndex checkpoint = read(dir.resolve(c.get("checkpointFile").asString()));
+    assertThat(checkpoint.stateDictPath()).as("state dict path").isEqualTo(c.get("stateDictPath").asString());
+    assertSameTensors(checkpoint, describedIndex(c.get("checkpoint")), true);
     String name = c.get("target").get("name").asString();
-    CheckpointIndex targetIndex = readOrDescribed(dir.resolve(c.get("targetFile").asString()), targetAsIndex(c.get("target")));
+    CheckpointIndex targetIndex = read(dir.resolve(c.get("targetFile").asString()));
+    assertSameTensors(targetIndex, describedIndex(targetAsIndex(c.get("target"))), false);
     TargetArchitecture target = TargetArchitectures.fromStateDict(name, targetIndex);
-    assertThat(target.entries()).extracting(TargetEntry::key).containsExactlyElementsOf(keys(c.get("target").get("entries"), "key"));
+    assertThat(target.entries())
+        .extracting(TargetEntry::key, en -> en.kind().name(), TargetEntry::requiresGrad)
+        .containsExactlyElementsOf(
+            c.get("target").get("entries").valueStream()
+                .map(en -> tuple(en.get("key").asString(), en.get("kind").asString(), en.get("requiresGrad").asBoolean()))
+                .toList());
 
     LoadOptions options = options(c.get("options"));
     Report report = LoadPlanner.plan(checkpoint, target, options);
@@ -98,15 +107,22 @@ class OracleTests {
     }
   }
 
-  /**
-   * Reads a torch file with the format readers; until they exist on this branch, falls back to the
-   * description the oracle wrote beside it.
-   */
-  private static CheckpointIndex readOrDescribed(Path file, JsonNode description) throws IOException {
+  private static CheckpointIndex read(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       return CheckpointReader.read(ch, null, null, ReadLimits.defaults());
-    } catch (UnsupportedOperationException pending) {
-      return describedIndex(description);
+    }
+  }
+
+  /** The reader must see what torch saved: keys in order, dtypes, shapes, parameters, versions. */
+  private static void assertSameTensors(CheckpointIndex read, CheckpointIndex described, boolean withVersions) {
+    assertThat(read.tensors())
+        .extracting(TensorInfo::key, TensorInfo::dtype, TensorInfo::shape, TensorInfo::parameter, TensorInfo::requiresGrad)
+        .containsExactlyElementsOf(
+            described.tensors().stream()
+                .map(t -> tuple(t.key(), t.dtype(), t.shape(), t.parameter(), t.requiresGrad()))
+                .toList());
+    if (withVersions) {
+      assertThat(read.moduleVersions()).as("module versions").isEqualTo(described.moduleVersions());
     }
   }
 
@@ -181,9 +197,4 @@ class OracleTests {
     return out;
   }
 
-  private static List<String> keys(JsonNode array, String field) {
-    List<String> out = new ArrayList<>();
-    array.forEach(n -> out.add(n.get(field).asString()));
-    return out;
-  }
 }
