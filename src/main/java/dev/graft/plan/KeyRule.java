@@ -1,5 +1,8 @@
 package dev.graft.plan;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -9,11 +12,19 @@ import java.util.regex.Pattern;
  * checkpoint's {@code _metadata} module prefixes in the same way.
  *
  * <p>In the API a rule is {@code {"type": "stripPrefix"|"addPrefix"|"regex", ...}}; {@link #type()}
- * gives that name.
+ * gives that name. The Jackson annotations (metadata only: nothing in this package calls Jackson)
+ * let the web layer read and write rules in exactly that shape.
  */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = KeyRule.StripPrefix.class, name = "stripPrefix"),
+  @JsonSubTypes.Type(value = KeyRule.AddPrefix.class, name = "addPrefix"),
+  @JsonSubTypes.Type(value = KeyRule.RegexRename.class, name = "regex")
+})
 public sealed interface KeyRule permits KeyRule.StripPrefix, KeyRule.AddPrefix, KeyRule.RegexRename {
 
   /** The rule's name in the API: {@code stripPrefix}, {@code addPrefix} or {@code regex}. */
+  @JsonIgnore
   String type();
 
   /**

@@ -1,6 +1,5 @@
 package dev.graft.plan;
 
-import dev.graft.format.CheckpointIndex;
 import dev.graft.format.TensorInfo;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -29,8 +28,7 @@ final class KeyRuleSuggester {
   private KeyRuleSuggester() {}
 
   static List<Report.SuggestedKeyRule> suggest(
-      CheckpointIndex checkpoint, TargetArchitecture target, List<KeyRule> rules, int baseline) {
-    LoadPlanner.Rewritten source = LoadPlanner.Rewritten.of(checkpoint, rules);
+      LoadPlanner.Rewritten source, TargetArchitecture target, int baseline) {
     Set<String> targetKeys = new java.util.HashSet<>();
     for (TargetEntry e : target.entries()) {
       targetKeys.add(e.key());
@@ -85,9 +83,7 @@ final class KeyRuleSuggester {
       if (tried++ >= MAX_CANDIDATES) {
         break;
       }
-      List<KeyRule> withCandidate = new ArrayList<>(rules);
-      withCandidate.add(candidate);
-      int gain = countLoaded(checkpoint, target, withCandidate) - baseline;
+      int gain = countLoaded(source, target, candidate) - baseline;
       if (gain > 0) {
         out.add(new Report.SuggestedKeyRule(candidate, gain));
       }
@@ -138,11 +134,15 @@ final class KeyRuleSuggester {
     }
   }
 
-  static int countLoaded(CheckpointIndex checkpoint, TargetArchitecture target, List<KeyRule> rules) {
-    LoadPlanner.Rewritten source = LoadPlanner.Rewritten.of(checkpoint, rules);
+  /** Entries that would load with {@code extra} applied after the rules {@code source} went through. */
+  static int countLoaded(LoadPlanner.Rewritten source, TargetArchitecture target, KeyRule extra) {
+    Map<String, TensorInfo> rewritten = new HashMap<>(source.tensors.size() * 2);
+    for (Map.Entry<String, TensorInfo> t : source.tensors.entrySet()) {
+      rewritten.put(extra.apply(t.getKey()), t.getValue());
+    }
     int loaded = 0;
     for (TargetEntry e : target.entries()) {
-      TensorInfo t = source.tensors.get(e.key());
+      TensorInfo t = rewritten.get(e.key());
       if (t != null && LoadPlanner.loadsAsIs(t.shape(), e.shape())) {
         loaded++;
       }

@@ -1,5 +1,7 @@
 package dev.graft.plan;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Objects;
 
@@ -29,6 +31,22 @@ public record LoadOptions(
     onShapeMismatch = onShapeMismatch == null ? ShapeMismatchPolicy.FAIL : onShapeMismatch;
     dtype = dtype == null ? DtypePolicy.TARGET : dtype;
     freeze = freeze == null ? List.of() : List.copyOf(freeze);
+  }
+
+  /**
+   * Options as the API states them, any field left out taking its default ({@code strict} is {@code
+   * true}, as in PyTorch). The annotations let Jackson read a request body straight into options.
+   */
+  @JsonCreator
+  public static LoadOptions of(
+      @JsonProperty("strict") Boolean strict,
+      @JsonProperty("keyRules") List<KeyRule> keyRules,
+      @JsonProperty("onShapeMismatch") ShapeMismatchPolicy onShapeMismatch,
+      @JsonProperty("dtype") DtypePolicy dtype,
+      @JsonProperty("freeze") List<String> freeze,
+      @JsonProperty("initSeed") Long initSeed) {
+    return new LoadOptions(
+        strict == null || strict, keyRules, onShapeMismatch, dtype, freeze, initSeed == null ? 0L : initSeed);
   }
 
   /** PyTorch's defaults: strict, no key rules, fail on mismatch, cast to the target, nothing frozen. */

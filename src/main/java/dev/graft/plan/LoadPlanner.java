@@ -199,7 +199,7 @@ public final class LoadPlanner {
     List<Report.SuggestedKeyRule> suggestions =
         unused.isEmpty() || loaded == n
             ? List.of()
-            : KeyRuleSuggester.suggest(checkpoint, target, options.keyRules(), loaded);
+            : KeyRuleSuggester.suggest(source, target, loaded);
     return new Report(
         options.strict(),
         failed ? Outcome.FAILED : Outcome.OK,
