@@ -1,0 +1,301 @@
+package dev.graft.plan;
+
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.DType;
+import dev.graft.format.TensorInfo;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Matches a target architecture against a checkpoint index under load options: the single source of
+ * load semantics, for previews and for runs.
+ *
+ * <p>With {@link LoadOptions#defaults()} (and {@code strict} either way) the report reproduces {@code
+ * model.load_state_dict(state_dict, strict=...)} of torch 1.13: the same outcome, the same {@code
+ * missing_keys} and {@code unexpected_keys} in the same order, and the same error text.
+ *
+ * <p>PyTorch walks the model's module tree; here the tree is inferred from the target's keys (every
+ * dotted prefix of a key is a module). A module without parameters or persistent buffers (a {@code
+ * ReLU}, an empty {@code Sequential}) is invisible in a state dict, so a checkpoint key under such a
+ * module is still reported unexpected, but at its nearest visible ancestor, which can move it earlier
+ * in {@code unexpectedKeys}; and a checkpoint key naming such a module exactly ({@code "act"}), which
+ * PyTorch ignores, is reported unexpected. Modules registered as {@code None} are not modelled either.
+ *
+ * <p>Everything is linear in the number of keys (hash lookups, no pairwise comparison), so 10,000
+ * entries against 10,000 tensors take milliseconds.
+ */
+public final class LoadPlanner {
+
+  private static final String BN_COUNTER = "num_batches_tracked";
+  private static final String EXTRA_STATE = "_extra_state";
+
+  private LoadPlanner() {}
+
+  /**
+   * Plans loading {@code checkpoint} into {@code target}.
+   *
+   * @param checkpoint the checkpoint's tensor index
+   * @param target the architecture to fill
+   * @param options how to load
+   * @return the report; a load PyTorch would refuse gives outcome {@link Outcome#FAILED}, not an
+   *     exception
+   * @throws IllegalArgumentException when a freeze pattern or key rule cannot be applied
+   */
+  public static Report plan(CheckpointIndex checkpoint, TargetArchitecture target, LoadOptions options) {
+    Rewritten source = Rewritten.of(checkpoint, options.keyRules());
+    ModuleTree tree = ModuleTree.of(target.entries());
+    List<Pattern> frozen = Globs.compile(options.freeze());
+
+    int n = target.entries().size();
+    EntryStatus[] status = new EntryStatus[n];
+    EntryAction[] action = new EntryAction[n];
+    TensorInfo[] from = new TensorInfo[n];
+    long[] loadedNumel = new long[n];
+    boolean failedOnShape = false;
+    Set<String> used = new HashSet<>();
+    Map<String, Integer> indexOfKey = new HashMap<>(n * 2);
+
+    for (int i = 0; i < n; i++) {
+      TargetEntry e = target.entries().get(i);
+      indexOfKey.putIfAbsent(e.key(), i);
+      TensorInfo t = source.tensors.get(e.key());
+      from[i] = t;
+      if (t == null) {
+        status[i] = EntryStatus.INITIALIZED;
+        action[i] = isDefaultedCounter(e, tree, source) ? EntryAction.DEFAULTED : EntryAction.INITIALIZED;
+        continue;
+      }
+      used.add(t.key());
+      if (loadsAsIs(t.shape(), e.shape())) {
+        status[i] = EntryStatus.LOADED;
+        action[i] =
+            options.dtype() == DtypePolicy.TARGET && t.dtype() != e.dtype()
+                ? EntryAction.CAST
+                : EntryAction.COPIED;
+        loadedNumel[i] = e.numel();
+        continue;
+      }
+      status[i] = EntryStatus.SHAPE_MISMATCH;
+      switch (options.onShapeMismatch()) {
+        case FAIL -> failedOnShape = true;
+        case SKIP -> action[i] = EntryAction.SKIPPED;
+        case COPY_OVERLAP -> {
+          if (t.shape().size() == e.shape().size()) {
+            action[i] = EntryAction.COPIED_OVERLAP;
+            loadedNumel[i] = Shapes.overlapNumel(t.shape(), e.shape());
+          } else {
+            action[i] = EntryAction.SKIPPED;
+          }
+        }
+      }
+    }
+
+    // PyTorch's order: modules depth first, each module's own entries before its children's.
+    List<String> missing = new ArrayList<>();
+    List<String> sizeErrors = new ArrayList<>();
+    for (ModuleTree.Node node : tree.preorder()) {
+      for (String key : node.localKeys) {
+        int i = indexOfKey.get(key);
+        if (action[i] == EntryAction.INITIALIZED) {
+          missing.add(key);
+        } else if (status[i] == EntryStatus.SHAPE_MISMATCH && options.onShapeMismatch() == ShapeMismatchPolicy.FAIL) {
+          TargetEntry e = target.entries().get(i);
+          sizeErrors.add(
+              "size mismatch for "
+                  + key
+                  + ": copying a param with shape "
+                  + Shapes.torchSize(from[i].shape())
+                  + " from checkpoint, the shape in current model is "
+                  + Shapes.torchSize(e.shape())
+                  + ".");
+        }
+      }
+    }
+    List<String> unexpected = tree.unexpected(source.tensors.keySet(), indexOfKey.keySet());
+
+    List<String> errors = new ArrayList<>();
+    if (options.strict() && !missing.isEmpty()) {
+      errors.add("Missing key(s) in state_dict: " + quoteAll(missing) + ". ");
+    }
+    if (options.strict() && !unexpected.isEmpty()) {
+      errors.add("Unexpected key(s) in state_dict: " + quoteAll(unexpected) + ". ");
+    }
+    errors.addAll(sizeErrors);
+    boolean failed = !errors.isEmpty() || failedOnShape;
+    String error =
+        failed ? "Error(s) in loading state_dict for " + target.name() + ":\n\t" + String.join("\n\t", errors) : null;
+
+    List<Report.Entry> entries = new ArrayList<>(n);
+    List<Report.MismatchedKey> mismatched = new ArrayList<>();
+    int loaded = 0;
+    int initialized = 0;
+    int shapeMismatched = 0;
+    long targetNumel = 0;
+    long loadedTotal = 0;
+    long trainableInitialized = 0;
+    for (int i = 0; i < n; i++) {
+      TargetEntry e = target.entries().get(i);
+      TensorInfo t = from[i];
+      boolean requiresGrad = e.requiresGrad() && !Globs.matchesAny(frozen, e.key());
+      EntryAction a = failed ? null : action[i];
+      DType outDtype =
+          options.dtype() == DtypePolicy.CHECKPOINT
+                  && (action[i] == EntryAction.COPIED || action[i] == EntryAction.COPIED_OVERLAP)
+              ? t.dtype()
+              : e.dtype();
+      entries.add(
+          new Report.Entry(
+              e.key(),
+              t == null ? null : t.key(),
+              status[i],
+              a,
+              e.kind(),
+              requiresGrad,
+              outDtype.torchName(),
+              e.shape(),
+              t == null ? null : t.dtype().torchName(),
+              t == null ? null : t.shape()));
+      switch (status[i]) {
+        case LOADED -> loaded++;
+        case INITIALIZED -> initialized++;
+        case SHAPE_MISMATCH -> {
+          shapeMismatched++;
+          mismatched.add(new Report.MismatchedKey(e.key(), t.shape(), e.shape(), a));
+        }
+      }
+      long numel = e.numel();
+      targetNumel += numel;
+      loadedTotal += loadedNumel[i];
+      if (requiresGrad) {
+        trainableInitialized += numel - loadedNumel[i];
+      }
+    }
+
+    List<Report.Unused> unused = new ArrayList<>();
+    for (TensorInfo t : checkpoint.tensors()) {
+      if (!used.contains(t.key())) {
+        unused.add(new Report.Unused(t.key(), t.dtype().torchName(), t.shape()));
+      }
+    }
+
+    Report.Summary summary =
+        new Report.Summary(
+            n,
+            loaded,
+            initialized,
+            shapeMismatched,
+            unused.size(),
+            targetNumel,
+            loadedTotal,
+            targetNumel - loadedTotal,
+            trainableInitialized,
+            targetNumel == 0 ? 0.0 : (double) loadedTotal / targetNumel);
+    List<Report.SuggestedKeyRule> suggestions =
+        unused.isEmpty() || loaded == n
+            ? List.of()
+            : KeyRuleSuggester.suggest(source, target, loaded);
+    return new Report(
+        options.strict(),
+        failed ? Outcome.FAILED : Outcome.OK,
+        summary,
+        missing,
+        unexpected,
+        mismatched,
+        entries,
+        unused,
+        suggestions,
+        error);
+  }
+
+  /**
+   * Whether a checkpoint tensor of shape {@code source} loads into an entry of shape {@code target}
+   * without a mismatch: equal shapes, or PyTorch's allowance for 0.3-era checkpoints, a 1-dim tensor
+   * into a 0-dim entry (its first element is taken). A 1-dim tensor of size 0 has no first element,
+   * and counts as a mismatch.
+   */
+  static boolean loadsAsIs(List<Long> source, List<Long> target) {
+    if (source.equals(target)) {
+      return true;
+    }
+    return target.isEmpty() && source.size() == 1 && source.get(0) > 0;
+  }
+
+  /**
+   * BatchNorm's hook: a checkpoint from before {@code num_batches_tracked} (its {@code _metadata} gives
+   * the module no version, or one below 2) gets the counter filled with 0 instead of reporting it.
+   */
+  private static boolean isDefaultedCounter(TargetEntry e, ModuleTree tree, Rewritten source) {
+    String key = e.key();
+    if (!key.equals(BN_COUNTER) && !key.endsWith("." + BN_COUNTER)) {
+      return false;
+    }
+    if (e.dtype() != DType.INT64 || !e.shape().isEmpty() || e.kind() == EntryKind.PARAMETER) {
+      return false;
+    }
+    String prefix = key.substring(0, key.length() - BN_COUNTER.length());
+    if (!tree.hasKey(prefix + "running_mean") || !tree.hasKey(prefix + "running_var")) {
+      return false;
+    }
+    String module = prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1);
+    Long version = source.moduleVersions.get(module);
+    return version == null || version < 2;
+  }
+
+  private static String quoteAll(List<String> keys) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < keys.size(); i++) {
+      if (i > 0) {
+        b.append(", ");
+      }
+      b.append('"').append(keys.get(i)).append('"');
+    }
+    return b.toString();
+  }
+
+  /** The checkpoint as the target sees it: keys and {@code _metadata} after the key rules. */
+  static final class Rewritten {
+    /** Rewritten key to tensor, in checkpoint order; a later tensor wins a key two rewrite to. */
+    final LinkedHashMap<String, TensorInfo> tensors;
+
+    final Map<String, Long> moduleVersions;
+
+    private Rewritten(LinkedHashMap<String, TensorInfo> tensors, Map<String, Long> moduleVersions) {
+      this.tensors = tensors;
+      this.moduleVersions = moduleVersions;
+    }
+
+    static Rewritten of(CheckpointIndex checkpoint, List<KeyRule> rules) {
+      LinkedHashMap<String, TensorInfo> tensors = new LinkedHashMap<>(checkpoint.tensors().size() * 2);
+      for (TensorInfo t : checkpoint.tensors()) {
+        String key = t.key();
+        for (KeyRule rule : rules) {
+          key = rule.apply(key);
+        }
+        // Like a Python dict: the key keeps its first position, the later value wins.
+        tensors.put(key, t);
+      }
+      Map<String, Long> versions = checkpoint.moduleVersions() == null ? Map.of() : checkpoint.moduleVersions();
+      if (!rules.isEmpty() && !versions.isEmpty()) {
+        Map<String, Long> kept = new HashMap<>();
+        Map<String, Long> renamed = new HashMap<>();
+        for (Map.Entry<String, Long> v : versions.entrySet()) {
+          String module = v.getKey();
+          for (KeyRule rule : rules) {
+            module = rule.applyToModule(module);
+          }
+          (module.equals(v.getKey()) ? kept : renamed).put(module, v.getValue());
+        }
+        // As in consume_prefix_in_state_dict_if_present, a renamed module overwrites one left alone.
+        kept.putAll(renamed);
+        versions = kept;
+      }
+      return new Rewritten(tensors, versions);
+    }
+  }
+}

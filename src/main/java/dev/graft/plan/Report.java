@@ -1,0 +1,126 @@
+package dev.graft.plan;
+
+import java.util.List;
+
+/**
+ * What loading a checkpoint into a target does, entry by entry: the API's {@code Report}. Its field
+ * names are the API's, so it serialises as is.
+ *
+ * @param strict the {@code strict} option the plan was made with
+ * @param outcome whether the load succeeds
+ * @param summary counts and element totals
+ * @param missingKeys target keys PyTorch reports missing, in PyTorch's order
+ * @param unexpectedKeys checkpoint keys (after key rules) PyTorch reports unexpected, in PyTorch's
+ *     order
+ * @param mismatchedKeys keys whose checkpoint tensor has another shape, in target order
+ * @param entries one per target entry, in target order
+ * @param unused checkpoint tensors no entry takes, in checkpoint order, under their original keys
+ * @param suggestedKeyRules key rules that would load more entries, best first
+ * @param error PyTorch's error text when the outcome is {@link Outcome#FAILED}, else {@code null}
+ */
+public record Report(
+    boolean strict,
+    Outcome outcome,
+    Summary summary,
+    List<String> missingKeys,
+    List<String> unexpectedKeys,
+    List<MismatchedKey> mismatchedKeys,
+    List<Entry> entries,
+    List<Unused> unused,
+    List<SuggestedKeyRule> suggestedKeyRules,
+    String error) {
+
+  /** Copies the lists. */
+  public Report {
+    missingKeys = List.copyOf(missingKeys);
+    unexpectedKeys = List.copyOf(unexpectedKeys);
+    mismatchedKeys = List.copyOf(mismatchedKeys);
+    entries = List.copyOf(entries);
+    unused = List.copyOf(unused);
+    suggestedKeyRules = List.copyOf(suggestedKeyRules);
+  }
+
+  /**
+   * Counts and element totals of a report. Every element of the target either comes from the
+   * checkpoint ({@code loadedNumel}) or keeps its initial value ({@code initializedNumel}), so the two
+   * add up to {@code targetNumel}.
+   *
+   * @param targetKeys entries in the target
+   * @param loaded entries with status {@code LOADED}
+   * @param initialized entries with status {@code INITIALIZED} ({@code DEFAULTED} ones included)
+   * @param shapeMismatched entries with status {@code SHAPE_MISMATCH}
+   * @param unused checkpoint tensors no entry takes
+   * @param targetNumel elements over all target entries
+   * @param loadedNumel elements taken from the checkpoint, overlapping blocks included
+   * @param initializedNumel elements that keep the target's initial value ({@code targetNumel -
+   *     loadedNumel})
+   * @param trainableInitializedNumel those of {@code initializedNumel} in entries with {@code
+   *     requiresGrad}
+   * @param warmStartedFraction {@code loadedNumel / targetNumel}; 0 for an empty target
+   */
+  public record Summary(
+      int targetKeys,
+      int loaded,
+      int initialized,
+      int shapeMismatched,
+      int unused,
+      long targetNumel,
+      long loadedNumel,
+      long initializedNumel,
+      long trainableInitializedNumel,
+      double warmStartedFraction) {}
+
+  /**
+   * A key whose checkpoint tensor has another shape than its target entry.
+   *
+   * @param key the target key
+   * @param checkpointShape the checkpoint tensor's shape
+   * @param targetShape the target entry's shape
+   * @param action {@code SKIPPED} or {@code COPIED_OVERLAP}; {@code null} when the plan failed
+   */
+  public record MismatchedKey(
+      String key, List<Long> checkpointShape, List<Long> targetShape, EntryAction action) {}
+
+  /**
+   * What happens to one target entry.
+   *
+   * @param targetKey the target key
+   * @param sourceKey the original checkpoint key (before key rules), {@code null} when none matched
+   * @param status where the value comes from
+   * @param action what executing the plan does; {@code null} when the plan failed
+   * @param kind parameter, buffer or unknown
+   * @param requiresGrad whether the output entry will be trained (freeze patterns applied)
+   * @param dtype the output entry's dtype, torch's name
+   * @param shape the output entry's shape (the target's)
+   * @param sourceDtype the checkpoint tensor's dtype, {@code null} when none matched
+   * @param sourceShape the checkpoint tensor's shape, {@code null} when none matched
+   */
+  public record Entry(
+      String targetKey,
+      String sourceKey,
+      EntryStatus status,
+      EntryAction action,
+      EntryKind kind,
+      boolean requiresGrad,
+      String dtype,
+      List<Long> shape,
+      String sourceDtype,
+      List<Long> sourceShape) {}
+
+  /**
+   * A checkpoint tensor no target entry takes.
+   *
+   * @param sourceKey the original checkpoint key
+   * @param dtype its dtype, torch's name
+   * @param shape its shape
+   */
+  public record Unused(String sourceKey, String dtype, List<Long> shape) {}
+
+  /**
+   * A key rule that, appended to the options' rules, would load more entries.
+   *
+   * @param rule the rule
+   * @param gain how many more entries would be {@code LOADED}
+   */
+  public record SuggestedKeyRule(KeyRule rule, int gain) {}
+}
