@@ -9,7 +9,9 @@ import dev.graft.format.CheckpointReader;
 import dev.graft.format.DType;
 import dev.graft.format.FormatException;
 import dev.graft.format.ReadLimits;
-import dev.graft.format.TensorInfo;
+import dev.graft.plan.TargetArchitecture;
+import dev.graft.plan.TargetArchitectures;
+import dev.graft.plan.TargetEntry;
 import dev.graft.shared.BadRequest;
 import dev.graft.shared.ContentIngest;
 import dev.graft.shared.GraftProperties;
@@ -156,6 +158,16 @@ public class ArchitectureService {
     return entries.all(id);
   }
 
+  /**
+   * The architecture as the planner sees it: its name and its entries in order.
+   *
+   * @throws ArchitectureNotFound when there is no such architecture
+   */
+  public TargetArchitecture target(UUID id) {
+    Architecture a = get(id);
+    return new TargetArchitecture(a.name(), entries.all(id).stream().map(StoredEntry::toTarget).toList());
+  }
+
   private Optional<Architecture> findBySha256(String sha256) {
     return architectures.findBySha256(sha256).map(ArchitectureService::toDto);
   }
@@ -186,21 +198,13 @@ public class ArchitectureService {
     return toDto(entity);
   }
 
-  /** Kinds from a saved state dict: a file holding any Parameter was saved with keep_vars. */
+  /** Kinds from a saved state dict, as the planner reads them (a file with any Parameter used keep_vars). */
   static List<StoredEntry> fromIndex(CheckpointIndex index) {
-    boolean keepVars = index.tensors().stream().anyMatch(TensorInfo::parameter);
-    List<StoredEntry> out = new ArrayList<>(index.tensors().size());
-    for (TensorInfo t : index.tensors()) {
-      String kind;
-      boolean requiresGrad;
-      if (keepVars) {
-        kind = t.parameter() ? "PARAMETER" : "BUFFER";
-        requiresGrad = t.parameter() && Boolean.TRUE.equals(t.requiresGrad());
-      } else {
-        kind = "UNKNOWN";
-        requiresGrad = floating(t.dtype());
-      }
-      out.add(new StoredEntry(t.key(), t.dtype(), t.shape(), kind, requiresGrad, null, t));
+    List<TargetEntry> targets = TargetArchitectures.fromStateDict("", index).entries();
+    List<StoredEntry> out = new ArrayList<>(targets.size());
+    for (int i = 0; i < targets.size(); i++) {
+      TargetEntry t = targets.get(i);
+      out.add(new StoredEntry(t.key(), t.dtype(), t.shape(), t.kind().name(), t.requiresGrad(), null, index.tensors().get(i)));
     }
     return out;
   }

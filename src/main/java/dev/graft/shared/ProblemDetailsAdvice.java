@@ -95,6 +95,15 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     if (base == null || !(base.getBody() instanceof ProblemDetail p)) {
       return base;
     }
+    if (ex instanceof org.springframework.http.converter.HttpMessageNotReadableException) {
+      // Say what in the body is wrong (Jackson names the field and position), never a stack trace.
+      Throwable root = ex;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      String message = root.getMessage() == null ? "" : root.getMessage().lines().findFirst().orElse("");
+      p.setDetail("the request body could not be read: " + message);
+    }
     if (p.getType() == null || p.getType().toString().equals("about:blank")) {
       p.setType(URI.create(TYPE_BASE + (statusCode.is4xxClientError() ? "bad-request" : "internal")));
     }

@@ -1,0 +1,20 @@
+package dev.graft.preview;
+
+import dev.graft.plan.LoadOptions;
+import io.swagger.v3.oas.annotations.media.Schema;
+import java.util.UUID;
+
+/**
+ * What to preview: a checkpoint loaded into an architecture under load options.
+ *
+ * @param checkpointId the checkpoint
+ * @param architectureId the target architecture
+ * @param options the load options; PyTorch's defaults ({@code strict: true}) when absent
+ */
+@Schema(
+    example =
+        """
+        {"checkpointId":"6f1c2a9e-3b7d-4c52-9a51-0d3e5f7a8b90","architectureId":"0b7e2f4c-9d41-4a8e-8f5e-2c6a1d9b3e70",
+         "options":{"strict":false,"keyRules":[{"type":"stripPrefix","prefix":"module."}],
+                    "onShapeMismatch":"COPY_OVERLAP","dtype":"TARGET","freeze":["backbone.*"],"initSeed":0}}""")
+public record PreviewRequest(UUID checkpointId, UUID architectureId, LoadOptions options) {}

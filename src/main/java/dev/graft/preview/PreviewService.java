@@ -1,0 +1,67 @@
+package dev.graft.preview;
+
+import dev.graft.architecture.ArchitectureService;
+import dev.graft.checkpoint.CheckpointService;
+import dev.graft.format.CheckpointIndex;
+import dev.graft.plan.LoadOptions;
+import dev.graft.plan.LoadPlanner;
+import dev.graft.plan.Report;
+import dev.graft.plan.TargetArchitecture;
+import dev.graft.shared.UnprocessableReference;
+import java.util.UUID;
+import org.springframework.stereotype.Service;
+
+/**
+ * Previews: what loading a checkpoint into an architecture would do, per tensor, computed from the
+ * stored indexes alone; no tensor data is read, so the time does not grow with the file's size.
+ */
+@Service
+public class PreviewService {
+
+  private final CheckpointService checkpoints;
+  private final ArchitectureService architectures;
+
+  PreviewService(CheckpointService checkpoints, ArchitectureService architectures) {
+    this.checkpoints = checkpoints;
+    this.architectures = architectures;
+  }
+
+  /**
+   * Plans a load.
+   *
+   * @throws UnprocessableReference when the checkpoint or architecture does not exist
+   */
+  public Report preview(UUID checkpointId, UUID architectureId, LoadOptions options) {
+    PlanInputs in = inputs(checkpointId, architectureId);
+    return LoadPlanner.plan(in.checkpoint(), in.target(), options == null ? LoadOptions.defaults() : options);
+  }
+
+  /**
+   * The indexes a plan is computed from.
+   *
+   * @throws UnprocessableReference when the checkpoint or architecture does not exist
+   */
+  public PlanInputs inputs(UUID checkpointId, UUID architectureId) {
+    if (checkpointId == null) {
+      throw new UnprocessableReference("checkpointId", "checkpointId is required");
+    }
+    if (architectureId == null) {
+      throw new UnprocessableReference("architectureId", "architectureId is required");
+    }
+    if (!checkpoints.exists(checkpointId)) {
+      throw new UnprocessableReference("checkpointId", "checkpoint " + checkpointId + " does not exist");
+    }
+    if (!architectures.exists(architectureId)) {
+      throw new UnprocessableReference("architectureId", "architecture " + architectureId + " does not exist");
+    }
+    return new PlanInputs(checkpoints.index(checkpointId), architectures.target(architectureId));
+  }
+
+  /**
+   * A plan's inputs.
+   *
+   * @param checkpoint the checkpoint's index
+   * @param target the target architecture
+   */
+  public record PlanInputs(CheckpointIndex checkpoint, TargetArchitecture target) {}
+}

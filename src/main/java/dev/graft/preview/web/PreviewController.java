@@ -1,0 +1,33 @@
+package dev.graft.preview.web;
+
+import dev.graft.plan.Report;
+import dev.graft.preview.PreviewRequest;
+import dev.graft.preview.PreviewService;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** The preview endpoint: a load plan before any tensor is read. */
+@RestController
+@RequestMapping("/api/v1/previews")
+@Tag(name = "Previews", description = "What load_state_dict would do, per tensor, before anything is loaded")
+class PreviewController {
+
+  private final PreviewService service;
+
+  PreviewController(PreviewService service) {
+    this.service = service;
+  }
+
+  @Operation(summary = "Preview loading a checkpoint into an architecture under load options")
+  @ApiResponse(responseCode = "200", description = "The report; outcome FAILED carries PyTorch's error text")
+  @ApiResponse(responseCode = "422", description = "An unknown checkpoint or architecture id")
+  @PostMapping
+  Report preview(@RequestBody PreviewRequest request) {
+    return service.preview(request.checkpointId(), request.architectureId(), request.options());
+  }
+}

@@ -1,0 +1,140 @@
+package dev.graft.preview;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.graft.IntegrationTest;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The torch oracle over HTTP: every case's checkpoint and target are uploaded as a user would, and
+ * the preview must say what torch's {@code load_state_dict} did.
+ */
+class PreviewApiTests extends IntegrationTest {
+
+  private static final String ORACLE = "fixtures/oracle/";
+
+  private HttpResponse<String> preview(String body) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(uri("/api/v1/previews"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static List<String> strings(JsonNode a) {
+    List<String> out = new ArrayList<>();
+    a.forEach(n -> out.add(n.asString()));
+    return out;
+  }
+
+  @TestFactory
+  Stream<DynamicTest> shouldPreviewWhatTorchDidForEveryOracleCase() throws Exception {
+    JsonNode cases = JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases");
+    List<DynamicTest> tests = new ArrayList<>();
+    for (JsonNode c : cases) {
+      tests.add(
+          DynamicTest.dynamicTest(
+              c.get("name").asString(),
+              () -> {
+                String ckpt = json(postFile("/api/v1/checkpoints?name=" + c.get("name").asString(), resource(ORACLE + c.get("checkpointFile").asString())))
+                    .get("id").asString();
+                HttpResponse<String> arch =
+                    postFile("/api/v1/architectures?name=" + c.get("target").get("name").asString(), resource(ORACLE + c.get("targetFile").asString()));
+                String archId = json(arch).get("id").asString();
+                ObjectNode body = JSON.createObjectNode();
+                body.put("checkpointId", ckpt);
+                body.put("architectureId", archId);
+                body.set("options", c.get("options"));
+
+                HttpResponse<String> r = preview(body.toString());
+
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                JsonNode report = json(r);
+                JsonNode e = c.get("expected");
+                assertThat(report.get("outcome").asString()).isEqualTo(e.get("outcome").asString());
+                assertThat(strings(report.get("missingKeys"))).containsExactlyElementsOf(strings(e.get("missingKeys")));
+                assertThat(strings(report.get("unexpectedKeys"))).containsExactlyElementsOf(strings(e.get("unexpectedKeys")));
+                if (json(arch).get("name").asString().equals(c.get("target").get("name").asString())) {
+                  // The error names the model; identical target bytes stored under another name keep that name.
+                  assertThat(report.get("error").isNull() ? null : report.get("error").asString())
+                      .isEqualTo(e.get("error").isNull() ? null : e.get("error").asString());
+                }
+                assertThat(report.get("strict").asBoolean()).isEqualTo(c.get("options").path("strict").asBoolean(true));
+              }));
+    }
+    return tests.stream();
+  }
+
+  @Test
+  void shouldReportNewLayersAsInitializedAndTrainable() throws Exception {
+    JsonNode cases = JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases");
+    JsonNode added = null;
+    for (JsonNode c : cases) {
+      if (c.get("name").asString().equals("added_layer_lenient")) {
+        added = c;
+      }
+    }
+    assertThat(added).as("oracle case added_layer_lenient").isNotNull();
+    String ckpt = json(postFile("/api/v1/checkpoints?name=a", resource(ORACLE + added.get("checkpointFile").asString()))).get("id").asString();
+    String arch = json(postFile("/api/v1/architectures?name=B", resource(ORACLE + added.get("targetFile").asString()))).get("id").asString();
+
+    JsonNode report = json(preview("{\"checkpointId\":\"" + ckpt + "\",\"architectureId\":\"" + arch + "\",\"options\":{\"strict\":false}}"));
+
+    assertThat(report.get("outcome").asString()).isEqualTo("OK");
+    List<String> missing = strings(report.get("missingKeys"));
+    assertThat(missing).isNotEmpty();
+    long trainableInitialized = 0;
+    for (JsonNode en : report.get("entries")) {
+      if (missing.contains(en.get("targetKey").asString())) {
+        assertThat(en.get("status").asString()).isEqualTo("INITIALIZED");
+        assertThat(en.get("action").asString()).isEqualTo("INITIALIZED");
+        assertThat(en.get("requiresGrad").asBoolean()).isTrue();
+        assertThat(en.get("kind").asString()).isEqualTo("PARAMETER");
+        long n = 1;
+        for (JsonNode s : en.get("shape")) {
+          n *= s.asLong();
+        }
+        trainableInitialized += n;
+      }
+    }
+    JsonNode summary = report.get("summary");
+    assertThat(summary.get("trainableInitializedNumel").asLong()).isEqualTo(trainableInitialized);
+    assertThat(summary.get("warmStartedFraction").asDouble()).isStrictlyBetween(0.0, 1.0);
+    assertThat(summary.get("loaded").asInt() + summary.get("initialized").asInt()).isEqualTo(summary.get("targetKeys").asInt());
+  }
+
+  @Test
+  void shouldAnswer422ForUnknownIdsInTheBodyAnd400ForBadOptions() throws Exception {
+    String arch = json(postFile("/api/v1/architectures?name=L", resource("fixtures/conformance/linear.pt"))).get("id").asString();
+    HttpResponse<String> unknown =
+        preview("{\"checkpointId\":\"" + UUID.randomUUID() + "\",\"architectureId\":\"" + arch + "\"}");
+    assertThat(unknown.statusCode()).isEqualTo(422);
+    assertThat(json(unknown).get("errors").get(0).get("field").asString()).isEqualTo("checkpointId");
+
+    HttpResponse<String> missing = preview("{\"architectureId\":\"" + arch + "\"}");
+    assertThat(missing.statusCode()).isEqualTo(422);
+
+    HttpResponse<String> badPolicy =
+        preview("{\"checkpointId\":\"" + UUID.randomUUID() + "\",\"architectureId\":\"" + arch + "\",\"options\":{\"onShapeMismatch\":\"TRUNCATE\"}}");
+    assertThat(badPolicy.statusCode()).isEqualTo(400);
+    assertThat(json(badPolicy).get("detail").asString()).contains("TRUNCATE");
+
+    HttpResponse<String> badRegex =
+        preview("{\"checkpointId\":\"" + UUID.randomUUID() + "\",\"architectureId\":\"" + arch
+            + "\",\"options\":{\"keyRules\":[{\"type\":\"regex\",\"pattern\":\"(unclosed\",\"replacement\":\"x\"}]}}");
+    assertThat(badRegex.statusCode()).isEqualTo(400);
+    assertThat(badRegex.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+  }
+}
