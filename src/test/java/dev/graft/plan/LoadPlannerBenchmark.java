@@ -8,57 +8,77 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Times {@link LoadPlanner#plan} on 10,000 target entries against 10,000 checkpoint tensors, a third of
- * them behind a {@code module.} prefix (so suggestions are computed), a seventh of them reshaped, under
- * {@code COPY_OVERLAP} with a freeze pattern. Not a test: timings are never asserted.
- *
- * <pre>
- * ./mvnw -B -q -o test-compile
- * java -cp target/classes:target/test-classes dev.graft.plan.LoadPlannerBenchmark
- * </pre>
- *
- * <p>Last printed (2 cores shared with other builds, load average 4): median 10.3 ms, best 6.7 ms per
- * plan.
+ * JMH: {@link LoadPlanner#plan} on 10,000 target entries against 10,000 checkpoint tensors, a third
+ * of them behind a {@code module.} prefix (so suggestions are computed), a seventh of them reshaped,
+ * under {@code COPY_OVERLAP} with a freeze pattern; and PyTorch's defaults on identical keys. Not a
+ * test: timings are never asserted. Run with {@code bash bench/planner.sh}; figures in the README.
  */
-public final class LoadPlannerBenchmark {
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class LoadPlannerBenchmark {
 
-  private LoadPlannerBenchmark() {}
+  @Param({"10000"})
+  int n;
 
-  /** Runs the benchmark and prints the median and best time per plan. */
-  public static void main(String[] args) {
-    int n = 10_000;
-    List<TensorInfo> tensors = new ArrayList<>(n);
+  CheckpointIndex prefixed;
+  CheckpointIndex identical;
+  TargetArchitecture target;
+  LoadOptions lenientOverlap;
+
+  @Setup
+  public void setUp() {
+    List<TensorInfo> mixed = new ArrayList<>(n);
+    List<TensorInfo> same = new ArrayList<>(n);
     List<TargetEntry> entries = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       String key = "blocks." + (i / 10) + ".p" + (i % 10);
-      tensors.add(
-          new TensorInfo((i % 3 == 0 ? "module." : "") + key, DType.FLOAT16, List.of(4L, 4L), List.of(4L, 1L), 0, key,
-              0, 32, ByteOrder.LITTLE_ENDIAN, false, null));
-      entries.add(
-          new TargetEntry(key, DType.FLOAT32, List.of(4L, i % 7 == 0 ? 5L : 4L), EntryKind.PARAMETER, true, true, null));
+      long cols = i % 7 == 0 ? 5L : 4L;
+      mixed.add(tensor((i % 3 == 0 ? "module." : "") + key, 4L));
+      same.add(tensor(key, cols));
+      entries.add(new TargetEntry(key, DType.FLOAT32, List.of(4L, cols), EntryKind.PARAMETER, true, true, null));
     }
-    CheckpointIndex checkpoint = new CheckpointIndex(CheckpointFormat.PYTORCH, "", tensors, Map.of(), Map.of());
-    TargetArchitecture target = new TargetArchitecture("Net", entries);
-    LoadOptions options =
+    prefixed = new CheckpointIndex(CheckpointFormat.PYTORCH, "", mixed, Map.of(), Map.of());
+    identical = new CheckpointIndex(CheckpointFormat.PYTORCH, "", same, Map.of(), Map.of());
+    target = new TargetArchitecture("Net", entries);
+    lenientOverlap =
         LoadOptions.defaults()
             .withStrict(false)
             .withOnShapeMismatch(ShapeMismatchPolicy.COPY_OVERLAP)
             .withFreeze(List.of("blocks.1*"));
-    int rounds = 300;
-    long[] nanos = new long[rounds];
-    int sink = 0;
-    for (int r = 0; r < rounds; r++) {
-      long start = System.nanoTime();
-      Report report = LoadPlanner.plan(checkpoint, target, options);
-      nanos[r] = System.nanoTime() - start;
-      sink += report.summary().loaded() + report.suggestedKeyRules().size();
-    }
-    long[] warm = java.util.Arrays.copyOfRange(nanos, rounds / 2, rounds);
-    java.util.Arrays.sort(warm);
-    System.out.printf(
-        "10,000 x 10,000: median %.1f ms, best %.1f ms per plan (%d)%n",
-        warm[warm.length / 2] / 1e6, warm[0] / 1e6, sink);
+  }
+
+  private static TensorInfo tensor(String key, long cols) {
+    return new TensorInfo(
+        key, DType.FLOAT16, List.of(4L, cols), List.of(cols, 1L), 0, key, 0, 8 * cols, ByteOrder.LITTLE_ENDIAN, false, null);
+  }
+
+  /** Prefixed keys, reshaped entries, overlap copies, freeze globs and key-rule suggestions. */
+  @Benchmark
+  public Report prefixedLenientOverlap() {
+    return LoadPlanner.plan(prefixed, target, lenientOverlap);
+  }
+
+  /** PyTorch's defaults on a checkpoint that fits exactly. */
+  @Benchmark
+  public Report identicalStrict() {
+    return LoadPlanner.plan(identical, target, LoadOptions.defaults());
   }
 }
