@@ -15,6 +15,7 @@ import dev.graft.plan.TargetEntry;
 import dev.graft.shared.BadRequest;
 import dev.graft.shared.ContentIngest;
 import dev.graft.shared.GraftProperties;
+import dev.graft.shared.IndexCache;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
@@ -50,6 +51,7 @@ public class ArchitectureService {
   private final ArchitectureEntryDao entries;
   private final ContentIngest ingest;
   private final ReadLimits limits;
+  private final IndexCache<TargetArchitecture> targets = new IndexCache<>(2_000_000, t -> t.entries().size() + 1L);
 
   ArchitectureService(
       ArchitectureRepository architectures,
@@ -164,8 +166,9 @@ public class ArchitectureService {
    * @throws ArchitectureNotFound when there is no such architecture
    */
   public TargetArchitecture target(UUID id) {
-    Architecture a = get(id);
-    return new TargetArchitecture(a.name(), entries.all(id).stream().map(StoredEntry::toTarget).toList());
+    return targets.get(
+        id,
+        key -> new TargetArchitecture(get(key).name(), entries.all(key).stream().map(StoredEntry::toTarget).toList()));
   }
 
   private Optional<Architecture> findBySha256(String sha256) {

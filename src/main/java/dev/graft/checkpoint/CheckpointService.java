@@ -9,6 +9,7 @@ import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorInfo;
 import dev.graft.shared.ContentIngest;
 import dev.graft.shared.GraftProperties;
+import dev.graft.shared.IndexCache;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
@@ -47,6 +48,7 @@ public class CheckpointService {
   private final TransactionTemplate tx;
   private final ContentIngest ingest;
   private final ReadLimits limits;
+  private final IndexCache<CheckpointIndex> indexes = new IndexCache<>(2_000_000, i -> i.tensors().size() + 1L);
 
   CheckpointService(
       CheckpointRepository checkpoints,
@@ -139,6 +141,10 @@ public class CheckpointService {
    * @throws CheckpointNotFound when there is no such checkpoint
    */
   public CheckpointIndex index(UUID id) {
+    return indexes.get(id, this::loadIndex);
+  }
+
+  private CheckpointIndex loadIndex(UUID id) {
     CheckpointEntity e = checkpoints.findById(id).orElseThrow(() -> new CheckpointNotFound(id));
     return new CheckpointIndex(
         e.getFormat().equals("safetensors")
@@ -158,6 +164,7 @@ public class CheckpointService {
   public void delete(UUID id) throws IOException {
     CheckpointEntity e = checkpoints.findById(id).orElseThrow(() -> new CheckpointNotFound(id));
     tx.executeWithoutResult(status -> checkpoints.delete(e));
+    indexes.evict(id);
     blobs.delete(e.getSha256());
   }
 

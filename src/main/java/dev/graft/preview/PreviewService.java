@@ -18,6 +18,8 @@ import org.springframework.stereotype.Service;
 @Service
 public class PreviewService {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PreviewService.class);
+
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
 
@@ -32,8 +34,19 @@ public class PreviewService {
    * @throws UnprocessableReference when the checkpoint or architecture does not exist
    */
   public Report preview(UUID checkpointId, UUID architectureId, LoadOptions options) {
+    long start = System.nanoTime();
     PlanInputs in = inputs(checkpointId, architectureId);
-    return LoadPlanner.plan(in.checkpoint(), in.target(), options == null ? LoadOptions.defaults() : options);
+    long loaded = System.nanoTime();
+    Report report = LoadPlanner.plan(in.checkpoint(), in.target(), options == null ? LoadOptions.defaults() : options);
+    if (log.isDebugEnabled()) {
+      log.debug(
+          "preview {} x {}: indexes {} ms, plan {} ms",
+          in.checkpoint().tensors().size(),
+          in.target().entries().size(),
+          (loaded - start) / 1_000_000,
+          (System.nanoTime() - loaded) / 1_000_000);
+    }
+    return report;
   }
 
   /**

@@ -3,14 +3,13 @@ package dev.graft.architecture.internal;
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
 import java.nio.ByteOrder;
-import java.sql.Array;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
+import dev.graft.shared.PgLongArrays;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
 
@@ -22,6 +21,10 @@ public class ArchitectureEntryDao {
   private static final String COLUMNS =
       "entry_key, dtype, shape, kind, requires_grad, init, strides, storage_key, storage_offset,"
           + " storage_data_offset, storage_bytes, big_endian";
+
+  private static final String SELECT =
+      "entry_key, dtype, shape::text as shape, kind, requires_grad, init, strides::text as strides,"
+          + " storage_key, storage_offset, storage_data_offset, storage_bytes, big_endian";
 
   private final JdbcTemplate jdbc;
 
@@ -69,7 +72,7 @@ public class ArchitectureEntryDao {
   /** A page of entries in order. */
   public List<StoredEntry> page(UUID architectureId, long offset, int limit) {
     return jdbc.query(
-        "select " + COLUMNS + " from architecture_entry where architecture_id = ? order by ordinal offset ? limit ?",
+        "select " + SELECT + " from architecture_entry where architecture_id = ? order by ordinal offset ? limit ?",
         (rs, n) -> map(rs),
         architectureId,
         offset,
@@ -80,7 +83,7 @@ public class ArchitectureEntryDao {
   public List<StoredEntry> all(UUID architectureId) {
     List<StoredEntry> out = new ArrayList<>();
     jdbc.query(
-        "select " + COLUMNS + " from architecture_entry where architecture_id = ? order by ordinal",
+        "select " + SELECT + " from architecture_entry where architecture_id = ? order by ordinal",
         rs -> {
           out.add(map(rs));
         },
@@ -90,7 +93,7 @@ public class ArchitectureEntryDao {
 
   private static StoredEntry map(ResultSet rs) throws SQLException {
     DType dtype = DType.byTorchName(rs.getString("dtype")).orElseThrow();
-    List<Long> shape = longs(rs.getArray("shape"));
+    List<Long> shape = PgLongArrays.parse(rs.getString("shape"));
     TensorInfo value = null;
     if (rs.getString("storage_key") != null) {
       value =
@@ -98,7 +101,7 @@ public class ArchitectureEntryDao {
               rs.getString("entry_key"),
               dtype,
               shape,
-              longs(rs.getArray("strides")),
+              PgLongArrays.parse(rs.getString("strides")),
               rs.getLong("storage_offset"),
               rs.getString("storage_key"),
               rs.getLong("storage_data_offset"),
@@ -117,7 +120,4 @@ public class ArchitectureEntryDao {
         value);
   }
 
-  private static List<Long> longs(Array a) throws SQLException {
-    return Arrays.asList((Long[]) a.getArray());
-  }
 }

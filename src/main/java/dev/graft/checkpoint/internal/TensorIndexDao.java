@@ -3,15 +3,14 @@ package dev.graft.checkpoint.internal;
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
 import java.nio.ByteOrder;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
+import dev.graft.shared.PgLongArrays;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
 
@@ -26,6 +25,10 @@ public class TensorIndexDao {
   private static final String COLUMNS =
       "tensor_key, dtype, shape, strides, storage_key, storage_offset, storage_data_offset,"
           + " storage_bytes, big_endian, parameter, requires_grad";
+
+  private static final String SELECT =
+      "tensor_key, dtype, shape::text as shape, strides::text as strides, storage_key, storage_offset,"
+          + " storage_data_offset, storage_bytes, big_endian, parameter, requires_grad";
 
   private final JdbcTemplate jdbc;
 
@@ -77,7 +80,7 @@ public class TensorIndexDao {
   public List<TensorInfo> page(UUID checkpointId, String prefix, long offset, int limit) {
     return jdbc.query(
         "select "
-            + COLUMNS
+            + SELECT
             + " from checkpoint_tensor where checkpoint_id = ? and tensor_key like ? escape '\\'"
             + " order by ordinal offset ? limit ?",
         (rs, n) -> map(rs),
@@ -102,7 +105,7 @@ public class TensorIndexDao {
   public List<TensorInfo> all(UUID checkpointId) {
     List<TensorInfo> out = new ArrayList<>();
     jdbc.query(
-        "select " + COLUMNS + " from checkpoint_tensor where checkpoint_id = ? order by ordinal",
+        "select " + SELECT + " from checkpoint_tensor where checkpoint_id = ? order by ordinal",
         rs -> {
           out.add(map(rs));
         },
@@ -119,8 +122,8 @@ public class TensorIndexDao {
     return new TensorInfo(
         rs.getString("tensor_key"),
         DType.byTorchName(rs.getString("dtype")).orElseThrow(),
-        longs(rs.getArray("shape")),
-        longs(rs.getArray("strides")),
+        PgLongArrays.parse(rs.getString("shape")),
+        PgLongArrays.parse(rs.getString("strides")),
         rs.getLong("storage_offset"),
         rs.getString("storage_key"),
         rs.getLong("storage_data_offset"),
@@ -130,7 +133,4 @@ public class TensorIndexDao {
         (Boolean) rs.getObject("requires_grad"));
   }
 
-  private static List<Long> longs(Array a) throws SQLException {
-    return Arrays.asList((Long[]) a.getArray());
-  }
 }
