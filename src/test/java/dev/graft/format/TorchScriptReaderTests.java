@@ -10,11 +10,13 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import java.util.zip.Deflater;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -271,6 +273,51 @@ class TorchScriptReaderTests {
                         .getBytes(StandardCharsets.UTF_8)));
     assertRefused(
         file, FormatException.Kind.MALFORMED, "lists parameter 'gain' but its pickled state");
+  }
+
+  @Test
+  void shouldInflateCodeRecordsOnlyToTheirDeclaredSize() throws Exception {
+    TorchZip zip = TorchZip.open(Bytes.channel(resource("linear.pt")), ReadLimits.defaults());
+    byte[] text = "class M(Module):\n  __parameters__ = []\n".repeat(50).getBytes();
+    Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+    deflater.setInput(text);
+    deflater.finish();
+    byte[] buf = new byte[4096];
+    byte[] deflated = Arrays.copyOf(buf, deflater.deflate(buf));
+    deflater.end();
+    int n = deflated.length;
+
+    assertThat(zip.readContent(Bytes.channel(deflated), deflatedEntry(n, text.length), 1 << 20))
+        .isEqualTo(text);
+    // A record that inflates to more than it declares (a zip bomb) stops at the declared size.
+    assertInflateRefused(zip, deflated, deflatedEntry(n, text.length - 1), "does not inflate");
+    assertInflateRefused(zip, deflated, deflatedEntry(n, text.length + 1), "does not inflate");
+    byte[] corrupt = deflated.clone();
+    corrupt[0] = (byte) 0xff;
+    assertInflateRefused(zip, corrupt, deflatedEntry(n, text.length), "deflate");
+    assertThatThrownBy(
+            () -> zip.readContent(Bytes.channel(deflated), deflatedEntry(n, text.length), 100))
+        .isInstanceOfSatisfying(
+            FormatException.class,
+            e -> assertThat(e.kind()).isEqualTo(FormatException.Kind.LIMIT_EXCEEDED));
+    TorchZipEntry bzip2 = new TorchZipEntry("m/code/x.py", 12, 0, n, text.length, 0, 0);
+    assertThatThrownBy(() -> zip.readContent(Bytes.channel(deflated), bzip2, 1 << 20))
+        .isInstanceOfSatisfying(
+            FormatException.class,
+            e -> assertThat(e.kind()).isEqualTo(FormatException.Kind.UNSUPPORTED));
+  }
+
+  private static TorchZipEntry deflatedEntry(long compressed, long size) {
+    return new TorchZipEntry("m/code/x.py", 8, 0, compressed, size, 0, 0);
+  }
+
+  private static void assertInflateRefused(
+      TorchZip zip, byte[] data, TorchZipEntry entry, String message) {
+    assertThatThrownBy(() -> zip.readContent(Bytes.channel(data), entry, 1 << 20))
+        .isInstanceOfSatisfying(
+            FormatException.class,
+            e -> assertThat(e.kind()).isEqualTo(FormatException.Kind.MALFORMED))
+        .hasMessageContaining(message);
   }
 
   private static byte[] classCode(String name, String parameters) {
