@@ -104,6 +104,7 @@ public final class TorchScriptReader {
         Collections.newSetFromMap(new IdentityHashMap<>());
     private final List<TorchScriptEntry> entries = new ArrayList<>();
     private long codeBytes;
+    private long modulesVisited;
 
     Walker(SeekableByteChannel file, TorchZip zip, TensorIndexer indexer, ReadLimits limits) {
       this.file = file;
@@ -116,6 +117,12 @@ public final class TorchScriptReader {
       String who = "module " + FormatException.quote(prefix.isEmpty() ? "(root)" : prefix);
       if (!onPath.add(module)) {
         throw FormatException.malformed(who + " contains itself");
+      }
+      // A shared submodule is visited once per path, as state_dict() does; a pickle of shared
+      // modules nested n deep has 2^n paths, so visits are bounded like tensors are.
+      if (++modulesVisited > limits.maxTensors()) {
+        throw FormatException.limit(
+            "module tree has more than the limit of " + limits.maxTensors() + " module paths");
       }
       TorchScriptCode.ClassDecl decl = classOf(module);
       if (!(module.state() instanceof PickleDict state)) {

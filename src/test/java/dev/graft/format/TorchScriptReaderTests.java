@@ -276,6 +276,26 @@ class TorchScriptReaderTests {
   }
 
   @Test
+  void shouldBoundTheWalkOverSharedSubmodules() throws Exception {
+    // Each level holds the level below twice, memoized: 40 levels are 2^40 paths.
+    PickleBuilder p = PickleBuilder.proto2();
+    p.global("__torch__", "M").emptyTuple().op(0x81).emptyDict().op('b').put(0).op('0');
+    for (int level = 1; level <= 40; level++) {
+      p.global("__torch__", "M").emptyTuple().op(0x81).emptyDict().mark();
+      p.str("a").get(level - 1).str("b").get(level - 1).setitems().op('b').put(level);
+      if (level < 40) {
+        p.op('0');
+      }
+    }
+    byte[] pickle = p.stop().build();
+    byte[] file =
+        rewrite(
+            resource("linear.pt"),
+            Map.of("data.pkl", b -> pickle, "code/__torch__.py", b -> classCode("M", "[]")));
+    assertRefused(file, FormatException.Kind.LIMIT_EXCEEDED, "module paths");
+  }
+
+  @Test
   void shouldInflateCodeRecordsOnlyToTheirDeclaredSize() throws Exception {
     TorchZip zip = TorchZip.open(Bytes.channel(resource("linear.pt")), ReadLimits.defaults());
     byte[] text = "class M(Module):\n  __parameters__ = []\n".repeat(50).getBytes();
