@@ -417,7 +417,9 @@ public final class RestrictedUnpickler {
       if (!IDENTIFIER.matcher(segment).matches()) {
         throw fail(
             FormatException.Kind.UNSAFE,
-            "TorchScript class " + FormatException.quote(qualified) + " is not a dotted identifier");
+            "TorchScript class "
+                + FormatException.quote(qualified)
+                + " is not a dotted identifier");
       }
     }
     return new TorchScriptClass(qualified);
@@ -459,7 +461,8 @@ public final class RestrictedUnpickler {
           };
       if (!ok) {
         throw fail(
-            FormatException.Kind.MALFORMED, who + " got a list holding a " + PickleCalls.describe(item));
+            FormatException.Kind.MALFORMED,
+            who + " got a list holding a " + PickleCalls.describe(item));
       }
     }
     return list;

@@ -55,7 +55,10 @@ final class TorchScriptCode {
     String[] lines = text.split("\n", -1);
     Builder current = null;
     for (int i = 0; i < lines.length; i++) {
-      String line = lines[i].endsWith("\r") ? lines[i].substring(0, lines[i].length() - 1) : lines[i];
+      String line = lines[i];
+      if (line.endsWith("\r")) {
+        line = line.substring(0, line.length() - 1);
+      }
       String where = FormatException.quote(record) + " line " + (i + 1);
       if (line.startsWith("class ")) {
         finish(current, classes, record);

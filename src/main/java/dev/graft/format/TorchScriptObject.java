@@ -3,8 +3,8 @@ package dev.graft.format;
 import java.util.Objects;
 
 /**
- * An object of a TorchScript class ({@code __torch__.*}) as a TorchScript archive's {@code data.pkl}
- * describes it: only the class's qualified name and the state {@code BUILD} gave it. It is an inert
+ * An object of a TorchScript class ({@code __torch__.*}) as a TorchScript archive's {@code
+ * data.pkl} describes it: only the class's qualified name and the state {@code BUILD} gave it. It is an inert
  * record; the class's code is never looked up, let alone run.
  *
  * <p>Identity semantics, like {@link PickleDict}: a pickle may share one object in several places.

@@ -45,8 +45,8 @@ public final class TorchScriptReader {
    *     each and all together
    * @return the archive's state-dict entries in {@code state_dict()} order
    * @throws FormatException UNSUPPORTED for a checkpoint or safetensors file, UNSAFE for a global
-   *     outside the allow-list (such as {@code posix.system}), MALFORMED for a missing or unreadable
-   *     code record or {@code __parameters__}/{@code __buffers__} literal, a module whose state
+   *     outside the allow-list (such as {@code posix.system}), MALFORMED for a missing or
+   *     unreadable code record or {@code __parameters__}/{@code __buffers__} literal, a module whose state
    *     does not hold what its class lists, or a tensor outside its storage, LIMIT_EXCEEDED for a
    *     limit; the message says what and where
    * @throws IOException when the channel cannot be read

@@ -195,7 +195,10 @@ public final class TorchZip {
     String who = "zip entry " + FormatException.quote(entry.name());
     if (entry.method() != 8) {
       throw FormatException.unsupported(
-          who + " uses compression method " + entry.method() + "; only stored and deflate are read");
+          who
+              + " uses compression method "
+              + entry.method()
+              + "; only stored and deflate are read");
     }
     long cap = Math.min(maxBytes, Integer.MAX_VALUE - 8L);
     if (entry.size() > cap || entry.compressedSize() > cap) {

@@ -292,7 +292,17 @@ class TorchScriptReaderTests {
         rewrite(
             resource("linear.pt"),
             Map.of("data.pkl", b -> pickle, "code/__torch__.py", b -> classCode("M", "[]")));
-    assertRefused(file, FormatException.Kind.LIMIT_EXCEEDED, "module paths");
+    ReadLimits d = ReadLimits.defaults();
+    ReadLimits limits =
+        new ReadLimits(
+            d.maxZipEntries(), d.maxPickleBytes(), d.maxPickleOps(), d.maxMemo(), d.maxStack(),
+            d.maxDepth(), d.maxStringLength(), 1000, d.maxRank(), d.maxKeyLength(),
+            d.maxHeaderBytes(), d.maxTotalNumel());
+    assertThatThrownBy(() -> TorchScriptReader.read(Bytes.channel(file), limits))
+        .isInstanceOfSatisfying(
+            FormatException.class,
+            e -> assertThat(e.kind()).isEqualTo(FormatException.Kind.LIMIT_EXCEEDED))
+        .hasMessageContaining("more than the limit of 1000 module paths");
   }
 
   @Test
