@@ -67,6 +67,28 @@ public final class CheckpointReader {
   }
 
   /**
+   * Tells whether a file is a TorchScript archive ({@code torch.jit.save}), which {@link #read}
+   * refuses as a checkpoint and {@link TorchScriptReader} reads as an architecture.
+   *
+   * @param file the whole file
+   * @param limits the limits to enforce while opening the zip
+   * @return {@code true} for a well-formed torch zip holding TorchScript records; {@code false} for
+   *     anything else, including files no reader accepts (the reader chosen then says why)
+   * @throws IOException when the channel cannot be read
+   */
+  public static boolean isTorchScript(SeekableByteChannel file, ReadLimits limits)
+      throws IOException {
+    try {
+      if (detect(file) != CheckpointFormat.PYTORCH) {
+        return false;
+      }
+      return TorchCheckpointReader.isTorchScript(TorchZip.open(file, limits));
+    } catch (FormatException notOne) {
+      return false;
+    }
+  }
+
+  /**
    * Recognises a file's format from its first bytes.
    *
    * @param file the whole file

@@ -315,6 +315,12 @@ final class PickleCalls {
       return "complex";
     } else if (v instanceof AllowedGlobal g) {
       return "global " + FormatException.quote(g.qualifiedName());
+    } else if (v instanceof TorchScriptObject o) {
+      return "TorchScript object of class " + FormatException.quote(o.className());
+    } else if (v instanceof TorchScriptClass c) {
+      return "TorchScript class " + FormatException.quote(c.qualifiedName());
+    } else if (v instanceof JitPickleHelper h) {
+      return "global " + FormatException.quote(h.qualifiedName());
     } else if (v instanceof StorageType s) {
       return "storage class " + FormatException.quote("torch." + s.name());
     }

@@ -67,6 +67,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Evaluates a pickle the way {@code torch.load(weights_only=True)} does, but stricter and without
@@ -80,11 +81,20 @@ import java.util.Set;
  * DTypeRef}, {@link TorchSize}, {@link Device}, {@link ComplexNumber}, and the resolved globals
  * themselves.
  *
+ * <p>In TorchScript mode (for {@code torch.jit.save} archives) it also accepts {@code __torch__.*}
+ * class globals, as {@link TorchScriptClass} placeholders that {@code NEWOBJ} turns into inert
+ * {@link TorchScriptObject} records and {@code BUILD} gives their state, and the {@code
+ * torch.jit._pickle} list helpers, read as their argument. Nothing named is ever instantiated or
+ * run, and every other global is still refused.
+ *
  * <p>An instance reads one pickle.
  */
 public final class RestrictedUnpickler {
 
+  private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,199}");
+
   private final ReadLimits limits;
+  private final boolean torchScript;
   private final List<StorageRef> storages = new ArrayList<>();
   private final Map<Long, Object> memo = new HashMap<>();
   private final Map<Object, Integer> depths = new IdentityHashMap<>();
@@ -101,7 +111,20 @@ public final class RestrictedUnpickler {
    * @param limits the limits to enforce
    */
   public RestrictedUnpickler(ReadLimits limits) {
+    this(limits, false);
+  }
+
+  /**
+   * Creates an unpickler for one pickle, optionally in TorchScript mode.
+   *
+   * @param limits the limits to enforce
+   * @param torchScript whether to accept {@code __torch__.*} class globals as inert object
+   *     placeholders and the {@code torch.jit._pickle} list helpers, as a TorchScript archive's
+   *     {@code data.pkl} needs; checkpoints are read with {@code false}
+   */
+  public RestrictedUnpickler(ReadLimits limits, boolean torchScript) {
     this.limits = limits;
+    this.torchScript = torchScript;
   }
 
   /**
@@ -194,6 +217,10 @@ public final class RestrictedUnpickler {
       case NEWOBJ -> {
         Object args = pop();
         Object cls = pop();
+        if (cls instanceof TorchScriptClass scriptClass) {
+          push(newScriptObject(scriptClass, args));
+          return;
+        }
         if (cls != AllowedGlobal.ORDERED_DICT
             && cls != AllowedGlobal.TORCH_SIZE
             && cls != AllowedGlobal.TORCH_DEVICE
@@ -362,6 +389,15 @@ public final class RestrictedUnpickler {
   }
 
   private Object resolveGlobal(String module, String name) throws FormatException {
+    if (torchScript) {
+      if (module.equals("__torch__") || module.startsWith("__torch__.")) {
+        return scriptClass(module, name);
+      }
+      Optional<JitPickleHelper> helper = JitPickleHelper.resolve(module, name);
+      if (helper.isPresent()) {
+        return helper.get();
+      }
+    }
     Optional<Object> resolved = AllowedGlobal.resolve(module, name);
     if (resolved.isEmpty()) {
       throw fail(
@@ -371,11 +407,75 @@ public final class RestrictedUnpickler {
     return resolved.get();
   }
 
+  /**
+   * Resolves a TorchScript class by name only. The name must be dotted identifiers, since the
+   * reader later maps it to a {@code code/} record name.
+   */
+  private TorchScriptClass scriptClass(String module, String name) throws FormatException {
+    String qualified = module + "." + name;
+    for (String segment : qualified.split("\\.", -1)) {
+      if (!IDENTIFIER.matcher(segment).matches()) {
+        throw fail(
+            FormatException.Kind.UNSAFE,
+            "TorchScript class "
+                + FormatException.quote(qualified)
+                + " is not a dotted identifier");
+      }
+    }
+    return new TorchScriptClass(qualified);
+  }
+
+  // torch's pickler writes GLOBAL, EMPTY_TUPLE, NEWOBJ, state, BUILD for every script object.
+  private TorchScriptObject newScriptObject(TorchScriptClass cls, Object args)
+      throws FormatException {
+    if (!(args instanceof PickleTuple tuple) || tuple.size() != 0) {
+      throw fail(
+          FormatException.Kind.MALFORMED,
+          "NEWOBJ of TorchScript class "
+              + FormatException.quote(cls.qualifiedName())
+              + " takes an empty tuple, got a "
+              + PickleCalls.describe(args));
+    }
+    return container(new TorchScriptObject(cls.qualifiedName()));
+  }
+
+  private Object jitHelper(JitPickleHelper helper, PickleTuple args) throws FormatException {
+    String who = helper.qualifiedName();
+    if (helper == JitPickleHelper.RESTORE_TYPE_TAG) {
+      if (args.size() != 2 || !(args.get(1) instanceof String)) {
+        throw fail(FormatException.Kind.MALFORMED, who + " takes a value and a type string");
+      }
+      return args.get(0);
+    }
+    if (args.size() != 1 || !(args.get(0) instanceof ArrayList<?> list)) {
+      throw fail(FormatException.Kind.MALFORMED, who + " takes one list");
+    }
+    for (Object item : list) {
+      boolean ok =
+          switch (helper) {
+            case BUILD_INTLIST -> item instanceof Long || item instanceof BigInteger;
+            case BUILD_DOUBLELIST -> item instanceof Double;
+            case BUILD_BOOLLIST -> item instanceof Boolean;
+            case BUILD_TENSORLIST -> item instanceof TensorRef;
+            case RESTORE_TYPE_TAG -> true;
+          };
+      if (!ok) {
+        throw fail(
+            FormatException.Kind.MALFORMED,
+            who + " got a list holding a " + PickleCalls.describe(item));
+      }
+    }
+    return list;
+  }
+
   private Object call(String opName, Object func, Object args) throws FormatException {
     if (!(args instanceof PickleTuple tuple)) {
       throw fail(
           FormatException.Kind.MALFORMED,
           opName + " arguments are a " + PickleCalls.describe(args) + ", not a tuple");
+    }
+    if (func instanceof JitPickleHelper helper && opName.equals("REDUCE")) {
+      return jitHelper(helper, tuple);
     }
     if (!(func instanceof AllowedGlobal global)) {
       throw fail(
@@ -413,6 +513,16 @@ public final class RestrictedUnpickler {
   private void build() throws FormatException {
     Object state = pop();
     Object inst = peek();
+    if (inst instanceof TorchScriptObject obj) {
+      if (obj.built()) {
+        throw fail(
+            FormatException.Kind.MALFORMED,
+            "second BUILD on TorchScript object " + FormatException.quote(obj.className()));
+      }
+      nest(obj, state);
+      obj.build(state);
+      return;
+    }
     if (!(inst instanceof PickleDict dict) || !dict.ordered()) {
       throw fail(
           FormatException.Kind.UNSAFE,

@@ -37,8 +37,7 @@ public final class TorchCheckpointReader {
   public static CheckpointIndex read(
       SeekableByteChannel file, String stateDictPath, ReadLimits limits) throws IOException {
     TorchZip zip = TorchZip.open(file, limits);
-    if (zip.find("constants.pkl").isPresent()
-        || zip.entries().stream().anyMatch(e -> e.name().startsWith(zip.root() + "/code/"))) {
+    if (isTorchScript(zip)) {
       throw FormatException.unsupported(TORCHSCRIPT_MESSAGE);
     }
     TorchZipEntry pkl =
@@ -78,7 +77,16 @@ public final class TorchCheckpointReader {
         moduleVersions(dict));
   }
 
-  private static ByteOrder byteOrder(SeekableByteChannel file, TorchZip zip) throws IOException {
+  /**
+   * Whether a torch zip is a TorchScript archive: {@code torch.jit.save} writes {@code
+   * constants.pkl} and {@code code/} records, {@code torch.save} never does.
+   */
+  static boolean isTorchScript(TorchZip zip) {
+    return zip.find("constants.pkl").isPresent()
+        || zip.entries().stream().anyMatch(e -> e.name().startsWith(zip.root() + "/code/"));
+  }
+
+  static ByteOrder byteOrder(SeekableByteChannel file, TorchZip zip) throws IOException {
     Optional<TorchZipEntry> record = zip.find("byteorder");
     if (record.isEmpty()) {
       return ByteOrder.LITTLE_ENDIAN;

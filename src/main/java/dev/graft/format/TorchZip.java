@@ -12,6 +12,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
 
 /**
  * The record table of a {@code torch.save} zip archive, read from its central directory and local
@@ -170,6 +172,67 @@ public final class TorchZip {
     ChannelReads.readFully(
         ch, entry.dataOffset(), buf, "zip entry " + FormatException.quote(entry.name()));
     return buf.array();
+  }
+
+  /**
+   * Reads a record's content, inflating it if it is deflated; {@code torch.jit.save} deflates its
+   * {@code code/} records. The inflated size must be exactly the size the headers declare.
+   *
+   * @param ch the file the archive was opened from
+   * @param entry one of this archive's records
+   * @param maxBytes the largest content (and the largest compressed record) the caller accepts
+   * @return the record's content
+   * @throws FormatException LIMIT_EXCEEDED when the record is larger than {@code maxBytes},
+   *     UNSUPPORTED for a compression method other than stored or deflate, MALFORMED when the
+   *     deflate stream is corrupt or inflates to another size than declared
+   * @throws IOException when the channel cannot be read
+   */
+  public byte[] readContent(SeekableByteChannel ch, TorchZipEntry entry, long maxBytes)
+      throws IOException {
+    if (entry.stored()) {
+      return readStored(ch, entry, maxBytes);
+    }
+    String who = "zip entry " + FormatException.quote(entry.name());
+    if (entry.method() != 8) {
+      throw FormatException.unsupported(
+          who
+              + " uses compression method "
+              + entry.method()
+              + "; only stored and deflate are read");
+    }
+    long cap = Math.min(maxBytes, Integer.MAX_VALUE - 8L);
+    if (entry.size() > cap || entry.compressedSize() > cap) {
+      throw FormatException.limit(
+          who + " holds " + entry.size() + " bytes, more than the limit of " + maxBytes);
+    }
+    ByteBuffer compressed = ByteBuffer.allocate((int) entry.compressedSize());
+    ChannelReads.readFully(ch, entry.dataOffset(), compressed, who);
+    byte[] out = new byte[(int) entry.size()];
+    Inflater inflater = new Inflater(true);
+    try {
+      inflater.setInput(compressed.array());
+      int n = 0;
+      // The output buffer is exactly the declared size, so a stream that would inflate to more
+      // stops here rather than allocating: a zip bomb costs at most maxBytes.
+      while (n < out.length && !inflater.finished()) {
+        int got = inflater.inflate(out, n, out.length - n);
+        if (got == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+          break;
+        }
+        n += got;
+      }
+      byte[] probe = new byte[1];
+      boolean more = !inflater.finished() && inflater.inflate(probe) > 0;
+      if (n != out.length || more || !inflater.finished()) {
+        throw FormatException.malformed(
+            who + " does not inflate to its declared " + entry.size() + " bytes");
+      }
+    } catch (DataFormatException e) {
+      throw FormatException.malformed(who + " holds a corrupt deflate stream");
+    } finally {
+      inflater.end();
+    }
+    return out;
   }
 
   /**

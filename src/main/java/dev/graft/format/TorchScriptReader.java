@@ -1,0 +1,263 @@
+package dev.graft.format;
+
+import java.io.IOException;
+import java.nio.ByteOrder;
+import java.nio.channels.SeekableByteChannel;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads a TorchScript archive ({@code torch.jit.save}) as a target architecture: the model's {@code
+ * state_dict()} layout (keys in order, dtype, shape, parameter or buffer, {@code requires_grad})
+ * and where each initial value lies in the file, without running any of its code.
+ *
+ * <p>{@code data.pkl} is evaluated by the {@link RestrictedUnpickler} in TorchScript mode, which
+ * turns {@code __torch__.*} objects into inert {@link TorchScriptObject} records. Each module's
+ * {@code __parameters__} and {@code __buffers__} lists are read as string literals from its class's
+ * {@code code/} record; the code itself is never evaluated. Keys follow {@code
+ * Module.state_dict()}: a module's own parameters, then its buffers, then each child module in
+ * attribute order, recursively; {@code None} entries are skipped.
+ *
+ * <p>TorchScript (torch 1.13) does not record whether a buffer is persistent: a buffer registered
+ * with {@code persistent=False} is listed in {@code __buffers__} like any other, and the loaded
+ * module's {@code state_dict()} includes it. This reader returns it too, as the archive describes
+ * it; an eager model's {@code state_dict()} would leave it out.
+ */
+public final class TorchScriptReader {
+
+  static final String NOT_TORCHSCRIPT_MESSAGE =
+      "this is a torch.save checkpoint, not a TorchScript archive; upload it as a checkpoint, or"
+          + " save the architecture with torch.jit.save(torch.jit.script(model), path)";
+
+  private TorchScriptReader() {}
+
+  /**
+   * Reads a TorchScript archive's state-dict layout.
+   *
+   * @param file the whole file
+   * @param limits the limits to enforce; {@code maxPickleBytes} also bounds the code records read,
+   *     each and all together
+   * @return the archive's state-dict entries in {@code state_dict()} order
+   * @throws FormatException UNSUPPORTED for a checkpoint or safetensors file, UNSAFE for a global
+   *     outside the allow-list (such as {@code posix.system}), MALFORMED for a missing or
+   *     unreadable code record or {@code __parameters__}/{@code __buffers__} literal, a module whose state
+   *     does not hold what its class lists, or a tensor outside its storage, LIMIT_EXCEEDED for a
+   *     limit; the message says what and where
+   * @throws IOException when the channel cannot be read
+   */
+  public static TorchScriptIndex read(SeekableByteChannel file, ReadLimits limits)
+      throws IOException {
+    if (CheckpointReader.detect(file) != CheckpointFormat.PYTORCH) {
+      throw FormatException.unsupported(
+          "this is a safetensors file, not a TorchScript archive; save the architecture with"
+              + " torch.jit.save(torch.jit.script(model), path)");
+    }
+    TorchZip zip = TorchZip.open(file, limits);
+    if (!TorchCheckpointReader.isTorchScript(zip)) {
+      throw FormatException.unsupported(NOT_TORCHSCRIPT_MESSAGE);
+    }
+    TorchZipEntry pkl =
+        zip.find("data.pkl")
+            .orElseThrow(
+                () ->
+                    FormatException.malformed(
+                        "TorchScript archive has no "
+                            + FormatException.quote(zip.root() + "/data.pkl")
+                            + " record"));
+    ByteOrder order = TorchCheckpointReader.byteOrder(file, zip);
+    byte[] pickle = zip.readStored(file, pkl, limits.maxPickleBytes());
+    RestrictedUnpickler unpickler = new RestrictedUnpickler(limits, true);
+    Object root = unpickler.load(pickle);
+    StorageTable storages = StorageTable.of(zip, unpickler.storages());
+    if (!(root instanceof TorchScriptObject module)) {
+      throw FormatException.malformed(
+          "data.pkl holds a " + PickleCalls.describe(root) + ", not a TorchScript module");
+    }
+    TensorIndexer indexer = new TensorIndexer(storages, order, limits);
+    Walker walker = new Walker(file, zip, indexer, limits);
+    if (!walker.classOf(module).module()) {
+      throw FormatException.unsupported(
+          "the archive's root object of class "
+              + FormatException.quote(module.className())
+              + " is not a module");
+    }
+    walker.module(module, "");
+    indexer.checkRemaining();
+    return new TorchScriptIndex(module.className(), walker.entries);
+  }
+
+  /** Walks the module tree, reading each class's code record once. */
+  private static final class Walker {
+    private final SeekableByteChannel file;
+    private final TorchZip zip;
+    private final TensorIndexer indexer;
+    private final ReadLimits limits;
+    private final Map<String, Map<String, TorchScriptCode.ClassDecl>> codeByRecord =
+        new HashMap<>();
+    private final Set<TorchScriptObject> onPath =
+        Collections.newSetFromMap(new IdentityHashMap<>());
+    private final List<TorchScriptEntry> entries = new ArrayList<>();
+    private long codeBytes;
+    private long modulesVisited;
+
+    Walker(SeekableByteChannel file, TorchZip zip, TensorIndexer indexer, ReadLimits limits) {
+      this.file = file;
+      this.zip = zip;
+      this.indexer = indexer;
+      this.limits = limits;
+    }
+
+    void module(TorchScriptObject module, String prefix) throws IOException {
+      String who = "module " + FormatException.quote(prefix.isEmpty() ? "(root)" : prefix);
+      if (!onPath.add(module)) {
+        throw FormatException.malformed(who + " contains itself");
+      }
+      // A shared submodule is visited once per path, as state_dict() does; a pickle of shared
+      // modules nested n deep has 2^n paths, so visits are bounded like tensors are.
+      if (++modulesVisited > limits.maxTensors()) {
+        throw FormatException.limit(
+            "module tree has more than the limit of " + limits.maxTensors() + " module paths");
+      }
+      TorchScriptCode.ClassDecl decl = classOf(module);
+      if (!(module.state() instanceof PickleDict state)) {
+        // A module with its own __getstate__ pickles arbitrary state; its layout is unknowable
+        // without running __setstate__.
+        throw FormatException.unsupported(
+            who
+                + " of class "
+                + FormatException.quote(module.className())
+                + " has custom pickled state (a "
+                + PickleCalls.describe(module.state())
+                + "), not an attribute dict");
+      }
+      Set<String> tensorNames = new HashSet<>();
+      for (String name : decl.parameters()) {
+        tensorNames.add(name);
+        Object value = attribute(state, name, who, "parameter");
+        if (value == null) {
+          continue;
+        }
+        Object parameter;
+        if (value instanceof ParameterRef p) {
+          parameter = p;
+        } else if (value instanceof TensorRef t) {
+          // TorchScript pickles parameters as plain tensors; requires_grad is the tensor's flag.
+          parameter = new ParameterRef(t, t.requiresGrad());
+        } else {
+          throw notATensor(who, "parameter", name, value);
+        }
+        add(prefix + name, parameter, TorchScriptEntry.Kind.PARAMETER);
+      }
+      for (String name : decl.buffers()) {
+        tensorNames.add(name);
+        Object value = attribute(state, name, who, "buffer");
+        if (value == null) {
+          continue;
+        }
+        if (!(value instanceof TensorRef)) {
+          throw notATensor(who, "buffer", name, value);
+        }
+        add(prefix + name, value, TorchScriptEntry.Kind.BUFFER);
+      }
+      // Slot order of submodules is the eager model's _modules order, which state_dict() follows.
+      for (Map.Entry<Object, Object> e : state.entrySet()) {
+        if (!(e.getKey() instanceof String name)) {
+          throw FormatException.malformed(
+              who + " has an attribute named by a " + PickleCalls.describe(e.getKey()));
+        }
+        if (tensorNames.contains(name)
+            || !(e.getValue() instanceof TorchScriptObject child)
+            || !classOf(child).module()) {
+          continue;
+        }
+        if (name.isEmpty() || name.indexOf('.') >= 0) {
+          throw FormatException.malformed(
+              who + " has a submodule named " + FormatException.quote(name));
+        }
+        module(child, prefix + name + ".");
+      }
+      onPath.remove(module);
+    }
+
+    private void add(String key, Object value, TorchScriptEntry.Kind kind)
+        throws FormatException {
+      if (entries.size() >= limits.maxTensors()) {
+        throw FormatException.limit(
+            "state dict holds more than the limit of " + limits.maxTensors() + " tensors");
+      }
+      entries.add(new TorchScriptEntry(indexer.index(key, value), kind));
+    }
+
+    private static Object attribute(PickleDict state, String name, String who, String role)
+        throws FormatException {
+      if (!state.containsKey(name)) {
+        throw FormatException.malformed(
+            who
+                + " lists "
+                + role
+                + " "
+                + FormatException.quote(name)
+                + " but its pickled state has no such attribute");
+      }
+      return state.get(name);
+    }
+
+    private static FormatException notATensor(String who, String role, String name, Object v) {
+      return FormatException.malformed(
+          who
+              + " "
+              + role
+              + " "
+              + FormatException.quote(name)
+              + " is a "
+              + PickleCalls.describe(v)
+              + ", not a tensor");
+    }
+
+    /** Finds an object's class declaration in {@code code/<module path>.py}. */
+    TorchScriptCode.ClassDecl classOf(TorchScriptObject obj) throws IOException {
+      String qualified = obj.className();
+      int dot = qualified.lastIndexOf('.');
+      // The unpickler only builds classes named by dotted identifiers under __torch__, so the
+      // record name cannot leave code/.
+      String record = "code/" + qualified.substring(0, dot).replace('.', '/') + ".py";
+      String simple = qualified.substring(dot + 1);
+      Map<String, TorchScriptCode.ClassDecl> classes = codeByRecord.get(record);
+      if (classes == null) {
+        TorchZipEntry entry =
+            zip.find(record)
+                .orElseThrow(
+                    () ->
+                        FormatException.malformed(
+                            "TorchScript class "
+                                + FormatException.quote(qualified)
+                                + " has no code record "
+                                + FormatException.quote(zip.root() + "/" + record)));
+        long budget = limits.maxPickleBytes() - codeBytes;
+        codeBytes += entry.size();
+        if (entry.size() > budget) {
+          throw FormatException.limit(
+              "code records hold more than the limit of " + limits.maxPickleBytes() + " bytes");
+        }
+        byte[] content = zip.readContent(file, entry, budget);
+        classes = TorchScriptCode.parse(zip.root() + "/" + record, content, limits.maxKeyLength());
+        codeByRecord.put(record, classes);
+      }
+      TorchScriptCode.ClassDecl decl = classes.get(simple);
+      if (decl == null) {
+        throw FormatException.malformed(
+            "code record "
+                + FormatException.quote(zip.root() + "/" + record)
+                + " does not define class "
+                + FormatException.quote(simple));
+      }
+      return decl;
+    }
+  }
+}
