@@ -9,7 +9,7 @@ import java.util.UUID;
  *
  * @param id the architecture's id
  * @param name its name (PyTorch's error text calls the model by it)
- * @param source where it came from: STATE_DICT, SAFETENSORS or JSON
+ * @param source where it came from: STATE_DICT, TORCHSCRIPT, SAFETENSORS or JSON
  * @param sha256 SHA-256 of the uploaded bytes (of the JSON document for JSON sources)
  * @param sizeBytes size of the uploaded bytes
  * @param entryCount state-dict keys

@@ -7,7 +7,11 @@ import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.CheckpointIndex;
 import dev.graft.format.CheckpointReader;
 import dev.graft.format.DType;
-import dev.graft.format.FormatException;
+import dev.graft.format.CheckpointFormat;
+import dev.graft.format.TensorInfo;
+import dev.graft.format.TorchScriptEntry;
+import dev.graft.format.TorchScriptIndex;
+import dev.graft.format.TorchScriptReader;
 import dev.graft.format.ReadLimits;
 import dev.graft.plan.TargetArchitecture;
 import dev.graft.plan.TargetArchitectures;
@@ -77,19 +81,16 @@ public class ArchitectureService {
         "Architecture",
         this::findBySha256,
         ch -> {
-          try {
-            return CheckpointReader.read(ch, null, null, limits);
-          } catch (FormatException e) {
-            if (e.kind() == FormatException.Kind.UNSUPPORTED && e.getMessage().contains("TorchScript")) {
-              throw FormatException.unsupported(
-                  "this is a TorchScript archive; TorchScript architectures are not supported yet: upload"
-                      + " torch.save(model.state_dict(keep_vars=True)) or a JSON description instead");
-            }
-            throw e;
+          if (CheckpointReader.isTorchScript(ch, limits)) {
+            return new Parsed("TORCHSCRIPT", fromTorchScript(TorchScriptReader.read(ch, limits)));
           }
+          CheckpointIndex index = CheckpointReader.read(ch, null, null, limits);
+          return new Parsed(index.format() == CheckpointFormat.SAFETENSORS ? "SAFETENSORS" : "STATE_DICT", fromIndex(index));
         },
-        (blob, index) -> save(name, index.format().name().equals("SAFETENSORS") ? "SAFETENSORS" : "STATE_DICT", blob, fromIndex(index), true));
+        (blob, parsed) -> save(name, parsed.source(), blob, parsed.entries(), true));
   }
+
+  private record Parsed(String source, List<StoredEntry> entries) {}
 
   /**
    * Stores an architecture described in JSON.
@@ -208,6 +209,19 @@ public class ArchitectureService {
     for (int i = 0; i < targets.size(); i++) {
       TargetEntry t = targets.get(i);
       out.add(new StoredEntry(t.key(), t.dtype(), t.shape(), t.kind().name(), t.requiresGrad(), null, index.tensors().get(i)));
+    }
+    return out;
+  }
+
+  /** A TorchScript archive lists which entries are parameters and which are buffers. */
+  static List<StoredEntry> fromTorchScript(TorchScriptIndex index) {
+    List<StoredEntry> out = new ArrayList<>(index.entries().size());
+    for (TorchScriptEntry e : index.entries()) {
+      TensorInfo t = e.tensor();
+      boolean parameter = e.kind() == TorchScriptEntry.Kind.PARAMETER;
+      out.add(
+          new StoredEntry(
+              t.key(), t.dtype(), t.shape(), parameter ? "PARAMETER" : "BUFFER", parameter && Boolean.TRUE.equals(t.requiresGrad()), null, t));
     }
     return out;
   }

@@ -52,6 +52,26 @@ class ArchitectureApiTests extends IntegrationTest {
   }
 
   @Test
+  void shouldReadATorchScriptArchiveWithoutRunningIt() throws Exception {
+    HttpResponse<String> r = postFile("/api/v1/architectures?name=Seq", resource("format/torchscript/sequential.pt"));
+
+    assertThat(r.statusCode()).as(r.body()).isIn(200, 201);
+    JsonNode a = json(r);
+    assertThat(a.get("source").asString()).isEqualTo("TORCHSCRIPT");
+    assertThat(a.get("hasInitialValues").asBoolean()).isTrue();
+    JsonNode expected = JSON.readTree(java.nio.file.Files.readAllBytes(resource("format/torchscript/expected.json"))).get("sequential.pt");
+    List<JsonNode> e = entries(a.get("id").asString());
+    List<String> expectedKeys = new ArrayList<>();
+    expected.get("tensors").forEach(t -> expectedKeys.add(t.get("key").asString()));
+    assertThat(e).extracting(n -> n.get("key").asString()).containsExactlyElementsOf(expectedKeys);
+    for (int i = 0; i < e.size(); i++) {
+      JsonNode want = expected.get("tensors").get(i);
+      assertThat(e.get(i).get("kind").asString()).isEqualTo(want.get("kind").asString());
+      assertThat(e.get(i).get("requiresGrad").asBoolean()).isEqualTo(want.get("requiresGrad").asBoolean());
+    }
+  }
+
+  @Test
   void shouldSayKindIsUnknownForAPlainStateDict() throws Exception {
     JsonNode a = json(postFile("/api/v1/architectures?name=Linear", resource("fixtures/conformance/linear.pt")));
     assertThat(entries(a.get("id").asString())).allSatisfy(n -> {
