@@ -249,6 +249,13 @@ def run_case(outdir, name, source_sd, target, strict=True, options=None, wrap=No
     target = randomize(target, 1000)
     target_file = name + ".target.pt"
     torch.save(target.state_dict(keep_vars=True), os.path.join(outdir, target_file))
+    # The same target as a TorchScript archive, where the model scripts: Graft must read the same
+    # layout from it (kinds from the archive's code, values from its records).
+    script_file = name + ".target.jit.pt"
+    try:
+        torch.jit.save(torch.jit.script(target), os.path.join(outdir, script_file))
+    except Exception:  # noqa: BLE001 - models TorchScript cannot compile are simply not offered
+        script_file = None
     initial = {k: v.detach().clone() for k, v in target.state_dict().items()}
 
     ckpt_file = name + ".ckpt.pt"
@@ -314,6 +321,7 @@ def run_case(outdir, name, source_sd, target, strict=True, options=None, wrap=No
         "name": name,
         "checkpointFile": ckpt_file,
         "targetFile": target_file,
+        "targetScriptFile": script_file,
         "stateDictPath": state_dict_path,
         "checkpoint": described,
         "target": describe_target(target),

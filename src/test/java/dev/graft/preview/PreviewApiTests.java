@@ -39,42 +39,82 @@ class PreviewApiTests extends IntegrationTest {
     return out;
   }
 
+  /**
+   * Each case three ways where it can: the target as {@code state_dict(keep_vars=True)}, as a
+   * TorchScript archive of the same model, and as a JSON description (no values).
+   */
   @TestFactory
   Stream<DynamicTest> shouldPreviewWhatTorchDidForEveryOracleCase() throws Exception {
     JsonNode cases = JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases");
     List<DynamicTest> tests = new ArrayList<>();
     for (JsonNode c : cases) {
+      String name = c.get("name").asString();
+      String model = c.get("target").get("name").asString();
+      tests.add(DynamicTest.dynamicTest(name, () -> check(c, postFile("/api/v1/architectures?name=" + model, resource(ORACLE + c.get("targetFile").asString())))));
+      if (!c.path("targetScriptFile").isNull() && !c.path("targetScriptFile").isMissingNode()) {
+        tests.add(
+            DynamicTest.dynamicTest(
+                name + " (TorchScript target)",
+                () -> {
+                  HttpResponse<String> arch = postFile("/api/v1/architectures?name=" + model, resource(ORACLE + c.get("targetScriptFile").asString()));
+                  assertThat(json(arch).get("source").asString()).isEqualTo("TORCHSCRIPT");
+                  check(c, arch);
+                }));
+      }
       tests.add(
           DynamicTest.dynamicTest(
-              c.get("name").asString(),
+              name + " (JSON target)",
               () -> {
-                String ckpt = json(postFile("/api/v1/checkpoints?name=" + c.get("name").asString(), resource(ORACLE + c.get("checkpointFile").asString())))
-                    .get("id").asString();
+                ObjectNode doc = JSON.createObjectNode();
+                doc.put("name", model);
+                doc.set("entries", c.get("target").get("entries"));
                 HttpResponse<String> arch =
-                    postFile("/api/v1/architectures?name=" + c.get("target").get("name").asString(), resource(ORACLE + c.get("targetFile").asString()));
-                String archId = json(arch).get("id").asString();
-                ObjectNode body = JSON.createObjectNode();
-                body.put("checkpointId", ckpt);
-                body.put("architectureId", archId);
-                body.set("options", c.get("options"));
-
-                HttpResponse<String> r = preview(body.toString());
-
-                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-                JsonNode report = json(r);
-                JsonNode e = c.get("expected");
-                assertThat(report.get("outcome").asString()).isEqualTo(e.get("outcome").asString());
-                assertThat(strings(report.get("missingKeys"))).containsExactlyElementsOf(strings(e.get("missingKeys")));
-                assertThat(strings(report.get("unexpectedKeys"))).containsExactlyElementsOf(strings(e.get("unexpectedKeys")));
-                if (json(arch).get("name").asString().equals(c.get("target").get("name").asString())) {
-                  // The error names the model; identical target bytes stored under another name keep that name.
-                  assertThat(report.get("error").isNull() ? null : report.get("error").asString())
-                      .isEqualTo(e.get("error").isNull() ? null : e.get("error").asString());
-                }
-                assertThat(report.get("strict").asBoolean()).isEqualTo(c.get("options").path("strict").asBoolean(true));
+                    http.send(
+                        HttpRequest.newBuilder(uri("/api/v1/architectures"))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(doc.toString()))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(arch.statusCode()).as(arch.body()).isIn(200, 201);
+                check(c, arch);
               }));
     }
     return tests.stream();
+  }
+
+  private void check(JsonNode c, HttpResponse<String> arch) throws Exception {
+    String ckpt =
+        json(postFile("/api/v1/checkpoints?name=" + c.get("name").asString(), resource(ORACLE + c.get("checkpointFile").asString())))
+            .get("id").asString();
+    String archId = json(arch).get("id").asString();
+    ObjectNode body = JSON.createObjectNode();
+    body.put("checkpointId", ckpt);
+    body.put("architectureId", archId);
+    body.set("options", c.get("options"));
+
+    HttpResponse<String> r = preview(body.toString());
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode report = json(r);
+    JsonNode e = c.get("expected");
+    assertThat(report.get("outcome").asString()).isEqualTo(e.get("outcome").asString());
+    assertThat(strings(report.get("missingKeys"))).containsExactlyElementsOf(strings(e.get("missingKeys")));
+    assertThat(strings(report.get("unexpectedKeys"))).containsExactlyElementsOf(strings(e.get("unexpectedKeys")));
+    if (json(arch).get("name").asString().equals(c.get("target").get("name").asString())) {
+      // The error names the model; identical target bytes stored under another name keep that name.
+      assertThat(report.get("error").isNull() ? null : report.get("error").asString())
+          .isEqualTo(e.get("error").isNull() ? null : e.get("error").asString());
+    }
+    assertThat(report.get("strict").asBoolean()).isEqualTo(c.get("options").path("strict").asBoolean(true));
+    if (e.get("outcome").asString().equals("OK")) {
+      List<String> loaded = new ArrayList<>();
+      report.get("entries").forEach(en -> {
+        if (en.get("status").asString().equals("LOADED")) {
+          loaded.add(en.get("targetKey").asString());
+        }
+      });
+      assertThat(loaded).containsExactlyElementsOf(strings(e.get("loaded")));
+    }
   }
 
   @Test
