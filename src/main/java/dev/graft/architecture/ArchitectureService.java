@@ -172,6 +172,31 @@ public class ArchitectureService {
         key -> new TargetArchitecture(get(key).name(), entries.all(key).stream().map(StoredEntry::toTarget).toList()));
   }
 
+  /**
+   * Where an architecture's initial values lie: its blob and, per key, the value's place in it.
+   * Entries of a JSON architecture have none (they are initialised by their scheme).
+   *
+   * @throws ArchitectureNotFound when there is no such architecture
+   */
+  public InitialValues initialValues(UUID id) {
+    Architecture a = get(id);
+    java.util.Map<String, TensorInfo> values = new java.util.HashMap<>();
+    for (StoredEntry e : entries.all(id)) {
+      if (e.initialValue() != null) {
+        values.put(e.key(), e.initialValue());
+      }
+    }
+    return new InitialValues(a.sha256(), values);
+  }
+
+  /**
+   * An architecture's initial values.
+   *
+   * @param sha256 the blob holding them
+   * @param byKey each entry's value location in that blob
+   */
+  public record InitialValues(String sha256, java.util.Map<String, TensorInfo> byKey) {}
+
   private Optional<Architecture> findBySha256(String sha256) {
     return architectures.findBySha256(sha256).map(ArchitectureService::toDto);
   }

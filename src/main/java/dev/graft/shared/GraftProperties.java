@@ -13,12 +13,46 @@ import org.springframework.util.unit.DataSize;
  *     ({@code blobs/}) keep their data
  * @param upload limits on uploaded files
  * @param limits limits every file reader enforces
+ * @param roles what this process does: {@code api} serves HTTP, {@code worker} claims runs; both by
+ *     default
+ * @param worker the worker's settings
  */
 @ConfigurationProperties("graft")
 public record GraftProperties(
     @DefaultValue("./graft-data") Path dataDir,
     @DefaultValue Upload upload,
-    @DefaultValue Limits limits) {
+    @DefaultValue Limits limits,
+    @DefaultValue({"api", "worker"}) java.util.List<String> roles,
+    @DefaultValue Worker worker) {
+
+  /** Whether this process serves the HTTP API. */
+  public boolean api() {
+    return roles.contains("api");
+  }
+
+  /** Whether this process claims and executes runs. */
+  public boolean isWorker() {
+    return roles.contains("worker");
+  }
+
+  /**
+   * Worker settings.
+   *
+   * @param device the device to run on ({@code cpu}, {@code cuda:0}); empty for {@code cuda:0} when
+   *     DJL sees a GPU, else {@code cpu}
+   * @param concurrency runs executed at once by this process
+   * @param pollInterval how often an idle worker looks for a run
+   * @param lease how long a claim holds without a heartbeat; a run whose lease expires is retried
+   * @param heartbeat how often a running worker renews its lease and reports progress
+   * @param maxAttempts attempts before a run whose worker keeps dying is failed
+   */
+  public record Worker(
+      @DefaultValue("") String device,
+      @DefaultValue("1") int concurrency,
+      @DefaultValue("500ms") java.time.Duration pollInterval,
+      @DefaultValue("30s") java.time.Duration lease,
+      @DefaultValue("2s") java.time.Duration heartbeat,
+      @DefaultValue("3") int maxAttempts) {}
 
   /**
    * Upload settings.

@@ -1,0 +1,26 @@
+package dev.graft.registry;
+
+import dev.graft.shared.NotFound;
+
+/** No such model version, artifact or alias. */
+public class ModelVersionNotFound extends NotFound {
+
+  private ModelVersionNotFound(String message) {
+    super(message);
+  }
+
+  /** The model has no such version. */
+  public static ModelVersionNotFound forVersion(String model, int version) {
+    return new ModelVersionNotFound("model '" + model + "' has no version " + version);
+  }
+
+  /** The version has no artifact of this format. */
+  public static ModelVersionNotFound forArtifact(String model, int version, String format) {
+    return new ModelVersionNotFound("model '" + model + "' version " + version + " has no '" + format + "' artifact");
+  }
+
+  /** The model does not exist. */
+  public static ModelVersionNotFound forName(String model) {
+    return new ModelVersionNotFound("model '" + model + "' does not exist");
+  }
+}

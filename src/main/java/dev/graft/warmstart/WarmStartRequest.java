@@ -1,0 +1,37 @@
+package dev.graft.warmstart;
+
+import dev.graft.plan.LoadOptions;
+import io.swagger.v3.oas.annotations.media.Schema;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A warm-start to run: load a checkpoint into an architecture under options and register the result.
+ *
+ * @param checkpointId the checkpoint
+ * @param architectureId the target architecture
+ * @param options the load options; PyTorch's defaults when absent
+ * @param output where the result goes
+ */
+@Schema(
+    example =
+        """
+        {"checkpointId":"6f1c2a9e-3b7d-4c52-9a51-0d3e5f7a8b90","architectureId":"0b7e2f4c-9d41-4a8e-8f5e-2c6a1d9b3e70",
+         "options":{"strict":false,"onShapeMismatch":"COPY_OVERLAP","freeze":["backbone.*"]},
+         "output":{"model":"resnet34-warm","formats":["safetensors","pytorch"],"description":"from resnet18 epoch 3",
+                   "tags":{"team":"vision"},"aliases":["candidate"]}}""")
+public record WarmStartRequest(UUID checkpointId, UUID architectureId, LoadOptions options, Output output) {
+
+  /**
+   * The model version a successful run registers.
+   *
+   * @param model the model's name
+   * @param formats artifact formats: {@code safetensors}, {@code pytorch}; both when absent
+   * @param description free text
+   * @param tags free key-value tags
+   * @param aliases aliases to point at the new version
+   */
+  public record Output(
+      String model, List<String> formats, String description, Map<String, String> tags, List<String> aliases) {}
+}

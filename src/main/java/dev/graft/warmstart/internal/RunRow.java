@@ -1,0 +1,31 @@
+package dev.graft.warmstart.internal;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/** A run's row as stored. */
+public record RunRow(
+    UUID id,
+    String status,
+    UUID checkpointId,
+    UUID architectureId,
+    String optionsJson,
+    String outputJson,
+    String idempotencyKey,
+    String requestSha256,
+    int attempts,
+    int maxAttempts,
+    String leaseOwner,
+    boolean cancelRequested,
+    String device,
+    int tensorsDone,
+    int tensorsTotal,
+    long bytesDone,
+    long bytesTotal,
+    String reportJson,
+    String error,
+    String modelName,
+    Integer modelVersion,
+    Instant createdAt,
+    Instant startedAt,
+    Instant finishedAt) {}
