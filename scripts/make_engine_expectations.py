@@ -42,7 +42,7 @@ FLOAT_VALUES = [
     1e5, -1e5, 100.9, -100.9, 127.4, -128.9, 255.7, 3.141592653589793, 16777217.0,
     # Above a float16 tie only in float64: shows whether float64->float16 rounds once or twice.
     1.0 + 2.0**-11 + 2.0**-40,
-    3e9, -3e9, 1e20, 1e-40, math.inf, -math.inf, math.nan,
+    3e9, -3e9, 1e20, 1e-40, math.inf, -math.inf, math.nan, -math.nan,
 ]
 INT_VALUES = [0, 1, -1, 2, 127, -128, 255, 256, 300, -300, 2049, 65519, 65520, 70000, 2**24 + 1,
               2**31 - 1, -(2**31), 2**40 + 1, 2**53 + 1, -(2**62) - 3]

@@ -1,0 +1,393 @@
+package dev.graft.warmstart.internal;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.graft.format.DType;
+import dev.graft.plan.InitScheme;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The tensor engine on DJL's PyTorch engine, on the CPU or a CUDA device.
+ *
+ * <p>Each operation opens its own {@link NDManager} and closes it before returning, so native memory
+ * lives no longer than one tensor's work and results never point into freed memory: they are copied out
+ * into Java-owned buffers first.
+ *
+ * <p>Dtypes: DJL 0.36 maps float64, float32, float16, int64, int32, int8, uint8 and bool to torch. Its
+ * native library has no mapping for bfloat16, int16 or the unsigned 16/32/64-bit types even though
+ * DJL's {@link DataType} names them: handing one to it aborts the whole JVM (a bare C++ {@code throw;}),
+ * so those dtypes are refused here, before any DJL call, with {@link EngineUnsupported}. Complex and
+ * float8 types have no DJL equivalent at all.
+ */
+public final class DjlTensorEngine implements TensorEngine {
+
+  /**
+   * Guards torch's random generator, which is global to the process: seeding and drawing must not
+   * interleave with another engine's, or the same seed would not give the same values.
+   */
+  private static final Object RANDOM_LOCK = new Object();
+
+  private final Engine engine;
+  private final Device device;
+  private final String deviceName;
+  private volatile boolean closed;
+
+  private DjlTensorEngine(Engine engine, Device device) {
+    this.engine = engine;
+    this.device = device;
+    this.deviceName = EngineDevices.nameOf(device);
+  }
+
+  /**
+   * Opens an engine on a device.
+   *
+   * @param requestedDevice {@code cpu}, {@code cuda:N}, or {@code null} for automatic: {@code cuda:0}
+   *     when DJL sees a GPU, else {@code cpu}
+   * @throws IllegalArgumentException when the name is unknown or names a GPU DJL does not see
+   * @throws IllegalStateException on a big-endian machine
+   */
+  public static DjlTensorEngine open(String requestedDevice) {
+    if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+      // torch reads elements in native order and Graft's bytes are little-endian; every platform DJL
+      // ships PyTorch for is little-endian, so this is a guard, not a feature.
+      throw new IllegalStateException("the tensor engine needs a little-endian machine");
+    }
+    Engine engine = EngineDevices.engine();
+    int gpus = engine.getGpuCount();
+    Device device;
+    if (requestedDevice == null) {
+      device = gpus > 0 ? Device.gpu(0) : Device.cpu();
+    } else {
+      device = EngineDevices.parse(requestedDevice);
+      if (device.isGpu() && device.getDeviceId() >= gpus) {
+        throw new IllegalArgumentException(
+            "device " + EngineDevices.nameOf(device) + " requested, but DJL sees " + gpus
+                + " CUDA device(s) (cpu-only native library or no GPU)");
+      }
+    }
+    return new DjlTensorEngine(engine, device);
+  }
+
+  /** The DJL data type for a dtype, when DJL's PyTorch engine can hold it. */
+  static Optional<DataType> djlType(DType dtype) {
+    return Optional.ofNullable(
+        switch (dtype) {
+          case FLOAT64 -> DataType.FLOAT64;
+          case FLOAT32 -> DataType.FLOAT32;
+          case FLOAT16 -> DataType.FLOAT16;
+          case INT64 -> DataType.INT64;
+          case INT32 -> DataType.INT32;
+          case INT8 -> DataType.INT8;
+          case UINT8 -> DataType.UINT8;
+          case BOOL -> DataType.BOOLEAN;
+            // The native library aborts the JVM on these (see the class comment), or DJL has no type.
+          default -> null;
+        });
+  }
+
+  @Override
+  public String device() {
+    return deviceName;
+  }
+
+  @Override
+  public boolean supports(DType dtype) {
+    return djlType(dtype).isPresent();
+  }
+
+  @Override
+  public ByteBuffer copy(ByteBuffer source, DType dtype, List<Long> shape) {
+    ensureOpen();
+    long bytes = checkedBytes(source, dtype, shape, "source");
+    // The identity needs no device: a byte copy is exact for every dtype, DJL's or not.
+    ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
+    out.put(source.duplicate());
+    return out.flip();
+  }
+
+  @Override
+  public ByteBuffer cast(ByteBuffer source, DType from, DType to, List<Long> shape) {
+    ensureOpen();
+    DataType fromType = require(from, "cast from " + from.torchName());
+    DataType toType = require(to, "cast to " + to.torchName());
+    checkedBytes(source, from, shape, "source");
+    if (from == to) {
+      // copy_ between equal dtypes moves bytes unchanged, NaN payloads included.
+      return copy(source, from, shape);
+    }
+    if (numel(shape) == 0) {
+      return empty();
+    }
+    try (NDManager manager = NDManager.newBaseManager(device, EngineDevices.ENGINE_NAME)) {
+      NDArray input = upload(manager, source, fromType, shape);
+      return download(input.toType(toType, false));
+    }
+  }
+
+  @Override
+  public ByteBuffer copyOverlap(
+      ByteBuffer source,
+      DType sourceDtype,
+      List<Long> sourceShape,
+      ByteBuffer targetInitial,
+      DType targetDtype,
+      List<Long> targetShape) {
+    ensureOpen();
+    DataType sourceType = require(sourceDtype, "copy the overlap from " + sourceDtype.torchName());
+    DataType targetType = require(targetDtype, "copy the overlap into " + targetDtype.torchName());
+    checkedBytes(source, sourceDtype, sourceShape, "source");
+    checkedBytes(targetInitial, targetDtype, targetShape, "target initial value");
+    if (sourceShape.size() != targetShape.size()) {
+      throw new IllegalArgumentException(
+          "copyOverlap needs equal ranks: source " + sourceShape + ", target " + targetShape);
+    }
+    if (numel(targetShape) == 0) {
+      return empty();
+    }
+    StringBuilder block = new StringBuilder();
+    boolean overlaps = true;
+    for (int i = 0; i < sourceShape.size(); i++) {
+      long common = Math.min(sourceShape.get(i), targetShape.get(i));
+      overlaps &= common > 0;
+      block.append(i == 0 ? ":" : ", :").append(common);
+    }
+    try (NDManager manager = NDManager.newBaseManager(device, EngineDevices.ENGINE_NAME)) {
+      // upload copies the caller's bytes, so the in-place set below never writes into targetInitial.
+      NDArray target = upload(manager, targetInitial, targetType, targetShape);
+      if (!overlaps) {
+        return download(target);
+      }
+      NDArray input = upload(manager, source, sourceType, sourceShape).toType(targetType, false);
+      if (targetShape.isEmpty()) {
+        // 0-dim: the whole tensor is the overlap.
+        return download(input);
+      }
+      NDIndex index = new NDIndex(block.toString());
+      target.set(index, input.get(index));
+      return download(target);
+    }
+  }
+
+  @Override
+  public ByteBuffer initialize(InitScheme scheme, DType dtype, List<Long> shape, long seed, String key) {
+    ensureOpen();
+    Objects.requireNonNull(scheme, "scheme");
+    Objects.requireNonNull(key, "key");
+    DataType type;
+    try {
+      type = require(dtype, "initialize with " + scheme.scheme());
+    } catch (EngineUnsupported e) {
+      throw e.forKey(key);
+    }
+    Map<String, Double> p = scheme.params();
+    Shape djlShape = shapeOf(shape);
+    boolean empty = numel(shape) == 0;
+    try (NDManager manager = NDManager.newBaseManager(device, EngineDevices.ENGINE_NAME)) {
+      switch (scheme.scheme()) {
+        case "zeros":
+          return empty ? empty() : download(manager.zeros(djlShape, type));
+        case "ones":
+          return empty ? empty() : download(manager.ones(djlShape, type));
+        case "constant":
+          {
+            double value = required(p, "value", scheme, key);
+            if (empty) {
+              return empty();
+            }
+            // manager.full takes a float; a float64 scalar converted on the device keeps a double
+            // constant exact for float64 entries and converts as fill_ does for the others.
+            NDArray scalar = manager.create(value).toType(type, false);
+            return download(scalar.broadcast(djlShape));
+          }
+        case "normal":
+          {
+            double mean = p.getOrDefault("mean", 0.0);
+            double std = p.getOrDefault("std", 1.0);
+            return random(manager, dtype, type, shape, seed, key, false, mean, std);
+          }
+        case "uniform":
+          {
+            double a = p.getOrDefault("a", 0.0);
+            double b = p.getOrDefault("b", 1.0);
+            return random(manager, dtype, type, shape, seed, key, true, a, b);
+          }
+        case "kaiming_uniform":
+          {
+            if (empty) {
+              // torch.nn.init returns early for zero-element tensors, before computing fans.
+              return empty();
+            }
+            double a = p.getOrDefault("a", 0.0);
+            double gain = Math.sqrt(2.0 / (1.0 + a * a));
+            double bound = gain * Math.sqrt(3.0 / fans(shape, key)[0]);
+            return random(manager, dtype, type, shape, seed, key, true, -bound, bound);
+          }
+        case "xavier_uniform":
+          {
+            if (empty) {
+              return empty();
+            }
+            double gain = p.getOrDefault("gain", 1.0);
+            long[] fans = fans(shape, key);
+            double bound = gain * Math.sqrt(6.0 / (fans[0] + fans[1]));
+            return random(manager, dtype, type, shape, seed, key, true, -bound, bound);
+          }
+        default:
+          throw new IllegalArgumentException(
+              "unknown init scheme '" + scheme.scheme() + "' for '" + key + "'");
+      }
+    }
+  }
+
+  /**
+   * Derives the seed one entry draws with: a stable hash of the run's seed and the key, so entries draw
+   * different values and each entry's values do not depend on which other entries a run initialises.
+   */
+  static int entrySeed(long initSeed, String key) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      byte[] d = sha.digest(("graft.init\0" + initSeed + "\0" + key).getBytes(StandardCharsets.UTF_8));
+      int s = ((d[0] & 0xff) << 24) | ((d[1] & 0xff) << 16) | ((d[2] & 0xff) << 8) | (d[3] & 0xff);
+      // DJL's seed is an int; a non-negative one stays the same number when torch widens it to uint64.
+      return s & 0x7fffffff;
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    // Managers are per operation and already closed; this only stops further use.
+    closed = true;
+  }
+
+  private ByteBuffer random(
+      NDManager manager,
+      DType dtype,
+      DataType type,
+      List<Long> shape,
+      long seed,
+      String key,
+      boolean uniform,
+      double first,
+      double second) {
+    if (dtype != DType.FLOAT64 && dtype != DType.FLOAT32 && dtype != DType.FLOAT16) {
+      // torch's random init rejects integer and bool tensors; drawing floats and truncating would hide
+      // an architecture mistake.
+      throw new EngineUnsupported(key, dtype, "draw random values for a non-floating entry");
+    }
+    if (numel(shape) == 0) {
+      return empty();
+    }
+    // Draw in float32 (float64 for float64 entries) and convert, so float16 entries see the same
+    // distribution on every device.
+    DataType drawn = dtype == DType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32;
+    NDArray values;
+    synchronized (RANDOM_LOCK) {
+      engine.setRandomSeed(entrySeed(seed, key));
+      values =
+          uniform
+              ? manager.randomUniform((float) first, (float) second, shapeOf(shape), drawn)
+              : manager.randomNormal((float) first, (float) second, shapeOf(shape), drawn);
+    }
+    return download(values.toType(type, false));
+  }
+
+  private static long[] fans(List<Long> shape, String key) {
+    if (shape.size() < 2) {
+      throw new IllegalArgumentException(
+          "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions: '" + key
+              + "' has shape " + shape);
+    }
+    long receptive = 1;
+    for (int i = 2; i < shape.size(); i++) {
+      receptive *= shape.get(i);
+    }
+    return new long[] {shape.get(1) * receptive, shape.get(0) * receptive};
+  }
+
+  private static double required(Map<String, Double> params, String name, InitScheme scheme, String key) {
+    Double v = params.get(name);
+    if (v == null) {
+      throw new IllegalArgumentException(
+          "init scheme '" + scheme.scheme() + "' for '" + key + "' needs parameter '" + name + "'");
+    }
+    return v;
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("tensor engine on " + deviceName + " is closed");
+    }
+  }
+
+  private static DataType require(DType dtype, String what) {
+    return djlType(dtype)
+        .orElseThrow(() -> new EngineUnsupported(null, dtype, what + " on DJL's PyTorch engine"));
+  }
+
+  /** Copies the caller's bytes into a fresh native-order buffer DJL can hand to torch. */
+  private static NDArray upload(NDManager manager, ByteBuffer bytes, DataType type, List<Long> shape) {
+    // A direct buffer of our own: DJL passes its address to torch (so it must start at the data,
+    // whatever the caller's position), the CPU tensor aliases it (so in-place writes stay ours), and its
+    // fresh allocation is aligned, which a slice of a mapped file need not be. The bytes are copied
+    // as they are: little-endian, which open() checked is torch's native order here.
+    ByteBuffer direct = ByteBuffer.allocateDirect(bytes.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+    direct.put(bytes.duplicate()).flip();
+    return manager.create(direct, shapeOf(shape), type);
+  }
+
+  /** Copies a tensor's bytes out of native memory before its manager frees it. */
+  private static ByteBuffer download(NDArray array) {
+    ByteBuffer data = array.toByteBuffer();
+    ByteBuffer out = ByteBuffer.allocate(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+    out.put(data.duplicate());
+    return out.flip();
+  }
+
+  private static ByteBuffer empty() {
+    return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  private static Shape shapeOf(List<Long> shape) {
+    long[] dims = new long[shape.size()];
+    for (int i = 0; i < dims.length; i++) {
+      dims[i] = shape.get(i);
+    }
+    return new Shape(dims);
+  }
+
+  private static long numel(List<Long> shape) {
+    long n = 1;
+    for (long s : shape) {
+      if (s < 0) {
+        throw new IllegalArgumentException("negative size in shape " + shape);
+      }
+      n = Math.multiplyExact(n, s);
+    }
+    return n;
+  }
+
+  private static long checkedBytes(ByteBuffer buffer, DType dtype, List<Long> shape, String what) {
+    long expected = Math.multiplyExact(numel(shape), dtype.itemSize());
+    if (buffer.remaining() != expected) {
+      throw new IllegalArgumentException(
+          what + " holds " + buffer.remaining() + " bytes, but " + dtype.torchName() + " " + shape
+              + " needs " + expected);
+    }
+    return expected;
+  }
+}
