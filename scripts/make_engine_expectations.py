@@ -18,18 +18,20 @@ import torch
 
 OUT = os.path.join("src", "test", "resources", "fixtures", "engine", "expectations.json")
 
-# The dtypes DJL's PyTorch engine can hold (bfloat16, int16, uint16/32/64 crash its native mapping).
+# The dtypes the engine handles: those DJL's PyTorch engine holds, plus bfloat16, which the engine
+# bridges through float32 (int16 and uint16/32/64 crash DJL's native mapping and are refused).
 DTYPES = {
     "float64": torch.float64,
     "float32": torch.float32,
     "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
     "int64": torch.int64,
     "int32": torch.int32,
     "int8": torch.int8,
     "uint8": torch.uint8,
     "bool": torch.bool,
 }
-FLOATS = {"float64", "float32", "float16"}
+FLOATS = {"float64", "float32", "float16", "bfloat16"}
 INT_RANGE = {
     "int64": (-(2**63), 2**63 - 1),
     "int32": (-(2**31), 2**31 - 1),
@@ -49,7 +51,11 @@ INT_VALUES = [0, 1, -1, 2, 127, -128, 255, 256, 300, -300, 2049, 65519, 65520, 7
 
 
 def b64(t):
-  return base64.b64encode(t.contiguous().numpy().tobytes()).decode("ascii")
+  t = t.contiguous()
+  if t.dtype == torch.bfloat16:
+    # numpy has no bfloat16: take the same bytes as int16.
+    t = t.view(torch.int16)
+  return base64.b64encode(t.numpy().tobytes()).decode("ascii")
 
 
 def source(name):
@@ -110,6 +116,8 @@ def overlap_cases():
       ("float32", [8, 4, 3, 3], "float32", [6, 5, 3, 3]),
       ("float16", [2, 3, 5, 5], "float64", [3, 2, 3, 7]),
       ("float32", [0, 3], "float32", [2, 3]),
+      ("float32", [3, 5], "bfloat16", [4, 4]),
+      ("bfloat16", [4, 2], "float16", [2, 3]),
       ("float32", [], "float32", []),
   ]
   cases = []
@@ -126,13 +134,13 @@ def overlap_cases():
 
 def init_cases():
   cases = []
-  for dtype in ["float64", "float32", "float16", "int64", "int32", "int8", "uint8", "bool"]:
+  for dtype in ["float64", "float32", "float16", "bfloat16", "int64", "int32", "int8", "uint8", "bool"]:
     for shape in [[3, 4], []]:
       cases.append({"scheme": "zeros", "params": {}, "dtype": dtype, "shape": shape,
                     "expected": b64(torch.nn.init.zeros_(torch.empty(shape, dtype=DTYPES[dtype])))})
       cases.append({"scheme": "ones", "params": {}, "dtype": dtype, "shape": shape,
                     "expected": b64(torch.nn.init.ones_(torch.empty(shape, dtype=DTYPES[dtype])))})
-  for dtype, value in [("float64", 0.1), ("float32", 0.1), ("float16", 0.1), ("float16", 1000.3),
+  for dtype, value in [("float64", 0.1), ("float32", 0.1), ("float16", 0.1), ("float16", 1000.3), ("bfloat16", 0.1), ("bfloat16", -1000.3),
                        ("float32", -2.5), ("int64", 2.7), ("int32", -3.9), ("uint8", 200.0),
                        ("bool", 0.5), ("bool", 0.0)]:
     t = torch.nn.init.constant_(torch.empty([2, 5], dtype=DTYPES[dtype]), value)

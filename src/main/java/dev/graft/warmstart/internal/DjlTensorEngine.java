@@ -28,9 +28,14 @@ import java.util.Optional;
  *
  * <p>Dtypes: DJL 0.36 maps float64, float32, float16, int64, int32, int8, uint8 and bool to torch. Its
  * native library has no mapping for bfloat16, int16 or the unsigned 16/32/64-bit types even though
- * DJL's {@link DataType} names them: handing one to it aborts the whole JVM (a bare C++ {@code throw;}),
- * so those dtypes are refused here, before any DJL call, with {@link EngineUnsupported}. Complex and
- * float8 types have no DJL equivalent at all.
+ * DJL's {@link DataType} names them: handing one to it aborts the whole JVM (a bare C++ {@code throw;}).
+ * bfloat16 is too common in checkpoints to refuse, so it is bridged through float32: a bfloat16 is by
+ * definition the upper half of a float32, so widening is placing its two bytes (exact), and narrowing
+ * is torch's own round-to-nearest-even rule ({@code c10::BFloat16}) computed on the device in float64
+ * arithmetic on the float32's bits, which float64 holds exactly. A NaN narrows to 0x7fc0, as c10's scalar
+ * rule gives (torch's vectorised CPU path gives 0xffff, CUDA 0x7fff: NaN payloads are not stable in torch).
+ * The other unmapped dtypes are refused here, before any DJL call, with {@link EngineUnsupported};
+ * complex and float8 types have no DJL equivalent at all.
  */
 public final class DjlTensorEngine implements TensorEngine {
 
@@ -105,7 +110,7 @@ public final class DjlTensorEngine implements TensorEngine {
 
   @Override
   public boolean supports(DType dtype) {
-    return djlType(dtype).isPresent();
+    return dtype == DType.BFLOAT16 || djlType(dtype).isPresent();
   }
 
   @Override
@@ -121,7 +126,7 @@ public final class DjlTensorEngine implements TensorEngine {
   @Override
   public ByteBuffer cast(ByteBuffer source, DType from, DType to, List<Long> shape) {
     ensureOpen();
-    DataType fromType = require(from, "cast from " + from.torchName());
+    require(from, "cast from " + from.torchName());
     DataType toType = require(to, "cast to " + to.torchName());
     checkedBytes(source, from, shape, "source");
     if (from == to) {
@@ -132,8 +137,8 @@ public final class DjlTensorEngine implements TensorEngine {
       return empty();
     }
     try (NDManager manager = NDManager.newBaseManager(device, EngineDevices.ENGINE_NAME)) {
-      NDArray input = upload(manager, source, fromType, shape);
-      return download(input.toType(toType, false));
+      NDArray input = upload(manager, source, from, shape);
+      return download(input.toType(toType, false), to);
     }
   }
 
@@ -146,7 +151,7 @@ public final class DjlTensorEngine implements TensorEngine {
       DType targetDtype,
       List<Long> targetShape) {
     ensureOpen();
-    DataType sourceType = require(sourceDtype, "copy the overlap from " + sourceDtype.torchName());
+    require(sourceDtype, "copy the overlap from " + sourceDtype.torchName());
     DataType targetType = require(targetDtype, "copy the overlap into " + targetDtype.torchName());
     checkedBytes(source, sourceDtype, sourceShape, "source");
     checkedBytes(targetInitial, targetDtype, targetShape, "target initial value");
@@ -166,18 +171,19 @@ public final class DjlTensorEngine implements TensorEngine {
     }
     try (NDManager manager = NDManager.newBaseManager(device, EngineDevices.ENGINE_NAME)) {
       // upload copies the caller's bytes, so the in-place set below never writes into targetInitial.
-      NDArray target = upload(manager, targetInitial, targetType, targetShape);
+      // A bfloat16 target is worked on in float32: its initial values widen and narrow back exactly.
+      NDArray target = upload(manager, targetInitial, targetDtype, targetShape);
       if (!overlaps) {
-        return download(target);
+        return download(target, targetDtype);
       }
-      NDArray input = upload(manager, source, sourceType, sourceShape).toType(targetType, false);
+      NDArray input = upload(manager, source, sourceDtype, sourceShape).toType(targetType, false);
       if (targetShape.isEmpty()) {
         // 0-dim: the whole tensor is the overlap.
-        return download(input);
+        return download(input, targetDtype);
       }
       NDIndex index = new NDIndex(block.toString());
       target.set(index, input.get(index));
-      return download(target);
+      return download(target, targetDtype);
     }
   }
 
@@ -198,9 +204,9 @@ public final class DjlTensorEngine implements TensorEngine {
     try (NDManager manager = NDManager.newBaseManager(device, EngineDevices.ENGINE_NAME)) {
       switch (scheme.scheme()) {
         case "zeros":
-          return empty ? empty() : download(manager.zeros(djlShape, type));
+          return empty ? empty() : download(manager.zeros(djlShape, type), dtype);
         case "ones":
-          return empty ? empty() : download(manager.ones(djlShape, type));
+          return empty ? empty() : download(manager.ones(djlShape, type), dtype);
         case "constant":
           {
             double value = required(p, "value", scheme, key);
@@ -210,7 +216,7 @@ public final class DjlTensorEngine implements TensorEngine {
             // manager.full takes a float; a float64 scalar converted on the device keeps a double
             // constant exact for float64 entries and converts as fill_ does for the others.
             NDArray scalar = manager.create(value).toType(type, false);
-            return download(scalar.broadcast(djlShape));
+            return download(scalar.broadcast(djlShape), dtype);
           }
         case "normal":
           {
@@ -284,7 +290,10 @@ public final class DjlTensorEngine implements TensorEngine {
       boolean uniform,
       double first,
       double second) {
-    if (dtype != DType.FLOAT64 && dtype != DType.FLOAT32 && dtype != DType.FLOAT16) {
+    if (dtype != DType.FLOAT64
+        && dtype != DType.FLOAT32
+        && dtype != DType.FLOAT16
+        && dtype != DType.BFLOAT16) {
       // torch's random init rejects integer and bool tensors; drawing floats and truncating would hide
       // an architecture mistake.
       throw new EngineUnsupported(key, dtype, "draw random values for a non-floating entry");
@@ -292,7 +301,7 @@ public final class DjlTensorEngine implements TensorEngine {
     if (numel(shape) == 0) {
       return empty();
     }
-    // Draw in float32 (float64 for float64 entries) and convert, so float16 entries see the same
+    // Draw in float32 (float64 for float64 entries) and convert, so 16-bit entries see the same
     // distribution on every device.
     DataType drawn = dtype == DType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32;
     NDArray values;
@@ -303,7 +312,7 @@ public final class DjlTensorEngine implements TensorEngine {
               ? manager.randomUniform((float) first, (float) second, shapeOf(shape), drawn)
               : manager.randomNormal((float) first, (float) second, shapeOf(shape), drawn);
     }
-    return download(values.toType(type, false));
+    return download(values.toType(type, false), dtype);
   }
 
   private static long[] fans(List<Long> shape, String key) {
@@ -334,12 +343,34 @@ public final class DjlTensorEngine implements TensorEngine {
     }
   }
 
+  /** The DJL type the device holds a dtype's values in: float32 for bfloat16 (see the class comment). */
   private static DataType require(DType dtype, String what) {
+    if (dtype == DType.BFLOAT16) {
+      return DataType.FLOAT32;
+    }
     return djlType(dtype)
         .orElseThrow(() -> new EngineUnsupported(null, dtype, what + " on DJL's PyTorch engine"));
   }
 
-  /** Copies the caller's bytes into a fresh native-order buffer DJL can hand to torch. */
+  /**
+   * Copies the caller's bytes into a fresh buffer DJL can hand to torch; bfloat16 arrives as the float32
+   * it is the upper half of.
+   */
+  private static NDArray upload(NDManager manager, ByteBuffer bytes, DType dtype, List<Long> shape) {
+    if (dtype == DType.BFLOAT16) {
+      int n = bytes.remaining() / 2;
+      ByteBuffer widened = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+      int at = bytes.position();
+      for (int i = 0; i < n; i++) {
+        // Little-endian float32 bytes: two zero bytes of mantissa, then the bfloat16's two bytes.
+        widened.put(4 * i + 2, bytes.get(at + 2 * i));
+        widened.put(4 * i + 3, bytes.get(at + 2 * i + 1));
+      }
+      return manager.create(widened, shapeOf(shape), DataType.FLOAT32);
+    }
+    return upload(manager, bytes, djlType(dtype).orElseThrow(), shape);
+  }
+
   private static NDArray upload(NDManager manager, ByteBuffer bytes, DataType type, List<Long> shape) {
     // A direct buffer of our own: DJL passes its address to torch (so it must start at the data,
     // whatever the caller's position), the CPU tensor aliases it (so in-place writes stay ours), and its
@@ -350,7 +381,56 @@ public final class DjlTensorEngine implements TensorEngine {
     return manager.create(direct, shapeOf(shape), type);
   }
 
-  /** Copies a tensor's bytes out of native memory before its manager frees it. */
+  /**
+   * Copies a tensor's bytes out of native memory before its manager frees it, narrowing float32 values
+   * to bfloat16 where that is the output dtype.
+   */
+  private static ByteBuffer download(NDArray array, DType dtype) {
+    if (dtype != DType.BFLOAT16) {
+      return download(array);
+    }
+    NDArray bits = narrowToBfloat16Bits(array);
+    ByteBuffer words = bits.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    int n = words.remaining() / 4;
+    ByteBuffer out = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
+    int at = words.position();
+    for (int i = 0; i < n; i++) {
+      // Each int32 holds a value in [0, 0xffff]: its low two bytes are the bfloat16.
+      out.put(2 * i, words.get(at + 4 * i));
+      out.put(2 * i + 1, words.get(at + 4 * i + 1));
+    }
+    return out;
+  }
+
+  /**
+   * torch's float32 to bfloat16 rounding ({@code c10::round_to_nearest_even}) on the device: with {@code
+   * u} the float32's bits as an unsigned integer, the result is {@code (u + 0x7fff + ((u >> 16) & 1)) >>
+   * 16}, and 0x7fc0 for a NaN. Computed in float64, which holds every such integer exactly, since DJL
+   * offers no unsigned or bitwise integer arithmetic; returns int32 values in [0, 0xffff].
+   */
+  private static NDArray narrowToBfloat16Bits(NDArray values) {
+    NDManager manager = values.getManager();
+    NDArray f32 = values.toType(DataType.FLOAT32, false);
+    // The same bytes read as int32: a reinterpretation, made by downloading and uploading the bytes.
+    NDArray signed = upload(manager, f32.toByteBuffer(), DataType.INT32, shapeList(f32.getShape()));
+    NDArray s = signed.toType(DataType.FLOAT64, false);
+    NDArray u = s.add(s.lt(0).toType(DataType.FLOAT64, false).mul(4294967296.0));
+    NDArray high = u.div(65536.0).floor();
+    NDArray lsb = high.sub(high.div(2.0).floor().mul(2.0));
+    NDArray rounded = u.add(lsb).add(32767.0).div(65536.0).floor();
+    NDArray nan = f32.isNaN().toType(DataType.FLOAT64, false);
+    NDArray result = rounded.mul(nan.neg().add(1.0)).add(nan.mul(32704.0));
+    return result.toType(DataType.INT32, false);
+  }
+
+  private static List<Long> shapeList(Shape shape) {
+    List<Long> dims = new java.util.ArrayList<>();
+    for (long d : shape.getShape()) {
+      dims.add(d);
+    }
+    return dims;
+  }
+
   private static ByteBuffer download(NDArray array) {
     ByteBuffer data = array.toByteBuffer();
     ByteBuffer out = ByteBuffer.allocate(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);

@@ -31,7 +31,8 @@ class DjlTensorEngineTests {
 
   @Test
   void castsEqualTorchsCopyBitForBitForEveryPairOfSupportedDtypes() {
-    assertThat(EngineExpectations.CASTS).hasSizeGreaterThan(64);
+    // Every ordered pair of the 9 dtypes the engine handles, plus a rank-2 and a 0-dim case.
+    assertThat(EngineExpectations.CASTS).hasSize(9 * 9 + 2);
     List<String> failures = new ArrayList<>();
     for (EngineExpectations.Cast c : EngineExpectations.CASTS) {
       ByteBuffer out = engine.cast(c.input(), c.from(), c.to(), c.shape());
@@ -166,17 +167,20 @@ class DjlTensorEngineTests {
 
   @Test
   void unsupportedDtypesAreRefusedBeforeReachingTheNativeLibraryButStillCopy() {
-    ByteBuffer bf16 = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 0x3f80).putShort((short) 0xc000).flip();
-    for (DType d : List.of(DType.BFLOAT16, DType.INT16, DType.UINT16, DType.UINT32, DType.UINT64,
+    ByteBuffer i16 = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 7).putShort((short) -9).flip();
+    for (DType d : List.of(DType.INT16, DType.UINT16, DType.UINT32, DType.UINT64,
         DType.COMPLEX64, DType.COMPLEX128, DType.FLOAT8_E4M3FN, DType.FLOAT8_E5M2)) {
       assertThat(engine.supports(d)).as(d.torchName()).isFalse();
     }
-    assertThat(engine.copy(bf16, DType.BFLOAT16, List.of(2L))).isEqualTo(bf16);
-    assertThat(bf16.position()).isZero();
+    assertThat(engine.supports(DType.BFLOAT16)).isTrue();
+    ByteBuffer c64 = ByteBuffer.allocate(16).putFloat(1f).putFloat(-2f).putFloat(3f).putFloat(0.5f).flip();
+    assertThat(engine.copy(c64, DType.COMPLEX64, List.of(2L))).isEqualTo(c64);
+    assertThat(engine.copy(i16, DType.INT16, List.of(2L))).isEqualTo(i16);
+    assertThat(i16.position()).isZero();
 
-    assertThatThrownBy(() -> engine.cast(bf16, DType.BFLOAT16, DType.FLOAT32, List.of(2L)))
+    assertThatThrownBy(() -> engine.cast(i16, DType.INT16, DType.FLOAT32, List.of(2L)))
         .isInstanceOf(EngineUnsupported.class)
-        .hasMessageContaining("bfloat16");
+        .hasMessageContaining("int16");
     ByteBuffer f32 = ByteBuffer.allocate(8);
     EngineUnsupported e =
         (EngineUnsupported)
@@ -188,8 +192,22 @@ class DjlTensorEngineTests {
         .hasMessageContaining("'buf'")
         .hasMessageContaining("int16");
     assertThatThrownBy(() -> engine.copyOverlap(
-            bf16, DType.BFLOAT16, List.of(2L), ByteBuffer.allocate(6), DType.BFLOAT16, List.of(3L)))
-        .isInstanceOf(EngineUnsupported.class);
+            f32, DType.FLOAT32, List.of(2L), ByteBuffer.allocate(24), DType.COMPLEX64, List.of(3L)))
+        .isInstanceOf(EngineUnsupported.class)
+        .hasMessageContaining("complex64");
+  }
+
+  @Test
+  void bfloat16RandomInitIsReproducibleAndInBounds() {
+    InitScheme uniform = new InitScheme("uniform", Map.of("a", -0.5, "b", 0.5));
+    List<Long> shape = List.of(100L, 100L);
+    ByteBuffer out = engine.initialize(uniform, DType.BFLOAT16, shape, 5, "emb");
+    assertThat(out.remaining()).isEqualTo(100 * 100 * 2);
+    assertThat(engine.initialize(uniform, DType.BFLOAT16, shape, 5, "emb")).isEqualTo(out);
+    double[] v = floats(engine.cast(out, DType.BFLOAT16, DType.FLOAT32, shape));
+    assertThat(min(v)).isGreaterThanOrEqualTo(-0.5);
+    assertThat(max(v)).isLessThanOrEqualTo(0.5);
+    assertThat(mean(v)).isCloseTo(0.0, org.assertj.core.data.Offset.offset(0.01));
   }
 
   @Test
