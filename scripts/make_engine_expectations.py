@@ -18,8 +18,8 @@ import torch
 
 OUT = os.path.join("src", "test", "resources", "fixtures", "engine", "expectations.json")
 
-# The dtypes the engine handles: those DJL's PyTorch engine holds, plus bfloat16, which the engine
-# bridges through float32 (int16 and uint16/32/64 crash DJL's native mapping and are refused).
+# The dtypes the engine handles: those DJL's PyTorch engine holds, plus bfloat16 and int16, which the
+# engine bridges through float32 and int32 (uint16/32/64 crash DJL's native mapping and are refused).
 DTYPES = {
     "float64": torch.float64,
     "float32": torch.float32,
@@ -27,6 +27,7 @@ DTYPES = {
     "bfloat16": torch.bfloat16,
     "int64": torch.int64,
     "int32": torch.int32,
+    "int16": torch.int16,
     "int8": torch.int8,
     "uint8": torch.uint8,
     "bool": torch.bool,
@@ -35,6 +36,7 @@ FLOATS = {"float64", "float32", "float16", "bfloat16"}
 INT_RANGE = {
     "int64": (-(2**63), 2**63 - 1),
     "int32": (-(2**31), 2**31 - 1),
+    "int16": (-(2**15), 2**15 - 1),
     "int8": (-128, 127),
     "uint8": (0, 255),
 }
@@ -100,7 +102,7 @@ def cast_cases():
 def filled(shape, dtype, start):
   n = math.prod(shape)
   vals = torch.arange(start, start + n, dtype=torch.float64) * 0.37 - n * 0.1
-  if dtype in (torch.int64, torch.int32, torch.int8, torch.uint8):
+  if dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
     vals = torch.arange(start, start + n, dtype=torch.int64) % 100
   return vals.reshape(shape).to(dtype)
 
@@ -113,6 +115,7 @@ def overlap_cases():
       ("float64", [4, 6], "float32", [6, 3]),
       ("float32", [6, 3], "float16", [4, 5]),
       ("int64", [3, 7], "int32", [5, 2]),
+      ("int16", [3, 3], "int16", [2, 4]),
       ("float32", [8, 4, 3, 3], "float32", [6, 5, 3, 3]),
       ("float16", [2, 3, 5, 5], "float64", [3, 2, 3, 7]),
       ("float32", [0, 3], "float32", [2, 3]),
@@ -134,14 +137,14 @@ def overlap_cases():
 
 def init_cases():
   cases = []
-  for dtype in ["float64", "float32", "float16", "bfloat16", "int64", "int32", "int8", "uint8", "bool"]:
+  for dtype in ["float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool"]:
     for shape in [[3, 4], []]:
       cases.append({"scheme": "zeros", "params": {}, "dtype": dtype, "shape": shape,
                     "expected": b64(torch.nn.init.zeros_(torch.empty(shape, dtype=DTYPES[dtype])))})
       cases.append({"scheme": "ones", "params": {}, "dtype": dtype, "shape": shape,
                     "expected": b64(torch.nn.init.ones_(torch.empty(shape, dtype=DTYPES[dtype])))})
   for dtype, value in [("float64", 0.1), ("float32", 0.1), ("float16", 0.1), ("float16", 1000.3), ("bfloat16", 0.1), ("bfloat16", -1000.3),
-                       ("float32", -2.5), ("int64", 2.7), ("int32", -3.9), ("uint8", 200.0),
+                       ("float32", -2.5), ("int64", 2.7), ("int32", -3.9), ("int16", -300.2), ("uint8", 200.0),
                        ("bool", 0.5), ("bool", 0.0)]:
     t = torch.nn.init.constant_(torch.empty([2, 5], dtype=DTYPES[dtype]), value)
     cases.append({"scheme": "constant", "params": {"value": value}, "dtype": dtype, "shape": [2, 5],

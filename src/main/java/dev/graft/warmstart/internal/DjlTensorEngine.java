@@ -34,8 +34,11 @@ import java.util.Optional;
  * is torch's own round-to-nearest-even rule ({@code c10::BFloat16}) computed on the device in float64
  * arithmetic on the float32's bits, which float64 holds exactly. A NaN narrows to 0x7fc0, as c10's scalar
  * rule gives (torch's vectorised CPU path gives 0xffff, CUDA 0x7fff: NaN payloads are not stable in torch).
- * The other unmapped dtypes are refused here, before any DJL call, with {@link EngineUnsupported};
- * complex and float8 types have no DJL equivalent at all.
+ * int16 is bridged through int32 the same way: widening is sign extension, narrowing keeps the low 16
+ * bits of the int32 torch converted to, which is torch's own result for every input C++ defines. The
+ * unsigned types are refused here, before any DJL call, with {@link EngineUnsupported} (torch 1.13, the
+ * reference the tests use, has no uint16/32/64 to check a bridge against); complex and float8 types
+ * have no DJL equivalent at all.
  */
 public final class DjlTensorEngine implements TensorEngine {
 
@@ -110,7 +113,7 @@ public final class DjlTensorEngine implements TensorEngine {
 
   @Override
   public boolean supports(DType dtype) {
-    return dtype == DType.BFLOAT16 || djlType(dtype).isPresent();
+    return dtype == DType.BFLOAT16 || dtype == DType.INT16 || djlType(dtype).isPresent();
   }
 
   @Override
@@ -343,10 +346,16 @@ public final class DjlTensorEngine implements TensorEngine {
     }
   }
 
-  /** The DJL type the device holds a dtype's values in: float32 for bfloat16 (see the class comment). */
+  /**
+   * The DJL type the device holds a dtype's values in: float32 for bfloat16 and int32 for int16 (see the
+   * class comment).
+   */
   private static DataType require(DType dtype, String what) {
     if (dtype == DType.BFLOAT16) {
       return DataType.FLOAT32;
+    }
+    if (dtype == DType.INT16) {
+      return DataType.INT32;
     }
     return djlType(dtype)
         .orElseThrow(() -> new EngineUnsupported(null, dtype, what + " on DJL's PyTorch engine"));
@@ -354,9 +363,21 @@ public final class DjlTensorEngine implements TensorEngine {
 
   /**
    * Copies the caller's bytes into a fresh buffer DJL can hand to torch; bfloat16 arrives as the float32
-   * it is the upper half of.
+   * it is the upper half of, int16 as the int32 it sign-extends to.
    */
   private static NDArray upload(NDManager manager, ByteBuffer bytes, DType dtype, List<Long> shape) {
+    if (dtype == DType.INT16) {
+      int n = bytes.remaining() / 2;
+      ByteBuffer widened = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+      int at = bytes.position();
+      for (int i = 0; i < n; i++) {
+        byte low = bytes.get(at + 2 * i);
+        byte high = bytes.get(at + 2 * i + 1);
+        byte sign = (byte) (high < 0 ? 0xff : 0);
+        widened.put(4 * i, low).put(4 * i + 1, high).put(4 * i + 2, sign).put(4 * i + 3, sign);
+      }
+      return manager.create(widened, shapeOf(shape), DataType.INT32);
+    }
     if (dtype == DType.BFLOAT16) {
       int n = bytes.remaining() / 2;
       ByteBuffer widened = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.LITTLE_ENDIAN);
@@ -383,19 +404,27 @@ public final class DjlTensorEngine implements TensorEngine {
 
   /**
    * Copies a tensor's bytes out of native memory before its manager frees it, narrowing float32 values
-   * to bfloat16 where that is the output dtype.
+   * to bfloat16, or int32 values to int16, where that is the output dtype.
    */
   private static ByteBuffer download(NDArray array, DType dtype) {
-    if (dtype != DType.BFLOAT16) {
-      return download(array);
+    if (dtype == DType.BFLOAT16) {
+      return lowHalves(narrowToBfloat16Bits(array));
     }
-    NDArray bits = narrowToBfloat16Bits(array);
-    ByteBuffer words = bits.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    if (dtype == DType.INT16) {
+      // torch converts to int16 by keeping the low 16 bits (integers) or truncating (floats in range);
+      // converting to int32 first and keeping its low 16 bits is the same for every defined input.
+      return lowHalves(array.toType(DataType.INT32, false));
+    }
+    return download(array);
+  }
+
+  /** The low two bytes of each int32 element, as the 16-bit elements they are. */
+  private static ByteBuffer lowHalves(NDArray int32) {
+    ByteBuffer words = int32.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     int n = words.remaining() / 4;
     ByteBuffer out = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
     int at = words.position();
     for (int i = 0; i < n; i++) {
-      // Each int32 holds a value in [0, 0xffff]: its low two bytes are the bfloat16.
       out.put(2 * i, words.get(at + 4 * i));
       out.put(2 * i + 1, words.get(at + 4 * i + 1));
     }

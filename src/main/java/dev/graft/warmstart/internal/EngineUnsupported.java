@@ -4,7 +4,7 @@ import dev.graft.format.DType;
 
 /**
  * The tensor engine cannot do what a plan entry needs, typically because the device cannot hold its
- * dtype (for DJL 0.36's PyTorch engine: int16, unsigned 16/32/64-bit, complex and float8 types).
+ * dtype (for DJL 0.36's PyTorch engine: unsigned 16/32/64-bit, complex and float8 types).
  *
  * <p>Operations do not know the state-dict key they work for, so the executor adds it with {@link
  * #forKey(String)} before reporting; the message then names both key and dtype.
