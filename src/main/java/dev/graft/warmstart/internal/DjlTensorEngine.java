@@ -22,23 +22,24 @@ import java.util.Optional;
 /**
  * The tensor engine on DJL's PyTorch engine, on the CPU or a CUDA device.
  *
- * <p>Each operation opens its own {@link NDManager} and closes it before returning, so native memory
- * lives no longer than one tensor's work and results never point into freed memory: they are copied out
- * into Java-owned buffers first.
+ * <p>Each operation opens its own {@link NDManager} and closes it before returning, so native
+ * memory lives no longer than one tensor's work and results never point into freed memory: they are
+ * copied out into Java-owned buffers first.
  *
- * <p>Dtypes: DJL 0.36 maps float64, float32, float16, int64, int32, int8, uint8 and bool to torch. Its
- * native library has no mapping for bfloat16, int16 or the unsigned 16/32/64-bit types even though
- * DJL's {@link DataType} names them: handing one to it aborts the whole JVM (a bare C++ {@code throw;}).
- * bfloat16 is too common in checkpoints to refuse, so it is bridged through float32: a bfloat16 is by
- * definition the upper half of a float32, so widening is placing its two bytes (exact), and narrowing
- * is torch's own round-to-nearest-even rule ({@code c10::BFloat16}) computed on the device in float64
- * arithmetic on the float32's bits, which float64 holds exactly. A NaN narrows to 0x7fc0, as c10's scalar
- * rule gives (torch's vectorised CPU path gives 0xffff, CUDA 0x7fff: NaN payloads are not stable in torch).
- * int16 is bridged through int32 the same way: widening is sign extension, narrowing keeps the low 16
- * bits of the int32 torch converted to, which is torch's own result for every input C++ defines. The
- * unsigned types are refused here, before any DJL call, with {@link EngineUnsupported} (torch 1.13, the
- * reference the tests use, has no uint16/32/64 to check a bridge against); complex and float8 types
- * have no DJL equivalent at all.
+ * <p>Dtypes: DJL 0.36 maps float64, float32, float16, int64, int32, int8, uint8 and bool to torch.
+ * Its native library has no mapping for bfloat16, int16 or the unsigned 16/32/64-bit types even
+ * though DJL's {@link DataType} names them: handing one to it aborts the whole JVM (a bare C++
+ * {@code throw;}). bfloat16 is too common in checkpoints to refuse, so it is bridged through
+ * float32: a bfloat16 is by definition the upper half of a float32, so widening is placing its two
+ * bytes (exact), and narrowing is torch's own round-to-nearest-even rule ({@code c10::BFloat16})
+ * computed on the device in float64 arithmetic on the float32's bits, which float64 holds exactly.
+ * A NaN narrows to 0x7fc0, as c10's scalar rule gives (torch's vectorised CPU path gives 0xffff,
+ * CUDA 0x7fff: NaN payloads are not stable in torch). int16 is bridged through int32 the same way:
+ * widening is sign extension, narrowing keeps the low 16 bits of the int32 torch converted to,
+ * which is torch's own result for every input C++ defines. The unsigned types are refused here,
+ * before any DJL call, with {@link EngineUnsupported} (torch 1.13, the reference the tests use, has
+ * no uint16/32/64 to check a bridge against); complex and float8 types have no DJL equivalent at
+ * all.
  */
 public final class DjlTensorEngine implements TensorEngine {
 
@@ -62,15 +63,15 @@ public final class DjlTensorEngine implements TensorEngine {
   /**
    * Opens an engine on a device.
    *
-   * @param requestedDevice {@code cpu}, {@code cuda:N}, or {@code null} for automatic: {@code cuda:0}
-   *     when DJL sees a GPU, else {@code cpu}
+   * @param requestedDevice {@code cpu}, {@code cuda:N}, or {@code null} for automatic: {@code
+   *     cuda:0} when DJL sees a GPU, else {@code cpu}
    * @throws IllegalArgumentException when the name is unknown or names a GPU DJL does not see
    * @throws IllegalStateException on a big-endian machine
    */
   public static DjlTensorEngine open(String requestedDevice) {
     if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-      // torch reads elements in native order and Graft's bytes are little-endian; every platform DJL
-      // ships PyTorch for is little-endian, so this is a guard, not a feature.
+      // torch reads elements in native order and Graft's bytes are little-endian; every platform
+      // DJL ships PyTorch for is little-endian, so this is a guard, not a feature.
       throw new IllegalStateException("the tensor engine needs a little-endian machine");
     }
     Engine engine = EngineDevices.engine();
@@ -82,7 +83,10 @@ public final class DjlTensorEngine implements TensorEngine {
       device = EngineDevices.parse(requestedDevice);
       if (device.isGpu() && device.getDeviceId() >= gpus) {
         throw new IllegalArgumentException(
-            "device " + EngineDevices.nameOf(device) + " requested, but DJL sees " + gpus
+            "device "
+                + EngineDevices.nameOf(device)
+                + " requested, but DJL sees "
+                + gpus
                 + " CUDA device(s) (cpu-only native library or no GPU)");
       }
     }
@@ -101,7 +105,7 @@ public final class DjlTensorEngine implements TensorEngine {
           case INT8 -> DataType.INT8;
           case UINT8 -> DataType.UINT8;
           case BOOL -> DataType.BOOLEAN;
-            // The native library aborts the JVM on these (see the class comment), or DJL has no type.
+          // The native library aborts the JVM on the rest (see the class comment), or DJL lacks them.
           default -> null;
         });
   }
@@ -173,8 +177,9 @@ public final class DjlTensorEngine implements TensorEngine {
       block.append(i == 0 ? ":" : ", :").append(common);
     }
     try (NDManager manager = NDManager.newBaseManager(device, EngineDevices.ENGINE_NAME)) {
-      // upload copies the caller's bytes, so the in-place set below never writes into targetInitial.
-      // A bfloat16 target is worked on in float32: its initial values widen and narrow back exactly.
+      // upload copies the caller's bytes, so the in-place set below never writes into
+      // targetInitial. A bfloat16 or int16 target is worked on in float32 or int32: its initial
+      // values widen and narrow back exactly.
       NDArray target = upload(manager, targetInitial, targetDtype, targetShape);
       if (!overlaps) {
         return download(target, targetDtype);
@@ -191,7 +196,8 @@ public final class DjlTensorEngine implements TensorEngine {
   }
 
   @Override
-  public ByteBuffer initialize(InitScheme scheme, DType dtype, List<Long> shape, long seed, String key) {
+  public ByteBuffer initialize(
+      InitScheme scheme, DType dtype, List<Long> shape, long seed, String key) {
     ensureOpen();
     Objects.requireNonNull(scheme, "scheme");
     Objects.requireNonNull(key, "key");
@@ -262,15 +268,17 @@ public final class DjlTensorEngine implements TensorEngine {
   }
 
   /**
-   * Derives the seed one entry draws with: a stable hash of the run's seed and the key, so entries draw
-   * different values and each entry's values do not depend on which other entries a run initialises.
+   * Derives the seed one entry draws with: a stable hash of the run's seed and the key, so entries
+   * draw different values and each entry's values do not depend on which other entries a run
+   * initialises.
    */
   static int entrySeed(long initSeed, String key) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      byte[] d = sha.digest(("graft.init\0" + initSeed + "\0" + key).getBytes(StandardCharsets.UTF_8));
+      byte[] d =
+          sha.digest(("graft.init\0" + initSeed + "\0" + key).getBytes(StandardCharsets.UTF_8));
       int s = ((d[0] & 0xff) << 24) | ((d[1] & 0xff) << 16) | ((d[2] & 0xff) << 8) | (d[3] & 0xff);
-      // DJL's seed is an int; a non-negative one stays the same number when torch widens it to uint64.
+      // DJL's seed is an int; a non-negative one stays the same number when torch widens it.
       return s & 0x7fffffff;
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
@@ -297,8 +305,8 @@ public final class DjlTensorEngine implements TensorEngine {
         && dtype != DType.FLOAT32
         && dtype != DType.FLOAT16
         && dtype != DType.BFLOAT16) {
-      // torch's random init rejects integer and bool tensors; drawing floats and truncating would hide
-      // an architecture mistake.
+      // torch's random init rejects integer and bool tensors; drawing floats and truncating
+      // would hide an architecture mistake.
       throw new EngineUnsupported(key, dtype, "draw random values for a non-floating entry");
     }
     if (numel(shape) == 0) {
@@ -321,8 +329,10 @@ public final class DjlTensorEngine implements TensorEngine {
   private static long[] fans(List<Long> shape, String key) {
     if (shape.size() < 2) {
       throw new IllegalArgumentException(
-          "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions: '" + key
-              + "' has shape " + shape);
+          "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions: '"
+              + key
+              + "' has shape "
+              + shape);
     }
     long receptive = 1;
     for (int i = 2; i < shape.size(); i++) {
@@ -331,7 +341,8 @@ public final class DjlTensorEngine implements TensorEngine {
     return new long[] {shape.get(1) * receptive, shape.get(0) * receptive};
   }
 
-  private static double required(Map<String, Double> params, String name, InitScheme scheme, String key) {
+  private static double required(
+      Map<String, Double> params, String name, InitScheme scheme, String key) {
     Double v = params.get(name);
     if (v == null) {
       throw new IllegalArgumentException(
@@ -347,8 +358,8 @@ public final class DjlTensorEngine implements TensorEngine {
   }
 
   /**
-   * The DJL type the device holds a dtype's values in: float32 for bfloat16 and int32 for int16 (see the
-   * class comment).
+   * The DJL type the device holds a dtype's values in: float32 for bfloat16 and int32 for int16
+   * (see the class comment).
    */
   private static DataType require(DType dtype, String what) {
     if (dtype == DType.BFLOAT16) {
@@ -362,10 +373,11 @@ public final class DjlTensorEngine implements TensorEngine {
   }
 
   /**
-   * Copies the caller's bytes into a fresh buffer DJL can hand to torch; bfloat16 arrives as the float32
-   * it is the upper half of, int16 as the int32 it sign-extends to.
+   * Copies the caller's bytes into a fresh buffer DJL can hand to torch; bfloat16 arrives as the
+   * float32 it is the upper half of, int16 as the int32 it sign-extends to.
    */
-  private static NDArray upload(NDManager manager, ByteBuffer bytes, DType dtype, List<Long> shape) {
+  private static NDArray upload(
+      NDManager manager, ByteBuffer bytes, DType dtype, List<Long> shape) {
     if (dtype == DType.INT16) {
       int n = bytes.remaining() / 2;
       ByteBuffer widened = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.LITTLE_ENDIAN);
@@ -392,27 +404,29 @@ public final class DjlTensorEngine implements TensorEngine {
     return upload(manager, bytes, djlType(dtype).orElseThrow(), shape);
   }
 
-  private static NDArray upload(NDManager manager, ByteBuffer bytes, DataType type, List<Long> shape) {
+  private static NDArray upload(
+      NDManager manager, ByteBuffer bytes, DataType type, List<Long> shape) {
     // A direct buffer of our own: DJL passes its address to torch (so it must start at the data,
-    // whatever the caller's position), the CPU tensor aliases it (so in-place writes stay ours), and its
-    // fresh allocation is aligned, which a slice of a mapped file need not be. The bytes are copied
-    // as they are: little-endian, which open() checked is torch's native order here.
+    // whatever the caller's position), the CPU tensor aliases it (so in-place writes stay ours),
+    // and its fresh allocation is aligned, which a slice of a mapped file need not be. The bytes
+    // are copied as they are: little-endian, which open() checked is torch's native order here.
     ByteBuffer direct = ByteBuffer.allocateDirect(bytes.remaining()).order(ByteOrder.LITTLE_ENDIAN);
     direct.put(bytes.duplicate()).flip();
     return manager.create(direct, shapeOf(shape), type);
   }
 
   /**
-   * Copies a tensor's bytes out of native memory before its manager frees it, narrowing float32 values
-   * to bfloat16, or int32 values to int16, where that is the output dtype.
+   * Copies a tensor's bytes out of native memory before its manager frees it, narrowing float32
+   * values to bfloat16, or int32 values to int16, where that is the output dtype.
    */
   private static ByteBuffer download(NDArray array, DType dtype) {
     if (dtype == DType.BFLOAT16) {
       return lowHalves(narrowToBfloat16Bits(array));
     }
     if (dtype == DType.INT16) {
-      // torch converts to int16 by keeping the low 16 bits (integers) or truncating (floats in range);
-      // converting to int32 first and keeping its low 16 bits is the same for every defined input.
+      // torch converts to int16 by keeping the low 16 bits (integers) or truncating (floats in
+      // range); converting to int32 first and keeping its low 16 bits is the same for every
+      // defined input.
       return lowHalves(array.toType(DataType.INT32, false));
     }
     return download(array);
@@ -432,15 +446,16 @@ public final class DjlTensorEngine implements TensorEngine {
   }
 
   /**
-   * torch's float32 to bfloat16 rounding ({@code c10::round_to_nearest_even}) on the device: with {@code
-   * u} the float32's bits as an unsigned integer, the result is {@code (u + 0x7fff + ((u >> 16) & 1)) >>
-   * 16}, and 0x7fc0 for a NaN. Computed in float64, which holds every such integer exactly, since DJL
-   * offers no unsigned or bitwise integer arithmetic; returns int32 values in [0, 0xffff].
+   * torch's float32 to bfloat16 rounding ({@code c10::round_to_nearest_even}) on the device: with
+   * {@code u} the float32's bits as an unsigned integer, the result is {@code (u + 0x7fff + ((u >>
+   * 16) & 1)) >> 16}, and 0x7fc0 for a NaN. Computed in float64, which holds every such integer
+   * exactly, since DJL offers no unsigned or bitwise integer arithmetic; returns int32 values in
+   * [0, 0xffff].
    */
   private static NDArray narrowToBfloat16Bits(NDArray values) {
     NDManager manager = values.getManager();
     NDArray f32 = values.toType(DataType.FLOAT32, false);
-    // The same bytes read as int32: a reinterpretation, made by downloading and uploading the bytes.
+    // The same bytes read as int32: a reinterpretation, by downloading and uploading the bytes.
     NDArray signed = upload(manager, f32.toByteBuffer(), DataType.INT32, shapeList(f32.getShape()));
     NDArray s = signed.toType(DataType.FLOAT64, false);
     NDArray u = s.add(s.lt(0).toType(DataType.FLOAT64, false).mul(4294967296.0));
@@ -494,8 +509,15 @@ public final class DjlTensorEngine implements TensorEngine {
     long expected = Math.multiplyExact(numel(shape), dtype.itemSize());
     if (buffer.remaining() != expected) {
       throw new IllegalArgumentException(
-          what + " holds " + buffer.remaining() + " bytes, but " + dtype.torchName() + " " + shape
-              + " needs " + expected);
+          what
+              + " holds "
+              + buffer.remaining()
+              + " bytes, but "
+              + dtype.torchName()
+              + " "
+              + shape
+              + " needs "
+              + expected);
     }
     return expected;
   }

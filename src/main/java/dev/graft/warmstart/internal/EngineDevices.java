@@ -8,8 +8,8 @@ import java.util.List;
 /**
  * What DJL's PyTorch engine sees on this machine: for the run record and a health endpoint.
  *
- * <p>Every entry point loads the engine through {@link #engine()}, which forbids downloads first: the
- * native library comes from the Maven artifact on the classpath, never from the network.
+ * <p>Every entry point loads the engine through {@link #engine()}, which forbids downloads first:
+ * the native library comes from the Maven artifact on the classpath, never from the network.
  */
 public final class EngineDevices {
 
@@ -19,8 +19,9 @@ public final class EngineDevices {
   private EngineDevices() {}
 
   /**
-   * The PyTorch engine, loaded offline. DJL reads {@code ai.djl.offline} when the engine first loads, so
-   * the property is set here, before any other DJL call, unless the deployment set it explicitly.
+   * The PyTorch engine, loaded offline. DJL reads {@code ai.djl.offline} when the engine first
+   * loads, so the property is set here, before any other DJL call, unless the deployment set it
+   * explicitly.
    */
   public static synchronized Engine engine() {
     if (System.getProperty("ai.djl.offline") == null) {
@@ -44,7 +45,10 @@ public final class EngineDevices {
     return List.copyOf(names);
   }
 
-  /** The device a run uses when none is requested: {@code cuda:0} when a GPU is visible, else {@code cpu}. */
+  /**
+   * The device a run uses when none is requested: {@code cuda:0} when a GPU is visible, else {@code
+   * cpu}.
+   */
   public static String defaultDevice() {
     return gpuCount() > 0 ? "cuda:0" : "cpu";
   }
@@ -55,8 +59,8 @@ public final class EngineDevices {
   }
 
   /**
-   * Parses a device name the API uses ({@code cpu}, {@code cuda}, {@code cuda:N}, or DJL's {@code gpu(N)})
-   * into DJL's device.
+   * Parses a device name the API uses ({@code cpu}, {@code cuda}, {@code cuda:N}, or DJL's {@code
+   * gpu(N)}) into DJL's device.
    *
    * @throws IllegalArgumentException for any other name
    */

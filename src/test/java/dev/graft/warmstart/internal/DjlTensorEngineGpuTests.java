@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The same cases on {@code cuda:0}, compared with the CPU: the executor must give the same model
- * whichever device a worker has. Skipped where DJL sees no CUDA device, which includes every machine
- * running the CPU-only native library the default build ships.
+ * whichever device a worker has. Skipped where DJL sees no CUDA device, which includes every
+ * machine running the CPU-only native library the default build ships.
  */
 @Tag("gpu")
 class DjlTensorEngineGpuTests {
@@ -40,7 +40,8 @@ class DjlTensorEngineGpuTests {
   // Per test rather than per class, so every skipped test is listed with the reason in the reports.
   @BeforeEach
   void needsAGpu() {
-    Assumptions.assumeTrue(gpuCount > 0, "no CUDA device visible to DJL (cpu-only native library or no GPU)");
+    Assumptions.assumeTrue(
+        gpuCount > 0, "no CUDA device visible to DJL (cpu-only native library or no GPU)");
   }
 
   @AfterAll
@@ -71,9 +72,11 @@ class DjlTensorEngineGpuTests {
     List<String> failures = new ArrayList<>();
     for (EngineExpectations.Overlap c : EngineExpectations.OVERLAPS) {
       ByteBuffer onGpu =
-          gpu.copyOverlap(c.source(), c.from(), c.sourceShape(), c.targetInitial(), c.to(), c.targetShape());
+          gpu.copyOverlap(
+              c.source(), c.from(), c.sourceShape(), c.targetInitial(), c.to(), c.targetShape());
       ByteBuffer onCpu =
-          cpu.copyOverlap(c.source(), c.from(), c.sourceShape(), c.targetInitial(), c.to(), c.targetShape());
+          cpu.copyOverlap(
+              c.source(), c.from(), c.sourceShape(), c.targetInitial(), c.to(), c.targetShape());
       List<String> diff = EngineExpectations.differences(onGpu, onCpu, c.to());
       if (!diff.isEmpty()) {
         failures.add(c + ": " + diff);
@@ -86,7 +89,8 @@ class DjlTensorEngineGpuTests {
   void deterministicInitsOnTheGpuEqualTorch() {
     List<String> failures = new ArrayList<>();
     for (EngineExpectations.Init c : EngineExpectations.INITS) {
-      ByteBuffer out = gpu.initialize(new InitScheme(c.scheme(), c.params()), c.dtype(), c.shape(), 0, "w");
+      ByteBuffer out =
+          gpu.initialize(new InitScheme(c.scheme(), c.params()), c.dtype(), c.shape(), 0, "w");
       List<String> diff = EngineExpectations.differences(out, c.expected(), c.dtype());
       if (!diff.isEmpty()) {
         failures.add(c + ": " + diff);
@@ -102,6 +106,7 @@ class DjlTensorEngineGpuTests {
     ByteBuffer first = gpu.initialize(kaiming, DType.FLOAT32, shape, 11, "fc.weight");
     gpu.initialize(kaiming, DType.FLOAT32, shape, 11, "other.weight");
     assertThat(gpu.initialize(kaiming, DType.FLOAT32, shape, 11, "fc.weight")).isEqualTo(first);
-    assertThat(gpu.initialize(kaiming, DType.FLOAT32, shape, 11, "other.weight")).isNotEqualTo(first);
+    assertThat(gpu.initialize(kaiming, DType.FLOAT32, shape, 11, "other.weight"))
+        .isNotEqualTo(first);
   }
 }

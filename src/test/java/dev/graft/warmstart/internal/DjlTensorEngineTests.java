@@ -51,7 +51,8 @@ class DjlTensorEngineTests {
     for (EngineExpectations.Overlap c : EngineExpectations.OVERLAPS) {
       ByteBuffer initial = c.targetInitial().duplicate();
       ByteBuffer out =
-          engine.copyOverlap(c.source(), c.from(), c.sourceShape(), initial, c.to(), c.targetShape());
+          engine.copyOverlap(
+              c.source(), c.from(), c.sourceShape(), initial, c.to(), c.targetShape());
       List<String> diff = EngineExpectations.differences(out, c.expected(), c.to());
       if (!diff.isEmpty()) {
         failures.add(c + ": " + diff);
@@ -125,16 +126,28 @@ class DjlTensorEngineTests {
 
   @Test
   void normalHasTheRequestedMeanAndStd() {
-    double[] v = floats(engine.initialize(
-        new InitScheme("normal", Map.of("mean", 0.5, "std", 2.0)), DType.FLOAT32, List.of(200L, 300L), 0, "n"));
+    double[] v =
+        floats(
+            engine.initialize(
+                new InitScheme("normal", Map.of("mean", 0.5, "std", 2.0)),
+                DType.FLOAT32,
+                List.of(200L, 300L),
+                0,
+                "n"));
     assertThat(mean(v)).isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.03));
     assertThat(std(v)).isCloseTo(2.0, org.assertj.core.data.Offset.offset(0.03));
   }
 
   @Test
   void uniformStaysInItsBounds() {
-    double[] v = floats(engine.initialize(
-        new InitScheme("uniform", Map.of("a", -3.0, "b", 5.0)), DType.FLOAT32, List.of(50_000L), 1, "u"));
+    double[] v =
+        floats(
+            engine.initialize(
+                new InitScheme("uniform", Map.of("a", -3.0, "b", 5.0)),
+                DType.FLOAT32,
+                List.of(50_000L),
+                1,
+                "u"));
     assertThat(min(v)).isGreaterThanOrEqualTo(-3.0).isLessThan(-2.99);
     assertThat(max(v)).isLessThanOrEqualTo(5.0).isGreaterThan(4.99);
     assertThat(mean(v)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(0.05));
@@ -146,9 +159,15 @@ class DjlTensorEngineTests {
     double a = Math.sqrt(5);
     List<Long> shape = List.of(256L, 128L, 3L, 3L);
     double bound = Math.sqrt(2 / (1 + a * a)) * Math.sqrt(3.0 / (128 * 9));
-    double[] v = floats(engine.initialize(new InitScheme("kaiming_uniform", Map.of("a", a)), DType.FLOAT32, shape, 0, "c"));
-    assertThat(max(Math.abs(min(v)), max(v))).isLessThanOrEqualTo(bound * (1 + 1e-6)).isGreaterThan(bound * 0.999);
-    assertThat(std(v)).isCloseTo(bound / Math.sqrt(3), org.assertj.core.data.Offset.offset(bound * 0.01));
+    double[] v =
+        floats(
+            engine.initialize(
+                new InitScheme("kaiming_uniform", Map.of("a", a)), DType.FLOAT32, shape, 0, "c"));
+    assertThat(max(Math.abs(min(v)), max(v)))
+        .isLessThanOrEqualTo(bound * (1 + 1e-6))
+        .isGreaterThan(bound * 0.999);
+    assertThat(std(v))
+        .isCloseTo(bound / Math.sqrt(3), org.assertj.core.data.Offset.offset(bound * 0.01));
     assertThat(mean(v)).isCloseTo(0.0, org.assertj.core.data.Offset.offset(bound * 0.01));
   }
 
@@ -156,25 +175,43 @@ class DjlTensorEngineTests {
   void xavierUniformUsesTorchsBoundInFloat16() {
     List<Long> shape = List.of(300L, 500L);
     double bound = 2.0 * Math.sqrt(6.0 / (500 + 300));
-    ByteBuffer out = engine.initialize(new InitScheme("xavier_uniform", Map.of("gain", 2.0)), DType.FLOAT16, shape, 0, "x");
+    ByteBuffer out =
+        engine.initialize(
+            new InitScheme("xavier_uniform", Map.of("gain", 2.0)), DType.FLOAT16, shape, 0, "x");
     assertThat(out.remaining()).isEqualTo(300 * 500 * 2);
     // float16 -> float32 is exact, so the engine's own cast can decode the values.
     double[] v = floats(engine.cast(out, DType.FLOAT16, DType.FLOAT32, shape));
     // float16 rounding may land on the bound itself.
-    assertThat(max(Math.abs(min(v)), max(v))).isLessThanOrEqualTo(bound * (1 + 1e-3)).isGreaterThan(bound * 0.99);
-    assertThat(std(v)).isCloseTo(bound / Math.sqrt(3), org.assertj.core.data.Offset.offset(bound * 0.01));
+    assertThat(max(Math.abs(min(v)), max(v)))
+        .isLessThanOrEqualTo(bound * (1 + 1e-3))
+        .isGreaterThan(bound * 0.99);
+    assertThat(std(v))
+        .isCloseTo(bound / Math.sqrt(3), org.assertj.core.data.Offset.offset(bound * 0.01));
   }
 
   @Test
   void unsupportedDtypesAreRefusedBeforeReachingTheNativeLibraryButStillCopy() {
-    ByteBuffer u16 = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 7).putShort((short) -9).flip();
-    for (DType d : List.of(DType.UINT16, DType.UINT32, DType.UINT64,
-        DType.COMPLEX64, DType.COMPLEX128, DType.FLOAT8_E4M3FN, DType.FLOAT8_E5M2)) {
+    ByteBuffer u16 =
+        ByteBuffer.allocate(4)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putShort((short) 7)
+            .putShort((short) -9)
+            .flip();
+    for (DType d :
+        List.of(
+            DType.UINT16,
+            DType.UINT32,
+            DType.UINT64,
+            DType.COMPLEX64,
+            DType.COMPLEX128,
+            DType.FLOAT8_E4M3FN,
+            DType.FLOAT8_E5M2)) {
       assertThat(engine.supports(d)).as(d.torchName()).isFalse();
     }
     assertThat(engine.supports(DType.BFLOAT16)).isTrue();
     assertThat(engine.supports(DType.INT16)).isTrue();
-    ByteBuffer c64 = ByteBuffer.allocate(16).putFloat(1f).putFloat(-2f).putFloat(3f).putFloat(0.5f).flip();
+    ByteBuffer c64 =
+        ByteBuffer.allocate(16).putFloat(1f).putFloat(-2f).putFloat(3f).putFloat(0.5f).flip();
     assertThat(engine.copy(c64, DType.COMPLEX64, List.of(2L))).isEqualTo(c64);
     assertThat(engine.copy(u16, DType.UINT16, List.of(2L))).isEqualTo(u16);
     assertThat(u16.position()).isZero();
@@ -188,12 +225,22 @@ class DjlTensorEngineTests {
             org.assertj.core.api.Assertions.catchThrowable(
                 () -> engine.cast(f32, DType.FLOAT32, DType.UINT16, List.of(2L)));
     assertThat(e.forKey("enc.weight").getMessage()).contains("'enc.weight'", "uint16");
-    assertThatThrownBy(() -> engine.initialize(new InitScheme("zeros", Map.of()), DType.UINT32, List.of(2L), 0, "buf"))
+    assertThatThrownBy(
+            () ->
+                engine.initialize(
+                    new InitScheme("zeros", Map.of()), DType.UINT32, List.of(2L), 0, "buf"))
         .isInstanceOf(EngineUnsupported.class)
         .hasMessageContaining("'buf'")
         .hasMessageContaining("uint32");
-    assertThatThrownBy(() -> engine.copyOverlap(
-            f32, DType.FLOAT32, List.of(2L), ByteBuffer.allocate(24), DType.COMPLEX64, List.of(3L)))
+    assertThatThrownBy(
+            () ->
+                engine.copyOverlap(
+                    f32,
+                    DType.FLOAT32,
+                    List.of(2L),
+                    ByteBuffer.allocate(24),
+                    DType.COMPLEX64,
+                    List.of(3L)))
         .isInstanceOf(EngineUnsupported.class)
         .hasMessageContaining("complex64");
   }
@@ -215,7 +262,8 @@ class DjlTensorEngineTests {
   void inputsAreReadFromTheirPositionAndLeftUntouched() {
     ByteBuffer direct = ByteBuffer.allocateDirect(3 + 8).order(ByteOrder.BIG_ENDIAN);
     direct.position(3);
-    ByteBuffer floats = direct.slice().order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2.75f).flip();
+    ByteBuffer floats =
+        direct.slice().order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2.75f).flip();
     direct.position(3);
     ByteBuffer out = engine.cast(direct, DType.FLOAT32, DType.FLOAT64, List.of(2L));
     assertThat(direct.position()).isEqualTo(3);
@@ -226,32 +274,64 @@ class DjlTensorEngineTests {
 
   @Test
   void refusesWrongSizesRanksAndSchemes() {
-    assertThatThrownBy(() -> engine.cast(ByteBuffer.allocate(7), DType.FLOAT32, DType.FLOAT16, List.of(2L)))
+    assertThatThrownBy(
+            () -> engine.cast(ByteBuffer.allocate(7), DType.FLOAT32, DType.FLOAT16, List.of(2L)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("needs 8");
-    assertThatThrownBy(() -> engine.copyOverlap(
-            ByteBuffer.allocate(8), DType.FLOAT32, List.of(2L), ByteBuffer.allocate(8), DType.FLOAT32, List.of(1L, 2L)))
+    assertThatThrownBy(
+            () ->
+                engine.copyOverlap(
+                    ByteBuffer.allocate(8),
+                    DType.FLOAT32,
+                    List.of(2L),
+                    ByteBuffer.allocate(8),
+                    DType.FLOAT32,
+                    List.of(1L, 2L)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("ranks");
-    assertThatThrownBy(() -> engine.initialize(new InitScheme("kaiming_uniform", Map.of()), DType.FLOAT32, List.of(4L), 0, "bias"))
+    assertThatThrownBy(
+            () ->
+                engine.initialize(
+                    new InitScheme("kaiming_uniform", Map.of()),
+                    DType.FLOAT32,
+                    List.of(4L),
+                    0,
+                    "bias"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'bias'")
         .hasMessageContaining("fewer than 2 dimensions");
-    assertThatThrownBy(() -> engine.initialize(new InitScheme("normal", Map.of()), DType.INT64, List.of(4L), 0, "idx"))
+    assertThatThrownBy(
+            () ->
+                engine.initialize(
+                    new InitScheme("normal", Map.of()), DType.INT64, List.of(4L), 0, "idx"))
         .isInstanceOf(EngineUnsupported.class)
         .hasMessageContaining("'idx'");
-    assertThatThrownBy(() -> engine.initialize(new InitScheme("constant", Map.of()), DType.FLOAT32, List.of(4L), 0, "c"))
+    assertThatThrownBy(
+            () ->
+                engine.initialize(
+                    new InitScheme("constant", Map.of()), DType.FLOAT32, List.of(4L), 0, "c"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'value'");
-    assertThatThrownBy(() -> engine.initialize(new InitScheme("orthogonal", Map.of()), DType.FLOAT32, List.of(4L, 4L), 0, "o"))
+    assertThatThrownBy(
+            () ->
+                engine.initialize(
+                    new InitScheme("orthogonal", Map.of()), DType.FLOAT32, List.of(4L, 4L), 0, "o"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("orthogonal");
   }
 
   @Test
   void emptyTensorsGiveEmptyOutputs() {
-    assertThat(engine.cast(ByteBuffer.allocate(0), DType.FLOAT32, DType.FLOAT16, List.of(0L, 3L)).remaining()).isZero();
-    assertThat(engine.initialize(new InitScheme("kaiming_uniform", Map.of()), DType.FLOAT32, List.of(0L), 0, "e").remaining())
+    assertThat(
+            engine
+                .cast(ByteBuffer.allocate(0), DType.FLOAT32, DType.FLOAT16, List.of(0L, 3L))
+                .remaining())
+        .isZero();
+    assertThat(
+            engine
+                .initialize(
+                    new InitScheme("kaiming_uniform", Map.of()), DType.FLOAT32, List.of(0L), 0, "e")
+                .remaining())
         .isZero();
   }
 
@@ -265,8 +345,10 @@ class DjlTensorEngineTests {
     try (DjlTensorEngine auto = DjlTensorEngine.open(null)) {
       assertThat(auto.device()).isEqualTo(EngineDevices.defaultDevice());
     }
-    assertThatThrownBy(() -> DjlTensorEngine.open("cuda:" + gpus)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> DjlTensorEngine.open("tpu")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DjlTensorEngine.open("cuda:" + gpus))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> DjlTensorEngine.open("tpu"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   private static double[] floats(ByteBuffer b) {

@@ -41,7 +41,12 @@ final class EngineExpectations {
   }
 
   /** One deterministic init. */
-  record Init(String scheme, Map<String, Double> params, DType dtype, List<Long> shape, ByteBuffer expected) {
+  record Init(
+      String scheme,
+      Map<String, Double> params,
+      DType dtype,
+      List<Long> shape,
+      ByteBuffer expected) {
     @Override
     public String toString() {
       return scheme + params + " " + dtype.torchName() + shape;
@@ -54,14 +59,20 @@ final class EngineExpectations {
 
   static {
     JsonNode doc;
-    try (InputStream in = EngineExpectations.class.getResourceAsStream("/fixtures/engine/expectations.json")) {
+    try (InputStream in =
+        EngineExpectations.class.getResourceAsStream("/fixtures/engine/expectations.json")) {
       doc = new ObjectMapper().readTree(in);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     for (JsonNode c : doc.get("casts")) {
       CASTS.add(
-          new Cast(dtype(c, "from"), dtype(c, "to"), shape(c.get("shape")), bytes(c, "input"), bytes(c, "expected")));
+          new Cast(
+              dtype(c, "from"),
+              dtype(c, "to"),
+              shape(c.get("shape")),
+              bytes(c, "input"),
+              bytes(c, "expected")));
     }
     for (JsonNode c : doc.get("overlaps")) {
       OVERLAPS.add(
@@ -79,7 +90,13 @@ final class EngineExpectations {
       for (Map.Entry<String, JsonNode> p : c.get("params").properties()) {
         params.put(p.getKey(), p.getValue().asDouble());
       }
-      INITS.add(new Init(c.get("scheme").asString(), params, dtype(c, "dtype"), shape(c.get("shape")), bytes(c, "expected")));
+      INITS.add(
+          new Init(
+              c.get("scheme").asString(),
+              params,
+              dtype(c, "dtype"),
+              shape(c.get("shape")),
+              bytes(c, "expected")));
     }
   }
 
@@ -96,16 +113,18 @@ final class EngineExpectations {
   }
 
   private static ByteBuffer bytes(JsonNode c, String field) {
-    return ByteBuffer.wrap(Base64.getDecoder().decode(c.get(field).asString())).order(ByteOrder.LITTLE_ENDIAN);
+    return ByteBuffer.wrap(Base64.getDecoder().decode(c.get(field).asString()))
+        .order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /**
    * Lists the elements where two buffers differ, as hex, for a readable failure.
    *
-   * <p>Bit for bit, except that a NaN matches any NaN of the same sign (of any sign for bfloat16): the
-   * payload torch gives a converted NaN is not stable across its versions, devices and code paths
-   * (float16: torch 1.13's CPU gives 0x7e00, the 2.7 library DJL loads 0x7fff; bfloat16: c10's scalar
-   * rule gives 0x7fc0, torch's vectorised CPU loop 0xffff), and no weight's value depends on it.
+   * <p>Bit for bit, except that a NaN matches any NaN of the same sign (of any sign for bfloat16):
+   * the payload torch gives a converted NaN is not stable across its versions, devices and code
+   * paths (float16: torch 1.13's CPU gives 0x7e00, the 2.7 library DJL loads 0x7fff; bfloat16:
+   * c10's scalar rule gives 0x7fc0, torch's vectorised CPU loop 0xffff), and no weight's value
+   * depends on it.
    */
   static List<String> differences(ByteBuffer actual, ByteBuffer expected, DType dtype) {
     int itemSize = dtype.itemSize();
@@ -128,9 +147,10 @@ final class EngineExpectations {
       if (differs && isNaN(actual, i, dtype) && isNaN(expected, i, dtype)) {
         int signByte = itemSize - 1;
         // torch's vectorised CPU path narrows every NaN to bfloat16 0xffff, sign or not.
-        differs = dtype != DType.BFLOAT16
-            && (actual.get(actual.position() + i + signByte) & 0x80)
-                != (expected.get(expected.position() + i + signByte) & 0x80);
+        differs =
+            dtype != DType.BFLOAT16
+                && (actual.get(actual.position() + i + signByte) & 0x80)
+                    != (expected.get(expected.position() + i + signByte) & 0x80);
       }
       if (differs) {
         out.add("element " + i / itemSize + ": got 0x" + a + ", torch 0x" + e);
