@@ -149,6 +149,25 @@ def init_cases():
     t = torch.nn.init.constant_(torch.empty([2, 5], dtype=DTYPES[dtype]), value)
     cases.append({"scheme": "constant", "params": {"value": value}, "dtype": dtype, "shape": [2, 5],
                   "expected": b64(t)})
+  # Constants torch refuses ("value cannot be converted to type ... without overflow") and their
+  # neighbours it accepts: the engine must draw the same line.
+  for dtype, value in [("float16", 65504.0), ("float16", 65505.0), ("float16", -65520.0),
+                       ("float16", math.inf), ("bfloat16", 3.38e38), ("bfloat16", 3.4e38),
+                       ("float32", 3.5e38), ("float64", 1e300), ("int8", 127.0), ("int8", 127.9),
+                       ("int8", -128.0), ("int8", -128.5), ("uint8", 255.0), ("uint8", 255.5),
+                       ("uint8", -1.0), ("int16", 32768.0), ("int32", 2147483648.0),
+                       ("int64", 9.2e18), ("int64", 9.3e18), ("int64", math.nan), ("int32", math.inf),
+                       ("bool", 5.0)]:
+    try:
+      t = torch.nn.init.constant_(torch.empty([3], dtype=DTYPES[dtype]), value)
+      case = {"expected": b64(t)}
+    except RuntimeError as e:
+      assert "without overflow" in str(e), e
+      case = {"error": str(e)}
+    # JSON has no infinities or NaN: such values travel as strings.
+    shown = value if math.isfinite(value) else str(value)
+    cases.append({"scheme": "constant", "params": {"value": shown}, "dtype": dtype, "shape": [3],
+                  **case})
   return cases
 
 

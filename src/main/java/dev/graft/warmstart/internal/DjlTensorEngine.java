@@ -95,6 +95,7 @@ public final class DjlTensorEngine implements TensorEngine {
 
   /** The DJL data type for a dtype, when DJL's PyTorch engine can hold it. */
   static Optional<DataType> djlType(DType dtype) {
+    // The native library aborts the JVM on the rest (see the class comment), or DJL lacks them.
     return Optional.ofNullable(
         switch (dtype) {
           case FLOAT64 -> DataType.FLOAT64;
@@ -105,7 +106,6 @@ public final class DjlTensorEngine implements TensorEngine {
           case INT8 -> DataType.INT8;
           case UINT8 -> DataType.UINT8;
           case BOOL -> DataType.BOOLEAN;
-          // The native library aborts the JVM on the rest (see the class comment), or DJL lacks them.
           default -> null;
         });
   }
@@ -219,6 +219,7 @@ public final class DjlTensorEngine implements TensorEngine {
         case "constant":
           {
             double value = required(p, "value", scheme, key);
+            checkFits(value, dtype, key);
             if (empty) {
               return empty();
             }
@@ -339,6 +340,46 @@ public final class DjlTensorEngine implements TensorEngine {
       receptive *= shape.get(i);
     }
     return new long[] {shape.get(1) * receptive, shape.get(0) * receptive};
+  }
+
+  /**
+   * Refuses a constant torch's {@code fill_} refuses ("value cannot be converted to type ...
+   * without overflow"), so a JSON architecture cannot hold an entry torch itself could not
+   * initialise: a finite value beyond a floating type's largest, and for integers anything outside
+   * the type's range, NaN and infinities included. bool takes any value.
+   */
+  private static void checkFits(double value, DType dtype, String key) {
+    // int64's upper bound is the double below 2^63: 2^63 itself does not fit.
+    double[] range =
+        switch (dtype) {
+          case FLOAT16 -> new double[] {-65504.0, 65504.0};
+          case BFLOAT16 -> new double[] {-3.3895313892515355e38, 3.3895313892515355e38};
+          case FLOAT32 -> new double[] {-Float.MAX_VALUE, Float.MAX_VALUE};
+          case INT8 -> new double[] {Byte.MIN_VALUE, Byte.MAX_VALUE};
+          case UINT8 -> new double[] {0, 255};
+          case INT16 -> new double[] {Short.MIN_VALUE, Short.MAX_VALUE};
+          case INT32 -> new double[] {Integer.MIN_VALUE, Integer.MAX_VALUE};
+          case INT64 -> new double[] {-0x1p63, Math.nextDown(0x1p63)};
+          default -> null;
+        };
+    if (range == null) {
+      return;
+    }
+    boolean floating = dtype == DType.FLOAT16 || dtype == DType.BFLOAT16 || dtype == DType.FLOAT32;
+    boolean fits =
+        floating
+            ? !Double.isFinite(value) || (value >= range[0] && value <= range[1])
+            : value >= range[0] && value <= range[1];
+    if (!fits) {
+      throw new IllegalArgumentException(
+          "constant "
+              + value
+              + " for '"
+              + key
+              + "': value cannot be converted to type "
+              + dtype.torchName()
+              + " without overflow");
+    }
   }
 
   private static double required(

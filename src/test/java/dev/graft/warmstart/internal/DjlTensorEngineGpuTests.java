@@ -89,6 +89,9 @@ class DjlTensorEngineGpuTests {
   void deterministicInitsOnTheGpuEqualTorch() {
     List<String> failures = new ArrayList<>();
     for (EngineExpectations.Init c : EngineExpectations.INITS) {
+      if (c.error() != null) {
+        continue;
+      }
       ByteBuffer out =
           gpu.initialize(new InitScheme(c.scheme(), c.params()), c.dtype(), c.shape(), 0, "w");
       List<String> diff = EngineExpectations.differences(out, c.expected(), c.dtype());

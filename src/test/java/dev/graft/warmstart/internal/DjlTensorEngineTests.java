@@ -64,11 +64,19 @@ class DjlTensorEngineTests {
   }
 
   @Test
-  void zerosOnesAndConstantEqualTorchsInit() {
+  void zerosOnesAndConstantEqualTorchsInitAndRefuseWhatTorchRefuses() {
     List<String> failures = new ArrayList<>();
     for (EngineExpectations.Init c : EngineExpectations.INITS) {
-      ByteBuffer out =
-          engine.initialize(new InitScheme(c.scheme(), c.params()), c.dtype(), c.shape(), 0, "w");
+      InitScheme scheme = new InitScheme(c.scheme(), c.params());
+      if (c.error() != null) {
+        assertThatThrownBy(() -> engine.initialize(scheme, c.dtype(), c.shape(), 0, "w"))
+            .as(c.toString())
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("without overflow")
+            .hasMessageContaining("'w'");
+        continue;
+      }
+      ByteBuffer out = engine.initialize(scheme, c.dtype(), c.shape(), 0, "w");
       List<String> diff = EngineExpectations.differences(out, c.expected(), c.dtype());
       if (!diff.isEmpty()) {
         failures.add(c + ": " + diff);

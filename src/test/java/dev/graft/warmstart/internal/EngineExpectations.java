@@ -40,13 +40,14 @@ final class EngineExpectations {
     }
   }
 
-  /** One deterministic init. */
+  /** One deterministic init: torch's bytes, or torch's error when it refuses the value. */
   record Init(
       String scheme,
       Map<String, Double> params,
       DType dtype,
       List<Long> shape,
-      ByteBuffer expected) {
+      ByteBuffer expected,
+      String error) {
     @Override
     public String toString() {
       return scheme + params + " " + dtype.torchName() + shape;
@@ -88,7 +89,7 @@ final class EngineExpectations {
     for (JsonNode c : doc.get("inits")) {
       Map<String, Double> params = new HashMap<>();
       for (Map.Entry<String, JsonNode> p : c.get("params").properties()) {
-        params.put(p.getKey(), p.getValue().asDouble());
+        params.put(p.getKey(), number(p.getValue()));
       }
       INITS.add(
           new Init(
@@ -96,11 +97,25 @@ final class EngineExpectations {
               params,
               dtype(c, "dtype"),
               shape(c.get("shape")),
-              bytes(c, "expected")));
+              c.has("expected") ? bytes(c, "expected") : null,
+              c.has("error") ? c.get("error").asString() : null));
     }
   }
 
   private EngineExpectations() {}
+
+  /** A number, or Python's spelling of a non-finite one (JSON has none). */
+  private static double number(JsonNode n) {
+    if (!n.isString()) {
+      return n.asDouble();
+    }
+    return switch (n.asString()) {
+      case "inf" -> Double.POSITIVE_INFINITY;
+      case "-inf" -> Double.NEGATIVE_INFINITY;
+      case "nan" -> Double.NaN;
+      default -> throw new IllegalArgumentException("not a number: " + n);
+    };
+  }
 
   private static DType dtype(JsonNode c, String field) {
     return DType.byTorchName(c.get(field).asString()).orElseThrow();
