@@ -26,9 +26,10 @@ import java.util.zip.CRC32;
  *   <li>each record's data starts at a multiple of 64: the local header's extra field ends with
  *       torch's {@code FB} padding field filled with {@code Z};
  *   <li>ZIP64 as miniz does it: a record of 4 GiB or more, or one whose header lies at or beyond
- *       4 GiB, gets a ZIP64 extra field (local and central), 8-byte sizes in its data descriptor
- *       and {@code 0xFFFFFFFF} in the 32-bit fields; the ZIP64 end record and locator are always
- *       written before the end record, as torch does.
+ *       4 GiB, gets a ZIP64 extra field (local and central) with both sizes and, past 4 GiB, the
+ *       header offset; 8-byte sizes in its data descriptor and {@code 0xFFFFFFFF} in the 32-bit
+ *       fields; the ZIP64 end record and locator are always written before the end record, as
+ *       torch does.
  * </ul>
  *
  * <p>{@code data.pkl} is the protocol-2 pickle torch 1.13 writes for {@code torch.save} of an
@@ -167,7 +168,9 @@ public final class TorchStateDictWriter extends SequencedWriter {
     end.putInt(EOCD_SIG).putShort((short) 0).putShort((short) 0);
     short entries16 = (short) Math.min(entries, 0xffff);
     end.putShort(entries16).putShort(entries16);
-    end.putInt((int) Math.min(cdSize, ZIP32_LIMIT)).putInt((int) Math.min(cdOffset, ZIP32_LIMIT));
+    // 0xFFFFFFFF sends readers to the ZIP64 record, as MZ_MIN(x, MZ_UINT32_MAX) does in miniz.
+    end.putInt(cdSize >= zip64Threshold ? -1 : (int) cdSize);
+    end.putInt(cdOffset >= zip64Threshold ? -1 : (int) cdOffset);
     end.putShort((short) 0);
     emit(end.flip());
   }
@@ -231,20 +234,20 @@ public final class TorchStateDictWriter extends SequencedWriter {
     final byte[] name;
     final long size;
     final long headerAt;
-    final boolean bigSize;
     final boolean farHeader;
+    final boolean zip64;
     int crc;
 
     Central(byte[] name, long size, long headerAt, long threshold) {
       this.name = name;
       this.size = size;
       this.headerAt = headerAt;
-      this.bigSize = size >= threshold;
       this.farHeader = headerAt >= threshold;
+      this.zip64 = size >= threshold || farHeader;
     }
 
     boolean zip64() {
-      return bigSize || farHeader;
+      return zip64;
     }
 
     int flags() {
@@ -252,17 +255,19 @@ public final class TorchStateDictWriter extends SequencedWriter {
       return size > 0 ? FLAG_UTF8 | FLAG_DESCRIPTOR : FLAG_UTF8;
     }
 
-    /** The ZIP64 extra field: sizes when they do not fit, then the header offset when it does not. */
+    /**
+     * The ZIP64 extra field: both sizes, then the header offset when it does not fit. miniz writes
+     * only the offset for a small record past 4 GiB, but its reader (torch 1.13's) refuses a ZIP64
+     * field shorter than the two sizes, so the sizes always go in and their 32-bit fields say so.
+     */
     byte[] zip64Extra() {
       if (!zip64()) {
         return new byte[0];
       }
-      int len = (bigSize ? 16 : 0) + (farHeader ? 8 : 0);
+      int len = 16 + (farHeader ? 8 : 0);
       ByteBuffer e = le(4 + len);
       e.putShort((short) 1).putShort((short) len);
-      if (bigSize) {
-        e.putLong(size).putLong(size);
-      }
+      e.putLong(size).putLong(size);
       if (farHeader) {
         e.putLong(headerAt);
       }
@@ -274,7 +279,7 @@ public final class TorchStateDictWriter extends SequencedWriter {
       ByteBuffer h = le(46 + name.length + extra.length);
       h.putInt(CENTRAL_SIG).putShort((short) 0).putShort((short) 0);
       h.putShort((short) flags()).putShort((short) 0).putShort((short) 0).putShort((short) 0);
-      int size32 = bigSize ? -1 : (int) size;
+      int size32 = zip64() ? -1 : (int) size;
       h.putInt(crc).putInt(size32).putInt(size32);
       h.putShort((short) name.length).putShort((short) extra.length).putShort((short) 0);
       h.putShort((short) 0).putShort((short) 0).putInt(0);
