@@ -93,7 +93,8 @@ public record OutputTensor(String key, DType dtype, List<Long> shape) {
     return List.of(strides);
   }
 
-  private static boolean wellFormedUtf16(String s) {
+  /** Whether {@code s} has no unpaired surrogate, so that UTF-8 can encode it. */
+  static boolean wellFormedUtf16(String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (Character.isHighSurrogate(c)) {

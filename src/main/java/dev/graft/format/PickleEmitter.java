@@ -10,9 +10,9 @@ import java.util.Map;
  * Emits protocol-2 pickle opcodes the way CPython's pickler writes them, memo included, so that a
  * state dict written here matches {@code torch.save}'s {@code data.pkl} opcode for opcode.
  *
- * <p>Python memoizes by object identity; callers say which values are shared (one {@code
- * "storage"} string, one {@code _rebuild_tensor_v2} global) by passing {@code shared = true}, and
- * every other memoized value gets a fresh memo slot, as a fresh Python object would.
+ * <p>Python memoizes by object identity; callers say which values are shared (one {@code "storage"}
+ * string, one {@code _rebuild_tensor_v2} global) by passing {@code shared = true}, and every other
+ * memoized value gets a fresh memo slot, as a fresh Python object would.
  */
 final class PickleEmitter {
 
@@ -38,7 +38,9 @@ final class PickleEmitter {
     return this;
   }
 
-  /** A str as BINUNICODE, memoized; a shared string is fetched from the memo after its first use. */
+  /**
+   * A str as BINUNICODE, memoized; a shared string is fetched from the memo after its first use.
+   */
   PickleEmitter unicode(String s, boolean shared) {
     if (shared && get("s:" + s)) {
       return this;

@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Streams a safetensors file: the whole header is known from the layout, so it is written at
- * {@link #open} and each tensor's bytes then go straight to the output, contiguous from data
- * offset 0 in layout order.
+ * Streams a safetensors file: the whole header is known from the layout, so it is written at {@link
+ * #open} and each tensor's bytes then go straight to the output, contiguous from data offset 0 in
+ * layout order.
  *
  * <p>The header is laid out as the reference {@code save_file} writes it: an 8-byte little-endian
  * length N, then N bytes of compact JSON ({@code __metadata__} first when there is any, then the
@@ -113,16 +113,10 @@ public final class SafetensorsWriter extends SequencedWriter {
 
   /** Appends a JSON string escaped as serde_json escapes it: quote, backslash, controls only. */
   private static void string(StringBuilder json, String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isSurrogate(c)
-          && !(Character.isHighSurrogate(c)
-              && i + 1 < s.length()
-              && Character.isLowSurrogate(s.charAt(i + 1)))
-          && !(Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(s.charAt(i - 1)))) {
-        throw new IllegalArgumentException(
-            "safetensors header string " + FormatException.quote(s) + " has an unpaired surrogate");
-      }
+    if (!OutputTensor.wellFormedUtf16(s)) {
+      // serde_json and Python's json.loads would both reject or mangle it.
+      throw new IllegalArgumentException(
+          "safetensors header string " + FormatException.quote(s) + " has an unpaired surrogate");
     }
     json.append('"');
     for (int i = 0; i < s.length(); i++) {

@@ -10,9 +10,9 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The checks both writers share: tensors arrive in layout order with exactly their byte counts,
- * and the first mistake fails the writer for good, since its output is then unusable. Subclasses
- * only lay out bytes around each tensor's data.
+ * The checks both writers share: tensors arrive in layout order with exactly their byte counts, and
+ * the first mistake fails the writer for good, since its output is then unusable. Subclasses only
+ * lay out bytes around each tensor's data.
  */
 abstract class SequencedWriter implements StateDictWriter {
 
@@ -159,8 +159,8 @@ abstract class SequencedWriter implements StateDictWriter {
 
   private void checkUsable() {
     if (failure != null) {
-      throw new IllegalStateException("the writer failed earlier and its output is unusable: "
-          + failure);
+      throw new IllegalStateException(
+          "the writer failed earlier and its output is unusable: " + failure);
     }
     if (finished) {
       throw new IllegalStateException("the writer has already finished");
@@ -217,7 +217,7 @@ abstract class SequencedWriter implements StateDictWriter {
         emit(src);
       } catch (IOException | RuntimeException e) {
         noteFailure(e);
-      throw e;
+        throw e;
       }
       remaining -= n;
       return n;
@@ -242,7 +242,7 @@ abstract class SequencedWriter implements StateDictWriter {
         endTensor(index, tensor);
       } catch (IOException | RuntimeException e) {
         noteFailure(e);
-      throw e;
+        throw e;
       }
     }
   }

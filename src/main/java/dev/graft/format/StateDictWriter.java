@@ -48,8 +48,8 @@ public interface StateDictWriter {
   /**
    * Completes the file after the last tensor.
    *
-   * @throws IllegalStateException when tensors are missing (the message names the first one) or
-   *     the last tensor is incomplete, or the writer has failed or already finished
+   * @throws IllegalStateException when tensors are missing (the message names the first one) or the
+   *     last tensor is incomplete, or the writer has failed or already finished
    * @throws IOException when the output cannot be written
    */
   void finish() throws IOException;

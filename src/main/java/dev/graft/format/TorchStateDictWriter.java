@@ -19,17 +19,17 @@ import java.util.zip.CRC32;
  *   <li>one root folder {@code archive/}; records {@code data.pkl}, {@code byteorder} ({@code
  *       little}), {@code data/0}, {@code data/1}, ... (one per tensor, in layout order), then
  *       {@code version} ({@code 3\n});
- *   <li>every record STORED, with zero time and date, general-purpose flag bit 11 (UTF-8) and,
- *       for non-empty records, bit 3 with a {@code PK\7\10} data descriptor after the data that
- *       carries the CRC-32 computed while streaming; the local header's CRC and sizes are zero,
- *       as miniz writes them, so the output need not be seekable;
+ *   <li>every record STORED, with zero time and date, general-purpose flag bit 11 (UTF-8) and, for
+ *       non-empty records, bit 3 with a {@code PK\7\10} data descriptor after the data that carries
+ *       the CRC-32 computed while streaming; the local header's CRC and sizes are zero, as miniz
+ *       writes them, so the output need not be seekable;
  *   <li>each record's data starts at a multiple of 64: the local header's extra field ends with
  *       torch's {@code FB} padding field filled with {@code Z};
- *   <li>ZIP64 as miniz does it: a record of 4 GiB or more, or one whose header lies at or beyond
- *       4 GiB, gets a ZIP64 extra field (local and central) with both sizes and, past 4 GiB, the
+ *   <li>ZIP64 as miniz does it: a record of 4 GiB or more, or one whose header lies at or beyond 4
+ *       GiB, gets a ZIP64 extra field (local and central) with both sizes and, past 4 GiB, the
  *       header offset; 8-byte sizes in its data descriptor and {@code 0xFFFFFFFF} in the 32-bit
- *       fields; the ZIP64 end record and locator are always written before the end record, as
- *       torch does.
+ *       fields; the ZIP64 end record and locator are always written before the end record, as torch
+ *       does.
  * </ul>
  *
  * <p>{@code data.pkl} is the protocol-2 pickle torch 1.13 writes for {@code torch.save} of an

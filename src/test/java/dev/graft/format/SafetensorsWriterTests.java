@@ -30,15 +30,16 @@ class SafetensorsWriterTests {
     List<OutputTensor> layout = WriterFixtures.everyDtype(SAFETENSORS_DTYPES);
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("format", "pt");
-    meta.put("note", "quote \" backslash \\ newline \n tab \t unicode \u00e9\ud83d\ude00");
+    meta.put(
+        "note",
+        "quote \" backslash \\ newline \n tab \t control \u0001 unicode \u00e9\ud83d\ude00");
     WriterFixtures.Sink sink = new WriterFixtures.Sink();
     SafetensorsWriter w = SafetensorsWriter.open(sink.channel, layout, meta);
     WriterFixtures.writeAll(w, 1);
     byte[] file = sink.toByteArray();
     assertThat(w.bytesWritten()).isEqualTo(file.length);
 
-    CheckpointIndex index =
-        WriterFixtures.readBack(file, CheckpointFormat.SAFETENSORS, layout, 1);
+    CheckpointIndex index = WriterFixtures.readBack(file, CheckpointFormat.SAFETENSORS, layout, 1);
     assertThat(index.metadata()).isEqualTo(Map.copyOf(meta));
   }
 
@@ -206,9 +207,7 @@ class SafetensorsWriterTests {
     assertThatThrownBy(
             () ->
                 SafetensorsWriter.open(
-                    sink.channel,
-                    List.of(OutputTensor.of("f8", DType.FLOAT8_E4M3FNUZ, 2)),
-                    null))
+                    sink.channel, List.of(OutputTensor.of("f8", DType.FLOAT8_E4M3FNUZ, 2)), null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'f8'")
         .hasMessageContaining("float8_e4m3fnuz");
@@ -225,6 +224,12 @@ class SafetensorsWriterTests {
                     null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("twice");
+    assertThatThrownBy(
+            () ->
+                SafetensorsWriter.open(
+                    sink.channel, List.of(), Map.of("note", "half a pair \udc00")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("unpaired surrogate");
     assertThatThrownBy(() -> OutputTensor.of("bad\ud800", DType.INT8))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> OutputTensor.of("neg", DType.INT8, -1))
@@ -235,7 +240,8 @@ class SafetensorsWriterTests {
   @Test
   void torchReadsWhatWasWritten(@TempDir Path dir) throws Exception {
     Assumptions.assumeTrue(WriterFixtures.torchAvailable(), WriterFixtures.NEEDS_TORCH);
-    List<OutputTensor> layout = new ArrayList<>(WriterFixtures.everyDtype(WriterFixtures.TORCH_113_DTYPES));
+    List<OutputTensor> layout =
+        new ArrayList<>(WriterFixtures.everyDtype(WriterFixtures.TORCH_113_DTYPES));
     layout.add(OutputTensor.of("scalar.bf16", DType.BFLOAT16));
     layout.add(OutputTensor.of("empty.bool", DType.BOOL, 0, 4));
     layout.add(OutputTensor.of("ids", DType.INT64, 3, 5));
@@ -243,10 +249,7 @@ class SafetensorsWriterTests {
     Path path = dir.resolve("out.safetensors");
     java.nio.file.Files.write(path, write(layout, meta, 7));
     WriterFixtures.runTorchCheck(
-        dir,
-        "{\"files\":["
-            + WriterFixtures.fileSpec(path, "safetensors", layout, 7, meta)
-            + "]}");
+        dir, "{\"files\":[" + WriterFixtures.fileSpec(path, "safetensors", layout, 7, meta) + "]}");
   }
 
   private static byte[] write(List<OutputTensor> layout, Map<String, String> meta)

@@ -112,8 +112,9 @@ class TorchStateDictWriterTests {
     assertThat(HexFormat.of().formatHex(TorchStateDictWriter.pickle(List.of())))
         .isEqualTo("800263636f6c6c656374696f6e730a4f726465726564446963740a7100295271012e");
     byte[] file = write(List.of(), 0);
-    assertThat(CheckpointReader.read(new BytesChannel(file), null, null, ReadLimits.defaults())
-            .tensors())
+    assertThat(
+            CheckpointReader.read(new BytesChannel(file), null, null, ReadLimits.defaults())
+                .tensors())
         .isEmpty();
   }
 
@@ -125,8 +126,7 @@ class TorchStateDictWriterTests {
     assertThat(hex(new PickleEmitter().integer(65536))).isEqualTo("4a00000100");
     assertThat(hex(new PickleEmitter().integer(1L << 31))).isEqualTo("8a050000008000");
     assertThat(hex(new PickleEmitter().integer(1L << 40))).isEqualTo("8a06000000000001");
-    assertThat(hex(new PickleEmitter().integer(Long.MAX_VALUE)))
-        .isEqualTo("8a08ffffffffffffff7f");
+    assertThat(hex(new PickleEmitter().integer(Long.MAX_VALUE))).isEqualTo("8a08ffffffffffffff7f");
   }
 
   @Test
@@ -255,8 +255,8 @@ class TorchStateDictWriterTests {
   /** The layout scripts/make_writer_golden.py saves with torch to make the golden pickle. */
   static List<OutputTensor> goldenLayout() {
     long[][] shapes = {{}, {0}, {2, 3}, {1, 0, 5}, {2, 2, 2, 2}};
-    Map<Integer, long[]> special = Map.of(7, new long[] {70000}, 8, new long[] {300}, 9,
-        new long[] {3, 100000});
+    Map<Integer, long[]> special =
+        Map.of(7, new long[] {70000}, 8, new long[] {300}, 9, new long[] {3, 100000});
     List<DType> dtypes = WriterFixtures.TORCH_113_DTYPES;
     List<OutputTensor> layout = new ArrayList<>();
     for (int i = 0; i < 1001; i++) {
@@ -272,8 +272,9 @@ class TorchStateDictWriterTests {
   private static List<OutputTensor> many(int n) {
     List<OutputTensor> layout = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      layout.add(OutputTensor.of("blocks." + i + ".w", i % 2 == 0 ? DType.FLOAT32 : DType.INT64,
-          i % 3, 2));
+      layout.add(
+          OutputTensor.of(
+              "blocks." + i + ".w", i % 2 == 0 ? DType.FLOAT32 : DType.INT64, i % 3, 2));
     }
     return layout;
   }
