@@ -12,6 +12,7 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -24,6 +25,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 class TorchStateDictWriterTests {
@@ -249,6 +251,63 @@ class TorchStateDictWriterTests {
             + "],\"linear\":{\"path\":\""
             + linear
             + "\",\"weight\":[[0.5,-1,2],[0.25,3,-0.75]],\"bias\":[1.5,-2]}}";
+    WriterFixtures.runTorchCheck(dir, json);
+  }
+
+  /**
+   * A real file over 4 GiB: a 4 GiB + 100 byte tensor (ZIP64 sizes) and records after it (ZIP64
+   * offsets). Slow and needs ~5 GB of disk and ~10 GB of memory for torch, so it runs only with
+   * {@code -Dgraft.test.bigZip64=true}.
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "graft.test.bigZip64", matches = "true")
+  void realZip64FileLoads(@TempDir Path dir) throws Exception {
+    long bigSize = (1L << 32) + 100;
+    List<OutputTensor> layout =
+        List.of(
+            OutputTensor.of("big", DType.UINT8, bigSize),
+            OutputTensor.of("after", DType.FLOAT32, 2));
+    Path path = dir.resolve("big.pt");
+    MessageDigest sha = MessageDigest.getInstance("SHA-256");
+    try (FileChannel ch =
+        FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      TorchStateDictWriter w = TorchStateDictWriter.open(ch, layout);
+      byte[] chunk = new byte[8 << 20];
+      try (WritableByteChannel t = w.next("big")) {
+        for (long at = 0; at < bigSize; at += chunk.length) {
+          int n = (int) Math.min(chunk.length, bigSize - at);
+          for (int i = 0; i < n; i++) {
+            chunk[i] = (byte) ((at + i) % 251);
+          }
+          sha.update(chunk, 0, n);
+          t.write(ByteBuffer.wrap(chunk, 0, n));
+        }
+      }
+      w.write("after", floats(new float[] {1.5f, -2f}));
+      w.finish();
+      assertThat(ch.size()).isGreaterThan(bigSize);
+    }
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      CheckpointIndex index = CheckpointReader.read(ch, null, null, ReadLimits.defaults());
+      assertThat(index.tensors()).extracting(TensorInfo::key).containsExactly("big", "after");
+      assertThat(index.tensors().get(0).sizeBytes()).isEqualTo(bigSize);
+      TensorInfo after = index.tensors().get(1);
+      assertThat(after.storageDataOffset()).isGreaterThan(1L << 32);
+      assertThat(TensorData.readContiguous(ch, after))
+          .isEqualTo(floats(new float[] {1.5f, -2f}).array());
+    }
+    Assumptions.assumeTrue(WriterFixtures.torchAvailable(), WriterFixtures.NEEDS_TORCH);
+    String json =
+        "{\"files\":[{\"path\":\""
+            + path
+            + "\",\"format\":\"pt\",\"tensors\":["
+            + "{\"key\":\"big\",\"dtype\":\"uint8\",\"shape\":["
+            + bigSize
+            + "],\"sha256\":\""
+            + HexFormat.of().formatHex(sha.digest())
+            + "\"},{\"key\":\"after\",\"dtype\":\"float32\",\"shape\":[2],\"sha256\":\""
+            + WriterFixtures.sha256(floats(new float[] {1.5f, -2f}).array())
+            + "\"}]}]}";
     WriterFixtures.runTorchCheck(dir, json);
   }
 
