@@ -6,7 +6,9 @@ import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.zip.CRC32;
 
 /**
@@ -37,6 +39,11 @@ import java.util.zip.CRC32;
  * collections.OrderedDict()} filled in batches of 1000 by SETITEMS, each value {@code
  * torch._utils._rebuild_tensor_v2(persistent_id(('storage', torch.XStorage, 'n', 'cpu', numel)), 0,
  * size, stride, False, OrderedDict())}. It is known from the layout and written first.
+ *
+ * <p>Not written: {@code .data/serialization_id}, {@code .format_version} and {@code
+ * .storage_alignment}, which torch 2 adds and no torch version requires. Tensors are never {@code
+ * nn.Parameter}s and the dict has no {@code _metadata}, as after {@code
+ * torch.save(OrderedDict(...))}; {@code load_state_dict} accepts that.
  */
 public final class TorchStateDictWriter extends SequencedWriter {
 
@@ -54,6 +61,24 @@ public final class TorchStateDictWriter extends SequencedWriter {
   private static final int FLAG_UTF8 = 0x0800;
   private static final int ALIGNMENT = 64;
   private static final int PICKLE_BATCH = 1000;
+
+  // The dtypes with a torch.<X>Storage class, the form torch 1.13 and later load with
+  // weights_only=True. The float8 and uint16/32/64 types have none (DType's names for them are
+  // Graft's own), so a file naming one would not load in torch.
+  private static final Set<DType> LEGACY_STORAGE =
+      EnumSet.of(
+          DType.FLOAT64,
+          DType.FLOAT32,
+          DType.FLOAT16,
+          DType.BFLOAT16,
+          DType.INT64,
+          DType.INT32,
+          DType.INT16,
+          DType.INT8,
+          DType.UINT8,
+          DType.BOOL,
+          DType.COMPLEX64,
+          DType.COMPLEX128);
 
   private final long zip64Threshold;
   private final List<Central> central = new ArrayList<>();
@@ -73,7 +98,8 @@ public final class TorchStateDictWriter extends SequencedWriter {
    *     closed by the writer
    * @param layout every tensor, in state-dict order, the order the data will arrive
    * @return the writer, ready for the first tensor
-   * @throws IllegalArgumentException when a key appears twice
+   * @throws IllegalArgumentException when a key appears twice, or a dtype has no legacy torch
+   *     storage class (float8, uint16/32/64); nothing is written then
    * @throws IOException when the output cannot be written
    */
   public static TorchStateDictWriter open(WritableByteChannel out, List<OutputTensor> layout)
@@ -87,6 +113,17 @@ public final class TorchStateDictWriter extends SequencedWriter {
    */
   static TorchStateDictWriter open(
       WritableByteChannel out, List<OutputTensor> layout, long zip64Threshold) throws IOException {
+    for (OutputTensor t : layout) {
+      if (!LEGACY_STORAGE.contains(t.dtype())) {
+        throw new IllegalArgumentException(
+            "tensor "
+                + FormatException.quote(t.key())
+                + " is "
+                + t.dtype().torchName()
+                + ", for which torch has no legacy storage class to pickle; newer torch saves it"
+                + " another way, which this writer does not write: write safetensors instead");
+      }
+    }
     TorchStateDictWriter w = new TorchStateDictWriter(out, layout, zip64Threshold);
     w.record("data.pkl", pickle(w.layout()));
     w.record("byteorder", "little".getBytes(StandardCharsets.US_ASCII));

@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
@@ -32,13 +31,30 @@ class TorchStateDictWriterTests {
 
   @Test
   void everyDtypeRoundTripsThroughTheReader() throws Exception {
-    List<OutputTensor> layout = WriterFixtures.everyDtype(Arrays.asList(DType.values()));
+    List<OutputTensor> layout = WriterFixtures.everyDtype(WriterFixtures.TORCH_113_DTYPES);
     byte[] file = write(layout, 3);
     CheckpointIndex index = WriterFixtures.readBack(file, CheckpointFormat.PYTORCH, layout, 3);
     assertThat(index.stateDictPath()).isEmpty();
     for (TensorInfo t : index.tensors()) {
       assertThat(t.parameter()).isFalse();
       assertThat(t.storageOffset()).isZero();
+    }
+  }
+
+  @Test
+  void refusesDtypesTorchHasNoStorageClassFor() {
+    for (DType d : DType.values()) {
+      if (WriterFixtures.TORCH_113_DTYPES.contains(d)) {
+        continue;
+      }
+      WriterFixtures.Sink sink = new WriterFixtures.Sink();
+      assertThatThrownBy(
+              () -> TorchStateDictWriter.open(sink.channel, List.of(OutputTensor.of("x", d, 2))))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("'x'")
+          .hasMessageContaining(d.torchName())
+          .hasMessageContaining("safetensors");
+      assertThat(sink.toByteArray()).isEmpty();
     }
   }
 
