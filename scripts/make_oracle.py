@@ -19,6 +19,7 @@ from torch. Tensors are tiny: the default output stays well under 2 MB.
 
 import argparse
 import collections
+import hashlib
 import copy
 import json
 import os
@@ -242,6 +243,18 @@ def randomize(model, seed):
 # Running one case
 
 
+def tensor_sha(t):
+    """SHA-256 of a tensor's elements, contiguous, little-endian, row-major (bool as one byte)."""
+    t = t.detach().contiguous()
+    if t.dtype == torch.bfloat16:
+        t = t.view(torch.int16)
+    if t.dtype == torch.bool:
+        t = t.to(torch.uint8)
+    if t.is_complex():
+        t = torch.view_as_real(t).contiguous()
+    return hashlib.sha256(t.numpy().tobytes()).hexdigest()
+
+
 def run_case(outdir, name, source_sd, target, strict=True, options=None, wrap=None,
              state_dict_path="", keep_vars_checkpoint=False):
     options = dict(options or {})
@@ -317,6 +330,14 @@ def run_case(outdir, name, source_sd, target, strict=True, options=None, wrap=No
     for g in options.get("freeze", []):
         frozen += [e["key"] for e in describe_target(target)["entries"] if glob_match(g, e["key"])]
 
+    # What the warm-started model holds, per key, as torch computed it: a run's artifacts must hold
+    # exactly these bytes. Under dtype CHECKPOINT a loaded entry keeps the checkpoint's dtype.
+    result = {}
+    if not error:
+        for k, v in target.state_dict().items():
+            keep = options.get("dtype") == "CHECKPOINT" and k in loaded
+            result[k] = tensor_sha(sd[k] if keep else v)
+
     return {
         "name": name,
         "checkpointFile": ckpt_file,
@@ -337,6 +358,7 @@ def run_case(outdir, name, source_sd, target, strict=True, options=None, wrap=No
             "overlapNumel": overlap,
             "dtypes": expected_dtypes,
             "frozen": sorted(set(frozen)),
+            "result": result,
         },
     }
 

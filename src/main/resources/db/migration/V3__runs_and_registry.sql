@@ -43,8 +43,10 @@ create table model_alias (
 create table warm_start_run (
     id                uuid primary key,
     status            varchar(16)  not null,
-    checkpoint_id     uuid         not null references checkpoint (id),
-    architecture_id   uuid         not null references architecture (id),
+    -- No foreign keys: a finished run keeps naming what it used after that is deleted; deleting
+    -- what a queued or running run uses is refused by the service.
+    checkpoint_id     uuid         not null,
+    architecture_id   uuid         not null,
     options           text         not null,
     output            text         not null,
     idempotency_key   varchar(255),

@@ -39,6 +39,8 @@ public abstract class IntegrationTest {
   @DynamicPropertySource
   static void dataDir(DynamicPropertyRegistry registry) {
     registry.add("graft.data-dir", DATA_DIR::toString);
+    registry.add("graft.worker.poll-interval", () -> "50ms");
+    registry.add("graft.worker.heartbeat", () -> "200ms");
   }
 
   @LocalServerPort protected int port;
@@ -82,6 +84,31 @@ public abstract class IntegrationTest {
 
   protected static JsonNode json(HttpResponse<String> response) {
     return JSON.readTree(response.body());
+  }
+
+  /** Polls a run until it ends; fails after a minute. */
+  protected JsonNode awaitRun(String id) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      JsonNode run = json(get("/api/v1/warm-starts/" + id));
+      String status = run.get("status").asString();
+      if (status.equals("SUCCEEDED") || status.equals("FAILED") || status.equals("CANCELLED")) {
+        return run;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("run " + id + " did not end: " + run);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  protected HttpResponse<String> postJson(String path, String body) throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   /** A test resource as a file path. */

@@ -47,6 +47,7 @@ public class CheckpointService {
   private final BlobStore blobs;
   private final TransactionTemplate tx;
   private final ContentIngest ingest;
+  private final org.springframework.context.ApplicationEventPublisher events;
   private final ReadLimits limits;
   private final IndexCache<CheckpointIndex> indexes = new IndexCache<>(2_000_000, i -> i.tensors().size() + 1L);
 
@@ -56,7 +57,9 @@ public class CheckpointService {
       BlobStore blobs,
       TransactionTemplate tx,
       ContentIngest ingest,
-      GraftProperties properties) {
+      GraftProperties properties,
+      org.springframework.context.ApplicationEventPublisher events) {
+    this.events = events;
     this.checkpoints = checkpoints;
     this.tensors = tensors;
     this.blobs = blobs;
@@ -160,9 +163,11 @@ public class CheckpointService {
    * Deletes a checkpoint, its index and its blob.
    *
    * @throws CheckpointNotFound when there is none
+   * @throws dev.graft.shared.Conflict when a model version or a queued or running run uses it
    */
   public void delete(UUID id) throws IOException {
     CheckpointEntity e = checkpoints.findById(id).orElseThrow(() -> new CheckpointNotFound(id));
+    events.publishEvent(new CheckpointDeleting(id));
     tx.executeWithoutResult(status -> checkpoints.delete(e));
     indexes.evict(id);
     blobs.delete(e.getSha256());

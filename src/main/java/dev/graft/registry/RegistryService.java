@@ -131,6 +131,19 @@ public class RegistryService {
         .orElseThrow(() -> ModelVersionNotFound.forArtifact(model, version, format));
   }
 
+  @org.springframework.context.event.EventListener
+  void refuseDeletingLineage(dev.graft.checkpoint.CheckpointDeleting event) {
+    List<String> users =
+        jdbc.sql("select model_name || ' version ' || version from model_version where checkpoint_id = ? order by model_name, version limit 3")
+            .param(event.id())
+            .query(String.class)
+            .list();
+    if (!users.isEmpty()) {
+      throw new dev.graft.shared.Conflict(
+          "checkpoint " + event.id() + " is the lineage of model " + String.join(", ", users) + "; delete those versions first");
+    }
+  }
+
   private ModelVersion map(ResultSet rs) throws SQLException {
     String model = rs.getString("model_name");
     int version = rs.getInt("version");

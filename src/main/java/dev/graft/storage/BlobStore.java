@@ -23,6 +23,14 @@ public interface BlobStore {
    */
   PendingBlob write(InputStream in, long maxBytes) throws IOException;
 
+  /**
+   * Takes a finished local file (a run's output) as a pending blob, hashing it on the way; the file
+   * is moved, not copied, where the store is on the same filesystem.
+   *
+   * @throws IOException when the file cannot be read or moved
+   */
+  PendingBlob adopt(java.nio.file.Path file) throws IOException;
+
   /** Whether an object with this hash is stored. */
   boolean exists(String sha256);
 

@@ -53,6 +53,34 @@ public class FilesystemBlobStore implements BlobStore {
   }
 
   @Override
+  public PendingBlob adopt(Path file) throws IOException {
+    java.security.MessageDigest digest;
+    try {
+      digest = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    long size = 0;
+    try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4 << 20);
+      int n;
+      while ((n = in.read(buf.clear())) > 0) {
+        digest.update(buf.array(), 0, n);
+        size += n;
+      }
+      in.force(true);
+    }
+    Path pending = tmp.resolve(UUID.randomUUID() + ".part");
+    try {
+      Files.move(file, pending, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.copy(file, pending);
+      Files.delete(file);
+    }
+    return new FilePendingBlob(pending, java.util.HexFormat.of().formatHex(digest.digest()), size);
+  }
+
+  @Override
   public boolean exists(String sha256) {
     return Files.isRegularFile(pathOf(sha256));
   }

@@ -148,6 +148,13 @@ public class RunService {
     return runs.activeRunUses(checkpointId, architectureId);
   }
 
+  @org.springframework.context.event.EventListener
+  void refuseDeletingWhatARunUses(dev.graft.checkpoint.CheckpointDeleting event) {
+    if (runs.activeRunUses(event.id(), null)) {
+      throw new Conflict("checkpoint " + event.id() + " is used by a queued or running warm-start run");
+    }
+  }
+
   private WarmStartRequest validate(WarmStartRequest r) {
     if (r == null) {
       throw new BadRequest("body", "is required");

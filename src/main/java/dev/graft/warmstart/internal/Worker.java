@@ -1,0 +1,149 @@
+package dev.graft.warmstart.internal;
+
+import dev.graft.shared.GraftProperties;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * The worker role: threads that claim runs from the queue, execute them on this process's device,
+ * and end them. A run that fails with a fault is given back for another attempt until its attempts
+ * are spent; one that can never succeed (an unsupported dtype, a malformed plan) fails at once.
+ * Started only when {@code graft.roles} includes {@code worker}.
+ */
+@Component
+public class Worker implements SmartLifecycle {
+
+  private static final Logger log = LoggerFactory.getLogger(Worker.class);
+
+  private final RunStore runs;
+  private final RunExecutor executor;
+  private final GraftProperties properties;
+  private final String owner;
+  private final AtomicBoolean running = new AtomicBoolean();
+  private final List<Thread> threads = new ArrayList<>();
+  private volatile String device;
+
+  Worker(RunStore runs, RunExecutor executor, GraftProperties properties) {
+    this.runs = runs;
+    this.executor = executor;
+    this.properties = properties;
+    this.owner = hostname() + "/" + UUID.randomUUID();
+  }
+
+  /** This worker's identity in leases. */
+  public String owner() {
+    return owner;
+  }
+
+  @Override
+  public void start() {
+    if (!properties.isWorker() || !running.compareAndSet(false, true)) {
+      return;
+    }
+    for (int i = 0; i < properties.worker().concurrency(); i++) {
+      Thread t = new Thread(this::loop, "graft-worker-" + i);
+      t.setDaemon(true);
+      threads.add(t);
+      t.start();
+    }
+    log.info("worker {} started with {} thread(s)", owner, threads.size());
+  }
+
+  @Override
+  public void stop() {
+    running.set(false);
+    for (Thread t : threads) {
+      t.interrupt();
+    }
+    for (Thread t : threads) {
+      try {
+        t.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    threads.clear();
+  }
+
+  @Override
+  public boolean isRunning() {
+    return running.get();
+  }
+
+  private void loop() {
+    try (TensorEngine engine = DjlTensorEngine.open(requestedDevice())) {
+      device = engine.device();
+      while (running.get()) {
+        boolean worked = false;
+        try {
+          runs.sweepAbandoned();
+          worked = runOnce(engine);
+        } catch (RuntimeException e) {
+          log.error("worker loop failed; retrying after a pause", e);
+        }
+        if (!worked) {
+          Thread.sleep(properties.worker().pollInterval().toMillis());
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      log.error("worker {} could not open the tensor engine; it claims no runs", owner, e);
+    }
+  }
+
+  /** Claims and executes one run; returns whether there was one. */
+  boolean runOnce(TensorEngine engine) {
+    Optional<RunRow> claimed = runs.claim(owner, properties.worker().lease(), engine.device());
+    if (claimed.isEmpty()) {
+      return false;
+    }
+    RunRow run = claimed.get();
+    log.info("run {} claimed by {} (attempt {} of {}) on {}", run.id(), owner, run.attempts(), run.maxAttempts(), engine.device());
+    try {
+      executor.execute(run, owner, engine);
+    } catch (LeaseLost e) {
+      log.warn("run {}: {}; another worker has it", run.id(), e.getMessage());
+    } catch (RunCancelled e) {
+      runs.finish(run.id(), owner, "CANCELLED", null, null, null, null);
+    } catch (EngineUnsupported | IllegalArgumentException | IllegalStateException e) {
+      // These do not change with another attempt.
+      runs.finish(run.id(), owner, "FAILED", e.getMessage(), null, null, null);
+    } catch (Exception e) {
+      String error = "attempt " + run.attempts() + " failed: " + e.getMessage();
+      log.warn("run {}: {}", run.id(), error, e);
+      if (run.attempts() < run.maxAttempts()) {
+        runs.requeue(run.id(), owner, error);
+      } else {
+        runs.finish(run.id(), owner, "FAILED", error + " (no attempts left)", null, null, null);
+      }
+    }
+    return true;
+  }
+
+  /** The device the worker threads use, once started. */
+  public String device() {
+    return device;
+  }
+
+  private String requestedDevice() {
+    String d = properties.worker().device();
+    return d == null || d.isBlank() ? null : d;
+  }
+
+  private static String hostname() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (Exception e) {
+      return "worker";
+    }
+  }
+}

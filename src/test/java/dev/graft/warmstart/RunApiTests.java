@@ -1,0 +1,306 @@
+package dev.graft.warmstart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.graft.IntegrationTest;
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.CheckpointReader;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.TensorData;
+import dev.graft.format.TensorInfo;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Warm-start runs end to end: uploaded as a user would, executed by the in-process worker through
+ * DJL, and checked against what torch's own {@code load_state_dict} produced, bit for bit.
+ */
+class RunApiTests extends IntegrationTest {
+
+  private static final String ORACLE = "fixtures/oracle/";
+
+  @Autowired JdbcClient jdbc;
+
+  private static JsonNode cases() throws Exception {
+    return JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases");
+  }
+
+  private static JsonNode oracleCase(String name) throws Exception {
+    for (JsonNode c : cases()) {
+      if (c.get("name").asString().equals(name)) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException(name);
+  }
+
+  /** Uploads a case's files and submits a run; returns the run's JSON. */
+  private JsonNode submit(JsonNode c, String model, String idempotencyKey) throws Exception {
+    String ckpt = json(postFile("/api/v1/checkpoints?name=" + c.get("name").asString(), resource(ORACLE + c.get("checkpointFile").asString()))).get("id").asString();
+    String arch = json(postFile("/api/v1/architectures?name=" + c.get("target").get("name").asString(), resource(ORACLE + c.get("targetFile").asString()))).get("id").asString();
+    ObjectNode body = JSON.createObjectNode();
+    body.put("checkpointId", ckpt);
+    body.put("architectureId", arch);
+    body.set("options", c.get("options"));
+    ObjectNode output = body.putObject("output");
+    output.put("model", model);
+    output.putArray("formats").add("safetensors").add("pytorch");
+    output.put("description", "oracle case " + c.get("name").asString());
+    output.putObject("tags").put("case", c.get("name").asString());
+    output.putArray("aliases").add("latest");
+    HttpRequest.Builder req =
+        HttpRequest.newBuilder(uri("/api/v1/warm-starts"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+    if (idempotencyKey != null) {
+      req.header("Idempotency-Key", idempotencyKey);
+    }
+    HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+    assertThat(r.headers().firstValue("Location")).hasValue("/api/v1/warm-starts/" + json(r).get("id").asString());
+    return json(r);
+  }
+
+  private Path download(String model, int version, String format) throws Exception {
+    Path file = Files.createTempFile("graft-artifact-", "." + format);
+    HttpResponse<Path> r =
+        http.send(
+            HttpRequest.newBuilder(uri("/api/v1/models/" + model + "/versions/" + version + "/artifacts/" + format)).build(),
+            HttpResponse.BodyHandlers.ofFile(file));
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("ETag")).isPresent();
+    return file;
+  }
+
+  private static void assertHolds(Path artifact, JsonNode result) throws Exception {
+    try (FileChannel ch = FileChannel.open(artifact, StandardOpenOption.READ)) {
+      CheckpointIndex index = CheckpointReader.read(ch, null, null, ReadLimits.defaults());
+      List<String> expectedKeys = new ArrayList<>();
+      result.properties().forEach(p -> expectedKeys.add(p.getKey()));
+      assertThat(index.tensors()).extracting(TensorInfo::key).containsExactlyElementsOf(expectedKeys);
+      for (TensorInfo t : index.tensors()) {
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(TensorData.readContiguous(ch, t)));
+        assertThat(sha).as("bytes of " + t.key() + " in " + artifact.getFileName()).isEqualTo(result.get(t.key()).asString());
+      }
+    }
+  }
+
+  @TestFactory
+  Stream<DynamicTest> shouldWriteExactlyWhatTorchLoadsForEverySuccessfulOracleCase() throws Exception {
+    List<DynamicTest> tests = new ArrayList<>();
+    for (JsonNode c : cases()) {
+      if (!c.get("expected").get("outcome").asString().equals("OK")) {
+        continue;
+      }
+      tests.add(
+          DynamicTest.dynamicTest(
+              c.get("name").asString(),
+              () -> {
+                String model = "oracle-" + c.get("name").asString().replace('_', '-');
+                JsonNode run = awaitRun(submit(c, model, null).get("id").asString());
+
+                assertThat(run.get("status").asString()).as(run.toString()).isEqualTo("SUCCEEDED");
+                assertThat(run.get("device").asString()).isEqualTo("cpu");
+                assertThat(run.get("progress").get("tensorsDone").asInt()).isEqualTo(run.get("progress").get("tensorsTotal").asInt());
+                JsonNode v = run.get("modelVersion");
+                assertThat(v.get("model").asString()).isEqualTo(model);
+                JsonNode version = json(get("/api/v1/models/" + model + "/versions/" + v.get("version").asInt()));
+                assertThat(version.get("artifacts")).hasSize(2);
+                assertThat(version.get("lineage").get("checkpointSha256").asString()).hasSize(64);
+                assertThat(version.get("aliases").get(0).asString()).isEqualTo("latest");
+                assertThat(version.get("tags").get("case").asString()).isEqualTo(c.get("name").asString());
+                for (String format : List.of("safetensors", "pytorch")) {
+                  assertHolds(download(model, v.get("version").asInt(), format), c.get("expected").get("result"));
+                }
+                JsonNode report = json(get("/api/v1/warm-starts/" + run.get("id").asString() + "/report"));
+                assertThat(report.get("outcome").asString()).isEqualTo("OK");
+              }));
+    }
+    return tests.stream();
+  }
+
+  @Test
+  void shouldFailAStrictRunThatDoesNotFitWithTorchsTextAndNoVersion() throws Exception {
+    JsonNode c = oracleCase("added_layer_strict");
+    String model = "strict-" + UUID.randomUUID();
+    JsonNode run = awaitRun(submit(c, model, null).get("id").asString());
+
+    assertThat(run.get("status").asString()).isEqualTo("FAILED");
+    assertThat(run.get("error").asString()).isEqualTo(c.get("expected").get("error").asString());
+    assertThat(run.get("modelVersion").isNull()).isTrue();
+    JsonNode report = json(get("/api/v1/warm-starts/" + run.get("id").asString() + "/report"));
+    assertThat(report.get("outcome").asString()).isEqualTo("FAILED");
+    assertThat(get("/api/v1/models/" + model + "/versions").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void shouldLoadIntoTheTargetWithStrictAndTrainTheNewLayersInTorch() throws Exception {
+    assumeTrue(torchAvailable(), "needs /usr/bin/python3 with torch (apt-get install python3-torch); CI installs it");
+    JsonNode c = oracleCase("added_layer_lenient");
+    String model = "seed-question-" + UUID.randomUUID();
+    JsonNode run = awaitRun(submit(c, model, null).get("id").asString());
+    assertThat(run.get("status").asString()).isEqualTo("SUCCEEDED");
+
+    JsonNode report = json(get("/api/v1/warm-starts/" + run.get("id").asString() + "/report"));
+    List<String> fresh = new ArrayList<>();
+    for (JsonNode e : report.get("entries")) {
+      if (e.get("status").asString().equals("INITIALIZED")) {
+        assertThat(e.get("requiresGrad").asBoolean()).isTrue();
+        fresh.add(e.get("targetKey").asString());
+      }
+    }
+    assertThat(fresh).containsExactly("extra.weight", "extra.bias");
+
+    Path pt = download(model, run.get("modelVersion").get("version").asInt(), "pytorch");
+    Process p =
+        new ProcessBuilder(
+                "/usr/bin/python3",
+                resourceRoot().resolve("../../scripts/check_artifact.py").normalize().toString(),
+                pt.toString(),
+                resource(ORACLE + c.get("targetScriptFile").asString()).toString(),
+                "--train",
+                String.join(",", fresh))
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).contains("OK");
+  }
+
+  @Test
+  void shouldReplayTheSameRunForTheSameIdempotencyKeyAndRefuseAnotherBody() throws Exception {
+    JsonNode c = oracleCase("identical_strict");
+    String key = "key-" + UUID.randomUUID();
+    String model = "idem-" + UUID.randomUUID();
+    JsonNode first = submit(c, model, key);
+    JsonNode again = submit(c, model, key);
+    assertThat(again.get("id").asString()).isEqualTo(first.get("id").asString());
+
+    ObjectNode other = JSON.createObjectNode();
+    other.put("checkpointId", first.get("checkpointId").asString());
+    other.put("architectureId", first.get("architectureId").asString());
+    other.putObject("output").put("model", model + "-other");
+    HttpResponse<String> conflict =
+        http.send(
+            HttpRequest.newBuilder(uri("/api/v1/warm-starts"))
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString(other.toString()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(conflict.statusCode()).isEqualTo(409);
+    assertThat(json(conflict).get("detail").asString()).contains(key);
+    awaitRun(first.get("id").asString());
+  }
+
+  @Test
+  void shouldPickUpARunWhoseWorkerWasKilledMidRun() throws Exception {
+    JsonNode c = oracleCase("identical_lenient");
+    JsonNode queued = submit(c, "killed-" + UUID.randomUUID(), null);
+    String id = queued.get("id").asString();
+    // What a worker killed mid-run leaves behind: RUNNING, partly done, under a lease nobody renews.
+    // The in-process worker may have claimed it already; take it over as the dead worker would hold it.
+    awaitRun(id);
+    jdbc.sql(
+            "update warm_start_run set status = 'RUNNING', attempts = 1, lease_owner = 'killed-worker',"
+                + " lease_expires_at = now() + interval '1 second', tensors_done = 1, finished_at = null,"
+                + " model_name = null, model_version = null where id = ?")
+        .param(UUID.fromString(id))
+        .update();
+
+    JsonNode run = awaitRun(id);
+
+    assertThat(run.get("status").asString()).isEqualTo("SUCCEEDED");
+    assertThat(run.get("attempts").asInt()).isEqualTo(2);
+    assertThat(run.get("modelVersion").get("version").asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldCancelAQueuedRunAndRefuseToCancelAFinishedOne() throws Exception {
+    JsonNode c = oracleCase("identical_strict");
+    JsonNode run = submit(c, "cancel-" + UUID.randomUUID(), null);
+    HttpResponse<String> cancel = postJson("/api/v1/warm-starts/" + run.get("id").asString() + "/cancel", "");
+    assertThat(cancel.statusCode()).isIn(200, 409);
+    JsonNode ended = awaitRun(run.get("id").asString());
+    if (ended.get("status").asString().equals("CANCELLED")) {
+      assertThat(ended.get("modelVersion").isNull()).isTrue();
+    } else {
+      // The worker was quicker than the cancel: a finished run cannot be cancelled.
+      assertThat(postJson("/api/v1/warm-starts/" + run.get("id").asString() + "/cancel", "").statusCode()).isEqualTo(409);
+    }
+  }
+
+  @Test
+  void shouldListRunsByStatusAndAnswerForUnknownIds() throws Exception {
+    assertThat(json(get("/api/v1/warm-starts?status=SUCCEEDED&size=5")).get("items"))
+        .allSatisfy(r -> assertThat(r.get("status").asString()).isEqualTo("SUCCEEDED"));
+    assertThat(get("/api/v1/warm-starts?status=DONE").statusCode()).isEqualTo(400);
+    assertThat(get("/api/v1/warm-starts/" + UUID.randomUUID()).statusCode()).isEqualTo(404);
+    assertThat(get("/api/v1/warm-starts/" + UUID.randomUUID() + "/report").statusCode()).isEqualTo(404);
+    HttpResponse<String> unknown =
+        postJson("/api/v1/warm-starts", "{\"checkpointId\":\"" + UUID.randomUUID() + "\",\"architectureId\":\"" + UUID.randomUUID() + "\",\"output\":{\"model\":\"x\"}}");
+    assertThat(unknown.statusCode()).isEqualTo(422);
+  }
+
+  @Test
+  void shouldRefuseBadOutputs() throws Exception {
+    JsonNode c = oracleCase("identical_strict");
+    JsonNode run = submit(c, "outputs-" + UUID.randomUUID(), null);
+    String base = "{\"checkpointId\":\"" + run.get("checkpointId").asString() + "\",\"architectureId\":\"" + run.get("architectureId").asString() + "\",";
+    for (Map.Entry<String, String> bad :
+        Map.of(
+                "\"output\":{\"model\":\"a/b\"}", "output.model",
+                "\"output\":{\"model\":\"m\",\"formats\":[\"onnx\"]}", "output.formats",
+                "\"output\":{}", "output.model")
+            .entrySet()) {
+      HttpResponse<String> r = postJson("/api/v1/warm-starts", base + bad.getKey() + "}");
+      assertThat(r.statusCode()).as(bad.getKey()).isEqualTo(400);
+      assertThat(json(r).get("errors").get(0).get("field").asString()).isEqualTo(bad.getValue());
+    }
+    awaitRun(run.get("id").asString());
+  }
+
+  @Test
+  void shouldRefuseToDeleteACheckpointThatAVersionCameFrom() throws Exception {
+    JsonNode c = oracleCase("identical_lenient");
+    JsonNode run = awaitRun(submit(c, "lineage-" + UUID.randomUUID(), null).get("id").asString());
+    HttpResponse<String> r = delete("/api/v1/checkpoints/" + run.get("checkpointId").asString());
+    assertThat(r.statusCode()).isEqualTo(409);
+    assertThat(json(r).get("detail").asString()).contains("lineage");
+  }
+
+  private static boolean torchAvailable() {
+    try {
+      Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").start();
+      return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  /** The test classes folder, from which the repository's scripts folder is found. */
+  private static Path resourceRoot() {
+    return resource(ORACLE + "cases.json").getParent().getParent().getParent();
+  }
+}
