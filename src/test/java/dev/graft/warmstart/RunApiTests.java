@@ -290,6 +290,83 @@ class RunApiTests extends IntegrationTest {
     assertThat(json(r).get("detail").asString()).contains("lineage");
   }
 
+  @Test
+  void shouldInitialiseJsonEntriesOnTheDeviceReproduciblyFromTheSeed() throws Exception {
+    JsonNode c = oracleCase("added_layer_lenient");
+    String ckpt = json(postFile("/api/v1/checkpoints?name=json-src", resource(ORACLE + c.get("checkpointFile").asString()))).get("id").asString();
+    ObjectNode doc = JSON.createObjectNode();
+    doc.put("name", "MLP");
+    var entries = doc.putArray("entries");
+    for (JsonNode e : c.get("target").get("entries")) {
+      ObjectNode entry = (ObjectNode) e.deepCopy();
+      if (entry.get("key").asString().equals("extra.weight")) {
+        entry.putObject("init").put("scheme", "normal").put("mean", 0.0).put("std", 0.02);
+      }
+      entries.add(entry);
+    }
+    String arch = json(postJson("/api/v1/architectures", doc.toString())).get("id").asString();
+
+    List<String> shas = new ArrayList<>();
+    for (long seed : new long[] {7, 7, 8}) {
+      String body =
+          "{\"checkpointId\":\"" + ckpt + "\",\"architectureId\":\"" + arch + "\",\"options\":{\"strict\":false,\"initSeed\":" + seed
+              + "},\"output\":{\"model\":\"json-init-" + UUID.randomUUID() + "\",\"formats\":[\"safetensors\"]}}";
+      JsonNode run = awaitRun(json(postJson("/api/v1/warm-starts", body)).get("id").asString());
+      assertThat(run.get("status").asString()).as(run.toString()).isEqualTo("SUCCEEDED");
+      Path file = download(run.get("modelVersion").get("model").asString(), 1, "safetensors");
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        CheckpointIndex index = CheckpointReader.read(ch, null, null, ReadLimits.defaults());
+        for (TensorInfo t : index.tensors()) {
+          java.nio.FloatBuffer values = java.nio.ByteBuffer.wrap(TensorData.readContiguous(ch, t)).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+          if (t.key().equals("extra.weight")) {
+            // The file differs per run (its metadata names the run); the drawn values must not.
+            shas.add(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(TensorData.readContiguous(ch, t))));
+            double sum = 0;
+            int nonZero = 0;
+            for (int i = 0; i < values.limit(); i++) {
+              sum += Math.abs(values.get(i));
+              nonZero += values.get(i) != 0 ? 1 : 0;
+            }
+            assertThat(nonZero).as("normal(0, 0.02) draws").isEqualTo(values.limit());
+            assertThat(sum / values.limit()).as("mean |x| of normal(0, 0.02)").isBetween(0.001, 0.05);
+          }
+          if (t.key().equals("extra.bias")) {
+            // No init given: the JSON default for a 1-dim parameter is zeros.
+            for (int i = 0; i < values.limit(); i++) {
+              assertThat(values.get(i)).isZero();
+            }
+          }
+        }
+      }
+    }
+    assertThat(shas.get(0)).as("same seed, same bytes").isEqualTo(shas.get(1));
+    assertThat(shas.get(2)).as("another seed, other bytes").isNotEqualTo(shas.get(0));
+  }
+
+  @Test
+  void shouldFailAfterItsAttemptsWhenTheCheckpointBlobIsGone() throws Exception {
+    JsonNode c = oracleCase("removed_layer_lenient");
+    JsonNode submitted = submit(c, "fault-" + UUID.randomUUID(), null);
+    // Too late to stop the in-process worker from claiming; so take the blob away before submitting
+    // a second run on the same checkpoint.
+    awaitRun(submitted.get("id").asString());
+    String sha = json(get("/api/v1/checkpoints/" + submitted.get("checkpointId").asString())).get("sha256").asString();
+    Files.delete(DATA_DIR.resolve("blobs/sha256").resolve(sha.substring(0, 2)).resolve(sha.substring(2, 4)).resolve(sha));
+
+    String body =
+        "{\"checkpointId\":\"" + submitted.get("checkpointId").asString() + "\",\"architectureId\":\"" + submitted.get("architectureId").asString()
+            + "\",\"options\":{\"strict\":false},\"output\":{\"model\":\"fault-" + UUID.randomUUID() + "\"}}";
+    JsonNode run = awaitRun(json(postJson("/api/v1/warm-starts", body)).get("id").asString());
+
+    assertThat(run.get("status").asString()).isEqualTo("FAILED");
+    assertThat(run.get("attempts").asInt()).isEqualTo(3);
+    assertThat(run.get("error").asString()).contains(sha).contains("not in the store").contains("no attempts left");
+    assertThat(run.get("modelVersion").isNull()).isTrue();
+    try (Stream<Path> work = Files.list(DATA_DIR.resolve("work"))) {
+      assertThat(work.filter(p -> p.getFileName().toString().startsWith(run.get("id").asString()))).as("work folders removed").isEmpty();
+    }
+  }
+
   private static boolean torchAvailable() {
     try {
       Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").start();
