@@ -55,13 +55,16 @@ public class ArchitectureService {
   private final ArchitectureEntryDao entries;
   private final ContentIngest ingest;
   private final ReadLimits limits;
+  private final TorchScriptEngineCheck engineCheck;
   private final IndexCache<TargetArchitecture> targets = new IndexCache<>(2_000_000, t -> t.entries().size() + 1L);
 
   ArchitectureService(
       ArchitectureRepository architectures,
       ArchitectureEntryDao entries,
       ContentIngest ingest,
-      GraftProperties properties) {
+      GraftProperties properties,
+      TorchScriptEngineCheck engineCheck) {
+    this.engineCheck = engineCheck;
     this.architectures = architectures;
     this.entries = entries;
     this.ingest = ingest;
@@ -80,9 +83,11 @@ public class ArchitectureService {
         content,
         "Architecture",
         this::findBySha256,
-        ch -> {
+        (ch, file) -> {
           if (CheckpointReader.isTorchScript(ch, limits)) {
-            return new Parsed("TORCHSCRIPT", fromTorchScript(TorchScriptReader.read(ch, limits)));
+            TorchScriptIndex index = TorchScriptReader.read(ch, limits);
+            engineCheck.verify(index, ch, file);
+            return new Parsed("TORCHSCRIPT", fromTorchScript(index));
           }
           CheckpointIndex index = CheckpointReader.read(ch, null, null, limits);
           return new Parsed(index.format() == CheckpointFormat.SAFETENSORS ? "SAFETENSORS" : "STATE_DICT", fromIndex(index));
@@ -109,7 +114,7 @@ public class ArchitectureService {
         new ByteArrayInputStream(bytes),
         "Architecture",
         this::findBySha256,
-        ch -> validated,
+        (ch, file) -> validated,
         (blob, list) -> save(document.name(), "JSON", blob, list, false));
   }
 

@@ -83,7 +83,7 @@ public class CheckpointService {
         content,
         "Checkpoint",
         this::findBySha256,
-        ch -> CheckpointReader.read(ch, upload.format(), upload.stateDictPath(), limits),
+        (ch, file) -> CheckpointReader.read(ch, upload.format(), upload.stateDictPath(), limits),
         (blob, index) -> {
           CheckpointEntity entity = toEntity(upload.name(), blob, index);
           checkpoints.saveAndFlush(entity);

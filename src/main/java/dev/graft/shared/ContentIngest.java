@@ -26,7 +26,11 @@ public class ContentIngest {
   /** Reads what a file holds; may refuse it. */
   @FunctionalInterface
   public interface Reader<I> {
-    I read(SeekableByteChannel file) throws IOException;
+    /**
+     * @param file the pending content, for random access
+     * @param localFile the same content as a local file, where the store has one
+     */
+    I read(SeekableByteChannel file, java.util.Optional<java.nio.file.Path> localFile) throws IOException;
   }
 
   private final BlobStore blobs;
@@ -64,7 +68,7 @@ public class ContentIngest {
       }
       I parsed;
       try (SeekableByteChannel ch = pending.open()) {
-        parsed = reader.read(ch);
+        parsed = reader.read(ch, pending.localFile());
       } catch (FormatException e) {
         throw new FileRejected(what + " rejected", e);
       }

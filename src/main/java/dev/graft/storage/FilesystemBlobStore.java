@@ -157,6 +157,11 @@ public class FilesystemBlobStore implements BlobStore {
     }
 
     @Override
+    public Optional<Path> localFile() {
+      return committed ? Optional.empty() : Optional.of(file);
+    }
+
+    @Override
     public void commit() throws IOException {
       Path target = pathOf(sha256);
       Files.createDirectories(target.getParent());

@@ -19,6 +19,11 @@ public interface PendingBlob extends AutoCloseable {
   /** Opens the temporary content for random access (the caller closes the channel). */
   SeekableByteChannel open() throws IOException;
 
+  /** The pending content as a local file, where the store keeps it as one (for tools that need a path). */
+  default java.util.Optional<java.nio.file.Path> localFile() {
+    return java.util.Optional.empty();
+  }
+
   /**
    * Moves the content under its hash. When an object with this hash already exists the temporary
    * copy is dropped, since the bytes are the same.
