@@ -31,6 +31,14 @@ public interface BlobStore {
    */
   PendingBlob adopt(java.nio.file.Path file) throws IOException;
 
+  /**
+   * Takes a finished local file whose hash the caller computed while writing it (see {@link
+   * HashingChannel}), without reading it again.
+   *
+   * @throws IOException when the file cannot be moved
+   */
+  PendingBlob adopt(java.nio.file.Path file, String sha256, long size) throws IOException;
+
   /** Whether an object with this hash is stored. */
   boolean exists(String sha256);
 

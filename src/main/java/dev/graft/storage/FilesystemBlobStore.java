@@ -70,6 +70,11 @@ public class FilesystemBlobStore implements BlobStore {
       }
       in.force(true);
     }
+    return adopt(file, java.util.HexFormat.of().formatHex(digest.digest()), size);
+  }
+
+  @Override
+  public PendingBlob adopt(Path file, String sha256, long size) throws IOException {
     Path pending = tmp.resolve(UUID.randomUUID() + ".part");
     try {
       Files.move(file, pending, StandardCopyOption.ATOMIC_MOVE);
@@ -77,7 +82,7 @@ public class FilesystemBlobStore implements BlobStore {
       Files.copy(file, pending);
       Files.delete(file);
     }
-    return new FilePendingBlob(pending, java.util.HexFormat.of().formatHex(digest.digest()), size);
+    return new FilePendingBlob(pending, sha256, size);
   }
 
   @Override

@@ -121,9 +121,9 @@ public class RunExecutor {
       List<ModelVersion.Artifact> artifacts = new ArrayList<>();
       List<PendingBlob> pending = new ArrayList<>();
       try {
-        Map<String, Path> files = writeOutputs(run, owner, engine, checkpoint, index, target, report, layout, output, options, work);
-        for (Map.Entry<String, Path> f : files.entrySet()) {
-          PendingBlob blob = blobs.adopt(f.getValue());
+        Map<String, Written> files = writeOutputs(run, owner, engine, checkpoint, index, target, report, layout, output, options, work);
+        for (Map.Entry<String, Written> f : files.entrySet()) {
+          PendingBlob blob = blobs.adopt(f.getValue().file(), f.getValue().sha256(), f.getValue().size());
           pending.add(blob);
           artifacts.add(new ModelVersion.Artifact(f.getKey(), blob.sha256(), blob.size()));
         }
@@ -163,7 +163,10 @@ public class RunExecutor {
     }
   }
 
-  private Map<String, Path> writeOutputs(
+  /** An output file, hashed while it was written. */
+  private record Written(Path file, String sha256, long size) {}
+
+  private Map<String, Written> writeOutputs(
       RunRow run,
       String owner,
       TensorEngine engine,
@@ -187,6 +190,7 @@ public class RunExecutor {
     ArchitectureService.InitialValues initial = architectures.initialValues(run.architectureId());
     Map<String, Path> files = new LinkedHashMap<>();
     List<FileChannel> channels = new ArrayList<>();
+    List<dev.graft.storage.HashingChannel> hashing = new ArrayList<>();
     List<StateDictWriter> writers = new ArrayList<>();
     boolean needInitialBlob = !initial.byKey().isEmpty();
     try (SeekableByteChannel source = blobs.open(checkpoint.sha256());
@@ -196,10 +200,12 @@ public class RunExecutor {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
         channels.add(ch);
         files.put(format, file);
+        dev.graft.storage.HashingChannel hashed = new dev.graft.storage.HashingChannel(ch);
+        hashing.add(hashed);
         writers.add(
             format.equals("safetensors")
-                ? SafetensorsWriter.open(ch, layout, metadata(run, checkpoint, report))
-                : TorchStateDictWriter.open(ch, layout));
+                ? SafetensorsWriter.open(hashed, layout, metadata(run, checkpoint, report))
+                : TorchStateDictWriter.open(hashed, layout));
       }
       Heartbeat beat = new Heartbeat(run.id(), owner);
       long bytesDone = 0;
@@ -225,7 +231,13 @@ public class RunExecutor {
         ch.close();
       }
     }
-    return files;
+    Map<String, Written> written = new LinkedHashMap<>();
+    int i = 0;
+    for (Map.Entry<String, Path> f : files.entrySet()) {
+      dev.graft.storage.HashingChannel h = hashing.get(i++);
+      written.put(f.getKey(), new Written(f.getValue(), h.sha256(), h.size()));
+    }
+    return written;
   }
 
   /** The bytes of one output tensor, in the report's dtype and shape. */
