@@ -3,12 +3,12 @@ package dev.graft.architecture.internal;
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
 import java.nio.ByteOrder;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import dev.graft.shared.JdbcBatches;
 import dev.graft.shared.PgLongArrays;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
@@ -17,7 +17,6 @@ import org.springframework.stereotype.Repository;
 @Repository
 public class ArchitectureEntryDao {
 
-  private static final int BATCH = 1000;
   private static final String COLUMNS =
       "entry_key, dtype, shape, kind, requires_grad, init, strides, storage_key, storage_offset,"
           + " storage_data_offset, storage_bytes, big_endian";
@@ -36,37 +35,28 @@ public class ArchitectureEntryDao {
   public void insert(UUID architectureId, List<StoredEntry> entries) {
     String sql =
         "insert into architecture_entry (architecture_id, ordinal, " + COLUMNS + ") values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    for (int from = 0; from < entries.size(); from += BATCH) {
-      List<StoredEntry> chunk = entries.subList(from, Math.min(entries.size(), from + BATCH));
-      int base = from;
-      jdbc.execute(
-          (java.sql.Connection con) -> {
-            try (PreparedStatement ps = con.prepareStatement(sql)) {
-              for (int i = 0; i < chunk.size(); i++) {
-                StoredEntry e = chunk.get(i);
-                TensorInfo v = e.initialValue();
-                int c = 1;
-                ps.setObject(c++, architectureId);
-                ps.setInt(c++, base + i);
-                ps.setString(c++, e.key());
-                ps.setString(c++, e.dtype().torchName());
-                ps.setArray(c++, con.createArrayOf("bigint", e.shape().toArray()));
-                ps.setString(c++, e.kind());
-                ps.setBoolean(c++, e.requiresGrad());
-                ps.setString(c++, e.initJson());
-                ps.setArray(c++, v == null ? null : con.createArrayOf("bigint", v.strides().toArray()));
-                ps.setString(c++, v == null ? null : v.storageKey());
-                ps.setObject(c++, v == null ? null : v.storageOffset());
-                ps.setObject(c++, v == null ? null : v.storageDataOffset());
-                ps.setObject(c++, v == null ? null : v.storageBytes());
-                ps.setObject(c++, v == null ? null : v.byteOrder() == ByteOrder.BIG_ENDIAN);
-                ps.addBatch();
-              }
-              ps.executeBatch();
-            }
-            return null;
-          });
-    }
+    JdbcBatches.insert(
+        jdbc,
+        sql,
+        entries,
+        (ps, con, ordinal, e) -> {
+          TensorInfo v = e.initialValue();
+          int c = 1;
+          ps.setObject(c++, architectureId);
+          ps.setInt(c++, ordinal);
+          ps.setString(c++, e.key());
+          ps.setString(c++, e.dtype().torchName());
+          ps.setArray(c++, con.createArrayOf("bigint", e.shape().toArray()));
+          ps.setString(c++, e.kind());
+          ps.setBoolean(c++, e.requiresGrad());
+          ps.setString(c++, e.initJson());
+          ps.setArray(c++, v == null ? null : con.createArrayOf("bigint", v.strides().toArray()));
+          ps.setString(c++, v == null ? null : v.storageKey());
+          ps.setObject(c++, v == null ? null : v.storageOffset());
+          ps.setObject(c++, v == null ? null : v.storageDataOffset());
+          ps.setObject(c++, v == null ? null : v.storageBytes());
+          ps.setObject(c++, v == null ? null : v.byteOrder() == ByteOrder.BIG_ENDIAN);
+        });
   }
 
   /** A page of entries in order. */

@@ -3,13 +3,12 @@ package dev.graft.checkpoint.internal;
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
 import java.nio.ByteOrder;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import dev.graft.shared.JdbcBatches;
 import dev.graft.shared.PgLongArrays;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
@@ -21,7 +20,6 @@ import org.springframework.stereotype.Repository;
 @Repository
 public class TensorIndexDao {
 
-  private static final int BATCH = 1000;
   private static final String COLUMNS =
       "tensor_key, dtype, shape, strides, storage_key, storage_offset, storage_data_offset,"
           + " storage_bytes, big_endian, parameter, requires_grad";
@@ -42,38 +40,29 @@ public class TensorIndexDao {
         "insert into checkpoint_tensor (checkpoint_id, ordinal, numel, byte_start, byte_end, "
             + COLUMNS
             + ") values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    for (int from = 0; from < tensors.size(); from += BATCH) {
-      List<TensorInfo> chunk = tensors.subList(from, Math.min(tensors.size(), from + BATCH));
-      int base = from;
-      jdbc.execute(
-          (Connection con) -> {
-            try (PreparedStatement ps = con.prepareStatement(sql)) {
-              for (int i = 0; i < chunk.size(); i++) {
-                TensorInfo t = chunk.get(i);
-                int c = 1;
-                ps.setObject(c++, checkpointId);
-                ps.setInt(c++, base + i);
-                ps.setLong(c++, t.numel());
-                ps.setLong(c++, t.byteStart());
-                ps.setLong(c++, t.byteEnd());
-                ps.setString(c++, t.key());
-                ps.setString(c++, t.dtype().torchName());
-                ps.setArray(c++, con.createArrayOf("bigint", t.shape().toArray()));
-                ps.setArray(c++, con.createArrayOf("bigint", t.strides().toArray()));
-                ps.setString(c++, t.storageKey());
-                ps.setLong(c++, t.storageOffset());
-                ps.setLong(c++, t.storageDataOffset());
-                ps.setLong(c++, t.storageBytes());
-                ps.setBoolean(c++, t.byteOrder() == ByteOrder.BIG_ENDIAN);
-                ps.setBoolean(c++, t.parameter());
-                ps.setObject(c++, t.requiresGrad());
-                ps.addBatch();
-              }
-              ps.executeBatch();
-            }
-            return null;
-          });
-    }
+    JdbcBatches.insert(
+        jdbc,
+        sql,
+        tensors,
+        (ps, con, ordinal, t) -> {
+          int c = 1;
+          ps.setObject(c++, checkpointId);
+          ps.setInt(c++, ordinal);
+          ps.setLong(c++, t.numel());
+          ps.setLong(c++, t.byteStart());
+          ps.setLong(c++, t.byteEnd());
+          ps.setString(c++, t.key());
+          ps.setString(c++, t.dtype().torchName());
+          ps.setArray(c++, con.createArrayOf("bigint", t.shape().toArray()));
+          ps.setArray(c++, con.createArrayOf("bigint", t.strides().toArray()));
+          ps.setString(c++, t.storageKey());
+          ps.setLong(c++, t.storageOffset());
+          ps.setLong(c++, t.storageDataOffset());
+          ps.setLong(c++, t.storageBytes());
+          ps.setBoolean(c++, t.byteOrder() == ByteOrder.BIG_ENDIAN);
+          ps.setBoolean(c++, t.parameter());
+          ps.setObject(c++, t.requiresGrad());
+        });
   }
 
   /** One page of a checkpoint's tensors in file order, optionally only keys starting with a prefix. */
