@@ -20,11 +20,19 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.net.URI;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
@@ -40,11 +48,15 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * a multipart upload whose parts are streamed from the file, never buffered whole. A commit is skipped
  * when the object already exists (HeadObject), since content-addressed bytes are the same.
  *
- * <p>Integrity: every PutObject and UploadPart carries a CRC32 checksum that the SDK computes while
- * sending and the server verifies (a mismatch fails the request, and the multipart upload is aborted);
- * on top of that the committed object's size is compared with the local file's (HeadObject) and a
- * mismatch deletes the object and fails the commit. The full-object SHA-256 is the one computed while
- * receiving; the store does not download the object again to re-hash it.
+ * <p>Integrity: every PutObject and UploadPart carries a {@code Content-MD5} of exactly the bytes sent,
+ * computed from the local file just before sending, which every S3-compatible server verifies (a
+ * mismatch fails the request, and a multipart upload is then aborted). The SDK's newer flexible
+ * checksums (CRC32 or SHA-256 trailers, {@code x-amz-checksum-algorithm}) are not used: S3Proxy and
+ * other S3-compatible servers refuse them (501, or a signature mismatch), so the client sends them
+ * only where an operation requires them. Over plain HTTP the SigV4 signature also covers each body's
+ * SHA-256. After the upload, the stored object's size is compared with the local file's (HeadObject);
+ * a mismatch deletes the object and fails the commit. The full-object SHA-256 is the one computed
+ * while receiving; the object is not downloaded again to re-hash it.
  *
  * <p>Reads: {@link #open} gives a channel doing ranged GETs through a read-ahead buffer, so the format
  * readers and the worker fetch only the parts of an object they read; {@link #openRange} is one
@@ -93,6 +105,35 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     this.readAhead = readAhead;
     this.tmp = tmpDir.toAbsolutePath();
     Files.createDirectories(tmp);
+  }
+
+  /**
+   * A client for an S3-compatible server: path-style addressing (MinIO and most S3-compatible servers
+   * have no per-bucket host names), Apache HttpClient 5 (it streams request bodies), and the SDK's
+   * flexible checksums only where an operation requires them (see the class comment).
+   *
+   * @param endpoint the server's URL, or {@code null} for AWS S3 in {@code region}
+   * @param region the signing region
+   * @param accessKey the access key, or blank for the AWS default credential chain
+   * @param secretKey the secret key, with {@code accessKey}
+   */
+  public static S3Client newClient(URI endpoint, String region, String accessKey, String secretKey) {
+    S3ClientBuilder builder =
+        S3Client.builder()
+            .region(Region.of(region))
+            .forcePathStyle(true)
+            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+            .httpClientBuilder(Apache5HttpClient.builder().maxConnections(64));
+    if (endpoint != null) {
+      builder.endpointOverride(endpoint);
+    }
+    if (accessKey != null && !accessKey.isBlank()) {
+      builder.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
+    } else {
+      builder.credentialsProvider(DefaultCredentialsProvider.builder().build());
+    }
+    return builder.build();
   }
 
   /**
@@ -265,9 +306,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     String key = keyOf(sha256);
     try {
       if (size <= partSize) {
-        s3.putObject(
-            b -> b.bucket(bucket).key(key).contentLength(size).checksumAlgorithm(ChecksumAlgorithm.CRC32),
-            RequestBody.fromFile(file));
+        String md5 = md5(file, 0, size);
+        s3.putObject(b -> b.bucket(bucket).key(key).contentLength(size).contentMD5(md5), RequestBody.fromFile(file));
       } else {
         multipart(file, key, size);
       }
@@ -281,12 +321,11 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     }
   }
 
-  private void multipart(Path file, String key, long size) {
+  private void multipart(Path file, String key, long size) throws IOException {
     // S3 allows 10,000 parts: grow the parts for objects too large for the configured size.
     long part = Math.max(partSize, (size + MAX_PARTS - 1) / MAX_PARTS);
     String uploadId =
-        s3.createMultipartUpload(b -> b.bucket(bucket).key(key).checksumAlgorithm(ChecksumAlgorithm.CRC32))
-            .uploadId();
+        s3.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
     boolean done = false;
     try {
       List<CompletedPart> parts = new ArrayList<>();
@@ -295,6 +334,7 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
         long length = Math.min(part, size - offset);
         long from = offset;
         int n = number;
+        String md5 = md5(file, from, length);
         // Streamed from the file region: the SDK reads it as it sends, and again on a retry.
         RequestBody body =
             RequestBody.fromContentProvider(() -> regionStream(file, from, length), length, "application/octet-stream");
@@ -306,9 +346,9 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
                         .uploadId(uploadId)
                         .partNumber(n)
                         .contentLength(length)
-                        .checksumAlgorithm(ChecksumAlgorithm.CRC32),
+                        .contentMD5(md5),
                 body);
-        parts.add(CompletedPart.builder().partNumber(n).eTag(r.eTag()).checksumCRC32(r.checksumCRC32()).build());
+        parts.add(CompletedPart.builder().partNumber(n).eTag(r.eTag()).build());
       }
       s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
       done = true;
@@ -321,6 +361,31 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
         }
       }
     }
+  }
+
+  /** Base64 MD5 of a region of a file, as {@code Content-MD5} wants it. */
+  private static String md5(Path file, long offset, long length) throws IOException {
+    MessageDigest md5;
+    try {
+      md5 = MessageDigest.getInstance("MD5");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no MD5", e);
+    }
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+      long pos = offset;
+      long end = offset + length;
+      while (pos < end) {
+        buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
+        int n = ch.read(buf, pos);
+        if (n < 0) {
+          throw new IOException("staged upload " + file + " is shorter than expected");
+        }
+        md5.update(buf.array(), 0, n);
+        pos += n;
+      }
+    }
+    return java.util.Base64.getEncoder().encodeToString(md5.digest());
   }
 
   private static InputStream regionStream(Path file, long offset, long length) {

@@ -5,13 +5,7 @@ import java.io.IOException;
 import java.net.URI;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.apache5.Apache5HttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 /**
  * Chooses the blob store from {@code graft.storage.type}: the local filesystem under {@code
@@ -35,24 +29,15 @@ class StorageConfiguration {
     if (settings.bucket().isBlank()) {
       throw new IllegalStateException("graft.storage.type=s3 needs graft.storage.s3.bucket");
     }
-    S3ClientBuilder builder =
-        S3Client.builder()
-            .region(Region.of(settings.region()))
-            // MinIO and most S3-compatible servers have no per-bucket DNS names.
-            .forcePathStyle(true)
-            .httpClientBuilder(Apache5HttpClient.builder().maxConnections(64));
-    if (!settings.endpoint().isBlank()) {
-      builder.endpointOverride(URI.create(settings.endpoint()));
-    }
-    if (!settings.accessKey().isBlank()) {
-      builder.credentialsProvider(
-          StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey())));
-    } else {
-      builder.credentialsProvider(DefaultCredentialsProvider.builder().build());
-    }
+    S3Client client =
+        S3BlobStore.newClient(
+            settings.endpoint().isBlank() ? null : URI.create(settings.endpoint()),
+            settings.region(),
+            settings.accessKey(),
+            settings.secretKey());
     S3BlobStore store =
         new S3BlobStore(
-            builder.build(),
+            client,
             settings.bucket(),
             settings.prefix(),
             settings.partSize().toBytes(),
