@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Random;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -21,8 +22,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.s3.S3Client;
 
-/** The S3 blob store against a real S3-compatible server (S3Proxy, in this JVM). */
+/**
+ * The S3 blob store against a real S3-compatible server: S3Proxy in this JVM here, MinIO in {@link
+ * S3MinioTests}, which overrides {@link #client()} and {@link #keys(String)}.
+ */
 class S3BlobStoreTests {
 
   private static S3ProxyServer server;
@@ -46,8 +51,18 @@ class S3BlobStoreTests {
   void newStore() throws Exception {
     bucket = "graft-" + UUID.randomUUID().toString().substring(0, 8);
     // S3's smallest part size and a small read-ahead, so a dozen MiB exercise every path.
-    store = new S3BlobStore(server.client(), bucket, "/team-a/", S3BlobStore.MIN_PART_SIZE, 1 << 20, tmp.resolve("tmp"));
+    store = new S3BlobStore(client(), bucket, "/team-a/", S3BlobStore.MIN_PART_SIZE, 1 << 20, tmp.resolve("tmp"));
     store.createBucketIfMissing();
+  }
+
+  /** A client for the server under test. */
+  protected S3Client client() {
+    return server.client();
+  }
+
+  /** Every key in a bucket, as the server's backend holds them. */
+  protected List<String> keys(String bucket) {
+    return server.keys(bucket);
   }
 
   private static byte[] random(int n) {
@@ -87,7 +102,7 @@ class S3BlobStoreTests {
       blob.commit();
     }
 
-    assertThat(server.keys(bucket)).containsExactly("team-a/sha256/" + sha.substring(0, 2) + "/" + sha.substring(2, 4) + "/" + sha);
+    assertThat(keys(bucket)).containsExactly("team-a/sha256/" + sha.substring(0, 2) + "/" + sha.substring(2, 4) + "/" + sha);
     assertThat(store.exists(sha)).isTrue();
     assertThat(store.size(sha)).isEqualTo(data.length);
     assertThat(store.localPath(sha)).isEmpty();
@@ -127,7 +142,7 @@ class S3BlobStoreTests {
     String second = commit(data);
 
     assertThat(second).isEqualTo(first);
-    assertThat(server.keys(bucket)).hasSize(1);
+    assertThat(keys(bucket)).hasSize(1);
     assertThat(store.size(first)).isEqualTo(data.length);
     assertThat(tmpFiles()).isZero();
   }
@@ -141,7 +156,7 @@ class S3BlobStoreTests {
     assertThatThrownBy(() -> store.write(new ByteArrayInputStream(random(6_000_000)), 5_000_000)).isInstanceOf(PayloadTooLarge.class);
 
     assertThat(store.exists(sha)).isFalse();
-    assertThat(server.keys(bucket)).isEmpty();
+    assertThat(keys(bucket)).isEmpty();
     assertThat(tmpFiles()).isZero();
   }
 
@@ -170,7 +185,7 @@ class S3BlobStoreTests {
     store.delete(sha); // absent: a no-op
 
     assertThat(store.exists(sha)).isFalse();
-    assertThat(server.keys(bucket)).isEmpty();
+    assertThat(keys(bucket)).isEmpty();
     assertThatThrownBy(() -> store.size(sha)).isInstanceOf(BlobStore.BlobMissing.class).hasMessageContaining(sha);
     assertThatThrownBy(() -> store.open(sha)).isInstanceOf(BlobStore.BlobMissing.class);
     assertThatThrownBy(() -> store.openRange(sha, 0, 10)).isInstanceOf(BlobStore.BlobMissing.class);
@@ -180,7 +195,7 @@ class S3BlobStoreTests {
   @Test
   void shouldCreateTheBucketOnceAndRefuseAPartSizeS3WouldReject() throws Exception {
     store.createBucketIfMissing(); // already there: nothing to do
-    assertThatThrownBy(() -> new S3BlobStore(server.client(), bucket, "", 1 << 20, 1 << 20, tmp))
+    assertThatThrownBy(() -> new S3BlobStore(client(), bucket, "", 1 << 20, 1 << 20, tmp))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("5MB");
   }
