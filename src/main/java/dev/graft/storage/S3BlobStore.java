@@ -68,6 +68,7 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
   public static final long MIN_PART_SIZE = 5L << 20;
 
   private static final int MAX_PARTS = 10_000;
+  private static final int FETCH_ATTEMPTS = 3;
 
   private final S3Client s3;
   private final String bucket;
@@ -118,6 +119,18 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
    * @param secretKey the secret key, with {@code accessKey}
    */
   public static S3Client newClient(URI endpoint, String region, String accessKey, String secretKey) {
+    return clientBuilder(endpoint, region, accessKey, secretKey).build();
+  }
+
+  /**
+   * The builder behind {@link #newClient}, for callers that add to it (tests add interceptors).
+   *
+   * @param endpoint the server's URL, or {@code null} for AWS S3 in {@code region}
+   * @param region the signing region
+   * @param accessKey the access key, or blank for the AWS default credential chain
+   * @param secretKey the secret key, with {@code accessKey}
+   */
+  public static S3ClientBuilder clientBuilder(URI endpoint, String region, String accessKey, String secretKey) {
     S3ClientBuilder builder =
         S3Client.builder()
             .region(Region.of(region))
@@ -133,7 +146,7 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     } else {
       builder.credentialsProvider(DefaultCredentialsProvider.builder().build());
     }
-    return builder.build();
+    return builder;
   }
 
   /**
@@ -502,8 +515,28 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
       return n;
     }
 
-    /** Reads {@code length} bytes at {@code from} into {@code into}; returns the count. */
+    /**
+     * Reads {@code length} bytes at {@code from} into {@code into}; returns the count. A connection
+     * dropped mid-body is retried from the start of the range (the SDK retries only failures before
+     * the body), so a long tensor read survives a transient network fault.
+     */
     private int fetch(long from, ByteBuffer into, int length) throws IOException {
+      int start = into.position();
+      for (int attempt = 1; ; attempt++) {
+        try {
+          return fetchOnce(from, into, length);
+        } catch (BlobMissing e) {
+          throw e;
+        } catch (IOException e) {
+          if (attempt >= FETCH_ATTEMPTS) {
+            throw e;
+          }
+          into.position(start);
+        }
+      }
+    }
+
+    private int fetchOnce(long from, ByteBuffer into, int length) throws IOException {
       try (ResponseInputStream<GetObjectResponse> in = get(key, sha256, from, from + length - 1)) {
         int total = 0;
         byte[] chunk = into.hasArray() ? null : new byte[64 << 10];
@@ -525,8 +558,9 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
           }
           total += n;
         }
-        if (total == 0) {
-          throw new IOException("S3 returned no bytes for " + key + " at " + from);
+        if (total < length) {
+          // The object's size is known and fixed, so a short body is a cut connection.
+          throw new IOException("S3 returned " + total + " of " + length + " bytes for " + key + " at " + from);
         }
         return total;
       }

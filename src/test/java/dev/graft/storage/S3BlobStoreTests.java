@@ -22,11 +22,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 /**
  * The S3 blob store against a real S3-compatible server: S3Proxy in this JVM here, MinIO in {@link
- * S3MinioTests}, which overrides {@link #client()} and {@link #keys(String)}.
+ * S3MinioTests}, which overrides {@link #clientBuilder()} and {@link #keys(String)}.
  */
 class S3BlobStoreTests {
 
@@ -55,9 +59,13 @@ class S3BlobStoreTests {
     store.createBucketIfMissing();
   }
 
-  /** A client for the server under test. */
-  protected S3Client client() {
-    return server.client();
+  /** A client builder for the server under test, with the production settings. */
+  protected S3ClientBuilder clientBuilder() {
+    return server.clientBuilder();
+  }
+
+  private S3Client client() {
+    return clientBuilder().build();
   }
 
   /** Every key in a bucket, as the server's backend holds them. */
@@ -133,6 +141,36 @@ class S3BlobStoreTests {
     try (InputStream in = store.openRange(sha, 100, 0)) {
       assertThat(in.readAllBytes()).isEmpty();
     }
+  }
+
+  @Test
+  void shouldFetchOnlyTheRangesItReadsThroughTheReadAheadBuffer() throws Exception {
+    byte[] data = random(12 * 1024 * 1024);
+    String sha = commit(data);
+    List<String> ranges = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ExecutionInterceptor recorder =
+        new ExecutionInterceptor() {
+          @Override
+          public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+            context.httpRequest().firstMatchingHeader("Range").ifPresent(ranges::add);
+          }
+        };
+    int readAhead = 1 << 20;
+    S3BlobStore watched =
+        new S3BlobStore(
+            clientBuilder().overrideConfiguration(c -> c.addExecutionInterceptor(recorder)).build(),
+            bucket, "/team-a/", S3BlobStore.MIN_PART_SIZE, readAhead, tmp.resolve("tmp"));
+
+    try (SeekableByteChannel ch = watched.open(sha)) {
+      // A reader's pattern: a header, then small records near it (one GET), then a record far away.
+      for (long pos : new long[] {0, 100, 5000, 10_000_000}) {
+        ByteBuffer buf = ByteBuffer.allocate(64);
+        ch.position(pos).read(buf);
+        assertThat(buf.array()).isEqualTo(Arrays.copyOfRange(data, (int) pos, (int) pos + 64));
+      }
+    }
+
+    assertThat(ranges).containsExactly("bytes=0-" + (readAhead - 1), "bytes=10000000-" + (10_000_000 + readAhead - 1));
   }
 
   @Test

@@ -7,6 +7,7 @@ import org.testcontainers.containers.MinIOContainer;
 import org.testcontainers.junit.jupiter.Container;
 import org.testcontainers.junit.jupiter.Testcontainers;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -22,13 +23,13 @@ class S3MinioTests extends S3BlobStoreTests {
       new MinIOContainer("minio/minio:RELEASE.2023-09-04T19-57-37Z").withUserName("graft-test").withPassword("graft-test-secret");
 
   @Override
-  protected S3Client client() {
-    return S3BlobStore.newClient(URI.create(MINIO.getS3URL()), "us-east-1", MINIO.getUserName(), MINIO.getPassword());
+  protected S3ClientBuilder clientBuilder() {
+    return S3BlobStore.clientBuilder(URI.create(MINIO.getS3URL()), "us-east-1", MINIO.getUserName(), MINIO.getPassword());
   }
 
   @Override
   protected List<String> keys(String bucket) {
-    try (S3Client s3 = client()) {
+    try (S3Client s3 = clientBuilder().build()) {
       return s3.listObjectsV2Paginator(b -> b.bucket(bucket)).contents().stream().map(S3Object::key).toList();
     }
   }

@@ -15,6 +15,7 @@ import org.jclouds.blobstore.BlobStoreContext;
 import org.jclouds.blobstore.domain.StorageMetadata;
 import org.jclouds.blobstore.options.ListContainerOptions;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 /**
  * A real S3-compatible server in the test JVM: S3Proxy over the jclouds {@code filesystem} backend in
@@ -69,7 +70,12 @@ public final class S3ProxyServer implements AutoCloseable {
 
   /** A client for the server, path-style, with the test keys. */
   public S3Client client() {
-    return S3BlobStore.newClient(endpoint(), "us-east-1", ACCESS_KEY, SECRET_KEY);
+    return clientBuilder().build();
+  }
+
+  /** The builder of {@link #client()}, to add to. */
+  public S3ClientBuilder clientBuilder() {
+    return S3BlobStore.clientBuilder(endpoint(), "us-east-1", ACCESS_KEY, SECRET_KEY);
   }
 
   /** Every key in a bucket, read from the backend directly rather than through S3. */
