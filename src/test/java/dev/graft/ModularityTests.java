@@ -61,4 +61,15 @@ class ModularityTests {
         .allowEmptyShould(true)
         .check(CLASSES);
   }
+
+  @Test
+  void theAwsSdkShouldOnlyBeUsedInsideStorage() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("dev.graft.storage..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("software.amazon.awssdk..")
+        .check(CLASSES);
+  }
 }
