@@ -233,6 +233,18 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
   }
 
   @Override
+  public PendingBlob adopt(Path file, String sha256, long size) throws IOException {
+    Path pending = tmp.resolve(UUID.randomUUID() + ".part");
+    try {
+      Files.move(file, pending, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.copy(file, pending);
+      Files.delete(file);
+    }
+    return new S3PendingBlob(pending, sha256, size);
+  }
+
+  @Override
   public boolean exists(String sha256) {
     try {
       return head(sha256).isPresent();
@@ -443,6 +455,11 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     @Override
     public SeekableByteChannel open() throws IOException {
       return FileChannel.open(file, StandardOpenOption.READ);
+    }
+
+    @Override
+    public java.util.Optional<Path> localFile() {
+      return Files.exists(file) ? java.util.Optional.of(file) : java.util.Optional.empty();
     }
 
     @Override
