@@ -32,11 +32,13 @@ public class ContentIngest {
   private final BlobStore blobs;
   private final TransactionTemplate tx;
   private final GraftProperties properties;
+  private final BlobGc gc;
 
-  ContentIngest(BlobStore blobs, TransactionTemplate tx, GraftProperties properties) {
+  ContentIngest(BlobStore blobs, TransactionTemplate tx, GraftProperties properties, BlobGc gc) {
     this.blobs = blobs;
     this.tx = tx;
     this.properties = properties;
+    this.gc = gc;
   }
 
   /**
@@ -72,6 +74,9 @@ public class ContentIngest {
         T created =
             tx.execute(
                 status -> {
+                  // Held to commit: a collector deleting an older copy of these bytes either sees
+                  // this row or has finished deleting before the blob is moved into place below.
+                  gc.lock(pending.sha256());
                   T t = save.apply(pending, parsed);
                   try {
                     // Inside the transaction: if the move fails, no row points at a missing blob.
