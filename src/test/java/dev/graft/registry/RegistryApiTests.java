@@ -369,6 +369,35 @@ class RegistryApiTests extends IntegrationTest {
     assertThat(delete("/api/v1/architectures/" + arch).statusCode()).isEqualTo(204);
   }
 
+  @Test
+  void shouldServeARunsVersionThroughItsAliasUntilTheAliasIsMovedOffAndTheVersionDeleted() throws Exception {
+    String oracle = "fixtures/oracle/";
+    String ckpt = json(postFile("/api/v1/checkpoints?name=e2e", resource(oracle + "identical_strict.ckpt.pt"))).get("id").asString();
+    String arch = json(postFile("/api/v1/architectures?name=e2e", resource(oracle + "identical_strict.target.pt"))).get("id").asString();
+    String model = uniqueModel("e2e");
+    HttpResponse<String> submitted =
+        postJson(
+            "/api/v1/warm-starts",
+            "{\"checkpointId\": \"" + ckpt + "\", \"architectureId\": \"" + arch + "\", \"output\": {\"model\": \""
+                + model + "\", \"formats\": [\"safetensors\"], \"tags\": {\"stage\": \"dev\"}, \"aliases\": [\"latest\"]}}");
+    assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(202);
+    JsonNode run = awaitRun(json(submitted).get("id").asString());
+    assertThat(run.get("status").asString()).as(run.toString()).isEqualTo("SUCCEEDED");
+
+    JsonNode latest = json(get("/api/v1/models/" + model + "/aliases/latest"));
+    assertThat(latest.get("version").asInt()).isEqualTo(1);
+    assertThat(latest.get("runId").asString()).isEqualTo(run.get("id").asString());
+    assertThat(latest.get("lineage").get("checkpointId").asString()).isEqualTo(ckpt);
+    assertThat(names(get("/api/v1/models?tag=stage:dev&q=" + model))).containsExactly(model);
+    String sha = latest.get("artifacts").get(0).get("sha256").asString();
+
+    assertProblem(delete("/api/v1/models/" + model + "/versions/1"), 409, null);
+    assertThat(delete("/api/v1/models/" + model + "/aliases/latest").statusCode()).isEqualTo(204);
+    assertThat(delete("/api/v1/models/" + model + "/versions/1").statusCode()).isEqualTo(204);
+    // The safetensors artifact names its run in its metadata: no other row can hold these bytes.
+    assertThat(blobs.exists(sha)).isFalse();
+  }
+
   private static List<String> names(HttpResponse<String> r) {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return names(json(r));
