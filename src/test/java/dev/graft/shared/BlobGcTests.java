@@ -138,6 +138,84 @@ class BlobGcTests extends IntegrationTest {
   }
 
   @Test
+  void shouldMakeTheCollectorWaitForAWriterHoldingTheLockAndThenKeepTheBlobItsRowNames() throws Exception {
+    byte[] bytes = TestVersions.uniqueBytes(128);
+    String sha = sha256(bytes);
+    try (var pending = blobs.write(new java.io.ByteArrayInputStream(bytes), Long.MAX_VALUE)) {
+      pending.commit(); // an older copy nobody names any more: what a collector is about to remove
+    }
+    java.util.concurrent.CountDownLatch locked = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    String model = TestVersions.uniqueModel("writer-first");
+    Future<?> writer =
+        pool.submit(
+            () ->
+                tx.executeWithoutResult(
+                    status -> {
+                      // What the executor does: lock, then insert the row naming the blob.
+                      gc.lock(sha);
+                      registry.register(
+                          new dev.graft.registry.NewVersion(
+                              model, null, Map.of(), List.of(), UUID.randomUUID(),
+                              new dev.graft.registry.ModelVersion.Lineage(UUID.randomUUID(), sha, UUID.randomUUID(), Map.of()),
+                              "{}", List.of(new dev.graft.registry.ModelVersion.Artifact("safetensors", sha, bytes.length))));
+                      locked.countDown();
+                      try {
+                        release.await(10, TimeUnit.SECONDS);
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                    }));
+    assertThat(locked.await(10, TimeUnit.SECONDS)).isTrue();
+    Future<Boolean> collected = pool.submit(() -> gc.collect(sha));
+    Thread.sleep(300);
+    assertThat(collected).as("the collector waits for the writer's lock").isNotDone();
+    release.countDown();
+    writer.get(10, TimeUnit.SECONDS);
+    assertThat(collected.get(10, TimeUnit.SECONDS)).as("the collector saw the committed row").isFalse();
+    assertThat(blobs.exists(sha)).isTrue();
+  }
+
+  @Test
+  void shouldMakeAnUploadWaitWhileItsBytesAreBeingCollected() throws Exception {
+    byte[] bytes = Safetensors.unique();
+    String sha = sha256(bytes);
+    // Warm the upload path, so that only the lock can keep the upload below from finishing in time.
+    assertThat(postBytes("/api/v1/checkpoints?name=warm-up", Safetensors.unique()).statusCode()).isEqualTo(201);
+    java.util.concurrent.CountDownLatch locked = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    // Stands for a collector between its reference check and its delete.
+    Future<?> collector =
+        pool.submit(
+            () ->
+                tx.executeWithoutResult(
+                    status -> {
+                      gc.lock(sha);
+                      locked.countDown();
+                      try {
+                        release.await(10, TimeUnit.SECONDS);
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                    }));
+    assertThat(locked.await(10, TimeUnit.SECONDS)).isTrue();
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> upload =
+        http.sendAsync(
+            HttpRequest.newBuilder(uri("/api/v1/checkpoints?name=waits"))
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    Thread.sleep(1000);
+    assertThat(upload).as("the upload commits its row and blob only after the collector is done").isNotDone();
+    assertThat(checkpointRows(sha)).isZero();
+    release.countDown();
+    collector.get(10, TimeUnit.SECONDS);
+    assertThat(upload.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(201);
+    assertThat(blobs.exists(sha)).isTrue();
+  }
+
+  @Test
   void shouldRefuseToLockOutsideATransaction() {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> gc.lock("0".repeat(64)))
         .isInstanceOf(org.springframework.transaction.IllegalTransactionStateException.class);
