@@ -112,9 +112,8 @@ public class RegistryService {
 
   /**
    * Models by name, optionally those whose name contains {@code q} (case-insensitive) and those with
-   * at least one version carrying every given tag.
-   *
-   * @throws BadRequest never for valid filters; paging is checked by {@link PageRequest}
+   * at least one version carrying every given tag. Throws nothing of its own: filters are parsed by
+   * {@link TagFilter#parse} and paging checked by {@link PageRequest}.
    */
   @Transactional(readOnly = true, isolation = Isolation.REPEATABLE_READ)
   public PageResponse<Model> models(String q, List<TagFilter> tags, PageRequest page) {

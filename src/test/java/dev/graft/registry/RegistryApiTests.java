@@ -398,6 +398,20 @@ class RegistryApiTests extends IntegrationTest {
     assertThat(blobs.exists(sha)).isFalse();
   }
 
+  @Test
+  void shouldDescribeEveryRegistryEndpointInTheOpenApiDocument() throws Exception {
+    JsonNode paths = json(get("/v3/api-docs")).get("paths");
+    assertThat(paths.get("/api/v1/models").has("get")).isTrue();
+    assertThat(paths.get("/api/v1/models/{name}").has("get")).isTrue();
+    assertThat(paths.get("/api/v1/models/{name}/versions").has("get")).isTrue();
+    JsonNode version = paths.get("/api/v1/models/{name}/versions/{version}");
+    assertThat(List.of(version.has("get"), version.has("patch"), version.has("delete"))).containsOnly(true);
+    assertThat(paths.get("/api/v1/models/{name}/versions/{version}/artifacts/{format}").has("get")).isTrue();
+    JsonNode alias = paths.get("/api/v1/models/{name}/aliases/{alias}");
+    assertThat(List.of(alias.has("get"), alias.has("put"), alias.has("delete"))).containsOnly(true);
+    assertThat(paths.get("/api/v1/architectures/{id}").has("delete")).isTrue();
+  }
+
   private static List<String> names(HttpResponse<String> r) {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return names(json(r));
