@@ -17,6 +17,7 @@ import dev.graft.plan.TargetArchitecture;
 import dev.graft.plan.TargetArchitectures;
 import dev.graft.plan.TargetEntry;
 import dev.graft.shared.BadRequest;
+import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
 import dev.graft.shared.GraftProperties;
 import dev.graft.shared.IndexCache;
@@ -37,8 +38,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.data.domain.Sort;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -56,6 +59,9 @@ public class ArchitectureService {
   private final ContentIngest ingest;
   private final ReadLimits limits;
   private final TorchScriptEngineCheck engineCheck;
+  private final BlobGc gc;
+  private final TransactionTemplate tx;
+  private final ApplicationEventPublisher events;
   private final IndexCache<TargetArchitecture> targets = new IndexCache<>(2_000_000, t -> t.entries().size() + 1L);
 
   ArchitectureService(
@@ -63,8 +69,14 @@ public class ArchitectureService {
       ArchitectureEntryDao entries,
       ContentIngest ingest,
       GraftProperties properties,
-      TorchScriptEngineCheck engineCheck) {
+      TorchScriptEngineCheck engineCheck,
+      BlobGc gc,
+      TransactionTemplate tx,
+      ApplicationEventPublisher events) {
     this.engineCheck = engineCheck;
+    this.gc = gc;
+    this.tx = tx;
+    this.events = events;
     this.architectures = architectures;
     this.entries = entries;
     this.ingest = ingest;
@@ -130,6 +142,22 @@ public class ArchitectureService {
   /** Whether an architecture exists. */
   public boolean exists(UUID id) {
     return architectures.existsById(id);
+  }
+
+  /**
+   * Deletes an architecture and its entries, then its blob unless other rows still name the same
+   * bytes.
+   *
+   * @throws ArchitectureNotFound when there is none
+   * @throws dev.graft.shared.Conflict when a model version's lineage or a queued or running run uses
+   *     it
+   */
+  public void delete(UUID id) {
+    ArchitectureEntity e = architectures.findById(id).orElseThrow(() -> new ArchitectureNotFound(id));
+    events.publishEvent(new ArchitectureDeleting(id));
+    tx.executeWithoutResult(status -> architectures.delete(e));
+    targets.evict(id);
+    gc.collect(e.getSha256());
   }
 
   /** Architectures, newest first. */

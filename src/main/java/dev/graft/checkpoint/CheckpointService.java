@@ -7,6 +7,7 @@ import dev.graft.format.CheckpointIndex;
 import dev.graft.format.CheckpointReader;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorInfo;
+import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
 import dev.graft.shared.GraftProperties;
 import dev.graft.shared.IndexCache;
@@ -48,6 +49,7 @@ public class CheckpointService {
   private final TransactionTemplate tx;
   private final ContentIngest ingest;
   private final org.springframework.context.ApplicationEventPublisher events;
+  private final BlobGc gc;
   private final ReadLimits limits;
   private final IndexCache<CheckpointIndex> indexes = new IndexCache<>(2_000_000, i -> i.tensors().size() + 1L);
 
@@ -58,8 +60,10 @@ public class CheckpointService {
       TransactionTemplate tx,
       ContentIngest ingest,
       GraftProperties properties,
-      org.springframework.context.ApplicationEventPublisher events) {
+      org.springframework.context.ApplicationEventPublisher events,
+      BlobGc gc) {
     this.events = events;
+    this.gc = gc;
     this.checkpoints = checkpoints;
     this.tensors = tensors;
     this.blobs = blobs;
@@ -160,17 +164,18 @@ public class CheckpointService {
   }
 
   /**
-   * Deletes a checkpoint, its index and its blob.
+   * Deletes a checkpoint and its index, then its blob unless other rows still name the same bytes.
    *
    * @throws CheckpointNotFound when there is none
    * @throws dev.graft.shared.Conflict when a model version or a queued or running run uses it
    */
-  public void delete(UUID id) throws IOException {
+  public void delete(UUID id) {
     CheckpointEntity e = checkpoints.findById(id).orElseThrow(() -> new CheckpointNotFound(id));
     events.publishEvent(new CheckpointDeleting(id));
     tx.executeWithoutResult(status -> checkpoints.delete(e));
     indexes.evict(id);
-    blobs.delete(e.getSha256());
+    // Not blobs.delete: the same bytes may be a model artifact, or be uploaded again right now.
+    gc.collect(e.getSha256());
   }
 
   private Optional<Checkpoint> findBySha256(String sha256) {

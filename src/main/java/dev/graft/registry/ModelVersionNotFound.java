@@ -2,7 +2,7 @@ package dev.graft.registry;
 
 import dev.graft.shared.NotFound;
 
-/** No such model version, artifact or alias. */
+/** No such model, model version, artifact or alias; mapped to 404. */
 public class ModelVersionNotFound extends NotFound {
 
   private ModelVersionNotFound(String message) {
@@ -17,6 +17,11 @@ public class ModelVersionNotFound extends NotFound {
   /** The version has no artifact of this format. */
   public static ModelVersionNotFound forArtifact(String model, int version, String format) {
     return new ModelVersionNotFound("model '" + model + "' version " + version + " has no '" + format + "' artifact");
+  }
+
+  /** The model has no such alias. */
+  public static ModelVersionNotFound forAlias(String model, String alias) {
+    return new ModelVersionNotFound("model '" + model + "' has no alias '" + alias + "'");
   }
 
   /** The model does not exist. */

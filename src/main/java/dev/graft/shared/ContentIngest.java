@@ -36,11 +36,13 @@ public class ContentIngest {
   private final BlobStore blobs;
   private final TransactionTemplate tx;
   private final GraftProperties properties;
+  private final BlobGc gc;
 
-  ContentIngest(BlobStore blobs, TransactionTemplate tx, GraftProperties properties) {
+  ContentIngest(BlobStore blobs, TransactionTemplate tx, GraftProperties properties, BlobGc gc) {
     this.blobs = blobs;
     this.tx = tx;
     this.properties = properties;
+    this.gc = gc;
   }
 
   /**
@@ -73,21 +75,28 @@ public class ContentIngest {
         throw new FileRejected(what + " rejected", e);
       }
       try {
-        T created =
-            tx.execute(
-                status -> {
-                  T t = save.apply(pending, parsed);
-                  try {
-                    // Inside the transaction: if the move fails, no row points at a missing blob.
-                    pending.commit();
-                  } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                  }
-                  return t;
-                });
-        return new Stored<>(created, true);
+        return tx.execute(
+            status -> {
+              // Held to commit: a collector deleting an older copy of these bytes either sees
+              // this row or has finished deleting before the blob is moved into place below.
+              gc.lock(pending.sha256());
+              // A concurrent upload of the same bytes that committed while we parsed or waited
+              // for the lock won: answer with its resource rather than fail on the unique key.
+              Optional<T> raced = existing.apply(pending.sha256());
+              if (raced.isPresent()) {
+                return new Stored<>(raced.get(), false);
+              }
+              T t = save.apply(pending, parsed);
+              try {
+                // Inside the transaction: if the move fails, no row points at a missing blob.
+                pending.commit();
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+              return new Stored<>(t, true);
+            });
       } catch (DataIntegrityViolationException e) {
-        // The same bytes were stored concurrently; that upload won, and the answer is the same.
+        // Kept as a fallback (another writer that does not take the lock): the same answer.
         return existing.apply(pending.sha256()).map(t -> new Stored<>(t, false)).orElseThrow(() -> e);
       } catch (UncheckedIOException e) {
         throw e.getCause();

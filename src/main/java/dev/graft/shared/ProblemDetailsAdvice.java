@@ -44,6 +44,14 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     return response(problem(HttpStatus.NOT_FOUND, "not-found", "Not found", e.getMessage()));
   }
 
+  @ExceptionHandler(dev.graft.storage.BlobStore.BlobMissing.class)
+  ResponseEntity<Object> blobMissing(dev.graft.storage.BlobStore.BlobMissing e) {
+    // Only reachable when the row was deleted between being read and the blob being opened: from the
+    // client's side the resource is gone.
+    return response(
+        problem(HttpStatus.NOT_FOUND, "not-found", "Not found", "the content was deleted while it was being fetched"));
+  }
+
   @ExceptionHandler(UnprocessableReference.class)
   ResponseEntity<Object> unprocessable(UnprocessableReference e) {
     ProblemDetail p =

@@ -155,6 +155,13 @@ public class RunService {
     }
   }
 
+  @org.springframework.context.event.EventListener
+  void refuseDeletingWhatARunUses(dev.graft.architecture.ArchitectureDeleting event) {
+    if (runs.activeRunUses(null, event.id())) {
+      throw new Conflict("architecture " + event.id() + " is used by a queued or running warm-start run");
+    }
+  }
+
   private WarmStartRequest validate(WarmStartRequest r) {
     if (r == null) {
       throw new BadRequest("body", "is required");

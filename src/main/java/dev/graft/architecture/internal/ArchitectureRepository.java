@@ -8,4 +8,6 @@ import org.springframework.data.jpa.repository.JpaRepository;
 public interface ArchitectureRepository extends JpaRepository<ArchitectureEntity, UUID> {
 
   Optional<ArchitectureEntity> findBySha256(String sha256);
+
+  boolean existsBySha256(String sha256);
 }

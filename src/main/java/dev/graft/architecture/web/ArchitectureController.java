@@ -20,6 +20,7 @@ import java.net.URI;
 import java.util.UUID;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -28,7 +29,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** The architecture endpoints: upload (file or JSON), list, get, entries. */
+/** The architecture endpoints: upload (file or JSON), list, get, entries, delete. */
 @RestController
 @RequestMapping("/api/v1/architectures")
 @Tag(name = "Architectures", description = "Target-architecture descriptors: the new model's state_dict() layout")
@@ -86,6 +87,16 @@ class ArchitectureController {
   PageResponse<ArchitectureEntry> entries(
       @PathVariable UUID id, @RequestParam(defaultValue = "0") int page, @RequestParam(defaultValue = "50") int size) {
     return service.entries(id, new PageRequest(page, size));
+  }
+
+  @Operation(summary = "Delete an architecture; refused while a model version's lineage or a queued or running run uses it")
+  @ApiResponse(responseCode = "204", description = "Deleted")
+  @ApiResponse(responseCode = "404", description = "No such architecture")
+  @ApiResponse(responseCode = "409", description = "A model version or an active run uses it")
+  @DeleteMapping("/{id}")
+  ResponseEntity<Void> delete(@PathVariable UUID id) {
+    service.delete(id);
+    return ResponseEntity.noContent().build();
   }
 
   private static ResponseEntity<Architecture> created(Stored<Architecture> result) {

@@ -11,5 +11,7 @@ public interface CheckpointRepository extends JpaRepository<CheckpointEntity, UU
 
   Optional<CheckpointEntity> findBySha256(String sha256);
 
+  boolean existsBySha256(String sha256);
+
   Page<CheckpointEntity> findByNameContainingIgnoreCase(String q, Pageable pageable);
 }

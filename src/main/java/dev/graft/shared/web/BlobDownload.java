@@ -6,6 +6,8 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.springframework.http.HttpHeaders;
@@ -35,7 +37,22 @@ public final class BlobDownload {
       HttpServletRequest request,
       HttpServletResponse response)
       throws IOException {
-    long size = store.size(sha256);
+    // Open before anything is sized or sent: once open, the bytes stay readable to the end even if
+    // the blob is collected meanwhile (a deleted version), so a download is whole or never starts.
+    try (SeekableByteChannel ch = store.open(sha256)) {
+      send(ch, sha256, contentType, filename, request, response);
+    }
+  }
+
+  private static void send(
+      SeekableByteChannel ch,
+      String sha256,
+      String contentType,
+      String filename,
+      HttpServletRequest request,
+      HttpServletResponse response)
+      throws IOException {
+    long size = ch.size();
     String etag = "\"" + sha256 + "\"";
     response.setHeader(HttpHeaders.ETAG, etag);
     response.setHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
@@ -88,10 +105,19 @@ public final class BlobDownload {
     if ("HEAD".equals(request.getMethod()) || length == 0) {
       return;
     }
-    try (InputStream in = store.openRange(sha256, from, length)) {
-      OutputStream out = response.getOutputStream();
-      in.transferTo(out);
-      out.flush();
+    ch.position(from);
+    InputStream in = Channels.newInputStream(ch);
+    OutputStream out = response.getOutputStream();
+    byte[] buf = new byte[64 * 1024];
+    long left = length;
+    while (left > 0) {
+      int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+      if (n < 0) {
+        throw new IOException("blob " + sha256 + " ended " + left + " bytes early");
+      }
+      out.write(buf, 0, n);
+      left -= n;
     }
+    out.flush();
   }
 }

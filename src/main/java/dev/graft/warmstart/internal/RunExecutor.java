@@ -21,6 +21,7 @@ import dev.graft.plan.TargetEntry;
 import dev.graft.registry.ModelVersion;
 import dev.graft.registry.NewVersion;
 import dev.graft.registry.RegistryService;
+import dev.graft.shared.BlobGc;
 import dev.graft.shared.GraftProperties;
 import dev.graft.storage.BlobStore;
 import dev.graft.storage.PendingBlob;
@@ -66,6 +67,7 @@ public class RunExecutor {
   private final RunStore runs;
   private final TransactionTemplate tx;
   private final GraftProperties properties;
+  private final BlobGc gc;
 
   RunExecutor(
       CheckpointService checkpoints,
@@ -74,7 +76,9 @@ public class RunExecutor {
       RegistryService registry,
       RunStore runs,
       TransactionTemplate tx,
-      GraftProperties properties) {
+      GraftProperties properties,
+      BlobGc gc) {
+    this.gc = gc;
     this.checkpoints = checkpoints;
     this.architectures = architectures;
     this.blobs = blobs;
@@ -129,6 +133,9 @@ public class RunExecutor {
         }
         tx.executeWithoutResult(
             status -> {
+              // The artifacts' blob locks, held to commit, keep a concurrent collection of identical
+              // bytes (a deleted version's artifact) from removing what these rows will name.
+              gc.lockAll(artifacts.stream().map(ModelVersion.Artifact::sha256).toList());
               ModelVersion v =
                   registry.register(
                       new NewVersion(

@@ -1,0 +1,35 @@
+package dev.graft.registry;
+
+import dev.graft.shared.BadRequest;
+import java.util.List;
+
+/**
+ * A {@code tag=key:value} filter: a version matches when its tag {@code key} equals {@code value}.
+ *
+ * @param key the tag's key
+ * @param value the tag's value (may be empty)
+ */
+public record TagFilter(String key, String value) {
+
+  /**
+   * Parses {@code key:value}, split at the first colon.
+   *
+   * @throws BadRequest (field {@code tag}) when there is no colon or the key is empty
+   */
+  public static TagFilter parse(String s) {
+    int colon = s == null ? -1 : s.indexOf(':');
+    if (colon <= 0) {
+      throw new BadRequest("tag", "must be key:value, such as tag=stage:prod; was '" + s + "'");
+    }
+    return new TagFilter(s.substring(0, colon), s.substring(colon + 1));
+  }
+
+  /**
+   * Parses every given filter; {@code null} is none.
+   *
+   * @throws BadRequest (field {@code tag}) when one is malformed
+   */
+  public static List<TagFilter> parseAll(List<String> tags) {
+    return tags == null ? List.of() : tags.stream().map(TagFilter::parse).toList();
+  }
+}
