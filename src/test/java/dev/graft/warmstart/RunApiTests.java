@@ -345,17 +345,26 @@ class RunApiTests extends IntegrationTest {
 
   @Test
   void shouldFailAfterItsAttemptsWhenTheCheckpointBlobIsGone() throws Exception {
-    JsonNode c = oracleCase("removed_layer_lenient");
-    JsonNode submitted = submit(c, "fault-" + UUID.randomUUID(), null);
-    // Too late to stop the in-process worker from claiming; so take the blob away before submitting
-    // a second run on the same checkpoint.
-    awaitRun(submitted.get("id").asString());
-    String sha = json(get("/api/v1/checkpoints/" + submitted.get("checkpointId").asString())).get("sha256").asString();
+    // A checkpoint of its own (random values, so no other test shares its bytes or its blob).
+    Path file = Files.createTempFile("graft-fault-", ".safetensors");
+    byte[] values = new byte[4 * 6];
+    new java.util.Random().nextBytes(values);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      var layout = List.of(dev.graft.format.OutputTensor.of("w", dev.graft.format.DType.FLOAT32, 2, 3));
+      var writer = dev.graft.format.SafetensorsWriter.open(ch, layout, Map.of());
+      writer.write("w", java.nio.ByteBuffer.wrap(values));
+      writer.finish();
+    }
+    JsonNode ckpt = json(postFile("/api/v1/checkpoints?name=fault", file));
+    String arch =
+        json(postJson("/api/v1/architectures", "{\"name\":\"Fault\",\"entries\":[{\"key\":\"w\",\"dtype\":\"float32\",\"shape\":[2,3]}]}"))
+            .get("id").asString();
+    String sha = ckpt.get("sha256").asString();
     Files.delete(DATA_DIR.resolve("blobs/sha256").resolve(sha.substring(0, 2)).resolve(sha.substring(2, 4)).resolve(sha));
 
     String body =
-        "{\"checkpointId\":\"" + submitted.get("checkpointId").asString() + "\",\"architectureId\":\"" + submitted.get("architectureId").asString()
-            + "\",\"options\":{\"strict\":false},\"output\":{\"model\":\"fault-" + UUID.randomUUID() + "\"}}";
+        "{\"checkpointId\":\"" + ckpt.get("id").asString() + "\",\"architectureId\":\"" + arch
+            + "\",\"output\":{\"model\":\"fault-" + UUID.randomUUID() + "\"}}";
     JsonNode run = awaitRun(json(postJson("/api/v1/warm-starts", body)).get("id").asString());
 
     assertThat(run.get("status").asString()).isEqualTo("FAILED");
