@@ -1,0 +1,102 @@
+package dev.graft.warmstart.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.graft.architecture.ArchitectureService;
+import dev.graft.checkpoint.CheckpointService;
+import dev.graft.checkpoint.CheckpointUpload;
+import dev.graft.registry.ModelVersion;
+import dev.graft.registry.RegistryService;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The same warm-start executed on different devices must produce the same artifact. Runs are
+ * executed directly by the executor with an engine per device; the in-process worker is off
+ * ({@code graft.roles=api}) so nothing else claims them.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.NONE)
+class RunExecutorDeviceTests {
+
+  private static final Path DATA_DIR;
+
+  static {
+    try {
+      DATA_DIR = Files.createTempDirectory("graft-device-test-");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @DynamicPropertySource
+  static void properties(DynamicPropertyRegistry registry) {
+    registry.add("graft.data-dir", DATA_DIR::toString);
+    registry.add("graft.roles", () -> "api");
+  }
+
+  @Autowired CheckpointService checkpoints;
+  @Autowired ArchitectureService architectures;
+  @Autowired RunStore runs;
+  @Autowired RunExecutor executor;
+  @Autowired RegistryService registry;
+
+  private static InputStream fixture(String name) {
+    return RunExecutorDeviceTests.class.getClassLoader().getResourceAsStream("fixtures/oracle/" + name);
+  }
+
+  /** Runs the oracle case on {@code device} and returns the SHA-256 of its pytorch artifact. */
+  private String runOn(String device, String oracleCase, String options) throws IOException {
+    UUID ckpt = checkpoints.upload(new CheckpointUpload("c", null, null), fixture(oracleCase + ".ckpt.pt")).resource().id();
+    UUID arch = architectures.uploadFile("MLP", fixture(oracleCase + ".target.pt")).resource().id();
+    UUID id = UUID.randomUUID();
+    String model = "device-" + id;
+    runs.insert(
+        new RunRow(id, "QUEUED", ckpt, arch, options, "{\"model\":\"" + model + "\",\"formats\":[\"pytorch\"],\"tags\":{},\"aliases\":[]}",
+            null, null, 0, 1, null, false, null, 0, 0, 0, 0, null, null, null, null, Instant.now(), null, null));
+    String owner = "test-" + device;
+    RunRow claimed = runs.claim(owner, Duration.ofMinutes(5), device).orElseThrow();
+    assertThat(claimed.id()).isEqualTo(id);
+    try (TensorEngine engine = DjlTensorEngine.open(device)) {
+      executor.execute(claimed, owner, engine);
+    }
+    RunRow done = runs.find(id).orElseThrow();
+    assertThat(done.status()).as(String.valueOf(done.error())).isEqualTo("SUCCEEDED");
+    assertThat(done.device()).isEqualTo(device);
+    ModelVersion v = registry.get(model, done.modelVersion());
+    return v.artifacts().get(0).sha256();
+  }
+
+  @Test
+  void shouldWriteTheSameArtifactEveryTimeOnTheCpu() throws IOException {
+    String options = "{\"strict\":false,\"keyRules\":[],\"onShapeMismatch\":\"COPY_OVERLAP\",\"dtype\":\"TARGET\",\"freeze\":[],\"initSeed\":0}";
+    assertThat(runOn("cpu", "bfloat16_into_float", options)).isEqualTo(runOn("cpu", "bfloat16_into_float", options));
+  }
+
+  @Test
+  @Tag("gpu")
+  void shouldWriteOnTheGpuExactlyWhatTheCpuWrites() throws IOException {
+    assumeTrue(
+        EngineDevices.gpuCount() > 0,
+        "no CUDA device visible to DJL (the CPU build of libtorch, or no GPU): build with -Pcuda on a GPU machine");
+    for (Map.Entry<String, String> c :
+        Map.of(
+                "bfloat16_into_float", "{\"strict\":false}",
+                "grown_vocab_copy_overlap", "{\"strict\":false,\"onShapeMismatch\":\"COPY_OVERLAP\"}")
+            .entrySet()) {
+      assertThat(runOn("cuda:0", c.getKey(), c.getValue())).as(c.getKey()).isEqualTo(runOn("cpu", c.getKey(), c.getValue()));
+    }
+  }
+}
