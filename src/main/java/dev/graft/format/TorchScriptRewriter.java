@@ -130,10 +130,11 @@ public final class TorchScriptRewriter {
     writer.beginCopy(e.name(), e.method(), e.compressedSize(), e.size(), e.crc());
     long position = e.dataOffset();
     long remaining = e.compressedSize();
+    String who = "zip entry " + FormatException.quote(e.name());
     while (remaining > 0) {
       int n = (int) Math.min(CHUNK, remaining);
       ByteBuffer buf = ByteBuffer.allocate(n);
-      ChannelReads.readFully(archive, position, buf, "zip entry " + FormatException.quote(e.name()));
+      ChannelReads.readFully(archive, position, buf, who);
       sink.emit(buf.flip());
       position += n;
       remaining -= n;

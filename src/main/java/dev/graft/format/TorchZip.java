@@ -293,7 +293,8 @@ public final class TorchZip {
           "zip entry " + FormatException.quote(name) + " is encrypted (at byte offset " + at + ")");
     }
     long dataOffset = readLocal(ch, localOffset, rawName, name, method, end);
-    TorchZipEntry e = new TorchZipEntry(name, method, flags, csize, usize, localOffset, dataOffset, crc);
+    TorchZipEntry e =
+        new TorchZipEntry(name, method, flags, csize, usize, localOffset, dataOffset, crc);
     long dataEnd;
     try {
       dataEnd = e.dataEnd();

@@ -55,8 +55,7 @@ class TorchScriptRewriterTests {
    */
   static byte[] newValue(TensorInfo t, int k) {
     int n = (int) t.numel();
-    ByteBuffer b =
-        ByteBuffer.allocate((int) t.sizeBytes()).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b = ByteBuffer.allocate((int) t.sizeBytes()).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {
       switch (t.dtype()) {
         case FLOAT32 -> b.putFloat(0.25f * (k + 1) + 0.125f * i - 1.5f);
@@ -73,8 +72,8 @@ class TorchScriptRewriterTests {
     return b.array();
   }
 
-  private static byte[] rewrite(byte[] file, TorchScriptIndex index, TorchScriptRewriter.ValueSource v)
-      throws IOException {
+  private static byte[] rewrite(
+      byte[] file, TorchScriptIndex index, TorchScriptRewriter.ValueSource v) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     TorchScriptRewriter.rewrite(
         Bytes.channel(file), index, v, Channels.newChannel(out), ReadLimits.defaults());
@@ -201,6 +200,46 @@ class TorchScriptRewriterTests {
   }
 
   @Test
+  void scattersAStridedViewIntoItsStorage() throws Exception {
+    byte[] file = resource("linear.pt");
+    TorchScriptIndex index = read(file);
+    // The samples hold no strided views, so view linear's 2x3 weight storage as its 3x2 transpose.
+    TensorInfo w = index.tensors().get(0);
+    TensorInfo transposed = withView(w, List.of(3L, 2L), List.of(1L, 3L));
+    TorchScriptIndex strided =
+        new TorchScriptIndex(
+            index.rootClass(),
+            List.of(
+                new TorchScriptEntry(transposed, index.entries().get(0).kind()),
+                index.entries().get(1)));
+    byte[] value = newValue(transposed, 0);
+    byte[] bias = newValue(index.tensors().get(1), 1);
+    byte[] out =
+        rewrite(file, strided, key -> ByteBuffer.wrap(key.equals(w.key()) ? value : bias));
+
+    TorchScriptIndex after = read(out);
+    TensorInfo readBack = withView(after.tensors().get(0), List.of(3L, 2L), List.of(1L, 3L));
+    assertThat(TensorData.readContiguous(Bytes.channel(out), readBack)).isEqualTo(value);
+    assertThat(TensorData.readContiguous(Bytes.channel(out), after.tensors().get(1)))
+        .isEqualTo(bias);
+  }
+
+  private static TensorInfo withView(TensorInfo t, List<Long> shape, List<Long> strides) {
+    return new TensorInfo(
+        t.key(),
+        t.dtype(),
+        shape,
+        strides,
+        t.storageOffset(),
+        t.storageKey(),
+        t.storageDataOffset(),
+        t.storageBytes(),
+        t.byteOrder(),
+        t.parameter(),
+        t.requiresGrad());
+  }
+
+  @Test
   void refusesAValueOfTheWrongSizeNamingTheKey() throws Exception {
     byte[] file = resource("linear.pt");
     TorchScriptIndex index = read(file);
@@ -236,8 +275,7 @@ class TorchScriptRewriterTests {
   @Test
   void refusesAnIndexOfAnotherArchive() throws Exception {
     TorchScriptIndex other = read(resource("nested.pt"));
-    assertThatThrownBy(
-            () -> rewrite(resource("linear.pt"), other, key -> ByteBuffer.allocate(0)))
+    assertThatThrownBy(() -> rewrite(resource("linear.pt"), other, key -> ByteBuffer.allocate(0)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("the index does not describe this archive");
   }
