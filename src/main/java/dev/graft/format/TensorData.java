@@ -117,7 +117,7 @@ public final class TensorData {
     }
   }
 
-  private static void swap(byte[] b, DType dtype) {
+  static void swap(byte[] b, DType dtype) {
     // Complex numbers are two floats, each swapped on its own.
     int width =
         dtype == DType.COMPLEX64 || dtype == DType.COMPLEX128

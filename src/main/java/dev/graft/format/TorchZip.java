@@ -269,6 +269,7 @@ public final class TorchZip {
     int commentLen = cd.getShort(p + 32) & 0xffff;
     int diskStart = cd.getShort(p + 34) & 0xffff;
     long localOffset = cd.getInt(p + 42) & 0xffffffffL;
+    int crc = cd.getInt(p + 16);
     int total = CENTRAL_LEN + nameLen + extraLen + commentLen;
     if (cd.remaining() < total) {
       throw FormatException.malformed(
@@ -292,7 +293,8 @@ public final class TorchZip {
           "zip entry " + FormatException.quote(name) + " is encrypted (at byte offset " + at + ")");
     }
     long dataOffset = readLocal(ch, localOffset, rawName, name, method, end);
-    TorchZipEntry e = new TorchZipEntry(name, method, flags, csize, usize, localOffset, dataOffset);
+    TorchZipEntry e =
+        new TorchZipEntry(name, method, flags, csize, usize, localOffset, dataOffset, crc);
     long dataEnd;
     try {
       dataEnd = e.dataEnd();

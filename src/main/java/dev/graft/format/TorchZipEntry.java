@@ -10,6 +10,8 @@ package dev.graft.format;
  * @param size bytes of the record once decompressed
  * @param localHeaderOffset absolute offset of the record's local file header
  * @param dataOffset absolute offset of the record's first data byte
+ * @param crc the CRC-32 of the record's content as the central directory declares it (not checked
+ *     against the data), so a record can be copied as it is
  */
 public record TorchZipEntry(
     String name,
@@ -18,7 +20,20 @@ public record TorchZipEntry(
     long compressedSize,
     long size,
     long localHeaderOffset,
-    long dataOffset) {
+    long dataOffset,
+    int crc) {
+
+  /** A record whose CRC-32 is not known, as tests build them. */
+  public TorchZipEntry(
+      String name,
+      int method,
+      int flags,
+      long compressedSize,
+      long size,
+      long localHeaderOffset,
+      long dataOffset) {
+    this(name, method, flags, compressedSize, size, localHeaderOffset, dataOffset, 0);
+  }
 
   /** Whether the record is stored uncompressed, so its bytes in the file are its content. */
   public boolean stored() {
