@@ -40,7 +40,7 @@ public class RunService {
 
   static final JsonMapper JSON = JsonMapper.builder().build();
   private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
-  private static final Set<String> FORMATS = Set.of("safetensors", "pytorch");
+  private static final Set<String> FORMATS = Set.of("safetensors", "pytorch", "torchscript");
   private static final Set<String> STATUSES = Set.of("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED");
 
   private final RunStore runs;
@@ -187,12 +187,20 @@ public class RunService {
           "output.model", "must be 1-255 letters, digits, '.', '_' or '-', starting with a letter or digit; was '" + o.model() + "'");
     }
     List<String> formats = o.formats() == null || o.formats().isEmpty() ? List.of("safetensors", "pytorch") : o.formats();
+    LoadOptions options = r.options() == null ? LoadOptions.defaults() : r.options();
     for (String f : formats) {
       if (!FORMATS.contains(f)) {
-        throw new BadRequest(
-            "output.formats",
-            "'" + f + "' is not an output format here: use safetensors or pytorch"
-                + (f.equals("torchscript") ? " (TorchScript output is not implemented yet)" : ""));
+        throw new BadRequest("output.formats", "'" + f + "' is not an output format: use safetensors, pytorch or torchscript");
+      }
+      if (f.equals("torchscript")) {
+        if (!architectures.get(r.architectureId()).source().equals("TORCHSCRIPT")) {
+          throw new BadRequest(
+              "output.formats", "torchscript output needs an architecture uploaded as a TorchScript archive; this one is not");
+        }
+        if (options.dtype() == dev.graft.plan.DtypePolicy.CHECKPOINT) {
+          throw new BadRequest(
+              "output.formats", "torchscript output keeps the archive's dtypes, so it needs options.dtype TARGET, not CHECKPOINT");
+        }
       }
     }
     List<String> aliases = o.aliases() == null ? List.of() : o.aliases();
@@ -202,7 +210,6 @@ public class RunService {
       }
     }
     Map<String, String> tags = o.tags() == null ? Map.of() : new LinkedHashMap<>(o.tags());
-    LoadOptions options = r.options() == null ? LoadOptions.defaults() : r.options();
     return new WarmStartRequest(
         r.checkpointId(),
         r.architectureId(),

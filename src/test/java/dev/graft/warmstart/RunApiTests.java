@@ -140,6 +140,53 @@ class RunApiTests extends IntegrationTest {
   }
 
   @Test
+  void shouldWriteTheTargetsTorchScriptArchiveWithTheWarmStartedWeights() throws Exception {
+    JsonNode c = oracleCase("grown_vocab_copy_overlap");
+    String ckpt = json(postFile("/api/v1/checkpoints?name=ts", resource(ORACLE + c.get("checkpointFile").asString()))).get("id").asString();
+    JsonNode arch = json(postFile("/api/v1/architectures?name=" + c.get("target").get("name").asString(), resource(ORACLE + c.get("targetScriptFile").asString())));
+    assertThat(arch.get("source").asString()).isEqualTo("TORCHSCRIPT");
+    String model = "ts-" + UUID.randomUUID();
+    ObjectNode body = JSON.createObjectNode();
+    body.put("checkpointId", ckpt);
+    body.put("architectureId", arch.get("id").asString());
+    body.set("options", c.get("options"));
+    body.putObject("output").put("model", model).putArray("formats").add("torchscript").add("pytorch");
+
+    JsonNode run = awaitRun(json(postJson("/api/v1/warm-starts", body.toString())).get("id").asString());
+
+    assertThat(run.get("status").asString()).as(run.toString()).isEqualTo("SUCCEEDED");
+    assertHolds(download(model, 1, "pytorch"), c.get("expected").get("result"));
+    Path archive = download(model, 1, "torchscript");
+    try (FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ)) {
+      dev.graft.format.TorchScriptIndex index = dev.graft.format.TorchScriptReader.read(ch, ReadLimits.defaults());
+      JsonNode result = c.get("expected").get("result");
+      assertThat(index.tensors()).extracting(TensorInfo::key).containsExactlyElementsOf(result.propertyNames());
+      for (TensorInfo t : index.tensors()) {
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(TensorData.readContiguous(ch, t)));
+        assertThat(sha).as("bytes of " + t.key() + " in the archive").isEqualTo(result.get(t.key()).asString());
+      }
+    }
+    if (torchAvailable()) {
+      Process p =
+          new ProcessBuilder("/usr/bin/python3", "-c", "import sys, torch; m = torch.jit.load(sys.argv[1]); print(len(m.state_dict()))", archive.toString())
+              .redirectErrorStream(true)
+              .start();
+      String out = new String(p.getInputStream().readAllBytes());
+      assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).as(out).isZero();
+    }
+
+    HttpResponse<String> notScript =
+        postJson(
+            "/api/v1/warm-starts",
+            "{\"checkpointId\":\"" + ckpt + "\",\"architectureId\":\""
+                + json(postFile("/api/v1/architectures?name=x", resource(ORACLE + c.get("targetFile").asString()))).get("id").asString()
+                + "\",\"output\":{\"model\":\"m\",\"formats\":[\"torchscript\"]}}");
+    assertThat(notScript.statusCode()).isEqualTo(400);
+    assertThat(json(notScript).get("detail").asString()).contains("TorchScript archive");
+  }
+
+  @Test
   void shouldFailAStrictRunThatDoesNotFitWithTorchsTextAndNoVersion() throws Exception {
     JsonNode c = oracleCase("added_layer_strict");
     String model = "strict-" + UUID.randomUUID();

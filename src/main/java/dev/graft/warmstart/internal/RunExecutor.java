@@ -10,6 +10,10 @@ import dev.graft.format.SafetensorsWriter;
 import dev.graft.format.StateDictWriter;
 import dev.graft.format.TensorData;
 import dev.graft.format.TensorInfo;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.TorchScriptIndex;
+import dev.graft.format.TorchScriptReader;
+import dev.graft.format.TorchScriptRewriter;
 import dev.graft.format.TorchStateDictWriter;
 import dev.graft.plan.EntryAction;
 import dev.graft.plan.LoadOptions;
@@ -203,6 +207,9 @@ public class RunExecutor {
     try (SeekableByteChannel source = blobs.open(checkpoint.sha256());
         SeekableByteChannel initialBlob = needInitialBlob ? blobs.open(initial.sha256()) : null) {
       for (String format : output.formats()) {
+        if (format.equals("torchscript")) {
+          continue; // written after the state-dict formats, in the archive's own record order
+        }
         Path file = work.resolve(format.equals("safetensors") ? "model.safetensors" : "model.pt");
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
         channels.add(ch);
@@ -228,6 +235,38 @@ public class RunExecutor {
       }
       for (StateDictWriter w : writers) {
         w.finish();
+      }
+      if (output.formats().contains("torchscript")) {
+        // The archive asks for values in its data/N record order, so they are produced again for
+        // it; the engine's work is repeated, memory stays one tensor.
+        Path file = work.resolve("model.torchscript.pt");
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+        channels.add(ch);
+        files.put("torchscript", file);
+        dev.graft.storage.HashingChannel hashed = new dev.graft.storage.HashingChannel(ch);
+        hashing.add(hashed);
+        Map<String, Report.Entry> byKey = new HashMap<>();
+        for (Report.Entry e : report.entries()) {
+          byKey.put(e.targetKey(), e);
+        }
+        ReadLimits limits = properties.limits().toReadLimits();
+        long[] progress = {done, bytesDone};
+        // Its own channel: the rewriter streams the archive while produce() reads initial values.
+        try (SeekableByteChannel archiveBytes = blobs.open(initial.sha256())) {
+          TorchScriptIndex archive = TorchScriptReader.read(archiveBytes, limits);
+          TorchScriptRewriter.rewrite(
+            archiveBytes,
+            archive,
+            key -> {
+              ByteBuffer out = produce(byKey.get(key), sources, targets, initial, source, initialBlob, engine, options);
+              progress[1] += out.remaining();
+              beat.maybe((int) progress[0], progress[1]);
+              return out;
+            },
+            hashed,
+            limits);
+        }
+        bytesDone = progress[1];
       }
       for (FileChannel ch : channels) {
         ch.force(true);
