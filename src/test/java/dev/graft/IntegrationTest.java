@@ -57,10 +57,12 @@ public abstract class IntegrationTest {
   }
 
   protected HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  protected HttpResponse<String> postBytes(String path, byte[] body) throws IOException, InterruptedException {
+  protected HttpResponse<String> postBytes(String path, byte[] body)
+      throws IOException, InterruptedException {
     return http.send(
         HttpRequest.newBuilder(uri(path))
             .header("Content-Type", "application/octet-stream")
@@ -69,7 +71,8 @@ public abstract class IntegrationTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
-  protected HttpResponse<String> postFile(String path, Path file) throws IOException, InterruptedException {
+  protected HttpResponse<String> postFile(String path, Path file)
+      throws IOException, InterruptedException {
     return http.send(
         HttpRequest.newBuilder(uri(path))
             .header("Content-Type", "application/octet-stream")
@@ -79,7 +82,8 @@ public abstract class IntegrationTest {
   }
 
   protected HttpResponse<String> delete(String path) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(uri(path)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(uri(path)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
   }
 
   protected static JsonNode json(HttpResponse<String> response) {
@@ -102,7 +106,8 @@ public abstract class IntegrationTest {
     }
   }
 
-  protected HttpResponse<String> postJson(String path, String body) throws IOException, InterruptedException {
+  protected HttpResponse<String> postJson(String path, String body)
+      throws IOException, InterruptedException {
     return http.send(
         HttpRequest.newBuilder(uri(path))
             .header("Content-Type", "application/json")

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.Test;
 class ModularityTests {
 
   private static final JavaClasses CLASSES =
-      new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("dev.graft");
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages("dev.graft");
 
   @Test
   void formatAndPlanShouldBePlainJavaWithoutSpringOrPersistence() {
@@ -20,7 +22,12 @@ class ModularityTests {
         .resideInAnyPackage("dev.graft.format..", "dev.graft.plan..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage("org.springframework..", "jakarta..", "dev.graft.shared..", "dev.graft.storage..", "ai.djl..")
+        .resideInAnyPackage(
+            "org.springframework..",
+            "jakarta..",
+            "dev.graft.shared..",
+            "dev.graft.storage..",
+            "ai.djl..")
         .allowEmptyShould(true)
         .check(CLASSES);
   }

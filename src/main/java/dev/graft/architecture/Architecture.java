@@ -15,7 +15,8 @@ import java.util.UUID;
  * @param entryCount state-dict keys
  * @param numel elements over all entries
  * @param trainableNumel elements of entries with {@code requiresGrad}
- * @param hasInitialValues whether entries carry initial values (file sources) rather than init schemes
+ * @param hasInitialValues whether entries carry initial values (file sources) rather than init
+ *     schemes
  * @param createdAt when it was uploaded
  */
 @Schema(

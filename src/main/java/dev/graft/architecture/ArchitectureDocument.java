@@ -28,8 +28,14 @@ public record ArchitectureDocument(String name, List<Entry> entries) {
    * @param shape sizes
    * @param kind PARAMETER or BUFFER
    * @param requiresGrad defaults to {@code true} for parameters and {@code false} for buffers
-   * @param init the init scheme: {@code {"scheme": "zeros|ones|constant|normal|uniform|kaiming_uniform|xavier_uniform", ...}}
+   * @param init the init scheme: {@code {"scheme":
+   *     "zeros|ones|constant|normal|uniform|kaiming_uniform|xavier_uniform", ...}}
    */
   public record Entry(
-      String key, String dtype, List<Long> shape, String kind, Boolean requiresGrad, Map<String, Object> init) {}
+      String key,
+      String dtype,
+      List<Long> shape,
+      String kind,
+      Boolean requiresGrad,
+      Map<String, Object> init) {}
 }

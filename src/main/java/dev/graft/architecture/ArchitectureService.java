@@ -4,15 +4,15 @@ import dev.graft.architecture.internal.ArchitectureEntity;
 import dev.graft.architecture.internal.ArchitectureEntryDao;
 import dev.graft.architecture.internal.ArchitectureRepository;
 import dev.graft.architecture.internal.StoredEntry;
+import dev.graft.format.CheckpointFormat;
 import dev.graft.format.CheckpointIndex;
 import dev.graft.format.CheckpointReader;
 import dev.graft.format.DType;
-import dev.graft.format.CheckpointFormat;
+import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorInfo;
 import dev.graft.format.TorchScriptEntry;
 import dev.graft.format.TorchScriptIndex;
 import dev.graft.format.TorchScriptReader;
-import dev.graft.format.ReadLimits;
 import dev.graft.plan.TargetArchitecture;
 import dev.graft.plan.TargetArchitectures;
 import dev.graft.plan.TargetEntry;
@@ -62,7 +62,8 @@ public class ArchitectureService {
   private final BlobGc gc;
   private final TransactionTemplate tx;
   private final ApplicationEventPublisher events;
-  private final IndexCache<TargetArchitecture> targets = new IndexCache<>(2_000_000, t -> t.entries().size() + 1L);
+  private final IndexCache<TargetArchitecture> targets =
+      new IndexCache<>(2_000_000, t -> t.entries().size() + 1L);
 
   ArchitectureService(
       ArchitectureRepository architectures,
@@ -102,7 +103,9 @@ public class ArchitectureService {
             return new Parsed("TORCHSCRIPT", fromTorchScript(index));
           }
           CheckpointIndex index = CheckpointReader.read(ch, null, null, limits);
-          return new Parsed(index.format() == CheckpointFormat.SAFETENSORS ? "SAFETENSORS" : "STATE_DICT", fromIndex(index));
+          return new Parsed(
+              index.format() == CheckpointFormat.SAFETENSORS ? "SAFETENSORS" : "STATE_DICT",
+              fromIndex(index));
         },
         (blob, parsed) -> save(name, parsed.source(), blob, parsed.entries(), true));
   }
@@ -136,7 +139,10 @@ public class ArchitectureService {
    * @throws ArchitectureNotFound when there is none
    */
   public Architecture get(UUID id) {
-    return architectures.findById(id).map(ArchitectureService::toDto).orElseThrow(() -> new ArchitectureNotFound(id));
+    return architectures
+        .findById(id)
+        .map(ArchitectureService::toDto)
+        .orElseThrow(() -> new ArchitectureNotFound(id));
   }
 
   /** Whether an architecture exists. */
@@ -149,11 +155,12 @@ public class ArchitectureService {
    * bytes.
    *
    * @throws ArchitectureNotFound when there is none
-   * @throws dev.graft.shared.Conflict when a model version's lineage or a queued or running run uses
-   *     it
+   * @throws dev.graft.shared.Conflict when a model version's lineage or a queued or running run
+   *     uses it
    */
   public void delete(UUID id) {
-    ArchitectureEntity e = architectures.findById(id).orElseThrow(() -> new ArchitectureNotFound(id));
+    ArchitectureEntity e =
+        architectures.findById(id).orElseThrow(() -> new ArchitectureNotFound(id));
     events.publishEvent(new ArchitectureDeleting(id));
     tx.executeWithoutResult(status -> architectures.delete(e));
     targets.evict(id);
@@ -165,9 +172,14 @@ public class ArchitectureService {
     var result =
         architectures.findAll(
             org.springframework.data.domain.PageRequest.of(
-                page.page(), page.size(), Sort.by(Sort.Order.desc("createdAt"), Sort.Order.asc("id"))));
+                page.page(),
+                page.size(),
+                Sort.by(Sort.Order.desc("createdAt"), Sort.Order.asc("id"))));
     return new PageResponse<>(
-        result.getContent().stream().map(ArchitectureService::toDto).toList(), page.page(), page.size(), result.getTotalElements());
+        result.getContent().stream().map(ArchitectureService::toDto).toList(),
+        page.page(),
+        page.size(),
+        result.getTotalElements());
   }
 
   /**
@@ -178,7 +190,9 @@ public class ArchitectureService {
   public PageResponse<ArchitectureEntry> entries(UUID id, PageRequest page) {
     Architecture a = get(id);
     List<ArchitectureEntry> items =
-        entries.page(id, page.offset(), page.size()).stream().map(ArchitectureService::toDto).toList();
+        entries.page(id, page.offset(), page.size()).stream()
+            .map(ArchitectureService::toDto)
+            .toList();
     return new PageResponse<>(items, page.page(), page.size(), a.entryCount());
   }
 
@@ -202,7 +216,9 @@ public class ArchitectureService {
   public TargetArchitecture target(UUID id) {
     return targets.get(
         id,
-        key -> new TargetArchitecture(get(key).name(), entries.all(key).stream().map(StoredEntry::toTarget).toList()));
+        key ->
+            new TargetArchitecture(
+                get(key).name(), entries.all(key).stream().map(StoredEntry::toTarget).toList()));
   }
 
   /**
@@ -234,7 +250,8 @@ public class ArchitectureService {
     return architectures.findBySha256(sha256).map(ArchitectureService::toDto);
   }
 
-  private Architecture save(String name, String source, PendingBlob blob, List<StoredEntry> list, boolean values) {
+  private Architecture save(
+      String name, String source, PendingBlob blob, List<StoredEntry> list, boolean values) {
     long numel = 0;
     long trainable = 0;
     for (StoredEntry e : list) {
@@ -260,13 +277,24 @@ public class ArchitectureService {
     return toDto(entity);
   }
 
-  /** Kinds from a saved state dict, as the planner reads them (a file with any Parameter used keep_vars). */
+  /**
+   * Kinds from a saved state dict, as the planner reads them (a file with any Parameter used
+   * keep_vars).
+   */
   static List<StoredEntry> fromIndex(CheckpointIndex index) {
     List<TargetEntry> targets = TargetArchitectures.fromStateDict("", index).entries();
     List<StoredEntry> out = new ArrayList<>(targets.size());
     for (int i = 0; i < targets.size(); i++) {
       TargetEntry t = targets.get(i);
-      out.add(new StoredEntry(t.key(), t.dtype(), t.shape(), t.kind().name(), t.requiresGrad(), null, index.tensors().get(i)));
+      out.add(
+          new StoredEntry(
+              t.key(),
+              t.dtype(),
+              t.shape(),
+              t.kind().name(),
+              t.requiresGrad(),
+              null,
+              index.tensors().get(i)));
     }
     return out;
   }
@@ -279,7 +307,13 @@ public class ArchitectureService {
       boolean parameter = e.kind() == TorchScriptEntry.Kind.PARAMETER;
       out.add(
           new StoredEntry(
-              t.key(), t.dtype(), t.shape(), parameter ? "PARAMETER" : "BUFFER", parameter && Boolean.TRUE.equals(t.requiresGrad()), null, t));
+              t.key(),
+              t.dtype(),
+              t.shape(),
+              parameter ? "PARAMETER" : "BUFFER",
+              parameter && Boolean.TRUE.equals(t.requiresGrad()),
+              null,
+              t));
     }
     return out;
   }
@@ -306,14 +340,19 @@ public class ArchitectureService {
   }
 
   private static ArchitectureEntry toDto(StoredEntry e) {
-    Map<String, Object> init = e.initJson() == null ? null : JSON.readValue(e.initJson(), new TypeReference<Map<String, Object>>() {});
-    return new ArchitectureEntry(e.key(), e.dtype().torchName(), e.shape(), e.kind(), e.requiresGrad(), init, e.numel());
+    Map<String, Object> init =
+        e.initJson() == null
+            ? null
+            : JSON.readValue(e.initJson(), new TypeReference<Map<String, Object>>() {});
+    return new ArchitectureEntry(
+        e.key(), e.dtype().torchName(), e.shape(), e.kind(), e.requiresGrad(), init, e.numel());
   }
 
   /** Validation of JSON entries, one place for every rule. */
   static final class JsonEntries {
     private static final Set<String> SCHEMES =
-        Set.of("zeros", "ones", "constant", "normal", "uniform", "kaiming_uniform", "xavier_uniform");
+        Set.of(
+            "zeros", "ones", "constant", "normal", "uniform", "kaiming_uniform", "xavier_uniform");
     private static final Map<String, Set<String>> PARAMS =
         Map.of(
             "zeros", Set.of(),
@@ -344,7 +383,11 @@ public class ArchitectureService {
         }
         DType dtype =
             DType.byTorchName(e.dtype() == null ? "" : e.dtype())
-                .orElseThrow(() -> new BadRequest(at + ".dtype", "'" + e.dtype() + "' is not a torch dtype name such as float32"));
+                .orElseThrow(
+                    () ->
+                        new BadRequest(
+                            at + ".dtype",
+                            "'" + e.dtype() + "' is not a torch dtype name such as float32"));
         if (e.shape() == null) {
           throw new BadRequest(at + ".shape", "is required ([] for a 0-dim entry)");
         }
@@ -357,13 +400,19 @@ public class ArchitectureService {
         if (!kind.equals("PARAMETER") && !kind.equals("BUFFER")) {
           throw new BadRequest(at + ".kind", "must be PARAMETER or BUFFER, was '" + kind + "'");
         }
-        boolean requiresGrad = e.requiresGrad() != null ? e.requiresGrad() : kind.equals("PARAMETER");
+        boolean requiresGrad =
+            e.requiresGrad() != null ? e.requiresGrad() : kind.equals("PARAMETER");
         if (requiresGrad && !floating(dtype)) {
-          throw new BadRequest(at + ".requiresGrad", "only floating-point entries can require gradients (" + dtype.torchName() + ")");
+          throw new BadRequest(
+              at + ".requiresGrad",
+              "only floating-point entries can require gradients (" + dtype.torchName() + ")");
         }
-        Map<String, Object> init = e.init() != null ? e.init() : defaultInit(kind, dtype, e.shape());
+        Map<String, Object> init =
+            e.init() != null ? e.init() : defaultInit(kind, dtype, e.shape());
         validateInit(at + ".init", init, dtype, e.shape());
-        StoredEntry stored = new StoredEntry(e.key(), dtype, e.shape(), kind, requiresGrad, JSON.writeValueAsString(init), null);
+        StoredEntry stored =
+            new StoredEntry(
+                e.key(), dtype, e.shape(), kind, requiresGrad, JSON.writeValueAsString(init), null);
         try {
           stored.numel();
         } catch (ArithmeticException overflow) {
@@ -385,17 +434,22 @@ public class ArchitectureService {
       return Map.of("scheme", "zeros");
     }
 
-    private static void validateInit(String at, Map<String, Object> init, DType dtype, List<Long> shape) {
+    private static void validateInit(
+        String at, Map<String, Object> init, DType dtype, List<Long> shape) {
       Object scheme = init.get("scheme");
       if (!(scheme instanceof String s) || !SCHEMES.contains(s)) {
-        throw new BadRequest(at + ".scheme", "must be one of " + new java.util.TreeSet<>(SCHEMES) + ", was " + scheme);
+        throw new BadRequest(
+            at + ".scheme",
+            "must be one of " + new java.util.TreeSet<>(SCHEMES) + ", was " + scheme);
       }
       for (Map.Entry<String, Object> p : init.entrySet()) {
         if (p.getKey().equals("scheme")) {
           continue;
         }
         if (!PARAMS.get(s).contains(p.getKey())) {
-          throw new BadRequest(at + "." + p.getKey(), "is not a parameter of '" + s + "' (it takes " + PARAMS.get(s) + ")");
+          throw new BadRequest(
+              at + "." + p.getKey(),
+              "is not a parameter of '" + s + "' (it takes " + PARAMS.get(s) + ")");
         }
         if (!(p.getValue() instanceof Number)) {
           throw new BadRequest(at + "." + p.getKey(), "must be a number");
@@ -404,12 +458,22 @@ public class ArchitectureService {
       if (s.equals("constant") && !init.containsKey("value")) {
         throw new BadRequest(at + ".value", "is required by 'constant'");
       }
-      boolean random = s.equals("normal") || s.equals("uniform") || s.equals("kaiming_uniform") || s.equals("xavier_uniform");
+      boolean random =
+          s.equals("normal")
+              || s.equals("uniform")
+              || s.equals("kaiming_uniform")
+              || s.equals("xavier_uniform");
       if (random && !floating(dtype)) {
-        throw new BadRequest(at + ".scheme", "'" + s + "' needs a floating-point dtype, not " + dtype.torchName());
+        throw new BadRequest(
+            at + ".scheme", "'" + s + "' needs a floating-point dtype, not " + dtype.torchName());
       }
       if ((s.equals("kaiming_uniform") || s.equals("xavier_uniform")) && shape.size() < 2) {
-        throw new BadRequest(at + ".scheme", "'" + s + "' needs at least 2 dimensions to compute fan in and fan out, shape was " + shape);
+        throw new BadRequest(
+            at + ".scheme",
+            "'"
+                + s
+                + "' needs at least 2 dimensions to compute fan in and fan out, shape was "
+                + shape);
       }
       if (s.equals("normal") && init.get("std") instanceof Number std && std.doubleValue() < 0) {
         throw new BadRequest(at + ".std", "must be 0 or more");

@@ -23,5 +23,6 @@ public interface TorchScriptEngineCheck {
    * @param localFile the archive as a local file, where there is one
    * @throws FormatException when the engine cannot load the archive or lists other parameters
    */
-  void verify(TorchScriptIndex index, SeekableByteChannel archive, Optional<Path> localFile) throws IOException;
+  void verify(TorchScriptIndex index, SeekableByteChannel archive, Optional<Path> localFile)
+      throws IOException;
 }

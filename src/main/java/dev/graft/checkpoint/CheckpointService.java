@@ -34,9 +34,9 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Checkpoints: safe ingestion of uploaded weight files, their stored tensor index, and deletion.
  *
- * <p>An upload streams into a pending blob while it is hashed, is parsed there by the format readers,
- * and only then is committed under its hash together with its rows; a refused file leaves nothing
- * behind.
+ * <p>An upload streams into a pending blob while it is hashed, is parsed there by the format
+ * readers, and only then is committed under its hash together with its rows; a refused file leaves
+ * nothing behind.
  */
 @Service
 public class CheckpointService {
@@ -51,7 +51,8 @@ public class CheckpointService {
   private final org.springframework.context.ApplicationEventPublisher events;
   private final BlobGc gc;
   private final ReadLimits limits;
-  private final IndexCache<CheckpointIndex> indexes = new IndexCache<>(2_000_000, i -> i.tensors().size() + 1L);
+  private final IndexCache<CheckpointIndex> indexes =
+      new IndexCache<>(2_000_000, i -> i.tensors().size() + 1L);
 
   CheckpointService(
       CheckpointRepository checkpoints,
@@ -82,7 +83,8 @@ public class CheckpointService {
    * @throws dev.graft.shared.PayloadTooLarge when the file exceeds {@code graft.upload.max-bytes}
    * @throws IOException when the content cannot be read or stored
    */
-  public Stored<Checkpoint> upload(CheckpointUpload upload, InputStream content) throws IOException {
+  public Stored<Checkpoint> upload(CheckpointUpload upload, InputStream content)
+      throws IOException {
     return ingest.ingest(
         content,
         "Checkpoint",
@@ -102,7 +104,10 @@ public class CheckpointService {
    * @throws CheckpointNotFound when there is none
    */
   public Checkpoint get(UUID id) {
-    return checkpoints.findById(id).map(CheckpointService::toDto).orElseThrow(() -> new CheckpointNotFound(id));
+    return checkpoints
+        .findById(id)
+        .map(CheckpointService::toDto)
+        .orElseThrow(() -> new CheckpointNotFound(id));
   }
 
   /** Whether a checkpoint exists. */
@@ -137,7 +142,15 @@ public class CheckpointService {
     }
     List<CheckpointTensor> items =
         tensors.page(id, prefix, page.offset(), page.size()).stream()
-            .map(t -> new CheckpointTensor(t.key(), t.dtype().torchName(), t.shape(), t.numel(), t.sizeBytes(), t.requiresGrad()))
+            .map(
+                t ->
+                    new CheckpointTensor(
+                        t.key(),
+                        t.dtype().torchName(),
+                        t.shape(),
+                        t.numel(),
+                        t.sizeBytes(),
+                        t.requiresGrad()))
             .toList();
     return new PageResponse<>(items, page.page(), page.size(), tensors.count(id, prefix));
   }
@@ -220,5 +233,4 @@ public class CheckpointService {
   private static <T> T readJson(String json, TypeReference<T> type) {
     return JSON.readValue(json, type);
   }
-
 }

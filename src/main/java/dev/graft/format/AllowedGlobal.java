@@ -21,7 +21,9 @@ public enum AllowedGlobal {
   TORCH_SIZE("torch", "Size"),
   /** A {@code torch.device}; becomes a {@link Device}. */
   TORCH_DEVICE("torch", "device"),
-  /** {@code _codecs.encode(str, 'latin1')}, how protocol 2 pickles bytes; becomes {@code byte[]}. */
+  /**
+   * {@code _codecs.encode(str, 'latin1')}, how protocol 2 pickles bytes; becomes {@code byte[]}.
+   */
   CODECS_ENCODE("_codecs", "encode"),
   /** {@code set(items)} of scalars. */
   SET("builtins", "set"),

@@ -4,15 +4,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a reader learnt from a checkpoint file without reading tensor data: the state dict's tensors in
- * file order, where the state dict sat, and the plain-data metadata beside it.
+ * What a reader learnt from a checkpoint file without reading tensor data: the state dict's tensors
+ * in file order, where the state dict sat, and the plain-data metadata beside it.
  *
  * @param format the file's format
  * @param stateDictPath where the state dict sits inside a nested checkpoint, dotted ({@code
  *     model_state_dict}, {@code state_dict}); empty when the file's top level is the state dict
  * @param tensors the state dict's tensors, in the state dict's order
  * @param metadata plain data found beside the state dict (epoch, global_step, hyper-parameters,
- *     safetensors {@code __metadata__}); values are strings, numbers, booleans, null, lists and maps
+ *     safetensors {@code __metadata__}); values are strings, numbers, booleans, null, lists and
+ *     maps
  * @param moduleVersions the state dict's {@code _metadata}: module prefix ({@code ""} for the root,
  *     {@code "layer1.0.bn1"}) to its {@code version}, for modules that declare one
  */

@@ -4,10 +4,11 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * The element types a checkpoint can hold, named as torch names them without the {@code torch.} prefix.
+ * The element types a checkpoint can hold, named as torch names them without the {@code torch.}
+ * prefix.
  *
- * <p>Each constant knows its element size, the legacy storage class {@code torch.save} pickles for it
- * (the global a restricted unpickler accepts) and its safetensors code.
+ * <p>Each constant knows its element size, the legacy storage class {@code torch.save} pickles for
+ * it (the global a restricted unpickler accepts) and its safetensors code.
  */
 public enum DType {
   FLOAT64("float64", 8, "DoubleStorage", "F64"),
@@ -42,7 +43,10 @@ public enum DType {
     this.safetensorsCode = safetensorsCode;
   }
 
-  /** The name torch gives this type without the prefix, e.g. {@code float32}; used in every API field. */
+  /**
+   * The name torch gives this type without the prefix, e.g. {@code float32}; used in every API
+   * field.
+   */
   public String torchName() {
     return torchName;
   }
@@ -62,7 +66,10 @@ public enum DType {
     return safetensorsCode;
   }
 
-  /** Finds a type by its torch name ({@code float32}) or torch's alias ({@code float}, {@code half}, {@code long}). */
+  /**
+   * Finds a type by its torch name ({@code float32}) or torch's alias ({@code float}, {@code half},
+   * {@code long}).
+   */
   public static Optional<DType> byTorchName(String name) {
     String n = name.startsWith("torch.") ? name.substring(6) : name;
     n =

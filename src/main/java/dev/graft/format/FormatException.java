@@ -53,7 +53,10 @@ public class FormatException extends IOException {
     return new FormatException(Kind.UNSUPPORTED, message);
   }
 
-  /** Renders a name taken from a file safely for a message: printable ASCII, quoted, cut at 200 chars. */
+  /**
+   * Renders a name taken from a file safely for a message: printable ASCII, quoted, cut at 200
+   * chars.
+   */
   public static String quote(String name) {
     StringBuilder b = new StringBuilder("'");
     int n = Math.min(name.length(), 200);

@@ -33,7 +33,17 @@ public record ReadLimits(
   /** Limits generous enough for models with billions of parameters and 100,000 tensors. */
   public static ReadLimits defaults() {
     return new ReadLimits(
-        200_000, 256L << 20, 50_000_000L, 1_000_000, 1_000_000, 100, 16 << 20, 200_000, 16, 4096,
-        100_000_000L, 1L << 40);
+        200_000,
+        256L << 20,
+        50_000_000L,
+        1_000_000,
+        1_000_000,
+        100,
+        16 << 20,
+        200_000,
+        16,
+        4096,
+        100_000_000L,
+        1L << 40);
   }
 }

@@ -103,7 +103,8 @@ final class TensorIndexer {
     DType dtype = t.storage().dtype();
     long endByte;
     try {
-      // An empty tensor touches no element: torch saves and loads views such as x[5:] of a 4-element
+      // An empty tensor touches no element: torch saves and loads views such as x[5:] of a
+      // 4-element
       // storage, whose offset lies past the end, and nothing of it is ever read.
       long endIndex = numel == 0 ? 0 : Math.addExact(lastIndex, 1);
       endByte = Math.multiplyExact(endIndex, dtype.itemSize());

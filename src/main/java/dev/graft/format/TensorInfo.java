@@ -4,14 +4,16 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 /**
- * One entry of a checkpoint's tensor index: what the tensor is (key, dtype, shape) and exactly where
- * its elements sit in the file, so that it can later be read or memory-mapped without parsing again.
+ * One entry of a checkpoint's tensor index: what the tensor is (key, dtype, shape) and exactly
+ * where its elements sit in the file, so that it can later be read or memory-mapped without parsing
+ * again.
  *
  * @param key the state-dict key
  * @param dtype the element type
  * @param shape the sizes, empty for a 0-dim tensor
  * @param strides element strides, one per dimension
- * @param storageOffset the tensor's first element, counted in elements from the start of its storage
+ * @param storageOffset the tensor's first element, counted in elements from the start of its
+ *     storage
  * @param storageKey the storage the tensor views: the zip record name for torch files (tensors that
  *     share a storage share this key), the tensor key for safetensors
  * @param storageDataOffset the absolute byte offset in the file of the storage's first byte
@@ -70,8 +72,8 @@ public record TensorInfo(
   }
 
   /**
-   * Absolute file offset one past the last byte any element of this tensor occupies; equal to {@link
-   * #byteStart()} for an empty tensor.
+   * Absolute file offset one past the last byte any element of this tensor occupies; equal to
+   * {@link #byteStart()} for an empty tensor.
    */
   public long byteEnd() {
     if (numel() == 0) {

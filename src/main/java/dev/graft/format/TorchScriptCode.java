@@ -172,8 +172,7 @@ final class TorchScriptCode {
             where + " holds the name " + FormatException.quote(name) + ", which cannot be a key");
       }
       if (!seen.add(name)) {
-        throw FormatException.malformed(
-            where + " lists " + FormatException.quote(name) + " twice");
+        throw FormatException.malformed(where + " lists " + FormatException.quote(name) + " twice");
       }
       out.add(name);
       i = skipSpaces(literal, end + 1);

@@ -4,8 +4,8 @@ import java.util.Objects;
 
 /**
  * An object of a TorchScript class ({@code __torch__.*}) as a TorchScript archive's {@code
- * data.pkl} describes it: only the class's qualified name and the state {@code BUILD} gave it. It is an inert
- * record; the class's code is never looked up, let alone run.
+ * data.pkl} describes it: only the class's qualified name and the state {@code BUILD} gave it. It
+ * is an inert record; the class's code is never looked up, let alone run.
  *
  * <p>Identity semantics, like {@link PickleDict}: a pickle may share one object in several places.
  */
@@ -25,8 +25,8 @@ public final class TorchScriptObject {
   }
 
   /**
-   * The state {@code BUILD} set: for a module, a dict of its attributes in slot order; {@code
-   * null} before {@code BUILD}.
+   * The state {@code BUILD} set: for a module, a dict of its attributes in slot order; {@code null}
+   * before {@code BUILD}.
    */
   public Object state() {
     return state;

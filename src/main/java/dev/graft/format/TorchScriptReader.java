@@ -46,9 +46,9 @@ public final class TorchScriptReader {
    * @return the archive's state-dict entries in {@code state_dict()} order
    * @throws FormatException UNSUPPORTED for a checkpoint or safetensors file, UNSAFE for a global
    *     outside the allow-list (such as {@code posix.system}), MALFORMED for a missing or
-   *     unreadable code record or {@code __parameters__}/{@code __buffers__} literal, a module whose state
-   *     does not hold what its class lists, or a tensor outside its storage, LIMIT_EXCEEDED for a
-   *     limit; the message says what and where
+   *     unreadable code record or {@code __parameters__}/{@code __buffers__} literal, a module
+   *     whose state does not hold what its class lists, or a tensor outside its storage,
+   *     LIMIT_EXCEEDED for a limit; the message says what and where
    * @throws IOException when the channel cannot be read
    */
   public static TorchScriptIndex read(SeekableByteChannel file, ReadLimits limits)
@@ -185,8 +185,7 @@ public final class TorchScriptReader {
       onPath.remove(module);
     }
 
-    private void add(String key, Object value, TorchScriptEntry.Kind kind)
-        throws FormatException {
+    private void add(String key, Object value, TorchScriptEntry.Kind kind) throws FormatException {
       if (entries.size() >= limits.maxTensors()) {
         throw FormatException.limit(
             "state dict holds more than the limit of " + limits.maxTensors() + " tensors");

@@ -36,9 +36,8 @@ public final class TorchScriptRewriter {
   private TorchScriptRewriter() {}
 
   /**
-   * Supplies the new value of each state-dict key. It is asked once per key, when the key's
-   * storage record is written, which follows the archive's record order rather than state-dict
-   * order.
+   * Supplies the new value of each state-dict key. It is asked once per key, when the key's storage
+   * record is written, which follows the archive's record order rather than state-dict order.
    */
   @FunctionalInterface
   public interface ValueSource {
@@ -205,8 +204,7 @@ public final class TorchScriptRewriter {
   private static ByteBuffer valueOf(ValueSource values, TensorInfo t) throws IOException {
     ByteBuffer v = values.valueOf(t.key());
     if (v == null) {
-      throw new IllegalArgumentException(
-          "no new value for key " + FormatException.quote(t.key()));
+      throw new IllegalArgumentException("no new value for key " + FormatException.quote(t.key()));
     }
     if (v.remaining() != t.sizeBytes()) {
       throw new IllegalArgumentException(

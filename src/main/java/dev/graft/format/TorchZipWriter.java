@@ -11,8 +11,8 @@ import java.util.zip.CRC32;
 /**
  * Lays out zip records the way torch's {@code PyTorchStreamWriter} (miniz) does, for the writers
  * that produce torch archives: the headers, 64-byte data alignment, data descriptors, the central
- * directory and the ZIP64 end records. The record data itself goes straight to the caller's
- * output; this class only writes what surrounds it, so records of any size stream through.
+ * directory and the ZIP64 end records. The record data itself goes straight to the caller's output;
+ * this class only writes what surrounds it, so records of any size stream through.
  *
  * <ul>
  *   <li>zero time and date, general-purpose flag bit 11 (UTF-8) and, for non-empty records, bit 3

@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
   @JsonSubTypes.Type(value = KeyRule.AddPrefix.class, name = "addPrefix"),
   @JsonSubTypes.Type(value = KeyRule.RegexRename.class, name = "regex")
 })
-public sealed interface KeyRule permits KeyRule.StripPrefix, KeyRule.AddPrefix, KeyRule.RegexRename {
+public sealed interface KeyRule
+    permits KeyRule.StripPrefix, KeyRule.AddPrefix, KeyRule.RegexRename {
 
   /** The rule's name in the API: {@code stripPrefix}, {@code addPrefix} or {@code regex}. */
   @JsonIgnore
@@ -36,8 +37,8 @@ public sealed interface KeyRule permits KeyRule.StripPrefix, KeyRule.AddPrefix, 
   String apply(String key);
 
   /**
-   * Rewrites one {@code _metadata} module prefix ({@code ""} for the root, {@code "layer1.0.bn1"}) as
-   * the keys of that module's tensors are rewritten.
+   * Rewrites one {@code _metadata} module prefix ({@code ""} for the root, {@code "layer1.0.bn1"})
+   * as the keys of that module's tensors are rewritten.
    *
    * @param module the module prefix without a trailing dot
    * @return the rewritten prefix without a trailing dot

@@ -14,9 +14,9 @@ import java.util.regex.Pattern;
 /**
  * Proposes key rules that would load more entries. Candidates come from the unmatched keys on both
  * sides (wrapper prefixes such as {@code module.}, a prefix all unmatched checkpoint keys share, a
- * prefix the unmatched target keys share, a swap of one first component for another, {@code layer1.}
- * against {@code layers.1.}); each candidate is appended to the options' rules and kept only if
- * re-running the match loads more entries.
+ * prefix the unmatched target keys share, a swap of one first component for another, {@code
+ * layer1.} against {@code layers.1.}); each candidate is appended to the options' rules and kept
+ * only if re-running the match loads more entries.
  */
 final class KeyRuleSuggester {
 
@@ -72,7 +72,8 @@ final class KeyRuleSuggester {
     if (targetFirst != null) {
       candidates.add(new KeyRule.AddPrefix(targetFirst + "."));
       if (unusedFirst != null && !unusedFirst.equals(targetFirst)) {
-        candidates.add(new KeyRule.RegexRename("^" + escape(unusedFirst) + "\\.", targetFirst + "."));
+        candidates.add(
+            new KeyRule.RegexRename("^" + escape(unusedFirst) + "\\.", targetFirst + "."));
       }
     }
     addNumberedRenames(unusedKeys, unloadedTargets, candidates);
@@ -92,8 +93,11 @@ final class KeyRuleSuggester {
     return out;
   }
 
-  /** {@code layer1.x} against {@code layers.1.x} (and back): one rename per word pair seen first. */
-  private static void addNumberedRenames(List<String> unused, List<String> targets, Set<KeyRule> out) {
+  /**
+   * {@code layer1.x} against {@code layers.1.x} (and back): one rename per word pair seen first.
+   */
+  private static void addNumberedRenames(
+      List<String> unused, List<String> targets, Set<KeyRule> out) {
     String fromWord = null;
     for (String key : unused) {
       Matcher m = WORD_NUMBER.matcher(first(key));
@@ -105,7 +109,9 @@ final class KeyRuleSuggester {
     String toWord = null;
     for (String key : targets) {
       String[] parts = key.split("\\.", 3);
-      if (parts.length >= 3 && parts[1].chars().allMatch(Character::isDigit) && !parts[1].isEmpty()) {
+      if (parts.length >= 3
+          && parts[1].chars().allMatch(Character::isDigit)
+          && !parts[1].isEmpty()) {
         toWord = parts[0];
         break;
       }
@@ -116,7 +122,9 @@ final class KeyRuleSuggester {
     String splitWord = null;
     for (String key : unused) {
       String[] parts = key.split("\\.", 3);
-      if (parts.length >= 3 && parts[1].chars().allMatch(Character::isDigit) && !parts[1].isEmpty()) {
+      if (parts.length >= 3
+          && parts[1].chars().allMatch(Character::isDigit)
+          && !parts[1].isEmpty()) {
         splitWord = parts[0];
         break;
       }
@@ -130,11 +138,14 @@ final class KeyRuleSuggester {
       }
     }
     if (splitWord != null && joinedWord != null) {
-      out.add(new KeyRule.RegexRename("^" + escape(splitWord) + "\\.(\\d+)\\.", joinedWord + "$1."));
+      out.add(
+          new KeyRule.RegexRename("^" + escape(splitWord) + "\\.(\\d+)\\.", joinedWord + "$1."));
     }
   }
 
-  /** Entries that would load with {@code extra} applied after the rules {@code source} went through. */
+  /**
+   * Entries that would load with {@code extra} applied after the rules {@code source} went through.
+   */
   static int countLoaded(LoadPlanner.Rewritten source, TargetArchitecture target, KeyRule extra) {
     Map<String, TensorInfo> rewritten = new HashMap<>(source.tensors.size() * 2);
     for (Map.Entry<String, TensorInfo> t : source.tensors.entrySet()) {

@@ -46,12 +46,20 @@ public record LoadOptions(
       @JsonProperty("freeze") List<String> freeze,
       @JsonProperty("initSeed") Long initSeed) {
     return new LoadOptions(
-        strict == null || strict, keyRules, onShapeMismatch, dtype, freeze, initSeed == null ? 0L : initSeed);
+        strict == null || strict,
+        keyRules,
+        onShapeMismatch,
+        dtype,
+        freeze,
+        initSeed == null ? 0L : initSeed);
   }
 
-  /** PyTorch's defaults: strict, no key rules, fail on mismatch, cast to the target, nothing frozen. */
+  /**
+   * PyTorch's defaults: strict, no key rules, fail on mismatch, cast to the target, nothing frozen.
+   */
   public static LoadOptions defaults() {
-    return new LoadOptions(true, List.of(), ShapeMismatchPolicy.FAIL, DtypePolicy.TARGET, List.of(), 0L);
+    return new LoadOptions(
+        true, List.of(), ShapeMismatchPolicy.FAIL, DtypePolicy.TARGET, List.of(), 0L);
   }
 
   /** These options with {@code strict} replaced. */
@@ -66,12 +74,14 @@ public record LoadOptions(
 
   /** These options with the shape-mismatch policy replaced. */
   public LoadOptions withOnShapeMismatch(ShapeMismatchPolicy value) {
-    return new LoadOptions(strict, keyRules, Objects.requireNonNull(value), dtype, freeze, initSeed);
+    return new LoadOptions(
+        strict, keyRules, Objects.requireNonNull(value), dtype, freeze, initSeed);
   }
 
   /** These options with the dtype policy replaced. */
   public LoadOptions withDtype(DtypePolicy value) {
-    return new LoadOptions(strict, keyRules, onShapeMismatch, Objects.requireNonNull(value), freeze, initSeed);
+    return new LoadOptions(
+        strict, keyRules, onShapeMismatch, Objects.requireNonNull(value), freeze, initSeed);
   }
 
   /** These options with the freeze patterns replaced. */

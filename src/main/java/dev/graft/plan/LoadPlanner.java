@@ -16,16 +16,17 @@ import java.util.regex.Pattern;
  * Matches a target architecture against a checkpoint index under load options: the single source of
  * load semantics, for previews and for runs.
  *
- * <p>With {@link LoadOptions#defaults()} (and {@code strict} either way) the report reproduces {@code
- * model.load_state_dict(state_dict, strict=...)} of torch 1.13: the same outcome, the same {@code
- * missing_keys} and {@code unexpected_keys} in the same order, and the same error text.
+ * <p>With {@link LoadOptions#defaults()} (and {@code strict} either way) the report reproduces
+ * {@code model.load_state_dict(state_dict, strict=...)} of torch 1.13: the same outcome, the same
+ * {@code missing_keys} and {@code unexpected_keys} in the same order, and the same error text.
  *
  * <p>PyTorch walks the model's module tree; here the tree is inferred from the target's keys (every
  * dotted prefix of a key is a module). A module without parameters or persistent buffers (a {@code
- * ReLU}, an empty {@code Sequential}) is invisible in a state dict, so a checkpoint key under such a
- * module is still reported unexpected, but at its nearest visible ancestor, which can move it earlier
- * in {@code unexpectedKeys}; and a checkpoint key naming such a module exactly ({@code "act"}), which
- * PyTorch ignores, is reported unexpected. Modules registered as {@code None} are not modelled either.
+ * ReLU}, an empty {@code Sequential}) is invisible in a state dict, so a checkpoint key under such
+ * a module is still reported unexpected, but at its nearest visible ancestor, which can move it
+ * earlier in {@code unexpectedKeys}; and a checkpoint key naming such a module exactly ({@code
+ * "act"}), which PyTorch ignores, is reported unexpected. Modules registered as {@code None} are
+ * not modelled either.
  *
  * <p>Everything is linear in the number of keys (hash lookups, no pairwise comparison), so 10,000
  * entries against 10,000 tensors take milliseconds.
@@ -47,7 +48,8 @@ public final class LoadPlanner {
    *     exception
    * @throws IllegalArgumentException when a freeze pattern or key rule cannot be applied
    */
-  public static Report plan(CheckpointIndex checkpoint, TargetArchitecture target, LoadOptions options) {
+  public static Report plan(
+      CheckpointIndex checkpoint, TargetArchitecture target, LoadOptions options) {
     Rewritten source = Rewritten.of(checkpoint, options.keyRules());
     ModuleTree tree = ModuleTree.of(target.entries());
     List<Pattern> frozen = Globs.compile(options.freeze());
@@ -68,7 +70,8 @@ public final class LoadPlanner {
       from[i] = t;
       if (t == null) {
         status[i] = EntryStatus.INITIALIZED;
-        action[i] = isDefaultedCounter(e, tree, source) ? EntryAction.DEFAULTED : EntryAction.INITIALIZED;
+        action[i] =
+            isDefaultedCounter(e, tree, source) ? EntryAction.DEFAULTED : EntryAction.INITIALIZED;
         continue;
       }
       used.add(t.key());
@@ -104,7 +107,8 @@ public final class LoadPlanner {
         int i = indexOfKey.get(key);
         if (action[i] == EntryAction.INITIALIZED) {
           missing.add(key);
-        } else if (status[i] == EntryStatus.SHAPE_MISMATCH && options.onShapeMismatch() == ShapeMismatchPolicy.FAIL) {
+        } else if (status[i] == EntryStatus.SHAPE_MISMATCH
+            && options.onShapeMismatch() == ShapeMismatchPolicy.FAIL) {
           TargetEntry e = target.entries().get(i);
           sizeErrors.add(
               "size mismatch for "
@@ -129,7 +133,12 @@ public final class LoadPlanner {
     errors.addAll(sizeErrors);
     boolean failed = !errors.isEmpty() || failedOnShape;
     String error =
-        failed ? "Error(s) in loading state_dict for " + target.name() + ":\n\t" + String.join("\n\t", errors) : null;
+        failed
+            ? "Error(s) in loading state_dict for "
+                + target.name()
+                + ":\n\t"
+                + String.join("\n\t", errors)
+            : null;
 
     List<Report.Entry> entries = new ArrayList<>(n);
     List<Report.MismatchedKey> mismatched = new ArrayList<>();
@@ -215,9 +224,9 @@ public final class LoadPlanner {
 
   /**
    * Whether a checkpoint tensor of shape {@code source} loads into an entry of shape {@code target}
-   * without a mismatch: equal shapes, or PyTorch's allowance for 0.3-era checkpoints, a 1-dim tensor
-   * into a 0-dim entry (its first element is taken). A 1-dim tensor of size 0 has no first element,
-   * and counts as a mismatch.
+   * without a mismatch: equal shapes, or PyTorch's allowance for 0.3-era checkpoints, a 1-dim
+   * tensor into a 0-dim entry (its first element is taken). A 1-dim tensor of size 0 has no first
+   * element, and counts as a mismatch.
    */
   static boolean loadsAsIs(List<Long> source, List<Long> target) {
     if (source.equals(target)) {
@@ -227,8 +236,9 @@ public final class LoadPlanner {
   }
 
   /**
-   * BatchNorm's hook: a checkpoint from before {@code num_batches_tracked} (its {@code _metadata} gives
-   * the module no version, or one below 2) gets the counter filled with 0 instead of reporting it.
+   * BatchNorm's hook: a checkpoint from before {@code num_batches_tracked} (its {@code _metadata}
+   * gives the module no version, or one below 2) gets the counter filled with 0 instead of
+   * reporting it.
    */
   private static boolean isDefaultedCounter(TargetEntry e, ModuleTree tree, Rewritten source) {
     String key = e.key();
@@ -271,7 +281,8 @@ public final class LoadPlanner {
     }
 
     static Rewritten of(CheckpointIndex checkpoint, List<KeyRule> rules) {
-      LinkedHashMap<String, TensorInfo> tensors = new LinkedHashMap<>(checkpoint.tensors().size() * 2);
+      LinkedHashMap<String, TensorInfo> tensors =
+          new LinkedHashMap<>(checkpoint.tensors().size() * 2);
       for (TensorInfo t : checkpoint.tensors()) {
         String key = t.key();
         for (KeyRule rule : rules) {
@@ -280,7 +291,8 @@ public final class LoadPlanner {
         // Like a Python dict: the key keeps its first position, the later value wins.
         tensors.put(key, t);
       }
-      Map<String, Long> versions = checkpoint.moduleVersions() == null ? Map.of() : checkpoint.moduleVersions();
+      Map<String, Long> versions =
+          checkpoint.moduleVersions() == null ? Map.of() : checkpoint.moduleVersions();
       if (!rules.isEmpty() && !versions.isEmpty()) {
         Map<String, Long> kept = new HashMap<>();
         Map<String, Long> renamed = new HashMap<>();
@@ -291,7 +303,8 @@ public final class LoadPlanner {
           }
           (module.equals(v.getKey()) ? kept : renamed).put(module, v.getValue());
         }
-        // As in consume_prefix_in_state_dict_if_present, a renamed module overwrites one left alone.
+        // As in consume_prefix_in_state_dict_if_present, a renamed module overwrites one left
+        // alone.
         kept.putAll(renamed);
         versions = kept;
       }

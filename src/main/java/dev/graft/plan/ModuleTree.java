@@ -10,9 +10,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The target's module tree as far as its state-dict keys reveal it: every dotted prefix of a key is a
- * module, the last component a parameter or buffer of it. Children keep the order in which the keys
- * first name them, which is {@code _modules} order for a key list in {@code state_dict()} order.
+ * The target's module tree as far as its state-dict keys reveal it: every dotted prefix of a key is
+ * a module, the last component a parameter or buffer of it. Children keep the order in which the
+ * keys first name them, which is {@code _modules} order for a key list in {@code state_dict()}
+ * order.
  */
 final class ModuleTree {
 
@@ -80,9 +81,9 @@ final class ModuleTree {
    * The checkpoint keys PyTorch reports unexpected, in its order: each module, depth first, reports
    * the keys under its prefix whose next component names neither a child module nor one of its own
    * entries ({@code PREFIX._extra_state} first, as a module without extra state reports that before
-   * the rest), in checkpoint order. Keys under one of a module's own entries ({@code fc.weight.x}) and
-   * keys naming a module ({@code fc}) pass every module's check, so PyTorch ignores them, and so does
-   * this.
+   * the rest), in checkpoint order. Keys under one of a module's own entries ({@code fc.weight.x})
+   * and keys naming a module ({@code fc}) pass every module's check, so PyTorch ignores them, and
+   * so does this.
    */
   List<String> unexpected(Collection<String> checkpointKeys, Set<String> targetKeys) {
     List<Node> order = preorder();

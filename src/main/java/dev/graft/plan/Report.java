@@ -42,8 +42,8 @@ public record Report(
 
   /**
    * Counts and element totals of a report. Every element of the target either comes from the
-   * checkpoint ({@code loadedNumel}) or keeps its initial value ({@code initializedNumel}), so the two
-   * add up to {@code targetNumel}.
+   * checkpoint ({@code loadedNumel}) or keeps its initial value ({@code initializedNumel}), so the
+   * two add up to {@code targetNumel}.
    *
    * @param targetKeys entries in the target
    * @param loaded entries with status {@code LOADED}

@@ -2,7 +2,9 @@ package dev.graft.plan;
 
 /** What happens when a checkpoint tensor's shape differs from its target entry's. */
 public enum ShapeMismatchPolicy {
-  /** PyTorch's behaviour: the load fails with {@code size mismatch}, whatever {@code strict} says. */
+  /**
+   * PyTorch's behaviour: the load fails with {@code size mismatch}, whatever {@code strict} says.
+   */
   FAIL,
   /** Hugging Face's {@code ignore_mismatched_sizes}: the target keeps its initial value. */
   SKIP,

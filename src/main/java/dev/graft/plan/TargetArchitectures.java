@@ -12,13 +12,14 @@ public final class TargetArchitectures {
   private TargetArchitectures() {}
 
   /**
-   * The architecture of a fresh model saved as {@code torch.save(model.state_dict(keep_vars=True))}:
-   * {@code nn.Parameter}s become {@link EntryKind#PARAMETER} entries with their {@code requires_grad},
-   * plain tensors {@link EntryKind#BUFFER}s that are not trained; every entry has its initial value.
+   * The architecture of a fresh model saved as {@code
+   * torch.save(model.state_dict(keep_vars=True))}: {@code nn.Parameter}s become {@link
+   * EntryKind#PARAMETER} entries with their {@code requires_grad}, plain tensors {@link
+   * EntryKind#BUFFER}s that are not trained; every entry has its initial value.
    *
    * <p>A plain {@code state_dict()} holds no parameters at all, so when the file has none the kinds
-   * are not known: every entry is {@link EntryKind#UNKNOWN}, and trainable when its dtype is floating
-   * point or complex (as a parameter would be).
+   * are not known: every entry is {@link EntryKind#UNKNOWN}, and trainable when its dtype is
+   * floating point or complex (as a parameter would be).
    *
    * @param name the model's class name
    * @param index the saved state dict's index, in state-dict order
@@ -47,8 +48,17 @@ public final class TargetArchitectures {
 
   private static boolean isFloatingOrComplex(DType dtype) {
     return switch (dtype) {
-      case FLOAT64, FLOAT32, FLOAT16, BFLOAT16, COMPLEX64, COMPLEX128, FLOAT8_E4M3FN, FLOAT8_E5M2,
-          FLOAT8_E4M3FNUZ, FLOAT8_E5M2FNUZ -> true;
+      case FLOAT64,
+          FLOAT32,
+          FLOAT16,
+          BFLOAT16,
+          COMPLEX64,
+          COMPLEX128,
+          FLOAT8_E4M3FN,
+          FLOAT8_E5M2,
+          FLOAT8_E4M3FNUZ,
+          FLOAT8_E5M2FNUZ ->
+          true;
       default -> false;
     };
   }

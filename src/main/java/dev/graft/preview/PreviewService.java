@@ -18,7 +18,8 @@ import org.springframework.stereotype.Service;
 @Service
 public class PreviewService {
 
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PreviewService.class);
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(PreviewService.class);
 
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
@@ -37,7 +38,9 @@ public class PreviewService {
     long start = System.nanoTime();
     PlanInputs in = inputs(checkpointId, architectureId);
     long loaded = System.nanoTime();
-    Report report = LoadPlanner.plan(in.checkpoint(), in.target(), options == null ? LoadOptions.defaults() : options);
+    Report report =
+        LoadPlanner.plan(
+            in.checkpoint(), in.target(), options == null ? LoadOptions.defaults() : options);
     if (log.isDebugEnabled()) {
       log.debug(
           "preview {} x {}: indexes {} ms, plan {} ms",
@@ -62,10 +65,12 @@ public class PreviewService {
       throw new UnprocessableReference("architectureId", "architectureId is required");
     }
     if (!checkpoints.exists(checkpointId)) {
-      throw new UnprocessableReference("checkpointId", "checkpoint " + checkpointId + " does not exist");
+      throw new UnprocessableReference(
+          "checkpointId", "checkpoint " + checkpointId + " does not exist");
     }
     if (!architectures.exists(architectureId)) {
-      throw new UnprocessableReference("architectureId", "architecture " + architectureId + " does not exist");
+      throw new UnprocessableReference(
+          "architectureId", "architecture " + architectureId + " does not exist");
     }
     return new PlanInputs(checkpoints.index(checkpointId), architectures.target(architectureId));
   }

@@ -14,4 +14,8 @@ import java.util.Map;
  * @param aliases each alias and the version it points at
  */
 public record Model(
-    String name, Instant createdAt, Integer latestVersion, long versionCount, Map<String, Integer> aliases) {}
+    String name,
+    Instant createdAt,
+    Integer latestVersion,
+    long versionCount,
+    Map<String, Integer> aliases) {}

@@ -40,7 +40,8 @@ public record ModelVersion(
    * @param architectureId the target architecture
    * @param options the load options, as given
    */
-  public record Lineage(UUID checkpointId, String checkpointSha256, UUID architectureId, Object options) {}
+  public record Lineage(
+      UUID checkpointId, String checkpointSha256, UUID architectureId, Object options) {}
 
   /**
    * A stored file of a version.

@@ -16,7 +16,8 @@ public class ModelVersionNotFound extends NotFound {
 
   /** The version has no artifact of this format. */
   public static ModelVersionNotFound forArtifact(String model, int version, String format) {
-    return new ModelVersionNotFound("model '" + model + "' version " + version + " has no '" + format + "' artifact");
+    return new ModelVersionNotFound(
+        "model '" + model + "' version " + version + " has no '" + format + "' artifact");
   }
 
   /** The model has no such alias. */

@@ -14,7 +14,6 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,8 +34,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The model registry: named models with immutable numbered versions, their artifacts, aliases and
  * lineage. Versions are registered by successful runs; the API reads them, moves aliases, edits a
- * version's description and tags, and deletes versions (their artifacts' blobs are collected once no
- * row names them).
+ * version's description and tags, and deletes versions (their artifacts' blobs are collected once
+ * no row names them).
  *
  * <p>Lists read their page and their total in one repeatable-read snapshot, so a version registered
  * meanwhile never makes the two disagree.
@@ -76,7 +75,8 @@ public class RegistryService {
         .update();
     // The counter's row lock serialises registrations per model until this transaction ends.
     int version =
-        jdbc.sql("update model set last_version = last_version + 1 where name = ? returning last_version")
+        jdbc.sql(
+                "update model set last_version = last_version + 1 where name = ? returning last_version")
             .param(v.model())
             .query(Integer.class)
             .single();
@@ -111,9 +111,9 @@ public class RegistryService {
   }
 
   /**
-   * Models by name, optionally those whose name contains {@code q} (case-insensitive) and those with
-   * at least one version carrying every given tag. Throws nothing of its own: filters are parsed by
-   * {@link TagFilter#parse} and paging checked by {@link PageRequest}.
+   * Models by name, optionally those whose name contains {@code q} (case-insensitive) and those
+   * with at least one version carrying every given tag. Throws nothing of its own: filters are
+   * parsed by {@link TagFilter#parse} and paging checked by {@link PageRequest}.
    */
   @Transactional(readOnly = true, isolation = Isolation.REPEATABLE_READ)
   public PageResponse<Model> models(String q, List<TagFilter> tags, PageRequest page) {
@@ -129,7 +129,8 @@ public class RegistryService {
               + " and v.tags @> cast(? as jsonb))");
       params.add(tagJson(t));
     }
-    long total = jdbc.sql("select count(*) from model m" + where).params(params).query(Long.class).single();
+    long total =
+        jdbc.sql("select count(*) from model m" + where).params(params).query(Long.class).single();
     List<Object> pageParams = new ArrayList<>(params);
     pageParams.add(page.offset());
     pageParams.add(page.size());
@@ -189,7 +190,11 @@ public class RegistryService {
       where.append(" and tags @> cast(? as jsonb)");
       params.add(tagJson(t));
     }
-    long total = jdbc.sql("select count(*) from model_version" + where).params(params).query(Long.class).single();
+    long total =
+        jdbc.sql("select count(*) from model_version" + where)
+            .params(params)
+            .query(Long.class)
+            .single();
     List<Object> pageParams = new ArrayList<>(params);
     pageParams.add(page.offset());
     pageParams.add(page.size());
@@ -235,16 +240,16 @@ public class RegistryService {
   }
 
   /**
-   * Points an alias at a version, creating it or moving it from another version in one statement (two
-   * concurrent moves leave it at one of the two).
+   * Points an alias at a version, creating it or moving it from another version in one statement
+   * (two concurrent moves leave it at one of the two).
    *
-   * <p>An unknown version is {@code 422}, not {@code 404}: it is a reference in the request body, as
-   * unknown ids in bodies are everywhere in the API; the path (model, alias) is what must exist or be
-   * created.
+   * <p>An unknown version is {@code 422}, not {@code 404}: it is a reference in the request body,
+   * as unknown ids in bodies are everywhere in the API; the path (model, alias) is what must exist
+   * or be created.
    *
    * @return the version the alias now points at
-   * @throws BadRequest (field {@code alias}) when the alias name is invalid, (field {@code version})
-   *     when no version is given
+   * @throws BadRequest (field {@code alias}) when the alias name is invalid, (field {@code
+   *     version}) when no version is given
    * @throws ModelVersionNotFound when the model does not exist
    * @throws UnprocessableReference (field {@code version}) when the model has no such version
    */
@@ -259,7 +264,8 @@ public class RegistryService {
             requireModel(model);
             // KEY SHARE: a concurrent delete of this version waits for us, then sees the alias.
             boolean exists =
-                !jdbc.sql("select 1 from model_version where model_name = ? and version = ? for key share")
+                !jdbc.sql(
+                        "select 1 from model_version where model_name = ? and version = ? for key share")
                     .params(model, version)
                     .query(Integer.class)
                     .list()
@@ -284,7 +290,9 @@ public class RegistryService {
   @Transactional
   public void deleteAlias(String model, String alias) {
     int deleted =
-        jdbc.sql("delete from model_alias where model_name = ? and alias = ?").params(model, alias).update();
+        jdbc.sql("delete from model_alias where model_name = ? and alias = ?")
+            .params(model, alias)
+            .update();
     if (deleted == 0) {
       requireModel(model);
       throw ModelVersionNotFound.forAlias(model, alias);
@@ -311,7 +319,9 @@ public class RegistryService {
             .params(
                 changes.descriptionGiven(),
                 changes.description(),
-                changes.tags() == null ? null : JSON.writeValueAsString(new TreeMap<>(changes.tags())),
+                changes.tags() == null
+                    ? null
+                    : JSON.writeValueAsString(new TreeMap<>(changes.tags())),
                 model,
                 version)
             .update();
@@ -336,7 +346,8 @@ public class RegistryService {
             status -> {
               // FOR UPDATE: an alias move to this version waits, then finds it gone.
               boolean exists =
-                  !jdbc.sql("select 1 from model_version where model_name = ? and version = ? for update")
+                  !jdbc.sql(
+                          "select 1 from model_version where model_name = ? and version = ? for update")
                       .params(model, version)
                       .query(Integer.class)
                       .list()
@@ -346,19 +357,29 @@ public class RegistryService {
                 throw ModelVersionNotFound.forVersion(model, version);
               }
               List<String> aliases =
-                  jdbc.sql("select alias from model_alias where model_name = ? and version = ? order by alias")
+                  jdbc.sql(
+                          "select alias from model_alias where model_name = ? and version = ? order by alias")
                       .params(model, version)
                       .query(String.class)
                       .list();
               if (!aliases.isEmpty()) {
                 throw new Conflict(
-                    "model '" + model + "' version " + version + " is what alias"
-                        + (aliases.size() == 1 ? " '" : "es '") + String.join("', '", aliases)
-                        + "' point" + (aliases.size() == 1 ? "s" : "") + " at; move or delete "
-                        + (aliases.size() == 1 ? "it" : "them") + " first");
+                    "model '"
+                        + model
+                        + "' version "
+                        + version
+                        + " is what alias"
+                        + (aliases.size() == 1 ? " '" : "es '")
+                        + String.join("', '", aliases)
+                        + "' point"
+                        + (aliases.size() == 1 ? "s" : "")
+                        + " at; move or delete "
+                        + (aliases.size() == 1 ? "it" : "them")
+                        + " first");
               }
               List<String> artifacts =
-                  jdbc.sql("select distinct sha256 from model_artifact where model_name = ? and version = ?")
+                  jdbc.sql(
+                          "select distinct sha256 from model_artifact where model_name = ? and version = ?")
                       .params(model, version)
                       .query(String.class)
                       .list();
@@ -386,14 +407,21 @@ public class RegistryService {
   private void refuseLineage(String column, String what, UUID id) {
     List<String> users =
         jdbc.sql(
-                "select model_name || ' version ' || version from model_version where " + column + " = ?"
+                "select model_name || ' version ' || version from model_version where "
+                    + column
+                    + " = ?"
                     + " order by model_name, version limit 3")
             .param(id)
             .query(String.class)
             .list();
     if (!users.isEmpty()) {
       throw new Conflict(
-          what + " " + id + " is the lineage of model " + String.join(", ", users) + "; delete those versions first");
+          what
+              + " "
+              + id
+              + " is the lineage of model "
+              + String.join(", ", users)
+              + "; delete those versions first");
     }
   }
 
@@ -407,7 +435,10 @@ public class RegistryService {
 
   private void requireModel(String model) {
     boolean exists =
-        jdbc.sql("select exists (select 1 from model where name = ?)").param(model).query(Boolean.class).single();
+        jdbc.sql("select exists (select 1 from model where name = ?)")
+            .param(model)
+            .query(Boolean.class)
+            .single();
     if (!exists) {
       throw ModelVersionNotFound.forName(model);
     }
@@ -445,7 +476,9 @@ public class RegistryService {
     if (alias == null || !ALIAS.matcher(alias).matches()) {
       throw new BadRequest(
           "alias",
-          "must be 1-255 letters, digits, '.', '_' or '-', starting with a letter or digit; was '" + alias + "'");
+          "must be 1-255 letters, digits, '.', '_' or '-', starting with a letter or digit; was '"
+              + alias
+              + "'");
     }
   }
 
@@ -458,7 +491,8 @@ public class RegistryService {
     }
     for (Map.Entry<String, String> t : tags.entrySet()) {
       if (t.getKey().isEmpty() || t.getKey().length() > MAX_TAG_KEY) {
-        throw new BadRequest("tags", "keys must be 1-" + MAX_TAG_KEY + " characters, '" + t.getKey() + "' is not");
+        throw new BadRequest(
+            "tags", "keys must be 1-" + MAX_TAG_KEY + " characters, '" + t.getKey() + "' is not");
       }
       if (t.getValue() == null || t.getValue().length() > MAX_TAG_VALUE) {
         throw new BadRequest(
@@ -483,10 +517,12 @@ public class RegistryService {
                 "select format, sha256, size_bytes from model_artifact where model_name = ? and version = ?"
                     + " order by format")
             .params(model, version)
-            .query((a, n) -> new ModelVersion.Artifact(a.getString(1), a.getString(2), a.getLong(3)))
+            .query(
+                (a, n) -> new ModelVersion.Artifact(a.getString(1), a.getString(2), a.getLong(3)))
             .list();
     List<String> aliases =
-        jdbc.sql("select alias from model_alias where model_name = ? and version = ? order by alias")
+        jdbc.sql(
+                "select alias from model_alias where model_name = ? and version = ? order by alias")
             .params(model, version)
             .query(String.class)
             .list();

@@ -9,4 +9,5 @@ import java.util.Map;
  * @param description the new description, or {@code null} to clear it
  * @param tags the tags that replace the old ones, or {@code null} to keep them
  */
-public record VersionChanges(boolean descriptionGiven, String description, Map<String, String> tags) {}
+public record VersionChanges(
+    boolean descriptionGiven, String description, Map<String, String> tags) {}

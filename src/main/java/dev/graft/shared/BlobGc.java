@@ -16,7 +16,8 @@ import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Garbage collection of content-addressed blobs, safe against a concurrent writer of the same bytes.
+ * Garbage collection of content-addressed blobs, safe against a concurrent writer of the same
+ * bytes.
  *
  * <p>A blob may be named by rows of several features (a checkpoint, an architecture, a model
  * artifact); each feature contributes a {@link References} bean that says whether its rows name a
@@ -25,16 +26,17 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <p>Safety rests on one PostgreSQL advisory lock per SHA-256, held to the end of a transaction:
  *
  * <ul>
- *   <li>every writer that inserts a row naming a blob calls {@link #lock} in that transaction before
- *       the insert, and commits the blob into the store before the transaction commits;
+ *   <li>every writer that inserts a row naming a blob calls {@link #lock} in that transaction
+ *       before the insert, and commits the blob into the store before the transaction commits;
  *   <li>the collector takes the same lock, then asks every {@link References}, and deletes the blob
  *       only when none answers yes, all before it releases the lock.
  * </ul>
  *
  * <p>So a writer that commits first is seen by the collector (which then keeps the blob), and a
  * collector that goes first has deleted the blob before the writer moves its own copy into place. A
- * row that is committed therefore always has its blob. The worst a crash can do is leave a blob no row
- * names (the rows are deleted and committed before collection starts): storage is leaked, never lost.
+ * row that is committed therefore always has its blob. The worst a crash can do is leave a blob no
+ * row names (the rows are deleted and committed before collection starts): storage is leaked, never
+ * lost.
  */
 @Component
 public class BlobGc {
@@ -49,7 +51,9 @@ public class BlobGc {
 
   private static final Logger log = LoggerFactory.getLogger(BlobGc.class);
 
-  /** The first key of the two-key advisory lock, so blob locks share no key with other lock users. */
+  /**
+   * The first key of the two-key advisory lock, so blob locks share no key with other lock users.
+   */
   private static final int LOCK_SPACE = 0x67626c62; // "gblb"
 
   private final JdbcClient jdbc;
@@ -57,7 +61,11 @@ public class BlobGc {
   private final List<References> references;
   private final TransactionTemplate newTx;
 
-  BlobGc(JdbcClient jdbc, BlobStore blobs, List<References> references, PlatformTransactionManager txManager) {
+  BlobGc(
+      JdbcClient jdbc,
+      BlobStore blobs,
+      List<References> references,
+      PlatformTransactionManager txManager) {
     this.jdbc = jdbc;
     this.blobs = blobs;
     this.references = references;
@@ -96,9 +104,9 @@ public class BlobGc {
   }
 
   /**
-   * Deletes a blob if no committed row names it. Call it after the transaction that deleted the rows
-   * has committed (rows still visible keep the blob). A store failure is logged and leaves the blob in
-   * place: the caller's deletion has already succeeded, and a leaked blob is harmless.
+   * Deletes a blob if no committed row names it. Call it after the transaction that deleted the
+   * rows has committed (rows still visible keep the blob). A store failure is logged and leaves the
+   * blob in place: the caller's deletion has already succeeded, and a leaked blob is harmless.
    *
    * @return whether the blob was removed
    */

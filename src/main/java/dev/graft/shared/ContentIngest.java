@@ -15,10 +15,10 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The one path uploaded files take into Graft: stream into a pending blob while hashing, answer with
- * the existing resource when the bytes were stored before, parse the pending copy, and only then
- * write the rows and commit the blob in one transaction. A refused or failed upload leaves no row,
- * no blob and no temporary file.
+ * The one path uploaded files take into Graft: stream into a pending blob while hashing, answer
+ * with the existing resource when the bytes were stored before, parse the pending copy, and only
+ * then write the rows and commit the blob in one transaction. A refused or failed upload leaves no
+ * row, no blob and no temporary file.
  */
 @Component
 public class ContentIngest {
@@ -30,7 +30,8 @@ public class ContentIngest {
      * @param file the pending content, for random access
      * @param localFile the same content as a local file, where the store has one
      */
-    I read(SeekableByteChannel file, java.util.Optional<java.nio.file.Path> localFile) throws IOException;
+    I read(SeekableByteChannel file, java.util.Optional<java.nio.file.Path> localFile)
+        throws IOException;
   }
 
   private final BlobStore blobs;
@@ -97,7 +98,10 @@ public class ContentIngest {
             });
       } catch (DataIntegrityViolationException e) {
         // Kept as a fallback (another writer that does not take the lock): the same answer.
-        return existing.apply(pending.sha256()).map(t -> new Stored<>(t, false)).orElseThrow(() -> e);
+        return existing
+            .apply(pending.sha256())
+            .map(t -> new Stored<>(t, false))
+            .orElseThrow(() -> e);
       } catch (UncheckedIOException e) {
         throw e.getCause();
       }

@@ -7,18 +7,19 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.sql.DataSource;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Condition;
 import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.util.StringUtils;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 
 /**
- * The embedded default: when no {@code spring.datasource.url} is set, Graft starts a real PostgreSQL
- * from the binaries Maven brought, keeping its data under {@code graft.data-dir/postgres} across
- * restarts. Setting {@code spring.datasource.url} turns this off and Boot's own DataSource takes over.
+ * The embedded default: when no {@code spring.datasource.url} is set, Graft starts a real
+ * PostgreSQL from the binaries Maven brought, keeping its data under {@code
+ * graft.data-dir/postgres} across restarts. Setting {@code spring.datasource.url} turns this off
+ * and Boot's own DataSource takes over.
  */
 @Configuration(proxyBeanMethods = false)
 @Conditional(EmbeddedPostgresConfiguration.NoDatasourceUrl.class)

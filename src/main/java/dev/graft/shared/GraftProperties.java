@@ -101,7 +101,15 @@ public record GraftProperties(
     /** Hides the secret key from logs and actuator output. */
     @Override
     public String toString() {
-      return "S3[endpoint=" + endpoint + ", region=" + region + ", bucket=" + bucket + ", prefix=" + prefix + "]";
+      return "S3[endpoint="
+          + endpoint
+          + ", region="
+          + region
+          + ", bucket="
+          + bucket
+          + ", prefix="
+          + prefix
+          + "]";
     }
   }
 

@@ -28,7 +28,9 @@ public final class IndexCache<V> {
     this.weigher = weigher;
   }
 
-  /** The cached value, or the loaded one (cached when it fits). Loading happens outside the lock. */
+  /**
+   * The cached value, or the loaded one (cached when it fits). Loading happens outside the lock.
+   */
   public V get(UUID id, Function<UUID, V> loader) {
     synchronized (this) {
       V v = map.get(id);

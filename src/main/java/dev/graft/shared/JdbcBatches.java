@@ -6,7 +6,10 @@ import java.sql.SQLException;
 import java.util.List;
 import org.springframework.jdbc.core.JdbcTemplate;
 
-/** Inserts many rows with one prepared statement, in batches, for indexes of tens of thousands of rows. */
+/**
+ * Inserts many rows with one prepared statement, in batches, for indexes of tens of thousands of
+ * rows.
+ */
 public final class JdbcBatches {
 
   private static final int BATCH = 1000;

@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads PostgreSQL {@code bigint[]} columns selected as text ({@code {4,4}}): a hundred times cheaper
- * per row than the driver's {@code java.sql.Array}, which matters when a preview reads 10,000 rows.
+ * Reads PostgreSQL {@code bigint[]} columns selected as text ({@code {4,4}}): a hundred times
+ * cheaper per row than the driver's {@code java.sql.Array}, which matters when a preview reads
+ * 10,000 rows.
  */
 public final class PgLongArrays {
 

@@ -46,16 +46,25 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 
   @ExceptionHandler(dev.graft.storage.BlobStore.BlobMissing.class)
   ResponseEntity<Object> blobMissing(dev.graft.storage.BlobStore.BlobMissing e) {
-    // Only reachable when the row was deleted between being read and the blob being opened: from the
+    // Only reachable when the row was deleted between being read and the blob being opened: from
+    // the
     // client's side the resource is gone.
     return response(
-        problem(HttpStatus.NOT_FOUND, "not-found", "Not found", "the content was deleted while it was being fetched"));
+        problem(
+            HttpStatus.NOT_FOUND,
+            "not-found",
+            "Not found",
+            "the content was deleted while it was being fetched"));
   }
 
   @ExceptionHandler(UnprocessableReference.class)
   ResponseEntity<Object> unprocessable(UnprocessableReference e) {
     ProblemDetail p =
-        problem(HttpStatus.UNPROCESSABLE_CONTENT, "unknown-reference", "Unknown reference", e.getMessage());
+        problem(
+            HttpStatus.UNPROCESSABLE_CONTENT,
+            "unknown-reference",
+            "Unknown reference",
+            e.getMessage());
     p.setProperty("errors", List.of(Map.of("field", e.field(), "message", e.getMessage())));
     return response(p);
   }
@@ -75,12 +84,17 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
   @ExceptionHandler(PayloadTooLarge.class)
   ResponseEntity<Object> tooLarge(PayloadTooLarge e) {
     return response(
-        problem(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Payload too large", e.getMessage()));
+        problem(
+            HttpStatus.CONTENT_TOO_LARGE,
+            "payload-too-large",
+            "Payload too large",
+            e.getMessage()));
   }
 
   @ExceptionHandler(MultipartFileStream.MalformedMultipart.class)
   ResponseEntity<Object> malformedMultipart(MultipartFileStream.MalformedMultipart e) {
-    return response(problem(HttpStatus.BAD_REQUEST, "bad-request", "Malformed multipart body", e.getMessage()));
+    return response(
+        problem(HttpStatus.BAD_REQUEST, "bad-request", "Malformed multipart body", e.getMessage()));
   }
 
   @ExceptionHandler(Exception.class)
@@ -96,10 +110,16 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 
   @Override
   protected ResponseEntity<Object> handleExceptionInternal(
-      Exception ex, Object body, HttpHeaders headers, HttpStatusCode statusCode, WebRequest request) {
-    // Spring's own exceptions (missing parameter, unreadable body, wrong method) keep their status but
+      Exception ex,
+      Object body,
+      HttpHeaders headers,
+      HttpStatusCode statusCode,
+      WebRequest request) {
+    // Spring's own exceptions (missing parameter, unreadable body, wrong method) keep their status
+    // but
     // get the same problem shape and content type as ours.
-    ResponseEntity<Object> base = super.handleExceptionInternal(ex, body, headers, statusCode, request);
+    ResponseEntity<Object> base =
+        super.handleExceptionInternal(ex, body, headers, statusCode, request);
     if (base == null || !(base.getBody() instanceof ProblemDetail p)) {
       return base;
     }
@@ -109,11 +129,13 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
       while (root.getCause() != null && root.getCause() != root) {
         root = root.getCause();
       }
-      String message = root.getMessage() == null ? "" : root.getMessage().lines().findFirst().orElse("");
+      String message =
+          root.getMessage() == null ? "" : root.getMessage().lines().findFirst().orElse("");
       p.setDetail("the request body could not be read: " + message);
     }
     if (p.getType() == null || p.getType().toString().equals("about:blank")) {
-      p.setType(URI.create(TYPE_BASE + (statusCode.is4xxClientError() ? "bad-request" : "internal")));
+      p.setType(
+          URI.create(TYPE_BASE + (statusCode.is4xxClientError() ? "bad-request" : "internal")));
     }
     HttpHeaders h = new HttpHeaders();
     h.putAll(base.getHeaders());
@@ -121,7 +143,8 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     return new ResponseEntity<>(p, h, base.getStatusCode());
   }
 
-  private static ProblemDetail problem(HttpStatus status, String type, String title, String detail) {
+  private static ProblemDetail problem(
+      HttpStatus status, String type, String title, String detail) {
     ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
     p.setType(URI.create(TYPE_BASE + type));
     p.setTitle(title);

@@ -7,8 +7,8 @@ import java.util.Optional;
 
 /**
  * Immutable, content-addressed objects named by their SHA-256. New content is first written to a
- * {@link PendingBlob} (hashed while streaming, never buffered whole in memory), inspected there, and
- * only then committed under its hash or discarded.
+ * {@link PendingBlob} (hashed while streaming, never buffered whole in memory), inspected there,
+ * and only then committed under its hash or discarded.
  */
 public interface BlobStore {
 
@@ -17,8 +17,8 @@ public interface BlobStore {
    *
    * @param in the content; read to its end, not closed
    * @param maxBytes the largest size accepted
-   * @throws dev.graft.shared.PayloadTooLarge when more than {@code maxBytes} arrive (nothing is left
-   *     behind)
+   * @throws dev.graft.shared.PayloadTooLarge when more than {@code maxBytes} arrive (nothing is
+   *     left behind)
    * @throws IOException when the content cannot be read or stored (nothing is left behind)
    */
   PendingBlob write(InputStream in, long maxBytes) throws IOException;

@@ -17,8 +17,8 @@ import java.util.UUID;
 
 /**
  * Blobs as files under a root folder: {@code sha256/ab/cd/<hash>} for content, {@code tmp/} for
- * pending uploads. Commits are atomic renames within one filesystem, so a reader never sees a partly
- * written object.
+ * pending uploads. Commits are atomic renames within one filesystem, so a reader never sees a
+ * partly written object.
  */
 public class FilesystemBlobStore implements BlobStore {
 
@@ -41,7 +41,8 @@ public class FilesystemBlobStore implements BlobStore {
   public PendingBlob write(InputStream in, long maxBytes) throws IOException {
     Path file = tmp.resolve(UUID.randomUUID() + ".part");
     boolean ok = false;
-    try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel out =
+        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       HashingFileWriter.Result r = HashingFileWriter.copy(in, out, maxBytes);
       ok = true;
       return new FilePendingBlob(file, r.sha256(), r.size());
@@ -131,7 +132,10 @@ public class FilesystemBlobStore implements BlobStore {
     if (!sha256.matches("[0-9a-f]{64}")) {
       throw new IllegalArgumentException("not a SHA-256: " + sha256);
     }
-    return root.resolve("sha256").resolve(sha256.substring(0, 2)).resolve(sha256.substring(2, 4)).resolve(sha256);
+    return root.resolve("sha256")
+        .resolve(sha256.substring(0, 2))
+        .resolve(sha256.substring(2, 4))
+        .resolve(sha256);
   }
 
   private final class FilePendingBlob implements PendingBlob {

@@ -8,8 +8,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * A write-only channel that hashes (SHA-256) and counts what passes through to another channel, so a
- * file written front to back is hashed as it is written rather than read again afterwards.
+ * A write-only channel that hashes (SHA-256) and counts what passes through to another channel, so
+ * a file written front to back is hashed as it is written rather than read again afterwards.
  */
 public final class HashingChannel implements WritableByteChannel {
 

@@ -19,9 +19,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Copies a stream into a file while hashing it, as a three-stage pipeline: the caller's thread only
- * receives, a second thread hashes, a third writes, and the file is flushed to disk in the background
- * as it grows, so receiving, hashing and the disk all work at once and an upload costs about its
- * slowest stage. Memory is a fixed ring of buffers, whatever the stream's size.
+ * receives, a second thread hashes, a third writes, and the file is flushed to disk in the
+ * background as it grows, so receiving, hashing and the disk all work at once and an upload costs
+ * about its slowest stage. Memory is a fixed ring of buffers, whatever the stream's size.
  */
 final class HashingFileWriter {
 
@@ -57,8 +57,10 @@ final class HashingFileWriter {
       free.add(ByteBuffer.allocate(BUFFER));
     }
     MessageDigest digest = sha256();
-    CompletableFuture<Long> hasher = CompletableFuture.supplyAsync(() -> hashLoop(filled, hashed, digest), THREADS);
-    CompletableFuture<Long> writeStage = CompletableFuture.supplyAsync(() -> writeLoop(hashed, free, out), THREADS);
+    CompletableFuture<Long> hasher =
+        CompletableFuture.supplyAsync(() -> hashLoop(filled, hashed, digest), THREADS);
+    CompletableFuture<Long> writeStage =
+        CompletableFuture.supplyAsync(() -> writeLoop(hashed, free, out), THREADS);
     // Either stage failing stops the receiver; the receiver waits on both.
     CompletableFuture<Long> writer =
         CompletableFuture.anyOf(hasher, writeStage)
@@ -83,7 +85,8 @@ final class HashingFileWriter {
       if (written != total) {
         throw new IOException("blob writer wrote " + written + " of " + total + " bytes");
       }
-      // Durable before a row can point at it: the registry must not outlive its blobs after a crash.
+      // Durable before a row can point at it: the registry must not outlive its blobs after a
+      // crash.
       out.force(true);
       return new Result(HexFormat.of().formatHex(digest.digest()), total);
     } catch (IOException | RuntimeException e) {
@@ -97,7 +100,8 @@ final class HashingFileWriter {
     }
   }
 
-  private static long hashLoop(BlockingQueue<ByteBuffer> filled, BlockingQueue<ByteBuffer> hashed, MessageDigest digest) {
+  private static long hashLoop(
+      BlockingQueue<ByteBuffer> filled, BlockingQueue<ByteBuffer> hashed, MessageDigest digest) {
     long n = 0;
     try {
       while (true) {
@@ -117,7 +121,8 @@ final class HashingFileWriter {
     }
   }
 
-  private static long writeLoop(BlockingQueue<ByteBuffer> filled, BlockingQueue<ByteBuffer> free, FileChannel out) {
+  private static long writeLoop(
+      BlockingQueue<ByteBuffer> filled, BlockingQueue<ByteBuffer> free, FileChannel out) {
     long written = 0;
     long flushedAt = 0;
     CompletableFuture<Void> flush = CompletableFuture.completedFuture(null);
@@ -156,7 +161,8 @@ final class HashingFileWriter {
     }
   }
 
-  private static ByteBuffer take(BlockingQueue<ByteBuffer> q, CompletableFuture<Long> writer) throws IOException {
+  private static ByteBuffer take(BlockingQueue<ByteBuffer> q, CompletableFuture<Long> writer)
+      throws IOException {
     try {
       while (true) {
         ByteBuffer b = q.poll(100, TimeUnit.MILLISECONDS);
@@ -174,7 +180,8 @@ final class HashingFileWriter {
     }
   }
 
-  private static void put(BlockingQueue<ByteBuffer> q, ByteBuffer b, CompletableFuture<Long> writer) throws IOException {
+  private static void put(BlockingQueue<ByteBuffer> q, ByteBuffer b, CompletableFuture<Long> writer)
+      throws IOException {
     try {
       while (!q.offer(b, 100, TimeUnit.MILLISECONDS)) {
         if (writer.isDone()) {
@@ -199,7 +206,8 @@ final class HashingFileWriter {
       if (c instanceof java.io.UncheckedIOException u) {
         throw u.getCause();
       }
-      if (c instanceof java.util.concurrent.CompletionException ce && ce.getCause() instanceof java.io.UncheckedIOException u) {
+      if (c instanceof java.util.concurrent.CompletionException ce
+          && ce.getCause() instanceof java.io.UncheckedIOException u) {
         throw u.getCause();
       }
       throw new IOException("blob writer failed: " + c, c);

@@ -4,9 +4,9 @@ import java.io.IOException;
 import java.nio.channels.SeekableByteChannel;
 
 /**
- * Uploaded bytes held in a temporary object: hashed, sized, readable for inspection, and not yet part
- * of the store. Exactly one of {@link #commit()} or {@link #close()} decides its fate; closing an
- * uncommitted blob deletes it.
+ * Uploaded bytes held in a temporary object: hashed, sized, readable for inspection, and not yet
+ * part of the store. Exactly one of {@link #commit()} or {@link #close()} decides its fate; closing
+ * an uncommitted blob deletes it.
  */
 public interface PendingBlob extends AutoCloseable {
 
@@ -19,7 +19,10 @@ public interface PendingBlob extends AutoCloseable {
   /** Opens the temporary content for random access (the caller closes the channel). */
   SeekableByteChannel open() throws IOException;
 
-  /** The pending content as a local file, where the store keeps it as one (for tools that need a path). */
+  /**
+   * The pending content as a local file, where the store keeps it as one (for tools that need a
+   * path).
+   */
   default java.util.Optional<java.nio.file.Path> localFile() {
     return java.util.Optional.empty();
   }

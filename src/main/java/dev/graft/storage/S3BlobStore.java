@@ -3,6 +3,7 @@ package dev.graft.storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
@@ -20,7 +21,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.net.URI;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -44,23 +44,23 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  *
  * <p>Uploads are hashed before their key is known and parsed from a random-access copy, so {@link
  * #write} streams into a local temporary file (through {@link HashingFileWriter}, under {@code
- * tmpDir}) and {@link PendingBlob#commit()} uploads that file: one PutObject below the part size, else
- * a multipart upload whose parts are streamed from the file, never buffered whole. A commit is skipped
- * when the object already exists (HeadObject), since content-addressed bytes are the same.
+ * tmpDir}) and {@link PendingBlob#commit()} uploads that file: one PutObject below the part size,
+ * else a multipart upload whose parts are streamed from the file, never buffered whole. A commit is
+ * skipped when the object already exists (HeadObject), since content-addressed bytes are the same.
  *
- * <p>Integrity: every PutObject and UploadPart carries a {@code Content-MD5} of exactly the bytes sent,
- * computed from the local file just before sending, which every S3-compatible server verifies (a
- * mismatch fails the request, and a multipart upload is then aborted). The SDK's newer flexible
+ * <p>Integrity: every PutObject and UploadPart carries a {@code Content-MD5} of exactly the bytes
+ * sent, computed from the local file just before sending, which every S3-compatible server verifies
+ * (a mismatch fails the request, and a multipart upload is then aborted). The SDK's newer flexible
  * checksums (CRC32 or SHA-256 trailers, {@code x-amz-checksum-algorithm}) are not used: S3Proxy and
  * other S3-compatible servers refuse them (501, or a signature mismatch), so the client sends them
- * only where an operation requires them. Over plain HTTP the SigV4 signature also covers each body's
- * SHA-256. After the upload, the stored object's size is compared with the local file's (HeadObject);
- * a mismatch deletes the object and fails the commit. The full-object SHA-256 is the one computed
- * while receiving; the object is not downloaded again to re-hash it.
+ * only where an operation requires them. Over plain HTTP the SigV4 signature also covers each
+ * body's SHA-256. After the upload, the stored object's size is compared with the local file's
+ * (HeadObject); a mismatch deletes the object and fails the commit. The full-object SHA-256 is the
+ * one computed while receiving; the object is not downloaded again to re-hash it.
  *
- * <p>Reads: {@link #open} gives a channel doing ranged GETs through a read-ahead buffer, so the format
- * readers and the worker fetch only the parts of an object they read; {@link #openRange} is one
- * ranged GET. {@link #localPath} is always empty. Temporary files are removed whatever happens.
+ * <p>Reads: {@link #open} gives a channel doing ranged GETs through a read-ahead buffer, so the
+ * format readers and the worker fetch only the parts of an object they read; {@link #openRange} is
+ * one ranged GET. {@link #localPath} is always empty. Temporary files are removed whatever happens.
  */
 public class S3BlobStore implements BlobStore, AutoCloseable {
 
@@ -90,10 +90,12 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
    * @throws IllegalArgumentException when the part size is below S3's minimum
    * @throws IOException when the temporary folder cannot be created
    */
-  public S3BlobStore(S3Client s3, String bucket, String prefix, long partSize, int readAhead, Path tmpDir)
+  public S3BlobStore(
+      S3Client s3, String bucket, String prefix, long partSize, int readAhead, Path tmpDir)
       throws IOException {
     if (partSize < MIN_PART_SIZE) {
-      throw new IllegalArgumentException("S3 part size must be at least 5MB, got " + partSize + " bytes");
+      throw new IllegalArgumentException(
+          "S3 part size must be at least 5MB, got " + partSize + " bytes");
     }
     if (readAhead < 1) {
       throw new IllegalArgumentException("read-ahead must be positive");
@@ -109,16 +111,17 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
   }
 
   /**
-   * A client for an S3-compatible server: path-style addressing (MinIO and most S3-compatible servers
-   * have no per-bucket host names), Apache HttpClient 5 (it streams request bodies), and the SDK's
-   * flexible checksums only where an operation requires them (see the class comment).
+   * A client for an S3-compatible server: path-style addressing (MinIO and most S3-compatible
+   * servers have no per-bucket host names), Apache HttpClient 5 (it streams request bodies), and
+   * the SDK's flexible checksums only where an operation requires them (see the class comment).
    *
    * @param endpoint the server's URL, or {@code null} for AWS S3 in {@code region}
    * @param region the signing region
    * @param accessKey the access key, or blank for the AWS default credential chain
    * @param secretKey the secret key, with {@code accessKey}
    */
-  public static S3Client newClient(URI endpoint, String region, String accessKey, String secretKey) {
+  public static S3Client newClient(
+      URI endpoint, String region, String accessKey, String secretKey) {
     return clientBuilder(endpoint, region, accessKey, secretKey).build();
   }
 
@@ -130,7 +133,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
    * @param accessKey the access key, or blank for the AWS default credential chain
    * @param secretKey the secret key, with {@code accessKey}
    */
-  public static S3ClientBuilder clientBuilder(URI endpoint, String region, String accessKey, String secretKey) {
+  public static S3ClientBuilder clientBuilder(
+      URI endpoint, String region, String accessKey, String secretKey) {
     S3ClientBuilder builder =
         S3Client.builder()
             .region(Region.of(region))
@@ -142,7 +146,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
       builder.endpointOverride(endpoint);
     }
     if (accessKey != null && !accessKey.isBlank()) {
-      builder.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
+      builder.credentialsProvider(
+          StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
     } else {
       builder.credentialsProvider(DefaultCredentialsProvider.builder().build());
     }
@@ -184,14 +189,21 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     if (!sha256.matches("[0-9a-f]{64}")) {
       throw new IllegalArgumentException("not a SHA-256: " + sha256);
     }
-    return prefix + "sha256/" + sha256.substring(0, 2) + "/" + sha256.substring(2, 4) + "/" + sha256;
+    return prefix
+        + "sha256/"
+        + sha256.substring(0, 2)
+        + "/"
+        + sha256.substring(2, 4)
+        + "/"
+        + sha256;
   }
 
   @Override
   public PendingBlob write(InputStream in, long maxBytes) throws IOException {
     Path file = tmp.resolve(UUID.randomUUID() + ".part");
     boolean ok = false;
-    try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel out =
+        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       HashingFileWriter.Result r = HashingFileWriter.copy(in, out, maxBytes);
       ok = true;
       return new S3PendingBlob(file, r.sha256(), r.size());
@@ -266,7 +278,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
   @Override
   public InputStream openRange(String sha256, long offset, long length) throws IOException {
     if (length <= 0) {
-      // A zero-length range cannot be expressed as an HTTP range; still say whether the blob exists.
+      // A zero-length range cannot be expressed as an HTTP range; still say whether the blob
+      // exists.
       size(sha256);
       return InputStream.nullInputStream();
     }
@@ -309,8 +322,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
   }
 
   /** One ranged GET of bytes {@code first..last} inclusive. */
-  private ResponseInputStream<GetObjectResponse> get(String key, String sha256, long first, long last)
-      throws IOException {
+  private ResponseInputStream<GetObjectResponse> get(
+      String key, String sha256, long first, long last) throws IOException {
     try {
       return s3.getObject(b -> b.bucket(bucket).key(key).range("bytes=" + first + "-" + last));
     } catch (S3Exception e) {
@@ -332,14 +345,19 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     try {
       if (size <= partSize) {
         String md5 = md5(file, 0, size);
-        s3.putObject(b -> b.bucket(bucket).key(key).contentLength(size).contentMD5(md5), RequestBody.fromFile(file));
+        s3.putObject(
+            b -> b.bucket(bucket).key(key).contentLength(size).contentMD5(md5),
+            RequestBody.fromFile(file));
       } else {
         multipart(file, key, size);
       }
     } catch (SdkException e) {
       throw new IOException("cannot upload " + key + " to S3: " + e.getMessage(), e);
     }
-    long stored = head(sha256).orElseThrow(() -> new IOException("S3 lost " + key + " right after upload")).contentLength();
+    long stored =
+        head(sha256)
+            .orElseThrow(() -> new IOException("S3 lost " + key + " right after upload"))
+            .contentLength();
     if (stored != size) {
       delete(sha256);
       throw new IOException("S3 stored " + stored + " bytes for " + key + ", expected " + size);
@@ -349,8 +367,7 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
   private void multipart(Path file, String key, long size) throws IOException {
     // S3 allows 10,000 parts: grow the parts for objects too large for the configured size.
     long part = Math.max(partSize, (size + MAX_PARTS - 1) / MAX_PARTS);
-    String uploadId =
-        s3.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
+    String uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
     boolean done = false;
     try {
       List<CompletedPart> parts = new ArrayList<>();
@@ -362,7 +379,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
         String md5 = md5(file, from, length);
         // Streamed from the file region: the SDK reads it as it sends, and again on a retry.
         RequestBody body =
-            RequestBody.fromContentProvider(() -> regionStream(file, from, length), length, "application/octet-stream");
+            RequestBody.fromContentProvider(
+                () -> regionStream(file, from, length), length, "application/octet-stream");
         UploadPartResponse r =
             s3.uploadPart(
                 b ->
@@ -375,14 +393,16 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
                 body);
         parts.add(CompletedPart.builder().partNumber(n).eTag(r.eTag()).build());
       }
-      s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
+      s3.completeMultipartUpload(
+          b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
       done = true;
     } finally {
       if (!done) {
         try {
           s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
         } catch (SdkException ignored) {
-          // The upload failed already; a stale upload is cleaned up by the bucket's lifecycle rules.
+          // The upload failed already; a stale upload is cleaned up by the bucket's lifecycle
+          // rules.
         }
       }
     }
@@ -417,7 +437,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     try {
       FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
       ch.position(offset);
-      return new FilesystemBlobStore.BoundedInputStream(java.nio.channels.Channels.newInputStream(ch), length);
+      return new FilesystemBlobStore.BoundedInputStream(
+          java.nio.channels.Channels.newInputStream(ch), length);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -476,8 +497,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
   }
 
   /**
-   * A read-only channel over one object: reads are served from a read-ahead buffer refilled by ranged
-   * GETs; a read larger than the buffer goes straight into the caller's buffer with one GET.
+   * A read-only channel over one object: reads are served from a read-ahead buffer refilled by
+   * ranged GETs; a read larger than the buffer goes straight into the caller's buffer with one GET.
    */
   private final class RangedChannel implements SeekableByteChannel {
     private final String key;
@@ -577,7 +598,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
         }
         if (total < length) {
           // The object's size is known and fixed, so a short body is a cut connection.
-          throw new IOException("S3 returned " + total + " of " + length + " bytes for " + key + " at " + from);
+          throw new IOException(
+              "S3 returned " + total + " of " + length + " bytes for " + key + " at " + from);
         }
         return total;
       }

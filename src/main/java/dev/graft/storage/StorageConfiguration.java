@@ -25,7 +25,8 @@ class StorageConfiguration {
   }
 
   /** Builds the S3 store; Spring closes it (and its client) on shutdown. */
-  static S3BlobStore s3(GraftProperties.S3 settings, GraftProperties properties) throws IOException {
+  static S3BlobStore s3(GraftProperties.S3 settings, GraftProperties properties)
+      throws IOException {
     if (settings.bucket().isBlank()) {
       throw new IllegalStateException("graft.storage.type=s3 needs graft.storage.s3.bucket");
     }

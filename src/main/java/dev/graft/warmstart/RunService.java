@@ -41,14 +41,19 @@ public class RunService {
   static final JsonMapper JSON = JsonMapper.builder().build();
   private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
   private static final Set<String> FORMATS = Set.of("safetensors", "pytorch", "torchscript");
-  private static final Set<String> STATUSES = Set.of("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED");
+  private static final Set<String> STATUSES =
+      Set.of("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED");
 
   private final RunStore runs;
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
   private final GraftProperties properties;
 
-  RunService(RunStore runs, CheckpointService checkpoints, ArchitectureService architectures, GraftProperties properties) {
+  RunService(
+      RunStore runs,
+      CheckpointService checkpoints,
+      ArchitectureService architectures,
+      GraftProperties properties) {
     this.runs = runs;
     this.checkpoints = checkpoints;
     this.architectures = architectures;
@@ -76,22 +81,46 @@ public class RunService {
     }
     RunRow row =
         new RunRow(
-            UUID.randomUUID(), "QUEUED", normalized.checkpointId(), normalized.architectureId(),
-            JSON.writeValueAsString(normalized.options()), JSON.writeValueAsString(normalized.output()),
-            idempotencyKey, requestSha, 0, properties.worker().maxAttempts(), null, false, null, 0, 0, 0, 0, null,
-            null, null, null, Instant.now().truncatedTo(ChronoUnit.MICROS), null, null);
+            UUID.randomUUID(),
+            "QUEUED",
+            normalized.checkpointId(),
+            normalized.architectureId(),
+            JSON.writeValueAsString(normalized.options()),
+            JSON.writeValueAsString(normalized.output()),
+            idempotencyKey,
+            requestSha,
+            0,
+            properties.worker().maxAttempts(),
+            null,
+            false,
+            null,
+            0,
+            0,
+            0,
+            0,
+            null,
+            null,
+            null,
+            null,
+            Instant.now().truncatedTo(ChronoUnit.MICROS),
+            null,
+            null);
     try {
       runs.insert(row);
     } catch (DuplicateKeyException e) {
       // A concurrent request with the same key won the insert.
-      return replay(runs.findByIdempotencyKey(idempotencyKey).orElseThrow(() -> e), requestSha, idempotencyKey);
+      return replay(
+          runs.findByIdempotencyKey(idempotencyKey).orElseThrow(() -> e),
+          requestSha,
+          idempotencyKey);
     }
     return new Stored<>(toDto(runs.find(row.id()).orElseThrow()), true);
   }
 
   private Stored<Run> replay(RunRow before, String requestSha, String key) {
     if (!requestSha.equals(before.requestSha256())) {
-      throw new Conflict("Idempotency-Key '" + key + "' was used for another request (run " + before.id() + ")");
+      throw new Conflict(
+          "Idempotency-Key '" + key + "' was used for another request (run " + before.id() + ")");
     }
     return new Stored<>(toDto(before), false);
   }
@@ -110,7 +139,8 @@ public class RunService {
     if (status != null && !STATUSES.contains(status)) {
       throw new BadRequest("status", "must be one of " + STATUSES + ", was '" + status + "'");
     }
-    List<Run> items = runs.list(status, page.offset(), page.size()).stream().map(RunService::toDto).toList();
+    List<Run> items =
+        runs.list(status, page.offset(), page.size()).stream().map(RunService::toDto).toList();
     return new PageResponse<>(items, page.page(), page.size(), runs.count(status));
   }
 
@@ -123,7 +153,12 @@ public class RunService {
   public Report report(UUID id) {
     RunRow r = runs.find(id).orElseThrow(() -> new RunNotFound(id));
     if (r.reportJson() == null) {
-      throw new NotFound("run " + id + " is " + r.status() + " and has no report yet; a worker writes it when it plans the run");
+      throw new NotFound(
+          "run "
+              + id
+              + " is "
+              + r.status()
+              + " and has no report yet; a worker writes it when it plans the run");
     }
     return JSON.readValue(r.reportJson(), Report.class);
   }
@@ -151,14 +186,16 @@ public class RunService {
   @org.springframework.context.event.EventListener
   void refuseDeletingWhatARunUses(dev.graft.checkpoint.CheckpointDeleting event) {
     if (runs.activeRunUses(event.id(), null)) {
-      throw new Conflict("checkpoint " + event.id() + " is used by a queued or running warm-start run");
+      throw new Conflict(
+          "checkpoint " + event.id() + " is used by a queued or running warm-start run");
     }
   }
 
   @org.springframework.context.event.EventListener
   void refuseDeletingWhatARunUses(dev.graft.architecture.ArchitectureDeleting event) {
     if (runs.activeRunUses(null, event.id())) {
-      throw new Conflict("architecture " + event.id() + " is used by a queued or running warm-start run");
+      throw new Conflict(
+          "architecture " + event.id() + " is used by a queued or running warm-start run");
     }
   }
 
@@ -173,10 +210,12 @@ public class RunService {
       throw new UnprocessableReference("architectureId", "architectureId is required");
     }
     if (!checkpoints.exists(r.checkpointId())) {
-      throw new UnprocessableReference("checkpointId", "checkpoint " + r.checkpointId() + " does not exist");
+      throw new UnprocessableReference(
+          "checkpointId", "checkpoint " + r.checkpointId() + " does not exist");
     }
     if (!architectures.exists(r.architectureId())) {
-      throw new UnprocessableReference("architectureId", "architecture " + r.architectureId() + " does not exist");
+      throw new UnprocessableReference(
+          "architectureId", "architecture " + r.architectureId() + " does not exist");
     }
     WarmStartRequest.Output o = r.output();
     if (o == null || o.model() == null) {
@@ -184,29 +223,40 @@ public class RunService {
     }
     if (!MODEL_NAME.matcher(o.model()).matches()) {
       throw new BadRequest(
-          "output.model", "must be 1-255 letters, digits, '.', '_' or '-', starting with a letter or digit; was '" + o.model() + "'");
+          "output.model",
+          "must be 1-255 letters, digits, '.', '_' or '-', starting with a letter or digit; was '"
+              + o.model()
+              + "'");
     }
-    List<String> formats = o.formats() == null || o.formats().isEmpty() ? List.of("safetensors", "pytorch") : o.formats();
+    List<String> formats =
+        o.formats() == null || o.formats().isEmpty()
+            ? List.of("safetensors", "pytorch")
+            : o.formats();
     LoadOptions options = r.options() == null ? LoadOptions.defaults() : r.options();
     for (String f : formats) {
       if (!FORMATS.contains(f)) {
-        throw new BadRequest("output.formats", "'" + f + "' is not an output format: use safetensors, pytorch or torchscript");
+        throw new BadRequest(
+            "output.formats",
+            "'" + f + "' is not an output format: use safetensors, pytorch or torchscript");
       }
       if (f.equals("torchscript")) {
         if (!architectures.get(r.architectureId()).source().equals("TORCHSCRIPT")) {
           throw new BadRequest(
-              "output.formats", "torchscript output needs an architecture uploaded as a TorchScript archive; this one is not");
+              "output.formats",
+              "torchscript output needs an architecture uploaded as a TorchScript archive; this one is not");
         }
         if (options.dtype() == dev.graft.plan.DtypePolicy.CHECKPOINT) {
           throw new BadRequest(
-              "output.formats", "torchscript output keeps the archive's dtypes, so it needs options.dtype TARGET, not CHECKPOINT");
+              "output.formats",
+              "torchscript output keeps the archive's dtypes, so it needs options.dtype TARGET, not CHECKPOINT");
         }
       }
     }
     List<String> aliases = o.aliases() == null ? List.of() : o.aliases();
     for (String a : aliases) {
       if (a == null || !MODEL_NAME.matcher(a).matches()) {
-        throw new BadRequest("output.aliases", "alias '" + a + "' must be letters, digits, '.', '_' or '-'");
+        throw new BadRequest(
+            "output.aliases", "alias '" + a + "' must be letters, digits, '.', '_' or '-'");
       }
     }
     Map<String, String> tags = o.tags() == null ? Map.of() : new LinkedHashMap<>(o.tags());
@@ -214,7 +264,12 @@ public class RunService {
         r.checkpointId(),
         r.architectureId(),
         options,
-        new WarmStartRequest.Output(o.model(), List.copyOf(new java.util.LinkedHashSet<>(formats)), o.description(), tags, aliases));
+        new WarmStartRequest.Output(
+            o.model(),
+            List.copyOf(new java.util.LinkedHashSet<>(formats)),
+            o.description(),
+            tags,
+            aliases));
   }
 
   static Run toDto(RunRow r) {
@@ -235,7 +290,9 @@ public class RunService {
 
   static String sha256(String s) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -7,7 +7,8 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * A warm-start to run: load a checkpoint into an architecture under options and register the result.
+ * A warm-start to run: load a checkpoint into an architecture under options and register the
+ * result.
  *
  * @param checkpointId the checkpoint
  * @param architectureId the target architecture
@@ -21,7 +22,8 @@ import java.util.UUID;
          "options":{"strict":false,"onShapeMismatch":"COPY_OVERLAP","freeze":["backbone.*"]},
          "output":{"model":"resnet34-warm","formats":["safetensors","pytorch"],"description":"from resnet18 epoch 3",
                    "tags":{"team":"vision"},"aliases":["candidate"]}}""")
-public record WarmStartRequest(UUID checkpointId, UUID architectureId, LoadOptions options, Output output) {
+public record WarmStartRequest(
+    UUID checkpointId, UUID architectureId, LoadOptions options, Output output) {
 
   /**
    * The model version a successful run registers.
@@ -33,5 +35,9 @@ public record WarmStartRequest(UUID checkpointId, UUID architectureId, LoadOptio
    * @param aliases aliases to point at the new version
    */
   public record Output(
-      String model, List<String> formats, String description, Map<String, String> tags, List<String> aliases) {}
+      String model,
+      List<String> formats,
+      String description,
+      Map<String, String> tags,
+      List<String> aliases) {}
 }

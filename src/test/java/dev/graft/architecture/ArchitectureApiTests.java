@@ -30,7 +30,8 @@ class ArchitectureApiTests extends IntegrationTest {
 
   @Test
   void shouldReadKindsAndRequiresGradFromAKeepVarsStateDict() throws Exception {
-    HttpResponse<String> r = postFile("/api/v1/architectures?name=Seq", resource("fixtures/conformance/keep_vars.pt"));
+    HttpResponse<String> r =
+        postFile("/api/v1/architectures?name=Seq", resource("fixtures/conformance/keep_vars.pt"));
 
     assertThat(r.statusCode()).isIn(200, 201);
     JsonNode a = json(r);
@@ -42,24 +43,39 @@ class ArchitectureApiTests extends IntegrationTest {
     assertThat(a.get("hasInitialValues").asBoolean()).isTrue();
 
     List<JsonNode> e = entries(a.get("id").asString());
-    assertThat(e).extracting(n -> n.get("key").asString())
-        .containsExactly("0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked");
-    assertThat(e).extracting(n -> n.get("kind").asString())
-        .containsExactly("PARAMETER", "PARAMETER", "PARAMETER", "PARAMETER", "BUFFER", "BUFFER", "BUFFER");
-    assertThat(e).extracting(n -> n.get("requiresGrad").asBoolean())
+    assertThat(e)
+        .extracting(n -> n.get("key").asString())
+        .containsExactly(
+            "0.weight",
+            "0.bias",
+            "1.weight",
+            "1.bias",
+            "1.running_mean",
+            "1.running_var",
+            "1.num_batches_tracked");
+    assertThat(e)
+        .extracting(n -> n.get("kind").asString())
+        .containsExactly(
+            "PARAMETER", "PARAMETER", "PARAMETER", "PARAMETER", "BUFFER", "BUFFER", "BUFFER");
+    assertThat(e)
+        .extracting(n -> n.get("requiresGrad").asBoolean())
         .containsExactly(true, false, true, true, false, false, false);
     assertThat(e.get(6).get("shape")).isEmpty();
   }
 
   @Test
   void shouldReadATorchScriptArchiveWithoutRunningIt() throws Exception {
-    HttpResponse<String> r = postFile("/api/v1/architectures?name=Seq", resource("format/torchscript/sequential.pt"));
+    HttpResponse<String> r =
+        postFile("/api/v1/architectures?name=Seq", resource("format/torchscript/sequential.pt"));
 
     assertThat(r.statusCode()).as(r.body()).isIn(200, 201);
     JsonNode a = json(r);
     assertThat(a.get("source").asString()).isEqualTo("TORCHSCRIPT");
     assertThat(a.get("hasInitialValues").asBoolean()).isTrue();
-    JsonNode expected = JSON.readTree(java.nio.file.Files.readAllBytes(resource("format/torchscript/expected.json"))).get("sequential.pt");
+    JsonNode expected =
+        JSON.readTree(
+                java.nio.file.Files.readAllBytes(resource("format/torchscript/expected.json")))
+            .get("sequential.pt");
     List<JsonNode> e = entries(a.get("id").asString());
     List<String> expectedKeys = new ArrayList<>();
     expected.get("tensors").forEach(t -> expectedKeys.add(t.get("key").asString()));
@@ -67,17 +83,23 @@ class ArchitectureApiTests extends IntegrationTest {
     for (int i = 0; i < e.size(); i++) {
       JsonNode want = expected.get("tensors").get(i);
       assertThat(e.get(i).get("kind").asString()).isEqualTo(want.get("kind").asString());
-      assertThat(e.get(i).get("requiresGrad").asBoolean()).isEqualTo(want.get("requiresGrad").asBoolean());
+      assertThat(e.get(i).get("requiresGrad").asBoolean())
+          .isEqualTo(want.get("requiresGrad").asBoolean());
     }
   }
 
   @Test
   void shouldSayKindIsUnknownForAPlainStateDict() throws Exception {
-    JsonNode a = json(postFile("/api/v1/architectures?name=Linear", resource("fixtures/conformance/linear.pt")));
-    assertThat(entries(a.get("id").asString())).allSatisfy(n -> {
-      assertThat(n.get("kind").asString()).isEqualTo("UNKNOWN");
-      assertThat(n.get("requiresGrad").asBoolean()).isTrue();
-    });
+    JsonNode a =
+        json(
+            postFile(
+                "/api/v1/architectures?name=Linear", resource("fixtures/conformance/linear.pt")));
+    assertThat(entries(a.get("id").asString()))
+        .allSatisfy(
+            n -> {
+              assertThat(n.get("kind").asString()).isEqualTo("UNKNOWN");
+              assertThat(n.get("requiresGrad").asBoolean()).isTrue();
+            });
   }
 
   @Test
@@ -97,7 +119,8 @@ class ArchitectureApiTests extends IntegrationTest {
 
     assertThat(first.statusCode()).isEqualTo(201);
     JsonNode a = json(first);
-    assertThat(first.headers().firstValue("Location")).hasValue("/api/v1/architectures/" + a.get("id").asString());
+    assertThat(first.headers().firstValue("Location"))
+        .hasValue("/api/v1/architectures/" + a.get("id").asString());
     assertThat(a.get("source").asString()).isEqualTo("JSON");
     assertThat(a.get("hasInitialValues").asBoolean()).isFalse();
     assertThat(a.get("numel").asLong()).isEqualTo(51);
@@ -116,13 +139,34 @@ class ArchitectureApiTests extends IntegrationTest {
     record Case(String entry, String field, String says) {}
     List<Case> cases =
         List.of(
-            new Case("{\"key\": \"w\", \"dtype\": \"float33\", \"shape\": [2]}", "entries[0].dtype", "float33"),
-            new Case("{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [-1]}", "entries[0].shape", "0 or more"),
-            new Case("{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [2], \"kind\": \"WEIGHT\"}", "entries[0].kind", "PARAMETER or BUFFER"),
-            new Case("{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [2], \"init\": {\"scheme\": \"orthogonal\"}}", "entries[0].init.scheme", "orthogonal"),
-            new Case("{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [2], \"init\": {\"scheme\": \"kaiming_uniform\"}}", "entries[0].init.scheme", "2 dimensions"),
-            new Case("{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [2], \"init\": {\"scheme\": \"normal\", \"sdt\": 1}}", "entries[0].init.sdt", "not a parameter"),
-            new Case("{\"key\": \"w\", \"dtype\": \"int64\", \"shape\": [2], \"kind\": \"PARAMETER\"}", "entries[0].requiresGrad", "floating-point"),
+            new Case(
+                "{\"key\": \"w\", \"dtype\": \"float33\", \"shape\": [2]}",
+                "entries[0].dtype",
+                "float33"),
+            new Case(
+                "{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [-1]}",
+                "entries[0].shape",
+                "0 or more"),
+            new Case(
+                "{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [2], \"kind\": \"WEIGHT\"}",
+                "entries[0].kind",
+                "PARAMETER or BUFFER"),
+            new Case(
+                "{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [2], \"init\": {\"scheme\": \"orthogonal\"}}",
+                "entries[0].init.scheme",
+                "orthogonal"),
+            new Case(
+                "{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [2], \"init\": {\"scheme\": \"kaiming_uniform\"}}",
+                "entries[0].init.scheme",
+                "2 dimensions"),
+            new Case(
+                "{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [2], \"init\": {\"scheme\": \"normal\", \"sdt\": 1}}",
+                "entries[0].init.sdt",
+                "not a parameter"),
+            new Case(
+                "{\"key\": \"w\", \"dtype\": \"int64\", \"shape\": [2], \"kind\": \"PARAMETER\"}",
+                "entries[0].requiresGrad",
+                "floating-point"),
             new Case("{\"dtype\": \"float32\", \"shape\": [2]}", "entries[0].key", "required"));
     for (Case c : cases) {
       HttpResponse<String> r = postJson("{\"name\": \"Bad\", \"entries\": [" + c.entry() + "]}");
@@ -132,20 +176,27 @@ class ArchitectureApiTests extends IntegrationTest {
       assertThat(p.get("detail").asString()).as(c.entry()).contains(c.says());
     }
     HttpResponse<String> dup =
-        postJson("{\"name\": \"Bad\", \"entries\": [{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [1]}, {\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [1]}]}");
+        postJson(
+            "{\"name\": \"Bad\", \"entries\": [{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [1]}, {\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [1]}]}");
     assertThat(json(dup).get("detail").asString()).contains("appears twice");
     HttpResponse<String> broken = postJson("{\"name\": ");
     assertThat(broken.statusCode()).isEqualTo(400);
-    assertThat(broken.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+    assertThat(broken.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
   }
 
   @Test
   void shouldListAndGetAndAnswer404ForUnknownIds() throws Exception {
-    String id = json(postFile("/api/v1/architectures?name=Emb", resource("fixtures/conformance/embedding.pt"))).get("id").asString();
+    String id =
+        json(postFile(
+                "/api/v1/architectures?name=Emb", resource("fixtures/conformance/embedding.pt")))
+            .get("id")
+            .asString();
     assertThat(json(get("/api/v1/architectures/" + id)).get("name").asString()).isIn("Emb");
     assertThat(json(get("/api/v1/architectures?size=500")).get("items"))
         .anySatisfy(n -> assertThat(n.get("id").asString()).isEqualTo(id));
     assertThat(get("/api/v1/architectures/" + UUID.randomUUID()).statusCode()).isEqualTo(404);
-    assertThat(get("/api/v1/architectures/" + UUID.randomUUID() + "/entries").statusCode()).isEqualTo(404);
+    assertThat(get("/api/v1/architectures/" + UUID.randomUUID() + "/entries").statusCode())
+        .isEqualTo(404);
   }
 }

@@ -13,7 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
-/** {@code DELETE /api/v1/architectures/{id}}: rows and blob go, unless a version or an active run uses it. */
+/**
+ * {@code DELETE /api/v1/architectures/{id}}: rows and blob go, unless a version or an active run
+ * uses it.
+ */
 class ArchitectureDeletionTests extends IntegrationTest {
 
   @Autowired BlobStore blobs;
@@ -28,18 +31,26 @@ class ArchitectureDeletionTests extends IntegrationTest {
     jdbc.sql(
             "insert into warm_start_run (id, status, checkpoint_id, architecture_id, options, output, max_attempts,"
                 + " lease_owner, lease_expires_at, created_at) values (?, 'RUNNING', ?, ?, '{}', '{}', 1, 'elsewhere', ?, ?)")
-        .params(id, checkpointId, architectureId, Timestamp.from(Instant.now().plusSeconds(3600)), Timestamp.from(Instant.now()))
+        .params(
+            id,
+            checkpointId,
+            architectureId,
+            Timestamp.from(Instant.now().plusSeconds(3600)),
+            Timestamp.from(Instant.now()))
         .update();
     return id;
   }
 
   private void end(UUID run) {
-    jdbc.sql("update warm_start_run set status = 'CANCELLED', lease_owner = null where id = ?").param(run).update();
+    jdbc.sql("update warm_start_run set status = 'CANCELLED', lease_owner = null where id = ?")
+        .param(run)
+        .update();
   }
 
   @Test
   void shouldDeleteAnArchitectureItsEntriesAndItsBlob() throws Exception {
-    HttpResponse<String> created = postJson("/api/v1/architectures", Safetensors.uniqueArchitectureJson());
+    HttpResponse<String> created =
+        postJson("/api/v1/architectures", Safetensors.uniqueArchitectureJson());
     String id = json(created).get("id").asString();
     String sha = json(created).get("sha256").asString();
     assertThat(blobs.exists(sha)).isTrue();
@@ -53,8 +64,14 @@ class ArchitectureDeletionTests extends IntegrationTest {
 
   @Test
   void shouldRefuseDeletingAnArchitectureOrCheckpointAQueuedOrRunningRunUses() throws Exception {
-    String arch = json(postJson("/api/v1/architectures", Safetensors.uniqueArchitectureJson())).get("id").asString();
-    String ckpt = json(postBytes("/api/v1/checkpoints?name=in-use", Safetensors.unique())).get("id").asString();
+    String arch =
+        json(postJson("/api/v1/architectures", Safetensors.uniqueArchitectureJson()))
+            .get("id")
+            .asString();
+    String ckpt =
+        json(postBytes("/api/v1/checkpoints?name=in-use", Safetensors.unique()))
+            .get("id")
+            .asString();
     UUID run = runHeldElsewhere(UUID.fromString(ckpt), UUID.fromString(arch));
     try {
       HttpResponse<String> a = delete("/api/v1/architectures/" + arch);

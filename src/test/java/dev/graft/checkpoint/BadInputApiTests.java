@@ -19,8 +19,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Every file of the committed bad-input corpus ({@code scripts/make_bad_inputs.py}) is refused over
- * HTTP with a 4xx problem+json that names the problem, leaves no row, no blob and no temporary file,
- * and the server keeps serving.
+ * HTTP with a 4xx problem+json that names the problem, leaves no row, no blob and no temporary
+ * file, and the server keeps serving.
  */
 class BadInputApiTests extends IntegrationTest {
 
@@ -65,23 +65,31 @@ class BadInputApiTests extends IntegrationTest {
                 DynamicTest.dynamicTest(
                     entry.get("file").asString(),
                     () -> {
-                      long rowsBefore = json(get("/api/v1/checkpoints?size=1")).get("total").asLong();
+                      long rowsBefore =
+                          json(get("/api/v1/checkpoints?size=1")).get("total").asLong();
                       long blobsBefore = blobCount();
 
                       HttpResponse<String> r =
-                          postFile("/api/v1/checkpoints?name=bad", resource(CORPUS + entry.get("file").asString()));
+                          postFile(
+                              "/api/v1/checkpoints?name=bad",
+                              resource(CORPUS + entry.get("file").asString()));
 
                       assertThat(r.statusCode()).as(r.body()).isBetween(400, 499);
                       assertThat(r.headers().firstValue("Content-Type"))
-                          .hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+                          .hasValueSatisfying(
+                              v -> assertThat(v).startsWith("application/problem+json"));
                       JsonNode problem = json(r);
                       assertThat(problem.get("status").asInt()).isEqualTo(r.statusCode());
                       assertThat(problem.get("detail").asString().toLowerCase(Locale.ROOT))
                           .contains(entry.get("detail").asString().toLowerCase(Locale.ROOT));
-                      assertThat(problem.get("reason").asString()).isEqualTo(entry.get("kind").asString());
-                      assertThat(problem.toString()).doesNotContain("at dev.graft").doesNotContain("Exception");
+                      assertThat(problem.get("reason").asString())
+                          .isEqualTo(entry.get("kind").asString());
+                      assertThat(problem.toString())
+                          .doesNotContain("at dev.graft")
+                          .doesNotContain("Exception");
 
-                      assertThat(json(get("/api/v1/checkpoints?size=1")).get("total").asLong()).isEqualTo(rowsBefore);
+                      assertThat(json(get("/api/v1/checkpoints?size=1")).get("total").asLong())
+                          .isEqualTo(rowsBefore);
                       assertThat(blobCount()).isEqualTo(blobsBefore);
                       assertThat(tmpCount()).isZero();
                       assertThat(get("/actuator/health").statusCode()).isEqualTo(200);

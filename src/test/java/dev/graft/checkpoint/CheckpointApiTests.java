@@ -63,8 +63,12 @@ class CheckpointApiTests extends IntegrationTest {
     byte[] file = Files.readAllBytes(resource(FIXTURES + "st_small.safetensors"));
     String boundary = "graft" + UUID.randomUUID();
     ByteArrayOutputStream body = new ByteArrayOutputStream();
-    body.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"small.safetensors\"\r\n"
-            + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    body.write(
+        ("--"
+                + boundary
+                + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"small.safetensors\"\r\n"
+                + "Content-Type: application/octet-stream\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
     body.write(file);
     body.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.ISO_8859_1));
 
@@ -85,7 +89,10 @@ class CheckpointApiTests extends IntegrationTest {
 
   @Test
   void shouldListTensorsInFileOrderPagedAndFilteredByPrefix() throws Exception {
-    String id = json(postFile("/api/v1/checkpoints?name=block", resource(FIXTURES + "resnet_block.pt"))).get("id").asString();
+    String id =
+        json(postFile("/api/v1/checkpoints?name=block", resource(FIXTURES + "resnet_block.pt")))
+            .get("id")
+            .asString();
 
     List<String> keys = new ArrayList<>();
     for (int page = 0; ; page++) {
@@ -102,11 +109,19 @@ class CheckpointApiTests extends IntegrationTest {
     assertThat(keys).isEqualTo(expectedKeys);
 
     String prefix = expectedKeys.get(0).substring(0, expectedKeys.get(0).indexOf('.') + 1);
-    JsonNode filtered = json(get("/api/v1/checkpoints/" + id + "/tensors?size=1000&prefix=" + prefix));
-    assertThat(filtered.get("items")).allSatisfy(t -> assertThat(t.get("key").asString()).startsWith(prefix));
-    assertThat(filtered.get("total").asLong()).isEqualTo(expectedKeys.stream().filter(k -> k.startsWith(prefix)).count());
+    JsonNode filtered =
+        json(get("/api/v1/checkpoints/" + id + "/tensors?size=1000&prefix=" + prefix));
+    assertThat(filtered.get("items"))
+        .allSatisfy(t -> assertThat(t.get("key").asString()).startsWith(prefix));
+    assertThat(filtered.get("total").asLong())
+        .isEqualTo(expectedKeys.stream().filter(k -> k.startsWith(prefix)).count());
     JsonNode first = filtered.get("items").get(0);
-    assertThat(first.has("dtype") && first.has("shape") && first.has("numel") && first.has("sizeBytes")).isTrue();
+    assertThat(
+            first.has("dtype")
+                && first.has("shape")
+                && first.has("numel")
+                && first.has("sizeBytes"))
+        .isTrue();
   }
 
   @Test
@@ -116,7 +131,9 @@ class CheckpointApiTests extends IntegrationTest {
     String etag = "\"" + sha256(bytes) + "\"";
 
     HttpResponse<byte[]> whole =
-        http.send(HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + id + "/content")).build(), HttpResponse.BodyHandlers.ofByteArray());
+        http.send(
+            HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + id + "/content")).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertThat(whole.statusCode()).isEqualTo(200);
     assertThat(whole.body()).isEqualTo(bytes);
     assertThat(whole.headers().firstValue("ETag")).hasValue(etag);
@@ -124,7 +141,9 @@ class CheckpointApiTests extends IntegrationTest {
 
     HttpResponse<byte[]> part =
         http.send(
-            HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + id + "/content")).header("Range", "bytes=10-19").build(),
+            HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + id + "/content"))
+                .header("Range", "bytes=10-19")
+                .build(),
             HttpResponse.BodyHandlers.ofByteArray());
     assertThat(part.statusCode()).isEqualTo(206);
     assertThat(part.body()).isEqualTo(java.util.Arrays.copyOfRange(bytes, 10, 20));
@@ -132,20 +151,27 @@ class CheckpointApiTests extends IntegrationTest {
 
     HttpResponse<byte[]> tail =
         http.send(
-            HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + id + "/content")).header("Range", "bytes=-5").build(),
+            HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + id + "/content"))
+                .header("Range", "bytes=-5")
+                .build(),
             HttpResponse.BodyHandlers.ofByteArray());
-    assertThat(tail.body()).isEqualTo(java.util.Arrays.copyOfRange(bytes, bytes.length - 5, bytes.length));
+    assertThat(tail.body())
+        .isEqualTo(java.util.Arrays.copyOfRange(bytes, bytes.length - 5, bytes.length));
 
     HttpResponse<byte[]> beyond =
         http.send(
-            HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + id + "/content")).header("Range", "bytes=" + bytes.length + "-").build(),
+            HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + id + "/content"))
+                .header("Range", "bytes=" + bytes.length + "-")
+                .build(),
             HttpResponse.BodyHandlers.ofByteArray());
     assertThat(beyond.statusCode()).isEqualTo(416);
     assertThat(beyond.headers().firstValue("Content-Range")).hasValue("bytes */" + bytes.length);
 
     HttpResponse<byte[]> notModified =
         http.send(
-            HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + id + "/content")).header("If-None-Match", etag).build(),
+            HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + id + "/content"))
+                .header("If-None-Match", etag)
+                .build(),
             HttpResponse.BodyHandlers.ofByteArray());
     assertThat(notModified.statusCode()).isEqualTo(304);
   }
@@ -154,7 +180,12 @@ class CheckpointApiTests extends IntegrationTest {
   void shouldDeleteACheckpointItsIndexAndItsBlob() throws Exception {
     byte[] bytes = Files.readAllBytes(resource(FIXTURES + "layernorm.pt"));
     String id = json(postBytes("/api/v1/checkpoints?name=ln", bytes)).get("id").asString();
-    Path blob = DATA_DIR.resolve("blobs/sha256").resolve(sha256(bytes).substring(0, 2)).resolve(sha256(bytes).substring(2, 4)).resolve(sha256(bytes));
+    Path blob =
+        DATA_DIR
+            .resolve("blobs/sha256")
+            .resolve(sha256(bytes).substring(0, 2))
+            .resolve(sha256(bytes).substring(2, 4))
+            .resolve(sha256(bytes));
     assertThat(blob).exists();
 
     assertThat(delete("/api/v1/checkpoints/" + id).statusCode()).isEqualTo(204);
@@ -182,12 +213,14 @@ class CheckpointApiTests extends IntegrationTest {
   void shouldAnswerProblemJsonForUnknownIdsAndBadParameters() throws Exception {
     HttpResponse<String> missing = get("/api/v1/checkpoints/" + UUID.randomUUID());
     assertThat(missing.statusCode()).isEqualTo(404);
-    assertThat(missing.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+    assertThat(missing.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
     assertThat(json(missing).get("detail").asString()).contains("does not exist");
 
     HttpResponse<String> notUuid = get("/api/v1/checkpoints/not-a-uuid");
     assertThat(notUuid.statusCode()).isEqualTo(400);
-    assertThat(notUuid.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+    assertThat(notUuid.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
 
     HttpResponse<String> badSize = get("/api/v1/checkpoints?size=0");
     assertThat(badSize.statusCode()).isEqualTo(400);
@@ -197,14 +230,16 @@ class CheckpointApiTests extends IntegrationTest {
     assertThat(noName.statusCode()).isEqualTo(400);
     assertThat(json(noName).get("detail").asString()).contains("name");
 
-    HttpResponse<String> badFormat = postBytes("/api/v1/checkpoints?name=x&format=onnx", new byte[] {1, 2, 3});
+    HttpResponse<String> badFormat =
+        postBytes("/api/v1/checkpoints?name=x&format=onnx", new byte[] {1, 2, 3});
     assertThat(badFormat.statusCode()).isEqualTo(400);
     assertThat(json(badFormat).get("detail").asString()).contains("onnx");
   }
 
   @Test
   void shouldRefuseAFormatThatDoesNotMatchTheDeclaredOne() throws Exception {
-    HttpResponse<String> r = postFile("/api/v1/checkpoints?name=x&format=safetensors", resource(FIXTURES + "linear.pt"));
+    HttpResponse<String> r =
+        postFile("/api/v1/checkpoints?name=x&format=safetensors", resource(FIXTURES + "linear.pt"));
     assertThat(r.statusCode()).isEqualTo(422);
     assertThat(json(r).get("type").asString()).endsWith("/file-rejected");
   }
@@ -212,7 +247,9 @@ class CheckpointApiTests extends IntegrationTest {
   @Test
   void shouldHonourAnExplicitStateDictPath() throws Exception {
     HttpResponse<String> r =
-        postFile("/api/v1/checkpoints?name=opt&stateDictPath=does_not_exist", resource(FIXTURES + "lightning.ckpt"));
+        postFile(
+            "/api/v1/checkpoints?name=opt&stateDictPath=does_not_exist",
+            resource(FIXTURES + "lightning.ckpt"));
     assertThat(r.statusCode()).isEqualTo(422);
     assertThat(json(r).get("detail").asString()).contains("does_not_exist");
   }

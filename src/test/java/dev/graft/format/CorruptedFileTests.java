@@ -28,7 +28,8 @@ class CorruptedFileTests {
     for (int round = 0; round < rounds; round++) {
       byte[] bytes = mutate(original, random);
       try {
-        CheckpointIndex index = CheckpointReader.read(Bytes.channel(bytes), null, null, ReadLimits.defaults());
+        CheckpointIndex index =
+            CheckpointReader.read(Bytes.channel(bytes), null, null, ReadLimits.defaults());
         for (TensorInfo t : index.tensors()) {
           TensorData.readContiguous(Bytes.channel(bytes), t);
         }

@@ -167,7 +167,10 @@ class TorchCheckpointReaderTests {
   void shouldRefuseARealLegacyFileWithGuidance() {
     assertThatThrownBy(() -> read("legacy.pt"))
         .isInstanceOf(FormatException.class)
-        .satisfies(e -> assertThat(((FormatException) e).kind()).isEqualTo(FormatException.Kind.UNSUPPORTED))
+        .satisfies(
+            e ->
+                assertThat(((FormatException) e).kind())
+                    .isEqualTo(FormatException.Kind.UNSUPPORTED))
         .hasMessageContaining("legacy torch.save file (pre-1.6 format)");
   }
 

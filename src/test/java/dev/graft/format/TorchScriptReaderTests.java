@@ -135,8 +135,7 @@ class TorchScriptReaderTests {
     assertThat(CheckpointReader.isTorchScript(Bytes.channel(archive), ReadLimits.defaults()))
         .isTrue();
     assertThatThrownBy(
-            () ->
-                CheckpointReader.read(Bytes.channel(archive), null, null, ReadLimits.defaults()))
+            () -> CheckpointReader.read(Bytes.channel(archive), null, null, ReadLimits.defaults()))
         .isInstanceOfSatisfying(
             FormatException.class,
             e -> assertThat(e.kind()).isEqualTo(FormatException.Kind.UNSUPPORTED))
@@ -203,8 +202,7 @@ class TorchScriptReaderTests {
         PickleBuilder.proto2().global("__torch__", "M").emptyTuple().op(0x81).stop().build();
     assertThatThrownBy(() -> new RestrictedUnpickler(ReadLimits.defaults()).load(pickle))
         .isInstanceOfSatisfying(
-            FormatException.class,
-            e -> assertThat(e.kind()).isEqualTo(FormatException.Kind.UNSAFE))
+            FormatException.class, e -> assertThat(e.kind()).isEqualTo(FormatException.Kind.UNSAFE))
         .hasMessageContaining("'__torch__.M' is not allowed");
   }
 
@@ -234,7 +232,8 @@ class TorchScriptReaderTests {
                   LINEAR_CODE,
                   b ->
                       new String(b, StandardCharsets.UTF_8)
-                          .replace("__parameters__ = [\"weight\", \"bias\", ]",
+                          .replace(
+                              "__parameters__ = [\"weight\", \"bias\", ]",
                               "__parameters__ = " + literal)
                           .getBytes(StandardCharsets.UTF_8)));
       assertThatThrownBy(() -> read(file))
@@ -295,9 +294,18 @@ class TorchScriptReaderTests {
     ReadLimits d = ReadLimits.defaults();
     ReadLimits limits =
         new ReadLimits(
-            d.maxZipEntries(), d.maxPickleBytes(), d.maxPickleOps(), d.maxMemo(), d.maxStack(),
-            d.maxDepth(), d.maxStringLength(), 1000, d.maxRank(), d.maxKeyLength(),
-            d.maxHeaderBytes(), d.maxTotalNumel());
+            d.maxZipEntries(),
+            d.maxPickleBytes(),
+            d.maxPickleOps(),
+            d.maxMemo(),
+            d.maxStack(),
+            d.maxDepth(),
+            d.maxStringLength(),
+            1000,
+            d.maxRank(),
+            d.maxKeyLength(),
+            d.maxHeaderBytes(),
+            d.maxTotalNumel());
     assertThatThrownBy(() -> TorchScriptReader.read(Bytes.channel(file), limits))
         .isInstanceOfSatisfying(
             FormatException.class,
@@ -351,7 +359,10 @@ class TorchScriptReaderTests {
   }
 
   private static byte[] classCode(String name, String parameters) {
-    return ("class " + name + "(Module):\n  __parameters__ = " + parameters
+    return ("class "
+            + name
+            + "(Module):\n  __parameters__ = "
+            + parameters
             + "\n  __buffers__ = []\n")
         .getBytes(StandardCharsets.UTF_8);
   }

@@ -190,9 +190,7 @@ class TorchScriptRewriterTests {
     byte[] second = newValue(tensors.get(1), 1);
     byte[] out =
         rewrite(
-            file,
-            index,
-            key -> ByteBuffer.wrap(key.equals(tensors.get(0).key()) ? first : second));
+            file, index, key -> ByteBuffer.wrap(key.equals(tensors.get(0).key()) ? first : second));
     TorchScriptIndex after = read(out);
     for (TensorInfo t : after.tensors()) {
       assertThat(TensorData.readContiguous(Bytes.channel(out), t)).as(t.key()).isEqualTo(second);
@@ -214,8 +212,7 @@ class TorchScriptRewriterTests {
                 index.entries().get(1)));
     byte[] value = newValue(transposed, 0);
     byte[] bias = newValue(index.tensors().get(1), 1);
-    byte[] out =
-        rewrite(file, strided, key -> ByteBuffer.wrap(key.equals(w.key()) ? value : bias));
+    byte[] out = rewrite(file, strided, key -> ByteBuffer.wrap(key.equals(w.key()) ? value : bias));
 
     TorchScriptIndex after = read(out);
     TensorInfo readBack = withView(after.tensors().get(0), List.of(3L, 2L), List.of(1L, 3L));
@@ -263,11 +260,7 @@ class TorchScriptRewriterTests {
     byte[] file = resource("linear.pt");
     TorchScriptIndex index = read(file);
     assertThatThrownBy(
-            () ->
-                rewrite(
-                    file,
-                    index,
-                    key -> key.equals("weight") ? null : ByteBuffer.allocate(8)))
+            () -> rewrite(file, index, key -> key.equals("weight") ? null : ByteBuffer.allocate(8)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("no new value for key 'weight'");
   }
@@ -300,8 +293,7 @@ class TorchScriptRewriterTests {
       Files.write(path, r.file());
       Map<String, byte[]> expected = expectedAfter(read(resource(name)), r.values());
       List<Map<String, Object>> tensors = new ArrayList<>();
-      expected.forEach(
-          (k, v) -> tensors.add(Map.of("key", k, "sha256", WriterFixtures.sha256(v))));
+      expected.forEach((k, v) -> tensors.add(Map.of("key", k, "sha256", WriterFixtures.sha256(v))));
       files.add(
           Map.of(
               "path", path.toString(),

@@ -23,9 +23,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * JMH: {@link LoadPlanner#plan} on 10,000 target entries against 10,000 checkpoint tensors, a third
- * of them behind a {@code module.} prefix (so suggestions are computed), a seventh of them reshaped,
- * under {@code COPY_OVERLAP} with a freeze pattern; and PyTorch's defaults on identical keys. Not a
- * test: timings are never asserted. Run with {@code bash bench/planner.sh}; figures in the README.
+ * of them behind a {@code module.} prefix (so suggestions are computed), a seventh of them
+ * reshaped, under {@code COPY_OVERLAP} with a freeze pattern; and PyTorch's defaults on identical
+ * keys. Not a test: timings are never asserted. Run with {@code bash bench/planner.sh}; figures in
+ * the README.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -53,7 +54,9 @@ public class LoadPlannerBenchmark {
       long cols = i % 7 == 0 ? 5L : 4L;
       mixed.add(tensor((i % 3 == 0 ? "module." : "") + key, 4L));
       same.add(tensor(key, cols));
-      entries.add(new TargetEntry(key, DType.FLOAT32, List.of(4L, cols), EntryKind.PARAMETER, true, true, null));
+      entries.add(
+          new TargetEntry(
+              key, DType.FLOAT32, List.of(4L, cols), EntryKind.PARAMETER, true, true, null));
     }
     prefixed = new CheckpointIndex(CheckpointFormat.PYTORCH, "", mixed, Map.of(), Map.of());
     identical = new CheckpointIndex(CheckpointFormat.PYTORCH, "", same, Map.of(), Map.of());
@@ -67,7 +70,17 @@ public class LoadPlannerBenchmark {
 
   private static TensorInfo tensor(String key, long cols) {
     return new TensorInfo(
-        key, DType.FLOAT16, List.of(4L, cols), List.of(cols, 1L), 0, key, 0, 8 * cols, ByteOrder.LITTLE_ENDIAN, false, null);
+        key,
+        DType.FLOAT16,
+        List.of(4L, cols),
+        List.of(cols, 1L),
+        0,
+        key,
+        0,
+        8 * cols,
+        ByteOrder.LITTLE_ENDIAN,
+        false,
+        null);
   }
 
   /** Prefixed keys, reshaped entries, overlap copies, freeze globs and key-rule suggestions. */

@@ -19,7 +19,8 @@ class LoadPlannerTests {
   private static final LoadOptions STRICT = LoadOptions.defaults();
   private static final LoadOptions LENIENT = LoadOptions.defaults().withStrict(false);
 
-  // --- builders ------------------------------------------------------------------------------------
+  // --- builders
+  // ------------------------------------------------------------------------------------
 
   private static List<Long> shape(long... dims) {
     return Arrays.stream(dims).boxed().toList();
@@ -33,7 +34,8 @@ class LoadPlannerTests {
       strides.add(0, stride);
       stride *= shape.get(i);
     }
-    return new TensorInfo(key, dtype, shape, strides, 0, key, 0, 0, ByteOrder.LITTLE_ENDIAN, false, null);
+    return new TensorInfo(
+        key, dtype, shape, strides, 0, key, 0, 0, ByteOrder.LITTLE_ENDIAN, false, null);
   }
 
   private static TensorInfo f32(String key, long... dims) {
@@ -73,7 +75,10 @@ class LoadPlannerTests {
   private static TensorInfo[] batchNormTensors(String prefix, long c, boolean withCounter) {
     List<TensorInfo> out =
         new ArrayList<>(
-            List.of(f32(prefix + "weight", c), f32(prefix + "bias", c), f32(prefix + "running_mean", c),
+            List.of(
+                f32(prefix + "weight", c),
+                f32(prefix + "bias", c),
+                f32(prefix + "running_mean", c),
                 f32(prefix + "running_var", c)));
     if (withCounter) {
       out.add(tensor(prefix + "num_batches_tracked", DType.INT64));
@@ -82,25 +87,38 @@ class LoadPlannerTests {
   }
 
   private static Report.Entry entry(Report report, String key) {
-    return report.entries().stream().filter(e -> e.targetKey().equals(key)).findFirst().orElseThrow();
+    return report.entries().stream()
+        .filter(e -> e.targetKey().equals(key))
+        .findFirst()
+        .orElseThrow();
   }
 
-  // --- PyTorch's missing / unexpected / error text ------------------------------------------------
+  // --- PyTorch's missing / unexpected / error text
+  // ------------------------------------------------
 
   @Test
   void shouldReportNewLayersAsInitializedAndTrainable() {
     Report report =
         LoadPlanner.plan(
             checkpoint(f32("fc.weight", 3, 4), f32("fc.bias", 3)),
-            model(param("fc.weight", 3, 4), param("fc.bias", 3), param("extra.weight", 2, 3), param("extra.bias", 2)),
+            model(
+                param("fc.weight", 3, 4),
+                param("fc.bias", 3),
+                param("extra.weight", 2, 3),
+                param("extra.bias", 2)),
             LENIENT);
 
     assertThat(report.outcome()).isEqualTo(Outcome.OK);
     assertThat(report.missingKeys()).containsExactly("extra.weight", "extra.bias");
     assertThat(report.unexpectedKeys()).isEmpty();
     assertThat(entry(report, "extra.weight"))
-        .extracting(Report.Entry::status, Report.Entry::action, Report.Entry::kind, Report.Entry::requiresGrad)
-        .containsExactly(EntryStatus.INITIALIZED, EntryAction.INITIALIZED, EntryKind.PARAMETER, true);
+        .extracting(
+            Report.Entry::status,
+            Report.Entry::action,
+            Report.Entry::kind,
+            Report.Entry::requiresGrad)
+        .containsExactly(
+            EntryStatus.INITIALIZED, EntryAction.INITIALIZED, EntryKind.PARAMETER, true);
     assertThat(entry(report, "fc.weight").status()).isEqualTo(EntryStatus.LOADED);
     assertThat(entry(report, "fc.weight").action()).isEqualTo(EntryAction.COPIED);
     assertThat(report.summary().trainableInitializedNumel()).isEqualTo(8);
@@ -156,9 +174,14 @@ class LoadPlannerTests {
     assertThat(report.missingKeys()).isEmpty();
     assertThat(report.unexpectedKeys()).isEmpty();
     assertThat(report.mismatchedKeys())
-        .extracting(Report.MismatchedKey::key, Report.MismatchedKey::checkpointShape, Report.MismatchedKey::targetShape,
+        .extracting(
+            Report.MismatchedKey::key,
+            Report.MismatchedKey::checkpointShape,
+            Report.MismatchedKey::targetShape,
             Report.MismatchedKey::action)
-        .containsExactly(tuple("embed.weight", shape(10, 4), shape(12, 4), null), tuple("scale", shape(), shape(1), null));
+        .containsExactly(
+            tuple("embed.weight", shape(10, 4), shape(12, 4), null),
+            tuple("scale", shape(), shape(1), null));
   }
 
   @Test
@@ -185,7 +208,8 @@ class LoadPlannerTests {
 
     assertThat(report.outcome()).isEqualTo(Outcome.FAILED);
     assertThat(report.entries()).extracting(Report.Entry::action).containsOnlyNulls();
-    assertThat(report.entries()).extracting(Report.Entry::status)
+    assertThat(report.entries())
+        .extracting(Report.Entry::status)
         .containsExactly(EntryStatus.LOADED, EntryStatus.INITIALIZED);
   }
 
@@ -202,28 +226,46 @@ class LoadPlannerTests {
   @Test
   void shouldListUnexpectedKeysModuleByModuleDepthFirst() {
     TargetArchitecture target =
-        model(param("a.0.weight", 2), param("a.1.0.weight", 2), param("b.x.weight", 2), param("b.y.weight", 2));
+        model(
+            param("a.0.weight", 2),
+            param("a.1.0.weight", 2),
+            param("b.x.weight", 2),
+            param("b.y.weight", 2));
     CheckpointIndex ckpt =
         checkpoint(
-            f32("b.y.extra", 1), f32("a.1.0.extra", 1), f32("root_extra", 1), f32("a.extra", 1), f32("b.extra", 1),
-            f32("a.1.extra", 1), f32("counter2", 1));
+            f32("b.y.extra", 1),
+            f32("a.1.0.extra", 1),
+            f32("root_extra", 1),
+            f32("a.extra", 1),
+            f32("b.extra", 1),
+            f32("a.1.extra", 1),
+            f32("counter2", 1));
 
     Report report = LoadPlanner.plan(ckpt, target, LENIENT);
 
     assertThat(report.unexpectedKeys())
-        .containsExactly("root_extra", "counter2", "a.extra", "a.1.extra", "a.1.0.extra", "b.extra", "b.y.extra");
+        .containsExactly(
+            "root_extra",
+            "counter2",
+            "a.extra",
+            "a.1.extra",
+            "a.1.0.extra",
+            "b.extra",
+            "b.y.extra");
   }
 
   @Test
   void shouldIgnoreKeysUnderAParameterOrNamingAModuleAsPyTorchDoes() {
     Report report =
         LoadPlanner.plan(
-            checkpoint(f32("fc.weight", 2), f32("fc", 1), f32("fc.weight.extra", 1), f32("fc9.weight", 1)),
+            checkpoint(
+                f32("fc.weight", 2), f32("fc", 1), f32("fc.weight.extra", 1), f32("fc9.weight", 1)),
             model(param("fc.weight", 2)),
             STRICT);
 
     assertThat(report.unexpectedKeys()).containsExactly("fc9.weight");
-    assertThat(report.unused()).extracting(Report.Unused::sourceKey)
+    assertThat(report.unused())
+        .extracting(Report.Unused::sourceKey)
         .containsExactly("fc", "fc.weight.extra", "fc9.weight");
   }
 
@@ -231,16 +273,22 @@ class LoadPlannerTests {
   void shouldReportExtraStateBeforeTheModulesOtherUnexpectedKeys() {
     Report report =
         LoadPlanner.plan(
-            checkpoint(f32("fc.weight", 2), f32("fc.other", 1), f32("fc._extra_state", 1), f32("_extra_state", 1)),
+            checkpoint(
+                f32("fc.weight", 2),
+                f32("fc.other", 1),
+                f32("fc._extra_state", 1),
+                f32("_extra_state", 1)),
             model(param("fc.weight", 2)),
             LENIENT);
 
-    assertThat(report.unexpectedKeys()).containsExactly("_extra_state", "fc._extra_state", "fc.other");
+    assertThat(report.unexpectedKeys())
+        .containsExactly("_extra_state", "fc._extra_state", "fc.other");
   }
 
   @Test
   void shouldReportKeysUnderParameterlessModulesAtTheirNearestVisibleAncestor() {
-    // Known limitation: "act" (a ReLU) is invisible in a state dict, so "act.weight" is reported while
+    // Known limitation: "act" (a ReLU) is invisible in a state dict, so "act.weight" is reported
+    // while
     // the root is checked; torch reports it while visiting "act". Only the order can differ.
     Report report =
         LoadPlanner.plan(
@@ -253,8 +301,7 @@ class LoadPlannerTests {
 
   @Test
   void shouldLoadAOneDimTensorIntoAScalarAsPyTorchStillAllows() {
-    Report report =
-        LoadPlanner.plan(checkpoint(f32("scale", 2)), model(param("scale")), STRICT);
+    Report report = LoadPlanner.plan(checkpoint(f32("scale", 2)), model(param("scale")), STRICT);
 
     assertThat(report.outcome()).isEqualTo(Outcome.OK);
     assertThat(entry(report, "scale").status()).isEqualTo(EntryStatus.LOADED);
@@ -267,10 +314,13 @@ class LoadPlannerTests {
     Report report = LoadPlanner.plan(checkpoint(f32("scale", 0)), model(param("scale")), LENIENT);
 
     assertThat(report.outcome()).isEqualTo(Outcome.FAILED);
-    assertThat(report.mismatchedKeys()).extracting(Report.MismatchedKey::key).containsExactly("scale");
+    assertThat(report.mismatchedKeys())
+        .extracting(Report.MismatchedKey::key)
+        .containsExactly("scale");
   }
 
-  // --- mismatch policies -------------------------------------------------------------------------------
+  // --- mismatch policies
+  // -------------------------------------------------------------------------------
 
   @Test
   void shouldKeepInitialValueOfMismatchedKeysUnderSkip() {
@@ -287,7 +337,9 @@ class LoadPlannerTests {
     assertThat(entry(report, "embed.weight"))
         .extracting(Report.Entry::status, Report.Entry::action, Report.Entry::sourceKey)
         .containsExactly(EntryStatus.SHAPE_MISMATCH, EntryAction.SKIPPED, "embed.weight");
-    assertThat(report.mismatchedKeys()).extracting(Report.MismatchedKey::action).containsExactly(EntryAction.SKIPPED);
+    assertThat(report.mismatchedKeys())
+        .extracting(Report.MismatchedKey::action)
+        .containsExactly(EntryAction.SKIPPED);
     assertThat(report.summary().loadedNumel()).isEqualTo(12);
     assertThat(report.summary().initializedNumel()).isEqualTo(48);
     assertThat(report.summary().shapeMismatched()).isEqualTo(1);
@@ -302,7 +354,8 @@ class LoadPlannerTests {
             STRICT.withOnShapeMismatch(ShapeMismatchPolicy.COPY_OVERLAP));
 
     assertThat(report.outcome()).isEqualTo(Outcome.OK);
-    assertThat(report.entries()).extracting(Report.Entry::action)
+    assertThat(report.entries())
+        .extracting(Report.Entry::action)
         .containsExactly(EntryAction.COPIED_OVERLAP, EntryAction.COPIED_OVERLAP);
     assertThat(report.summary().loadedNumel()).isEqualTo(40 + 32);
     assertThat(report.summary().targetNumel()).isEqualTo(48 + 36);
@@ -322,16 +375,22 @@ class LoadPlannerTests {
     assertThat(report.summary().loadedNumel()).isZero();
   }
 
-  // --- dtypes ----------------------------------------------------------------------------------------
+  // --- dtypes
+  // ----------------------------------------------------------------------------------------
 
   @Test
   void shouldCastToTheTargetDtypeByDefault() {
     Report report =
         LoadPlanner.plan(
-            checkpoint(tensor("w", DType.FLOAT16, 2), f32("b", 2)), model(param("w", 2), param("b", 2)), STRICT);
+            checkpoint(tensor("w", DType.FLOAT16, 2), f32("b", 2)),
+            model(param("w", 2), param("b", 2)),
+            STRICT);
 
-    assertThat(report.entries()).extracting(Report.Entry::action, Report.Entry::dtype, Report.Entry::sourceDtype)
-        .containsExactly(tuple(EntryAction.CAST, "float32", "float16"), tuple(EntryAction.COPIED, "float32", "float32"));
+    assertThat(report.entries())
+        .extracting(Report.Entry::action, Report.Entry::dtype, Report.Entry::sourceDtype)
+        .containsExactly(
+            tuple(EntryAction.CAST, "float32", "float16"),
+            tuple(EntryAction.COPIED, "float32", "float32"));
   }
 
   @Test
@@ -342,29 +401,39 @@ class LoadPlannerTests {
             model(param("w", 2), param("new", 1)),
             LENIENT.withDtype(DtypePolicy.CHECKPOINT));
 
-    assertThat(entry(report, "w")).extracting(Report.Entry::action, Report.Entry::dtype)
+    assertThat(entry(report, "w"))
+        .extracting(Report.Entry::action, Report.Entry::dtype)
         .containsExactly(EntryAction.COPIED, "bfloat16");
     assertThat(entry(report, "new").dtype()).isEqualTo("float32");
   }
 
-  // --- BatchNorm's num_batches_tracked ----------------------------------------------------------------
+  // --- BatchNorm's num_batches_tracked
+  // ----------------------------------------------------------------
 
   @Test
   void shouldDefaultBatchNormCounterWhenMetadataSaysVersionOne() {
     Report report =
-        LoadPlanner.plan(checkpoint(Map.of("bn", 1L), batchNormTensors("bn.", 3, false)), model(batchNorm("bn.", 3)), STRICT);
+        LoadPlanner.plan(
+            checkpoint(Map.of("bn", 1L), batchNormTensors("bn.", 3, false)),
+            model(batchNorm("bn.", 3)),
+            STRICT);
 
     assertThat(report.outcome()).isEqualTo(Outcome.OK);
     assertThat(report.missingKeys()).isEmpty();
     assertThat(entry(report, "bn.num_batches_tracked"))
-        .extracting(Report.Entry::status, Report.Entry::action, Report.Entry::kind, Report.Entry::requiresGrad)
+        .extracting(
+            Report.Entry::status,
+            Report.Entry::action,
+            Report.Entry::kind,
+            Report.Entry::requiresGrad)
         .containsExactly(EntryStatus.INITIALIZED, EntryAction.DEFAULTED, EntryKind.BUFFER, false);
   }
 
   @Test
   void shouldDefaultBatchNormCounterWhenMetadataHasNoVersionForTheModule() {
     Report report =
-        LoadPlanner.plan(checkpoint(batchNormTensors("bn.", 3, false)), model(batchNorm("bn.", 3)), STRICT);
+        LoadPlanner.plan(
+            checkpoint(batchNormTensors("bn.", 3, false)), model(batchNorm("bn.", 3)), STRICT);
 
     assertThat(report.outcome()).isEqualTo(Outcome.OK);
     assertThat(entry(report, "bn.num_batches_tracked").action()).isEqualTo(EntryAction.DEFAULTED);
@@ -373,7 +442,10 @@ class LoadPlannerTests {
   @Test
   void shouldReportBatchNormCounterMissingWhenMetadataSaysVersionTwo() {
     Report report =
-        LoadPlanner.plan(checkpoint(Map.of("bn", 2L), batchNormTensors("bn.", 3, false)), model(batchNorm("bn.", 3)), STRICT);
+        LoadPlanner.plan(
+            checkpoint(Map.of("bn", 2L), batchNormTensors("bn.", 3, false)),
+            model(batchNorm("bn.", 3)),
+            STRICT);
 
     assertThat(report.outcome()).isEqualTo(Outcome.FAILED);
     assertThat(report.missingKeys()).containsExactly("bn.num_batches_tracked");
@@ -382,7 +454,10 @@ class LoadPlannerTests {
   @Test
   void shouldDefaultTheCounterOfARootBatchNorm() {
     Report report =
-        LoadPlanner.plan(checkpoint(Map.of("", 1L), batchNormTensors("", 3, false)), model(batchNorm("", 3)), STRICT);
+        LoadPlanner.plan(
+            checkpoint(Map.of("", 1L), batchNormTensors("", 3, false)),
+            model(batchNorm("", 3)),
+            STRICT);
 
     assertThat(report.outcome()).isEqualTo(Outcome.OK);
     assertThat(entry(report, "num_batches_tracked").action()).isEqualTo(EntryAction.DEFAULTED);
@@ -393,15 +468,20 @@ class LoadPlannerTests {
     Report report =
         LoadPlanner.plan(
             checkpoint(),
-            model(buffer("x.num_batches_tracked", DType.INT64), buffer("y.num_batches_tracked", DType.INT32),
-                buffer("y.running_mean", DType.FLOAT32, 1), buffer("y.running_var", DType.FLOAT32, 1)),
+            model(
+                buffer("x.num_batches_tracked", DType.INT64),
+                buffer("y.num_batches_tracked", DType.INT32),
+                buffer("y.running_mean", DType.FLOAT32, 1),
+                buffer("y.running_var", DType.FLOAT32, 1)),
             LENIENT);
 
     assertThat(report.missingKeys())
-        .containsExactly("x.num_batches_tracked", "y.num_batches_tracked", "y.running_mean", "y.running_var");
+        .containsExactly(
+            "x.num_batches_tracked", "y.num_batches_tracked", "y.running_mean", "y.running_var");
   }
 
-  // --- key rules ---------------------------------------------------------------------------------------
+  // --- key rules
+  // ---------------------------------------------------------------------------------------
 
   @Test
   void shouldStripADataParallelPrefixAndRewriteMetadataWithIt() {
@@ -409,7 +489,10 @@ class LoadPlannerTests {
     CheckpointIndex ckpt = checkpoint(versions, batchNormTensors("module.bn.", 2, false));
 
     Report withRule =
-        LoadPlanner.plan(ckpt, model(batchNorm("bn.", 2)), STRICT.withKeyRules(List.of(new KeyRule.StripPrefix("module."))));
+        LoadPlanner.plan(
+            ckpt,
+            model(batchNorm("bn.", 2)),
+            STRICT.withKeyRules(List.of(new KeyRule.StripPrefix("module."))));
 
     assertThat(withRule.outcome()).isEqualTo(Outcome.OK);
     assertThat(entry(withRule, "bn.weight").sourceKey()).isEqualTo("module.bn.weight");
@@ -418,10 +501,14 @@ class LoadPlannerTests {
 
   @Test
   void shouldSeeAVersionTwoModuleOnlyUnderItsRewrittenPrefix() {
-    CheckpointIndex ckpt = checkpoint(Map.of("module.bn", 2L), batchNormTensors("module.bn.", 2, false));
+    CheckpointIndex ckpt =
+        checkpoint(Map.of("module.bn", 2L), batchNormTensors("module.bn.", 2, false));
 
     Report report =
-        LoadPlanner.plan(ckpt, model(batchNorm("bn.", 2)), STRICT.withKeyRules(List.of(new KeyRule.StripPrefix("module."))));
+        LoadPlanner.plan(
+            ckpt,
+            model(batchNorm("bn.", 2)),
+            STRICT.withKeyRules(List.of(new KeyRule.StripPrefix("module."))));
 
     assertThat(report.missingKeys()).containsExactly("bn.num_batches_tracked");
   }
@@ -429,7 +516,9 @@ class LoadPlannerTests {
   @Test
   void shouldApplyKeyRulesInOrder() {
     List<KeyRule> rules =
-        List.of(new KeyRule.StripPrefix("model."), new KeyRule.RegexRename("^layer(\\d+)\\.", "layers.$1."),
+        List.of(
+            new KeyRule.StripPrefix("model."),
+            new KeyRule.RegexRename("^layer(\\d+)\\.", "layers.$1."),
             new KeyRule.AddPrefix("net."));
 
     Report report =
@@ -439,7 +528,8 @@ class LoadPlannerTests {
             STRICT.withKeyRules(rules));
 
     assertThat(report.outcome()).isEqualTo(Outcome.OK);
-    assertThat(report.entries()).extracting(Report.Entry::sourceKey)
+    assertThat(report.entries())
+        .extracting(Report.Entry::sourceKey)
         .containsExactly("model.layer0.weight", "model.layer1.weight");
   }
 
@@ -480,18 +570,26 @@ class LoadPlannerTests {
         .isEqualTo("layers.1.bn");
   }
 
-  // --- freeze --------------------------------------------------------------------------------------------
+  // --- freeze
+  // --------------------------------------------------------------------------------------------
 
   @Test
   void shouldFreezeEntriesMatchingAGlobAcrossDots() {
     Report report =
         LoadPlanner.plan(
             checkpoint(f32("backbone.layer1.0.weight", 2)),
-            model(param("backbone.layer1.0.weight", 2), param("backbone.new", 2), param("head.weight", 2)),
+            model(
+                param("backbone.layer1.0.weight", 2),
+                param("backbone.new", 2),
+                param("head.weight", 2)),
             LENIENT.withFreeze(List.of("backbone.*")));
 
-    assertThat(report.entries()).extracting(Report.Entry::targetKey, Report.Entry::requiresGrad)
-        .containsExactly(tuple("backbone.layer1.0.weight", false), tuple("backbone.new", false), tuple("head.weight", true));
+    assertThat(report.entries())
+        .extracting(Report.Entry::targetKey, Report.Entry::requiresGrad)
+        .containsExactly(
+            tuple("backbone.layer1.0.weight", false),
+            tuple("backbone.new", false),
+            tuple("head.weight", true));
     assertThat(report.summary().trainableInitializedNumel()).isEqualTo(2);
     assertThat(report.summary().initializedNumel()).isEqualTo(4);
   }
@@ -499,12 +597,18 @@ class LoadPlannerTests {
   @Test
   void shouldTreatGlobCharactersOtherThanStarLiterally() {
     Report report =
-        LoadPlanner.plan(checkpoint(), model(param("a.b", 1), param("axb", 1)), LENIENT.withFreeze(List.of("a.b")));
+        LoadPlanner.plan(
+            checkpoint(),
+            model(param("a.b", 1), param("axb", 1)),
+            LENIENT.withFreeze(List.of("a.b")));
 
-    assertThat(report.entries()).extracting(Report.Entry::requiresGrad).containsExactly(false, true);
+    assertThat(report.entries())
+        .extracting(Report.Entry::requiresGrad)
+        .containsExactly(false, true);
   }
 
-  // --- summary and unused ---------------------------------------------------------------------------------
+  // --- summary and unused
+  // ---------------------------------------------------------------------------------
 
   @Test
   void shouldCountEveryTargetElementAsLoadedOrInitialized() {
@@ -516,8 +620,12 @@ class LoadPlannerTests {
 
     Report.Summary s = report.summary();
     assertThat(s)
-        .extracting(Report.Summary::targetKeys, Report.Summary::loaded, Report.Summary::initialized,
-            Report.Summary::shapeMismatched, Report.Summary::unused)
+        .extracting(
+            Report.Summary::targetKeys,
+            Report.Summary::loaded,
+            Report.Summary::initialized,
+            Report.Summary::shapeMismatched,
+            Report.Summary::unused)
         .containsExactly(3, 1, 2, 0, 1);
     assertThat(s.targetNumel()).isEqualTo(12);
     assertThat(s.loadedNumel()).isEqualTo(6);
@@ -535,7 +643,8 @@ class LoadPlannerTests {
     assertThat(report.summary().warmStartedFraction()).isZero();
   }
 
-  // --- suggested key rules -------------------------------------------------------------------------------
+  // --- suggested key rules
+  // -------------------------------------------------------------------------------
 
   @Test
   void shouldSuggestStrippingADataParallelPrefixWithItsGain() {
@@ -546,7 +655,8 @@ class LoadPlannerTests {
             STRICT);
 
     assertThat(report.suggestedKeyRules()).isNotEmpty();
-    assertThat(report.suggestedKeyRules().get(0)).isEqualTo(new Report.SuggestedKeyRule(new KeyRule.StripPrefix("module."), 2));
+    assertThat(report.suggestedKeyRules().get(0))
+        .isEqualTo(new Report.SuggestedKeyRule(new KeyRule.StripPrefix("module."), 2));
   }
 
   @Test
@@ -554,7 +664,10 @@ class LoadPlannerTests {
     Report report =
         LoadPlanner.plan(
             checkpoint(f32("conv.weight", 2), f32("bn.weight", 2)),
-            model(param("backbone.conv.weight", 2), param("backbone.bn.weight", 2), param("head.weight", 1)),
+            model(
+                param("backbone.conv.weight", 2),
+                param("backbone.bn.weight", 2),
+                param("head.weight", 1)),
             LENIENT);
 
     assertThat(report.suggestedKeyRules())
@@ -571,7 +684,9 @@ class LoadPlannerTests {
             STRICT);
 
     assertThat(report.suggestedKeyRules())
-        .contains(new Report.SuggestedKeyRule(new KeyRule.RegexRename("^layer(\\d+)\\.", "layers.$1."), 2));
+        .contains(
+            new Report.SuggestedKeyRule(
+                new KeyRule.RegexRename("^layer(\\d+)\\.", "layers.$1."), 2));
   }
 
   @Test
@@ -585,7 +700,8 @@ class LoadPlannerTests {
     assertThat(report.suggestedKeyRules()).isEmpty();
   }
 
-  // --- scale --------------------------------------------------------------------------------------------
+  // --- scale
+  // --------------------------------------------------------------------------------------------
 
   @Test
   void shouldPlanTenThousandEntriesAgainstTenThousandTensors() {
@@ -604,27 +720,69 @@ class LoadPlannerTests {
     assertThat(report.suggestedKeyRules().get(0).gain()).isEqualTo(n);
   }
 
-  // --- architectures from a saved state dict ----------------------------------------------------------------
+  // --- architectures from a saved state dict
+  // ----------------------------------------------------------------
 
   @Test
   void shouldTakeKindsAndRequiresGradFromAKeepVarsStateDict() {
-    TensorInfo w = new TensorInfo("fc.weight", DType.FLOAT32, shape(2), shape(1), 0, "0", 0, 8, ByteOrder.LITTLE_ENDIAN, true, true);
-    TensorInfo frozen = new TensorInfo("fc.bias", DType.FLOAT32, shape(2), shape(1), 0, "1", 0, 8, ByteOrder.LITTLE_ENDIAN, true, false);
-    TensorInfo buf = new TensorInfo("bn.running_mean", DType.FLOAT32, shape(2), shape(1), 0, "2", 0, 8, ByteOrder.LITTLE_ENDIAN, false, null);
+    TensorInfo w =
+        new TensorInfo(
+            "fc.weight",
+            DType.FLOAT32,
+            shape(2),
+            shape(1),
+            0,
+            "0",
+            0,
+            8,
+            ByteOrder.LITTLE_ENDIAN,
+            true,
+            true);
+    TensorInfo frozen =
+        new TensorInfo(
+            "fc.bias",
+            DType.FLOAT32,
+            shape(2),
+            shape(1),
+            0,
+            "1",
+            0,
+            8,
+            ByteOrder.LITTLE_ENDIAN,
+            true,
+            false);
+    TensorInfo buf =
+        new TensorInfo(
+            "bn.running_mean",
+            DType.FLOAT32,
+            shape(2),
+            shape(1),
+            0,
+            "2",
+            0,
+            8,
+            ByteOrder.LITTLE_ENDIAN,
+            false,
+            null);
 
     TargetArchitecture arch = TargetArchitectures.fromStateDict("Net", checkpoint(w, frozen, buf));
 
-    assertThat(arch.entries()).extracting(TargetEntry::kind, TargetEntry::requiresGrad, TargetEntry::hasInitialValue)
-        .containsExactly(tuple(EntryKind.PARAMETER, true, true), tuple(EntryKind.PARAMETER, false, true),
+    assertThat(arch.entries())
+        .extracting(TargetEntry::kind, TargetEntry::requiresGrad, TargetEntry::hasInitialValue)
+        .containsExactly(
+            tuple(EntryKind.PARAMETER, true, true),
+            tuple(EntryKind.PARAMETER, false, true),
             tuple(EntryKind.BUFFER, false, true));
   }
 
   @Test
   void shouldMarkKindsUnknownForAPlainStateDict() {
     TargetArchitecture arch =
-        TargetArchitectures.fromStateDict("Net", checkpoint(f32("fc.weight", 2), tensor("step", DType.INT64)));
+        TargetArchitectures.fromStateDict(
+            "Net", checkpoint(f32("fc.weight", 2), tensor("step", DType.INT64)));
 
-    assertThat(arch.entries()).extracting(TargetEntry::kind, TargetEntry::requiresGrad)
+    assertThat(arch.entries())
+        .extracting(TargetEntry::kind, TargetEntry::requiresGrad)
         .containsExactly(tuple(EntryKind.UNKNOWN, true), tuple(EntryKind.UNKNOWN, false));
   }
 }

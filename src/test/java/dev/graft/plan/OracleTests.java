@@ -27,10 +27,10 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Checks the planner against what torch 1.13's {@code load_state_dict} really did, case by case. The
- * cases come from {@code scripts/make_oracle.py}: the committed fixed set under {@code
- * fixtures/oracle}, and a randomized set in the folder named by {@code GRAFT_ORACLE_DIR} (environment
- * or system property) when set.
+ * Checks the planner against what torch 1.13's {@code load_state_dict} really did, case by case.
+ * The cases come from {@code scripts/make_oracle.py}: the committed fixed set under {@code
+ * fixtures/oracle}, and a randomized set in the folder named by {@code GRAFT_ORACLE_DIR}
+ * (environment or system property) when set.
  */
 class OracleTests {
 
@@ -57,7 +57,9 @@ class OracleTests {
 
   private static void check(Path dir, JsonNode c) throws IOException {
     CheckpointIndex checkpoint = read(dir.resolve(c.get("checkpointFile").asString()));
-    assertThat(checkpoint.stateDictPath()).as("state dict path").isEqualTo(c.get("stateDictPath").asString());
+    assertThat(checkpoint.stateDictPath())
+        .as("state dict path")
+        .isEqualTo(c.get("stateDictPath").asString());
     assertSameTensors(checkpoint, describedIndex(c.get("checkpoint")), true);
     String name = c.get("target").get("name").asString();
     CheckpointIndex targetIndex = read(dir.resolve(c.get("targetFile").asString()));
@@ -66,19 +68,34 @@ class OracleTests {
     assertThat(target.entries())
         .extracting(TargetEntry::key, en -> en.kind().name(), TargetEntry::requiresGrad)
         .containsExactlyElementsOf(
-            c.get("target").get("entries").valueStream()
-                .map(en -> tuple(en.get("key").asString(), en.get("kind").asString(), en.get("requiresGrad").asBoolean()))
+            c.get("target")
+                .get("entries")
+                .valueStream()
+                .map(
+                    en ->
+                        tuple(
+                            en.get("key").asString(),
+                            en.get("kind").asString(),
+                            en.get("requiresGrad").asBoolean()))
                 .toList());
 
     LoadOptions options = options(c.get("options"));
     Report report = LoadPlanner.plan(checkpoint, target, options);
     JsonNode e = c.get("expected");
 
-    assertThat(report.missingKeys()).as("missing keys").containsExactlyElementsOf(strings(e.get("missingKeys")));
-    assertThat(report.unexpectedKeys()).as("unexpected keys").containsExactlyElementsOf(strings(e.get("unexpectedKeys")));
-    assertThat(report.error()).as("error text").isEqualTo(e.get("error").isNull() ? null : e.get("error").asString());
+    assertThat(report.missingKeys())
+        .as("missing keys")
+        .containsExactlyElementsOf(strings(e.get("missingKeys")));
+    assertThat(report.unexpectedKeys())
+        .as("unexpected keys")
+        .containsExactlyElementsOf(strings(e.get("unexpectedKeys")));
+    assertThat(report.error())
+        .as("error text")
+        .isEqualTo(e.get("error").isNull() ? null : e.get("error").asString());
     assertThat(report.outcome().name()).as("outcome").isEqualTo(e.get("outcome").asString());
-    assertThat(report.mismatchedKeys()).extracting(Report.MismatchedKey::key).as("mismatched")
+    assertThat(report.mismatchedKeys())
+        .extracting(Report.MismatchedKey::key)
+        .as("mismatched")
         .containsExactlyInAnyOrderElementsOf(strings(e.get("mismatched")));
     if (report.outcome() == Outcome.FAILED) {
       assertThat(report.entries()).extracting(Report.Entry::action).containsOnlyNulls();
@@ -86,10 +103,20 @@ class OracleTests {
     }
     Map<String, Report.Entry> byKey = new LinkedHashMap<>();
     report.entries().forEach(en -> byKey.put(en.targetKey(), en));
-    List<String> loaded = report.entries().stream().filter(en -> en.status() == EntryStatus.LOADED).map(Report.Entry::targetKey).toList();
-    List<String> initialized = report.entries().stream().filter(en -> en.status() == EntryStatus.INITIALIZED).map(Report.Entry::targetKey).toList();
+    List<String> loaded =
+        report.entries().stream()
+            .filter(en -> en.status() == EntryStatus.LOADED)
+            .map(Report.Entry::targetKey)
+            .toList();
+    List<String> initialized =
+        report.entries().stream()
+            .filter(en -> en.status() == EntryStatus.INITIALIZED)
+            .map(Report.Entry::targetKey)
+            .toList();
     assertThat(loaded).as("loaded").containsExactlyElementsOf(strings(e.get("loaded")));
-    assertThat(initialized).as("initialized").containsExactlyElementsOf(strings(e.get("initialized")));
+    assertThat(initialized)
+        .as("initialized")
+        .containsExactlyElementsOf(strings(e.get("initialized")));
     long loadedNumel = 0;
     for (String key : loaded) {
       loadedNumel += Shapes.numel(byKey.get(key).shape());
@@ -100,7 +127,9 @@ class OracleTests {
     }
     assertThat(report.summary().loadedNumel()).as("loadedNumel").isEqualTo(loadedNumel);
     for (Map.Entry<String, JsonNode> d : e.get("dtypes").properties()) {
-      assertThat(byKey.get(d.getKey()).dtype()).as("dtype of " + d.getKey()).isEqualTo(d.getValue().asString());
+      assertThat(byKey.get(d.getKey()).dtype())
+          .as("dtype of " + d.getKey())
+          .isEqualTo(d.getValue().asString());
     }
     for (String frozen : strings(e.get("frozen"))) {
       assertThat(byKey.get(frozen).requiresGrad()).as("requiresGrad of frozen " + frozen).isFalse();
@@ -114,9 +143,15 @@ class OracleTests {
   }
 
   /** The reader must see what torch saved: keys in order, dtypes, shapes, parameters, versions. */
-  private static void assertSameTensors(CheckpointIndex read, CheckpointIndex described, boolean withVersions) {
+  private static void assertSameTensors(
+      CheckpointIndex read, CheckpointIndex described, boolean withVersions) {
     assertThat(read.tensors())
-        .extracting(TensorInfo::key, TensorInfo::dtype, TensorInfo::shape, TensorInfo::parameter, TensorInfo::requiresGrad)
+        .extracting(
+            TensorInfo::key,
+            TensorInfo::dtype,
+            TensorInfo::shape,
+            TensorInfo::parameter,
+            TensorInfo::requiresGrad)
         .containsExactlyElementsOf(
             described.tensors().stream()
                 .map(t -> tuple(t.key(), t.dtype(), t.shape(), t.parameter(), t.requiresGrad()))
@@ -139,8 +174,19 @@ class OracleTests {
       }
       DType dtype = DType.byTorchName(t.get("dtype").asString()).orElseThrow();
       JsonNode rg = t.get("requiresGrad");
-      tensors.add(new TensorInfo(t.get("key").asString(), dtype, shape, strides, 0, t.get("key").asString(), 0, 0,
-          ByteOrder.LITTLE_ENDIAN, t.get("parameter").asBoolean(), rg == null || rg.isNull() ? null : rg.asBoolean()));
+      tensors.add(
+          new TensorInfo(
+              t.get("key").asString(),
+              dtype,
+              shape,
+              strides,
+              0,
+              t.get("key").asString(),
+              0,
+              0,
+              ByteOrder.LITTLE_ENDIAN,
+              t.get("parameter").asBoolean(),
+              rg == null || rg.isNull() ? null : rg.asBoolean()));
     }
     Map<String, Long> versions = new HashMap<>();
     JsonNode v = d.get("moduleVersions");
@@ -177,7 +223,9 @@ class OracleTests {
             switch (rule.get("type").asString()) {
               case "stripPrefix" -> new KeyRule.StripPrefix(rule.get("prefix").asString());
               case "addPrefix" -> new KeyRule.AddPrefix(rule.get("prefix").asString());
-              case "regex" -> new KeyRule.RegexRename(rule.get("pattern").asString(), rule.get("replacement").asString());
+              case "regex" ->
+                  new KeyRule.RegexRename(
+                      rule.get("pattern").asString(), rule.get("replacement").asString());
               default -> throw new IllegalArgumentException(rule.toString());
             });
       }
@@ -185,7 +233,9 @@ class OracleTests {
     return new LoadOptions(
         o.get("strict").asBoolean(),
         rules,
-        o.has("onShapeMismatch") ? ShapeMismatchPolicy.valueOf(o.get("onShapeMismatch").asString()) : null,
+        o.has("onShapeMismatch")
+            ? ShapeMismatchPolicy.valueOf(o.get("onShapeMismatch").asString())
+            : null,
         o.has("dtype") ? DtypePolicy.valueOf(o.get("dtype").asString()) : null,
         o.has("freeze") ? strings(o.get("freeze")) : List.of(),
         0L);
@@ -196,5 +246,4 @@ class OracleTests {
     array.forEach(n -> out.add(n.asString()));
     return out;
   }
-
 }

@@ -21,23 +21,71 @@ class ReportJsonTests {
   @Test
   void shouldSerialiseReportWithTheApiFieldNames() {
     TensorInfo t =
-        new TensorInfo("module.fc.weight", DType.FLOAT16, List.of(2L), List.of(1L), 0, "0", 0, 4, ByteOrder.LITTLE_ENDIAN, false, null);
-    CheckpointIndex ckpt = new CheckpointIndex(CheckpointFormat.PYTORCH, "", List.of(t), Map.of(), Map.of());
+        new TensorInfo(
+            "module.fc.weight",
+            DType.FLOAT16,
+            List.of(2L),
+            List.of(1L),
+            0,
+            "0",
+            0,
+            4,
+            ByteOrder.LITTLE_ENDIAN,
+            false,
+            null);
+    CheckpointIndex ckpt =
+        new CheckpointIndex(CheckpointFormat.PYTORCH, "", List.of(t), Map.of(), Map.of());
     TargetArchitecture target =
         new TargetArchitecture(
-            "Net", List.of(new TargetEntry("fc.weight", DType.FLOAT32, List.of(2L), EntryKind.PARAMETER, true, true, null)));
+            "Net",
+            List.of(
+                new TargetEntry(
+                    "fc.weight",
+                    DType.FLOAT32,
+                    List.of(2L),
+                    EntryKind.PARAMETER,
+                    true,
+                    true,
+                    null)));
 
     JsonNode json = JSON.valueToTree(LoadPlanner.plan(ckpt, target, LoadOptions.defaults()));
 
     assertThat(json.propertyNames())
-        .containsExactlyInAnyOrder("strict", "outcome", "summary", "missingKeys", "unexpectedKeys", "mismatchedKeys",
-            "entries", "unused", "suggestedKeyRules", "error");
+        .containsExactlyInAnyOrder(
+            "strict",
+            "outcome",
+            "summary",
+            "missingKeys",
+            "unexpectedKeys",
+            "mismatchedKeys",
+            "entries",
+            "unused",
+            "suggestedKeyRules",
+            "error");
     assertThat(json.get("summary").propertyNames())
-        .containsExactlyInAnyOrder("targetKeys", "loaded", "initialized", "shapeMismatched", "unused", "targetNumel",
-            "loadedNumel", "initializedNumel", "trainableInitializedNumel", "warmStartedFraction");
+        .containsExactlyInAnyOrder(
+            "targetKeys",
+            "loaded",
+            "initialized",
+            "shapeMismatched",
+            "unused",
+            "targetNumel",
+            "loadedNumel",
+            "initializedNumel",
+            "trainableInitializedNumel",
+            "warmStartedFraction");
     assertThat(json.get("entries").get(0).propertyNames())
-        .containsExactlyInAnyOrder("targetKey", "sourceKey", "status", "action", "kind", "requiresGrad", "dtype", "shape",
-            "sourceDtype", "sourceShape");
+        .containsExactlyInAnyOrder(
+            "targetKey",
+            "sourceKey",
+            "status",
+            "action",
+            "kind",
+            "requiresGrad",
+            "dtype",
+            "shape",
+            "sourceDtype",
+            "sourceShape");
     assertThat(json.get("unused").get(0).get("dtype").asString()).isEqualTo("float16");
     assertThat(json.get("outcome").asString()).isEqualTo("FAILED");
     JsonNode suggestion = json.get("suggestedKeyRules").get(0);
@@ -75,6 +123,7 @@ class ReportJsonTests {
     assertThat(options.freeze()).containsExactly("backbone.*");
     assertThat(options.initSeed()).isEqualTo(7);
     assertThat(JSON.valueToTree(options.keyRules().get(2)).toString())
-        .isEqualTo("{\"type\":\"regex\",\"pattern\":\"^layer(\\\\d+)\\\\.\",\"replacement\":\"layers.$1.\"}");
+        .isEqualTo(
+            "{\"type\":\"regex\",\"pattern\":\"^layer(\\\\d+)\\\\.\",\"replacement\":\"layers.$1.\"}");
   }
 }

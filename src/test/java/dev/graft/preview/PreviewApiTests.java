@@ -45,18 +45,30 @@ class PreviewApiTests extends IntegrationTest {
    */
   @TestFactory
   Stream<DynamicTest> shouldPreviewWhatTorchDidForEveryOracleCase() throws Exception {
-    JsonNode cases = JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases");
+    JsonNode cases =
+        JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases");
     List<DynamicTest> tests = new ArrayList<>();
     for (JsonNode c : cases) {
       String name = c.get("name").asString();
       String model = c.get("target").get("name").asString();
-      tests.add(DynamicTest.dynamicTest(name, () -> check(c, postFile("/api/v1/architectures?name=" + model, resource(ORACLE + c.get("targetFile").asString())))));
+      tests.add(
+          DynamicTest.dynamicTest(
+              name,
+              () ->
+                  check(
+                      c,
+                      postFile(
+                          "/api/v1/architectures?name=" + model,
+                          resource(ORACLE + c.get("targetFile").asString())))));
       if (!c.path("targetScriptFile").isNull() && !c.path("targetScriptFile").isMissingNode()) {
         tests.add(
             DynamicTest.dynamicTest(
                 name + " (TorchScript target)",
                 () -> {
-                  HttpResponse<String> arch = postFile("/api/v1/architectures?name=" + model, resource(ORACLE + c.get("targetScriptFile").asString()));
+                  HttpResponse<String> arch =
+                      postFile(
+                          "/api/v1/architectures?name=" + model,
+                          resource(ORACLE + c.get("targetScriptFile").asString()));
                   assertThat(json(arch).get("source").asString()).isEqualTo("TORCHSCRIPT");
                   check(c, arch);
                 }));
@@ -84,8 +96,11 @@ class PreviewApiTests extends IntegrationTest {
 
   private void check(JsonNode c, HttpResponse<String> arch) throws Exception {
     String ckpt =
-        json(postFile("/api/v1/checkpoints?name=" + c.get("name").asString(), resource(ORACLE + c.get("checkpointFile").asString())))
-            .get("id").asString();
+        json(postFile(
+                "/api/v1/checkpoints?name=" + c.get("name").asString(),
+                resource(ORACLE + c.get("checkpointFile").asString())))
+            .get("id")
+            .asString();
     String archId = json(arch).get("id").asString();
     ObjectNode body = JSON.createObjectNode();
     body.put("checkpointId", ckpt);
@@ -98,28 +113,35 @@ class PreviewApiTests extends IntegrationTest {
     JsonNode report = json(r);
     JsonNode e = c.get("expected");
     assertThat(report.get("outcome").asString()).isEqualTo(e.get("outcome").asString());
-    assertThat(strings(report.get("missingKeys"))).containsExactlyElementsOf(strings(e.get("missingKeys")));
-    assertThat(strings(report.get("unexpectedKeys"))).containsExactlyElementsOf(strings(e.get("unexpectedKeys")));
+    assertThat(strings(report.get("missingKeys")))
+        .containsExactlyElementsOf(strings(e.get("missingKeys")));
+    assertThat(strings(report.get("unexpectedKeys")))
+        .containsExactlyElementsOf(strings(e.get("unexpectedKeys")));
     if (json(arch).get("name").asString().equals(c.get("target").get("name").asString())) {
       // The error names the model; identical target bytes stored under another name keep that name.
       assertThat(report.get("error").isNull() ? null : report.get("error").asString())
           .isEqualTo(e.get("error").isNull() ? null : e.get("error").asString());
     }
-    assertThat(report.get("strict").asBoolean()).isEqualTo(c.get("options").path("strict").asBoolean(true));
+    assertThat(report.get("strict").asBoolean())
+        .isEqualTo(c.get("options").path("strict").asBoolean(true));
     if (e.get("outcome").asString().equals("OK")) {
       List<String> loaded = new ArrayList<>();
-      report.get("entries").forEach(en -> {
-        if (en.get("status").asString().equals("LOADED")) {
-          loaded.add(en.get("targetKey").asString());
-        }
-      });
+      report
+          .get("entries")
+          .forEach(
+              en -> {
+                if (en.get("status").asString().equals("LOADED")) {
+                  loaded.add(en.get("targetKey").asString());
+                }
+              });
       assertThat(loaded).containsExactlyElementsOf(strings(e.get("loaded")));
     }
   }
 
   @Test
   void shouldReportNewLayersAsInitializedAndTrainable() throws Exception {
-    JsonNode cases = JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases");
+    JsonNode cases =
+        JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases");
     JsonNode added = null;
     for (JsonNode c : cases) {
       if (c.get("name").asString().equals("added_layer_lenient")) {
@@ -127,10 +149,27 @@ class PreviewApiTests extends IntegrationTest {
       }
     }
     assertThat(added).as("oracle case added_layer_lenient").isNotNull();
-    String ckpt = json(postFile("/api/v1/checkpoints?name=a", resource(ORACLE + added.get("checkpointFile").asString()))).get("id").asString();
-    String arch = json(postFile("/api/v1/architectures?name=B", resource(ORACLE + added.get("targetFile").asString()))).get("id").asString();
+    String ckpt =
+        json(postFile(
+                "/api/v1/checkpoints?name=a",
+                resource(ORACLE + added.get("checkpointFile").asString())))
+            .get("id")
+            .asString();
+    String arch =
+        json(postFile(
+                "/api/v1/architectures?name=B",
+                resource(ORACLE + added.get("targetFile").asString())))
+            .get("id")
+            .asString();
 
-    JsonNode report = json(preview("{\"checkpointId\":\"" + ckpt + "\",\"architectureId\":\"" + arch + "\",\"options\":{\"strict\":false}}"));
+    JsonNode report =
+        json(
+            preview(
+                "{\"checkpointId\":\""
+                    + ckpt
+                    + "\",\"architectureId\":\""
+                    + arch
+                    + "\",\"options\":{\"strict\":false}}"));
 
     assertThat(report.get("outcome").asString()).isEqualTo("OK");
     List<String> missing = strings(report.get("missingKeys"));
@@ -152,29 +191,45 @@ class PreviewApiTests extends IntegrationTest {
     JsonNode summary = report.get("summary");
     assertThat(summary.get("trainableInitializedNumel").asLong()).isEqualTo(trainableInitialized);
     assertThat(summary.get("warmStartedFraction").asDouble()).isStrictlyBetween(0.0, 1.0);
-    assertThat(summary.get("loaded").asInt() + summary.get("initialized").asInt()).isEqualTo(summary.get("targetKeys").asInt());
+    assertThat(summary.get("loaded").asInt() + summary.get("initialized").asInt())
+        .isEqualTo(summary.get("targetKeys").asInt());
   }
 
   @Test
   void shouldAnswer422ForUnknownIdsInTheBodyAnd400ForBadOptions() throws Exception {
-    String arch = json(postFile("/api/v1/architectures?name=L", resource("fixtures/conformance/linear.pt"))).get("id").asString();
+    String arch =
+        json(postFile("/api/v1/architectures?name=L", resource("fixtures/conformance/linear.pt")))
+            .get("id")
+            .asString();
     HttpResponse<String> unknown =
-        preview("{\"checkpointId\":\"" + UUID.randomUUID() + "\",\"architectureId\":\"" + arch + "\"}");
+        preview(
+            "{\"checkpointId\":\"" + UUID.randomUUID() + "\",\"architectureId\":\"" + arch + "\"}");
     assertThat(unknown.statusCode()).isEqualTo(422);
-    assertThat(json(unknown).get("errors").get(0).get("field").asString()).isEqualTo("checkpointId");
+    assertThat(json(unknown).get("errors").get(0).get("field").asString())
+        .isEqualTo("checkpointId");
 
     HttpResponse<String> missing = preview("{\"architectureId\":\"" + arch + "\"}");
     assertThat(missing.statusCode()).isEqualTo(422);
 
     HttpResponse<String> badPolicy =
-        preview("{\"checkpointId\":\"" + UUID.randomUUID() + "\",\"architectureId\":\"" + arch + "\",\"options\":{\"onShapeMismatch\":\"TRUNCATE\"}}");
+        preview(
+            "{\"checkpointId\":\""
+                + UUID.randomUUID()
+                + "\",\"architectureId\":\""
+                + arch
+                + "\",\"options\":{\"onShapeMismatch\":\"TRUNCATE\"}}");
     assertThat(badPolicy.statusCode()).isEqualTo(400);
     assertThat(json(badPolicy).get("detail").asString()).contains("TRUNCATE");
 
     HttpResponse<String> badRegex =
-        preview("{\"checkpointId\":\"" + UUID.randomUUID() + "\",\"architectureId\":\"" + arch
-            + "\",\"options\":{\"keyRules\":[{\"type\":\"regex\",\"pattern\":\"(unclosed\",\"replacement\":\"x\"}]}}");
+        preview(
+            "{\"checkpointId\":\""
+                + UUID.randomUUID()
+                + "\",\"architectureId\":\""
+                + arch
+                + "\",\"options\":{\"keyRules\":[{\"type\":\"regex\",\"pattern\":\"(unclosed\",\"replacement\":\"x\"}]}}");
     assertThat(badRegex.statusCode()).isEqualTo(400);
-    assertThat(badRegex.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+    assertThat(badRegex.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
   }
 }

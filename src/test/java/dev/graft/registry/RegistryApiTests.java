@@ -52,7 +52,8 @@ class RegistryApiTests extends IntegrationTest {
 
   private static void assertProblem(HttpResponse<String> r, int status, String field) {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
-    assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
+    assertThat(r.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
     JsonNode p = json(r);
     assertThat(p.get("detail").asString()).isNotBlank();
     if (field != null) {
@@ -90,8 +91,10 @@ class RegistryApiTests extends IntegrationTest {
 
     assertThat(names(get("/api/v1/models?q=" + stem.toUpperCase()))).containsExactly(a, b);
     assertThat(names(get("/api/v1/models?q=" + stem + "&tag=stage:prod"))).containsExactly(a);
-    assertThat(names(get("/api/v1/models?q=" + stem + "&tag=stage:dev&tag=team:vision"))).containsExactly(b);
-    assertThat(names(get("/api/v1/models?q=" + stem + "&tag=stage:prod&tag=team:vision"))).isEmpty();
+    assertThat(names(get("/api/v1/models?q=" + stem + "&tag=stage:dev&tag=team:vision")))
+        .containsExactly(b);
+    assertThat(names(get("/api/v1/models?q=" + stem + "&tag=stage:prod&tag=team:vision")))
+        .isEmpty();
     // LIKE wildcards in q are literal characters.
     assertThat(json(get("/api/v1/models?q=" + stem + "%25")).get("total").asLong()).isZero();
   }
@@ -136,9 +139,12 @@ class RegistryApiTests extends IntegrationTest {
     assertThat(versionNumbers(page)).containsExactly(1);
     assertThat(page.get("total").asLong()).isEqualTo(3);
 
-    assertThat(versionNumbers(json(get("/api/v1/models/" + model + "/versions?tag=stage:dev")))).containsExactly(3, 1);
+    assertThat(versionNumbers(json(get("/api/v1/models/" + model + "/versions?tag=stage:dev"))))
+        .containsExactly(3, 1);
     // Split at the first colon only: values may hold colons.
-    assertThat(versionNumbers(json(get("/api/v1/models/" + model + "/versions?tag=url:http://x:1")))).containsExactly(2);
+    assertThat(
+            versionNumbers(json(get("/api/v1/models/" + model + "/versions?tag=url:http://x:1"))))
+        .containsExactly(2);
     JsonNode none = json(get("/api/v1/models/" + model + "/versions?tag=stage:gone"));
     assertThat(none.get("total").asLong()).isZero();
   }
@@ -171,23 +177,31 @@ class RegistryApiTests extends IntegrationTest {
   void shouldDownloadAnArtifactWithItsShaAsETagAndHonourRange() throws Exception {
     String model = uniqueModel("download");
     byte[] bytes = TestVersions.uniqueBytes(1000);
-    ModelVersion v = versions.register(model, Map.of(), List.of(), bytes, UUID.randomUUID(), UUID.randomUUID());
+    ModelVersion v =
+        versions.register(model, Map.of(), List.of(), bytes, UUID.randomUUID(), UUID.randomUUID());
     String path = "/api/v1/models/" + model + "/versions/1/artifacts/safetensors";
 
-    HttpResponse<byte[]> whole = http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> whole =
+        http.send(
+            HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofByteArray());
     assertThat(whole.statusCode()).isEqualTo(200);
     assertThat(whole.body()).isEqualTo(bytes);
-    assertThat(whole.headers().firstValue("ETag")).hasValue("\"" + v.artifacts().get(0).sha256() + "\"");
+    assertThat(whole.headers().firstValue("ETag"))
+        .hasValue("\"" + v.artifacts().get(0).sha256() + "\"");
     assertThat(whole.headers().firstValue("Content-Length")).hasValue("1000");
 
     HttpResponse<byte[]> part =
-        http.send(HttpRequest.newBuilder(uri(path)).header("Range", "bytes=10-19").build(), HttpResponse.BodyHandlers.ofByteArray());
+        http.send(
+            HttpRequest.newBuilder(uri(path)).header("Range", "bytes=10-19").build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertThat(part.statusCode()).isEqualTo(206);
     assertThat(part.body()).isEqualTo(java.util.Arrays.copyOfRange(bytes, 10, 20));
     assertThat(part.headers().firstValue("Content-Range")).hasValue("bytes 10-19/1000");
 
     HttpResponse<byte[]> beyond =
-        http.send(HttpRequest.newBuilder(uri(path)).header("Range", "bytes=5000-").build(), HttpResponse.BodyHandlers.ofByteArray());
+        http.send(
+            HttpRequest.newBuilder(uri(path)).header("Range", "bytes=5000-").build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertThat(beyond.statusCode()).isEqualTo(416);
   }
 
@@ -201,13 +215,16 @@ class RegistryApiTests extends IntegrationTest {
     assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
     assertThat(json(put).get("version").asInt()).isEqualTo(1);
     assertThat(json(put).get("aliases").toString()).contains("champion");
-    assertThat(json(get("/api/v1/models/" + model + "/aliases/champion")).get("version").asInt()).isEqualTo(1);
+    assertThat(json(get("/api/v1/models/" + model + "/aliases/champion")).get("version").asInt())
+        .isEqualTo(1);
 
     HttpResponse<String> moved = putAlias(model, "champion", "{\"version\": 2}");
     assertThat(moved.statusCode()).isEqualTo(200);
-    assertThat(json(get("/api/v1/models/" + model + "/aliases/champion")).get("version").asInt()).isEqualTo(2);
+    assertThat(json(get("/api/v1/models/" + model + "/aliases/champion")).get("version").asInt())
+        .isEqualTo(2);
     assertThat(json(get("/api/v1/models/" + model + "/versions/1")).get("aliases")).isEmpty();
-    assertThat(json(get("/api/v1/models/" + model)).get("aliases").get("champion").asInt()).isEqualTo(2);
+    assertThat(json(get("/api/v1/models/" + model)).get("aliases").get("champion").asInt())
+        .isEqualTo(2);
 
     // Putting it where it already is answers the same.
     assertThat(putAlias(model, "champion", "{\"version\": 2}").statusCode()).isEqualTo(200);
@@ -268,7 +285,8 @@ class RegistryApiTests extends IntegrationTest {
     assertThat(stored.get("artifacts")).hasSize(1);
     // The new tags are what the tag filter sees.
     patch(model, 1, "{\"tags\": {\"stage\": \"canary\"}}");
-    assertThat(versionNumbers(json(get("/api/v1/models/" + model + "/versions?tag=stage:canary")))).containsExactly(1);
+    assertThat(versionNumbers(json(get("/api/v1/models/" + model + "/versions?tag=stage:canary"))))
+        .containsExactly(1);
   }
 
   @Test
@@ -321,7 +339,8 @@ class RegistryApiTests extends IntegrationTest {
     String a = uniqueModel("shared-a");
     String b = uniqueModel("shared-b");
     byte[] bytes = TestVersions.uniqueBytes(512);
-    ModelVersion first = versions.register(a, Map.of(), List.of(), bytes, UUID.randomUUID(), UUID.randomUUID());
+    ModelVersion first =
+        versions.register(a, Map.of(), List.of(), bytes, UUID.randomUUID(), UUID.randomUUID());
     versions.register(b, Map.of(), List.of(), bytes, UUID.randomUUID(), UUID.randomUUID());
     String sha = first.artifacts().get(0).sha256();
 
@@ -329,7 +348,8 @@ class RegistryApiTests extends IntegrationTest {
     assertThat(blobs.exists(sha)).isTrue();
     HttpResponse<byte[]> still =
         http.send(
-            HttpRequest.newBuilder(uri("/api/v1/models/" + b + "/versions/1/artifacts/safetensors")).build(),
+            HttpRequest.newBuilder(uri("/api/v1/models/" + b + "/versions/1/artifacts/safetensors"))
+                .build(),
             HttpResponse.BodyHandlers.ofByteArray());
     assertThat(still.body()).isEqualTo(bytes);
 
@@ -351,11 +371,21 @@ class RegistryApiTests extends IntegrationTest {
   @Test
   void shouldRefuseDeletingACheckpointOrArchitectureAVersionDescendsFrom() throws Exception {
     String ckpt =
-        json(postBytes("/api/v1/checkpoints?name=lineage", Safetensors.unique())).get("id").asString();
+        json(postBytes("/api/v1/checkpoints?name=lineage", Safetensors.unique()))
+            .get("id")
+            .asString();
     String arch =
-        json(postJson("/api/v1/architectures", Safetensors.uniqueArchitectureJson())).get("id").asString();
+        json(postJson("/api/v1/architectures", Safetensors.uniqueArchitectureJson()))
+            .get("id")
+            .asString();
     String model = uniqueModel("lineage");
-    versions.register(model, Map.of(), List.of(), TestVersions.uniqueBytes(64), UUID.fromString(ckpt), UUID.fromString(arch));
+    versions.register(
+        model,
+        Map.of(),
+        List.of(),
+        TestVersions.uniqueBytes(64),
+        UUID.fromString(ckpt),
+        UUID.fromString(arch));
 
     HttpResponse<String> c = delete("/api/v1/checkpoints/" + ckpt);
     assertProblem(c, 409, null);
@@ -370,16 +400,30 @@ class RegistryApiTests extends IntegrationTest {
   }
 
   @Test
-  void shouldServeARunsVersionThroughItsAliasUntilTheAliasIsMovedOffAndTheVersionDeleted() throws Exception {
+  void shouldServeARunsVersionThroughItsAliasUntilTheAliasIsMovedOffAndTheVersionDeleted()
+      throws Exception {
     String oracle = "fixtures/oracle/";
-    String ckpt = json(postFile("/api/v1/checkpoints?name=e2e", resource(oracle + "identical_strict.ckpt.pt"))).get("id").asString();
-    String arch = json(postFile("/api/v1/architectures?name=e2e", resource(oracle + "identical_strict.target.pt"))).get("id").asString();
+    String ckpt =
+        json(postFile(
+                "/api/v1/checkpoints?name=e2e", resource(oracle + "identical_strict.ckpt.pt")))
+            .get("id")
+            .asString();
+    String arch =
+        json(postFile(
+                "/api/v1/architectures?name=e2e", resource(oracle + "identical_strict.target.pt")))
+            .get("id")
+            .asString();
     String model = uniqueModel("e2e");
     HttpResponse<String> submitted =
         postJson(
             "/api/v1/warm-starts",
-            "{\"checkpointId\": \"" + ckpt + "\", \"architectureId\": \"" + arch + "\", \"output\": {\"model\": \""
-                + model + "\", \"formats\": [\"safetensors\"], \"tags\": {\"stage\": \"dev\"}, \"aliases\": [\"latest\"]}}");
+            "{\"checkpointId\": \""
+                + ckpt
+                + "\", \"architectureId\": \""
+                + arch
+                + "\", \"output\": {\"model\": \""
+                + model
+                + "\", \"formats\": [\"safetensors\"], \"tags\": {\"stage\": \"dev\"}, \"aliases\": [\"latest\"]}}");
     assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(202);
     JsonNode run = awaitRun(json(submitted).get("id").asString());
     assertThat(run.get("status").asString()).as(run.toString()).isEqualTo("SUCCEEDED");
@@ -405,8 +449,10 @@ class RegistryApiTests extends IntegrationTest {
     assertThat(paths.get("/api/v1/models/{name}").has("get")).isTrue();
     assertThat(paths.get("/api/v1/models/{name}/versions").has("get")).isTrue();
     JsonNode version = paths.get("/api/v1/models/{name}/versions/{version}");
-    assertThat(List.of(version.has("get"), version.has("patch"), version.has("delete"))).containsOnly(true);
-    assertThat(paths.get("/api/v1/models/{name}/versions/{version}/artifacts/{format}").has("get")).isTrue();
+    assertThat(List.of(version.has("get"), version.has("patch"), version.has("delete")))
+        .containsOnly(true);
+    assertThat(paths.get("/api/v1/models/{name}/versions/{version}/artifacts/{format}").has("get"))
+        .isTrue();
     JsonNode alias = paths.get("/api/v1/models/{name}/aliases/{alias}");
     assertThat(List.of(alias.has("get"), alias.has("put"), alias.has("delete"))).containsOnly(true);
     assertThat(paths.get("/api/v1/architectures/{id}").has("delete")).isTrue();

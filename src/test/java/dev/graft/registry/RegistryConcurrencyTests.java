@@ -60,8 +60,18 @@ class RegistryConcurrencyTests extends IntegrationTest {
   /** Runs both at once (released by one barrier) and returns their results. */
   private <A, B> List<Object> race(Callable<A> a, Callable<B> b) throws Exception {
     CyclicBarrier start = new CyclicBarrier(2);
-    Future<A> fa = pool.submit(() -> { start.await(); return a.call(); });
-    Future<B> fb = pool.submit(() -> { start.await(); return b.call(); });
+    Future<A> fa =
+        pool.submit(
+            () -> {
+              start.await();
+              return a.call();
+            });
+    Future<B> fb =
+        pool.submit(
+            () -> {
+              start.await();
+              return b.call();
+            });
     return List.of(fa.get(30, TimeUnit.SECONDS), fb.get(30, TimeUnit.SECONDS));
   }
 
@@ -81,7 +91,8 @@ class RegistryConcurrencyTests extends IntegrationTest {
     versions.register(model, Map.of(), List.of());
     versions.register(model, Map.of(), List.of());
     for (int round = 0; round < ROUNDS; round++) {
-      List<Object> r = race(() -> putAlias(model, "champion", 1), () -> putAlias(model, "champion", 2));
+      List<Object> r =
+          race(() -> putAlias(model, "champion", 1), () -> putAlias(model, "champion", 2));
       for (Object o : r) {
         HttpResponse<String> resp = (HttpResponse<String>) o;
         assertThat(resp.statusCode()).as(resp.body()).isEqualTo(200);
@@ -116,11 +127,14 @@ class RegistryConcurrencyTests extends IntegrationTest {
       int moved = ((HttpResponse<String>) r.get(1)).statusCode();
       if (deleted == 204) {
         assertThat(moved).as(((HttpResponse<String>) r.get(1)).body()).isEqualTo(422);
-        assertThat(get("/api/v1/models/" + model + "/versions/" + version).statusCode()).isEqualTo(404);
+        assertThat(get("/api/v1/models/" + model + "/versions/" + version).statusCode())
+            .isEqualTo(404);
       } else {
         assertThat(deleted).isEqualTo(409);
         assertThat(moved).isEqualTo(200);
-        assertThat(json(get("/api/v1/models/" + model + "/aliases/candidate")).get("version").asInt()).isEqualTo(version);
+        assertThat(
+                json(get("/api/v1/models/" + model + "/aliases/candidate")).get("version").asInt())
+            .isEqualTo(version);
       }
     }
   }
@@ -130,12 +144,18 @@ class RegistryConcurrencyTests extends IntegrationTest {
     String model = uniqueModel("download-race");
     for (int round = 0; round < ROUNDS; round++) {
       byte[] bytes = TestVersions.uniqueBytes(4 << 20);
-      ModelVersion v = versions.register(model, Map.of(), List.of(), bytes, UUID.randomUUID(), UUID.randomUUID());
+      ModelVersion v =
+          versions.register(
+              model, Map.of(), List.of(), bytes, UUID.randomUUID(), UUID.randomUUID());
       String sha = v.artifacts().get(0).sha256();
-      String path = "/api/v1/models/" + model + "/versions/" + v.version() + "/artifacts/safetensors";
+      String path =
+          "/api/v1/models/" + model + "/versions/" + v.version() + "/artifacts/safetensors";
       List<Object> r =
           race(
-              () -> http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofByteArray()),
+              () ->
+                  http.send(
+                      HttpRequest.newBuilder(uri(path)).build(),
+                      HttpResponse.BodyHandlers.ofByteArray()),
               () -> delete("/api/v1/models/" + model + "/versions/" + v.version()));
       @SuppressWarnings("unchecked")
       HttpResponse<byte[]> download = (HttpResponse<byte[]>) r.get(0);
@@ -143,7 +163,10 @@ class RegistryConcurrencyTests extends IntegrationTest {
       HttpResponse<String> deleted = (HttpResponse<String>) r.get(1);
       assertThat(deleted.statusCode()).isEqualTo(204);
       if (download.statusCode() == 200) {
-        assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(download.body()))).isEqualTo(sha);
+        assertThat(
+                HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(download.body())))
+            .isEqualTo(sha);
       } else {
         assertThat(download.statusCode()).isEqualTo(404);
         assertThat(new String(download.body())).contains("\"status\":404");
@@ -177,7 +200,8 @@ class RegistryConcurrencyTests extends IntegrationTest {
       // No deletions here: the count and the latest number move together.
       assertThat(m.get("versionCount").asLong()).isEqualTo(m.get("latestVersion").asLong());
 
-      HttpResponse<String> page = get("/api/v1/models/" + model + "/versions?size=1000&tag=stage:dev");
+      HttpResponse<String> page =
+          get("/api/v1/models/" + model + "/versions?size=1000&tag=stage:dev");
       assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
       JsonNode p = json(page);
       assertThat(p.get("items").size()).isEqualTo(p.get("total").asInt());

@@ -16,8 +16,14 @@ public final class Safetensors {
    */
   public static byte[] unique(int floats) {
     String header =
-        "{\"__metadata__\":{\"test\":\"" + UUID.randomUUID() + "\"},"
-            + "\"w\":{\"dtype\":\"F32\",\"shape\":[" + floats + "],\"data_offsets\":[0," + floats * 4 + "]}}";
+        "{\"__metadata__\":{\"test\":\""
+            + UUID.randomUUID()
+            + "\"},"
+            + "\"w\":{\"dtype\":\"F32\",\"shape\":["
+            + floats
+            + "],\"data_offsets\":[0,"
+            + floats * 4
+            + "]}}";
     byte[] h = header.getBytes(StandardCharsets.UTF_8);
     ByteBuffer b = ByteBuffer.allocate(8 + h.length + floats * 4).order(ByteOrder.LITTLE_ENDIAN);
     b.putLong(h.length).put(h);
@@ -34,7 +40,9 @@ public final class Safetensors {
 
   /** A JSON architecture whose name, and so whose stored bytes, no other test uses. */
   public static String uniqueArchitectureJson() {
-    return "{\"name\":\"arch-" + UUID.randomUUID() + "\",\"entries\":[{\"key\":\"w\",\"dtype\":\"float32\",\"shape\":[4],"
+    return "{\"name\":\"arch-"
+        + UUID.randomUUID()
+        + "\",\"entries\":[{\"key\":\"w\",\"dtype\":\"float32\",\"shape\":[4],"
         + "\"kind\":\"BUFFER\",\"init\":{\"scheme\":\"zeros\"}}]}";
   }
 }

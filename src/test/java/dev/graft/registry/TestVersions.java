@@ -25,7 +25,8 @@ public final class TestVersions {
   private final BlobGc gc;
   private final TransactionTemplate tx;
 
-  public TestVersions(RegistryService registry, BlobStore blobs, BlobGc gc, TransactionTemplate tx) {
+  public TestVersions(
+      RegistryService registry, BlobStore blobs, BlobGc gc, TransactionTemplate tx) {
     this.registry = registry;
     this.blobs = blobs;
     this.gc = gc;
@@ -71,9 +72,12 @@ public final class TestVersions {
                         tags,
                         aliases,
                         UUID.randomUUID(),
-                        new ModelVersion.Lineage(checkpointId, "0".repeat(64), architectureId, Map.of("strict", true)),
+                        new ModelVersion.Lineage(
+                            checkpointId, "0".repeat(64), architectureId, Map.of("strict", true)),
                         "{\"loaded\": 1}",
-                        List.of(new ModelVersion.Artifact("safetensors", pending.sha256(), pending.size()))));
+                        List.of(
+                            new ModelVersion.Artifact(
+                                "safetensors", pending.sha256(), pending.size()))));
             try {
               pending.commit();
             } catch (IOException e) {

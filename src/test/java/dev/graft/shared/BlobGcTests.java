@@ -56,8 +56,18 @@ class BlobGcTests extends IntegrationTest {
 
   private <T> List<T> race(Callable<T> a, Callable<T> b) throws Exception {
     CyclicBarrier start = new CyclicBarrier(2);
-    Future<T> fa = pool.submit(() -> { start.await(); return a.call(); });
-    Future<T> fb = pool.submit(() -> { start.await(); return b.call(); });
+    Future<T> fa =
+        pool.submit(
+            () -> {
+              start.await();
+              return a.call();
+            });
+    Future<T> fb =
+        pool.submit(
+            () -> {
+              start.await();
+              return b.call();
+            });
     return List.of(fa.get(30, TimeUnit.SECONDS), fb.get(30, TimeUnit.SECONDS));
   }
 
@@ -66,7 +76,10 @@ class BlobGcTests extends IntegrationTest {
   }
 
   private long checkpointRows(String sha) {
-    return jdbc.sql("select count(*) from checkpoint where sha256 = ?").param(sha).query(Long.class).single();
+    return jdbc.sql("select count(*) from checkpoint where sha256 = ?")
+        .param(sha)
+        .query(Long.class)
+        .single();
   }
 
   @Test
@@ -74,15 +87,23 @@ class BlobGcTests extends IntegrationTest {
     for (int round = 0; round < ROUNDS; round++) {
       byte[] bytes = Safetensors.unique(64 * 1024);
       List<HttpResponse<String>> r =
-          race(() -> postBytes("/api/v1/checkpoints?name=twin", bytes), () -> postBytes("/api/v1/checkpoints?name=twin", bytes));
+          race(
+              () -> postBytes("/api/v1/checkpoints?name=twin", bytes),
+              () -> postBytes("/api/v1/checkpoints?name=twin", bytes));
       assertThat(r).extracting(HttpResponse::statusCode).containsExactlyInAnyOrder(200, 201);
-      assertThat(json(r.get(0)).get("id").asString()).isEqualTo(json(r.get(1)).get("id").asString());
+      assertThat(json(r.get(0)).get("id").asString())
+          .isEqualTo(json(r.get(1)).get("id").asString());
       String sha = sha256(bytes);
       assertThat(checkpointRows(sha)).isEqualTo(1);
       assertThat(blobs.exists(sha)).isTrue();
       HttpResponse<byte[]> content =
           http.send(
-              HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + json(r.get(0)).get("id").asString() + "/content")).build(),
+              HttpRequest.newBuilder(
+                      uri(
+                          "/api/v1/checkpoints/"
+                              + json(r.get(0)).get("id").asString()
+                              + "/content"))
+                  .build(),
               HttpResponse.BodyHandlers.ofByteArray());
       assertThat(content.body()).isEqualTo(bytes);
     }
@@ -92,14 +113,19 @@ class BlobGcTests extends IntegrationTest {
   void shouldStoreOneArchitectureWhenTwoClientsPostTheSameDescriptionAtOnce() throws Exception {
     for (int round = 0; round < ROUNDS; round++) {
       String body = Safetensors.uniqueArchitectureJson();
-      List<HttpResponse<String>> r = race(() -> postJson("/api/v1/architectures", body), () -> postJson("/api/v1/architectures", body));
+      List<HttpResponse<String>> r =
+          race(
+              () -> postJson("/api/v1/architectures", body),
+              () -> postJson("/api/v1/architectures", body));
       assertThat(r).extracting(HttpResponse::statusCode).containsExactlyInAnyOrder(200, 201);
-      assertThat(json(r.get(0)).get("id").asString()).isEqualTo(json(r.get(1)).get("id").asString());
+      assertThat(json(r.get(0)).get("id").asString())
+          .isEqualTo(json(r.get(1)).get("id").asString());
     }
   }
 
   @Test
-  void shouldNeverLeaveACheckpointWithoutItsBlobWhenItIsDeletedWhileUploadedAgain() throws Exception {
+  void shouldNeverLeaveACheckpointWithoutItsBlobWhenItIsDeletedWhileUploadedAgain()
+      throws Exception {
     for (int round = 0; round < ROUNDS; round++) {
       byte[] bytes = Safetensors.unique(64 * 1024);
       String sha = sha256(bytes);
@@ -107,7 +133,10 @@ class BlobGcTests extends IntegrationTest {
       assertThat(first.statusCode()).isEqualTo(201);
       String id = json(first).get("id").asString();
 
-      List<HttpResponse<String>> r = race(() -> delete("/api/v1/checkpoints/" + id), () -> postBytes("/api/v1/checkpoints?name=phoenix", bytes));
+      List<HttpResponse<String>> r =
+          race(
+              () -> delete("/api/v1/checkpoints/" + id),
+              () -> postBytes("/api/v1/checkpoints?name=phoenix", bytes));
       assertThat(r.get(0).statusCode()).as(r.get(0).body()).isEqualTo(204);
       assertThat(r.get(1).statusCode()).as(r.get(1).body()).isIn(200, 201);
 
@@ -116,7 +145,9 @@ class BlobGcTests extends IntegrationTest {
       if (r.get(1).statusCode() == 201) {
         String again = json(r.get(1)).get("id").asString();
         HttpResponse<byte[]> content =
-            http.send(HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + again + "/content")).build(), HttpResponse.BodyHandlers.ofByteArray());
+            http.send(
+                HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + again + "/content")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
         assertThat(content.body()).isEqualTo(bytes);
       }
     }
@@ -138,7 +169,8 @@ class BlobGcTests extends IntegrationTest {
   }
 
   @Test
-  void shouldMakeTheCollectorWaitForAWriterHoldingTheLockAndThenKeepTheBlobItsRowNames() throws Exception {
+  void shouldMakeTheCollectorWaitForAWriterHoldingTheLockAndThenKeepTheBlobItsRowNames()
+      throws Exception {
     byte[] bytes = TestVersions.uniqueBytes(128);
     String sha = sha256(bytes);
     try (var pending = blobs.write(new java.io.ByteArrayInputStream(bytes), Long.MAX_VALUE)) {
@@ -156,9 +188,17 @@ class BlobGcTests extends IntegrationTest {
                       gc.lock(sha);
                       registry.register(
                           new dev.graft.registry.NewVersion(
-                              model, null, Map.of(), List.of(), UUID.randomUUID(),
-                              new dev.graft.registry.ModelVersion.Lineage(UUID.randomUUID(), sha, UUID.randomUUID(), Map.of()),
-                              "{}", List.of(new dev.graft.registry.ModelVersion.Artifact("safetensors", sha, bytes.length))));
+                              model,
+                              null,
+                              Map.of(),
+                              List.of(),
+                              UUID.randomUUID(),
+                              new dev.graft.registry.ModelVersion.Lineage(
+                                  UUID.randomUUID(), sha, UUID.randomUUID(), Map.of()),
+                              "{}",
+                              List.of(
+                                  new dev.graft.registry.ModelVersion.Artifact(
+                                      "safetensors", sha, bytes.length))));
                       locked.countDown();
                       try {
                         release.await(10, TimeUnit.SECONDS);
@@ -172,7 +212,9 @@ class BlobGcTests extends IntegrationTest {
     assertThat(collected).as("the collector waits for the writer's lock").isNotDone();
     release.countDown();
     writer.get(10, TimeUnit.SECONDS);
-    assertThat(collected.get(10, TimeUnit.SECONDS)).as("the collector saw the committed row").isFalse();
+    assertThat(collected.get(10, TimeUnit.SECONDS))
+        .as("the collector saw the committed row")
+        .isFalse();
     assertThat(blobs.exists(sha)).isTrue();
   }
 
@@ -181,7 +223,8 @@ class BlobGcTests extends IntegrationTest {
     byte[] bytes = Safetensors.unique();
     String sha = sha256(bytes);
     // Warm the upload path, so that only the lock can keep the upload below from finishing in time.
-    assertThat(postBytes("/api/v1/checkpoints?name=warm-up", Safetensors.unique()).statusCode()).isEqualTo(201);
+    assertThat(postBytes("/api/v1/checkpoints?name=warm-up", Safetensors.unique()).statusCode())
+        .isEqualTo(201);
     java.util.concurrent.CountDownLatch locked = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     // Stands for a collector between its reference check and its delete.
@@ -207,7 +250,9 @@ class BlobGcTests extends IntegrationTest {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     Thread.sleep(1000);
-    assertThat(upload).as("the upload commits its row and blob only after the collector is done").isNotDone();
+    assertThat(upload)
+        .as("the upload commits its row and blob only after the collector is done")
+        .isNotDone();
     assertThat(checkpointRows(sha)).isZero();
     release.countDown();
     collector.get(10, TimeUnit.SECONDS);

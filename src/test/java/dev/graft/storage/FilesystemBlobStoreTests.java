@@ -71,7 +71,8 @@ class FilesystemBlobStoreTests {
   @Test
   void shouldRefuseAnUploadOverTheLimitLeavingNothing() throws Exception {
     FilesystemBlobStore store = new FilesystemBlobStore(root);
-    assertThatThrownBy(() -> store.write(new ByteArrayInputStream(random(9 * 1024 * 1024)), 5_000_000))
+    assertThatThrownBy(
+            () -> store.write(new ByteArrayInputStream(random(9 * 1024 * 1024)), 5_000_000))
         .isInstanceOf(PayloadTooLarge.class)
         .hasMessageContaining("5000000");
     assertThat(tmpFiles(store)).isZero();
@@ -98,7 +99,9 @@ class FilesystemBlobStoreTests {
             return len;
           }
         };
-    assertThatThrownBy(() -> store.write(broken, Long.MAX_VALUE)).isInstanceOf(IOException.class).hasMessageContaining("connection reset");
+    assertThatThrownBy(() -> store.write(broken, Long.MAX_VALUE))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("connection reset");
     assertThat(tmpFiles(store)).isZero();
   }
 

@@ -55,7 +55,9 @@ class S3BlobStoreTests {
   void newStore() throws Exception {
     bucket = "graft-" + UUID.randomUUID().toString().substring(0, 8);
     // S3's smallest part size and a small read-ahead, so a dozen MiB exercise every path.
-    store = new S3BlobStore(client(), bucket, "/team-a/", S3BlobStore.MIN_PART_SIZE, 1 << 20, tmp.resolve("tmp"));
+    store =
+        new S3BlobStore(
+            client(), bucket, "/team-a/", S3BlobStore.MIN_PART_SIZE, 1 << 20, tmp.resolve("tmp"));
     store.createBucketIfMissing();
   }
 
@@ -110,7 +112,9 @@ class S3BlobStoreTests {
       blob.commit();
     }
 
-    assertThat(keys(bucket)).containsExactly("team-a/sha256/" + sha.substring(0, 2) + "/" + sha.substring(2, 4) + "/" + sha);
+    assertThat(keys(bucket))
+        .containsExactly(
+            "team-a/sha256/" + sha.substring(0, 2) + "/" + sha.substring(2, 4) + "/" + sha);
     assertThat(store.exists(sha)).isTrue();
     assertThat(store.size(sha)).isEqualTo(data.length);
     assertThat(store.localPath(sha)).isEmpty();
@@ -120,7 +124,8 @@ class S3BlobStoreTests {
     try (SeekableByteChannel ch = store.open(sha)) {
       assertThat(ch.size()).isEqualTo(data.length);
       for (int i = 0; i < 40; i++) {
-        // Small reads (served from the read-ahead buffer) and reads larger than it (fetched directly).
+        // Small reads (served from the read-ahead buffer) and reads larger than it (fetched
+        // directly).
         int len = i % 4 == 0 ? 1 + r.nextInt(3 << 20) : 1 + r.nextInt(4096);
         long pos = r.nextInt(data.length - len);
         ByteBuffer buf = ByteBuffer.allocate(len);
@@ -128,7 +133,9 @@ class S3BlobStoreTests {
         while (buf.hasRemaining()) {
           assertThat(ch.read(buf)).isPositive();
         }
-        assertThat(buf.array()).as("bytes at %d+%d", pos, len).isEqualTo(Arrays.copyOfRange(data, (int) pos, (int) pos + len));
+        assertThat(buf.array())
+            .as("bytes at %d+%d", pos, len)
+            .isEqualTo(Arrays.copyOfRange(data, (int) pos, (int) pos + len));
       }
       ch.position(data.length - 3);
       ByteBuffer tail = ByteBuffer.allocate(10);
@@ -151,7 +158,8 @@ class S3BlobStoreTests {
     ExecutionInterceptor recorder =
         new ExecutionInterceptor() {
           @Override
-          public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+          public void beforeTransmission(
+              Context.BeforeTransmission context, ExecutionAttributes attributes) {
             context.httpRequest().firstMatchingHeader("Range").ifPresent(ranges::add);
           }
         };
@@ -159,7 +167,11 @@ class S3BlobStoreTests {
     S3BlobStore watched =
         new S3BlobStore(
             clientBuilder().overrideConfiguration(c -> c.addExecutionInterceptor(recorder)).build(),
-            bucket, "/team-a/", S3BlobStore.MIN_PART_SIZE, readAhead, tmp.resolve("tmp"));
+            bucket,
+            "/team-a/",
+            S3BlobStore.MIN_PART_SIZE,
+            readAhead,
+            tmp.resolve("tmp"));
 
     try (SeekableByteChannel ch = watched.open(sha)) {
       // A reader's pattern: a header, then small records near it (one GET), then a record far away.
@@ -170,7 +182,9 @@ class S3BlobStoreTests {
       }
     }
 
-    assertThat(ranges).containsExactly("bytes=0-" + (readAhead - 1), "bytes=10000000-" + (10_000_000 + readAhead - 1));
+    assertThat(ranges)
+        .containsExactly(
+            "bytes=0-" + (readAhead - 1), "bytes=10000000-" + (10_000_000 + readAhead - 1));
   }
 
   @Test
@@ -191,7 +205,8 @@ class S3BlobStoreTests {
     try (PendingBlob blob = store.write(new ByteArrayInputStream(random(1000)), Long.MAX_VALUE)) {
       sha = blob.sha256();
     }
-    assertThatThrownBy(() -> store.write(new ByteArrayInputStream(random(6_000_000)), 5_000_000)).isInstanceOf(PayloadTooLarge.class);
+    assertThatThrownBy(() -> store.write(new ByteArrayInputStream(random(6_000_000)), 5_000_000))
+        .isInstanceOf(PayloadTooLarge.class);
 
     assertThat(store.exists(sha)).isFalse();
     assertThat(keys(bucket)).isEmpty();
@@ -224,7 +239,9 @@ class S3BlobStoreTests {
 
     assertThat(store.exists(sha)).isFalse();
     assertThat(keys(bucket)).isEmpty();
-    assertThatThrownBy(() -> store.size(sha)).isInstanceOf(BlobStore.BlobMissing.class).hasMessageContaining(sha);
+    assertThatThrownBy(() -> store.size(sha))
+        .isInstanceOf(BlobStore.BlobMissing.class)
+        .hasMessageContaining(sha);
     assertThatThrownBy(() -> store.open(sha)).isInstanceOf(BlobStore.BlobMissing.class);
     assertThatThrownBy(() -> store.openRange(sha, 0, 10)).isInstanceOf(BlobStore.BlobMissing.class);
     assertThatThrownBy(() -> store.openRange(sha, 0, 0)).isInstanceOf(BlobStore.BlobMissing.class);

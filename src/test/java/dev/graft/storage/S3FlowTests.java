@@ -57,13 +57,16 @@ class S3FlowTests {
       S3 = S3ProxyServer.start();
       OWN_DATA_DIR = Files.createTempDirectory("graft-s3-test-");
       // The cached context outlives this class; the server goes with the JVM.
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          S3.close();
-        } catch (Exception ignored) {
-          // exiting anyway
-        }
-      }));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      S3.close();
+                    } catch (Exception ignored) {
+                      // exiting anyway
+                    }
+                  }));
     } catch (Exception e) {
       throw new IllegalStateException("cannot start S3Proxy", e);
     }
@@ -104,7 +107,8 @@ class S3FlowTests {
 
   private static JsonNode oracleCase(String name) {
     try {
-      for (JsonNode c : JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases")) {
+      for (JsonNode c :
+          JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases")) {
         if (c.get("name").asString().equals(name)) {
           return c;
         }
@@ -137,7 +141,13 @@ class S3FlowTests {
     assertThat(S3.keys(BUCKET)).contains(key(sha256(ckptBytes)), key(sha256(archBytes)));
 
     HttpResponse<String> preview =
-        postJson("/api/v1/previews", "{\"checkpointId\":\"" + ckpt + "\",\"architectureId\":\"" + arch + "\",\"options\":{\"strict\":false}}");
+        postJson(
+            "/api/v1/previews",
+            "{\"checkpointId\":\""
+                + ckpt
+                + "\",\"architectureId\":\""
+                + arch
+                + "\",\"options\":{\"strict\":false}}");
     assertThat(preview.statusCode()).as(preview.body()).isEqualTo(200);
     assertThat(json(preview).get("outcome").asString()).isEqualTo("OK");
 
@@ -146,7 +156,11 @@ class S3FlowTests {
     body.put("checkpointId", ckpt);
     body.put("architectureId", arch);
     body.set("options", c.get("options"));
-    body.putObject("output").put("model", model).putArray("formats").add("safetensors").add("pytorch");
+    body.putObject("output")
+        .put("model", model)
+        .putArray("formats")
+        .add("safetensors")
+        .add("pytorch");
     HttpResponse<String> submitted = postJson("/api/v1/warm-starts", body.toString());
     assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(202);
     JsonNode run = awaitRun(json(submitted).get("id").asString());
@@ -157,7 +171,15 @@ class S3FlowTests {
       Path file = Files.createTempFile("graft-s3-artifact-", "." + format);
       HttpResponse<Path> r =
           http.send(
-              HttpRequest.newBuilder(uri("/api/v1/models/" + model + "/versions/" + version + "/artifacts/" + format)).build(),
+              HttpRequest.newBuilder(
+                      uri(
+                          "/api/v1/models/"
+                              + model
+                              + "/versions/"
+                              + version
+                              + "/artifacts/"
+                              + format))
+                  .build(),
               HttpResponse.BodyHandlers.ofFile(file));
       assertThat(r.statusCode()).isEqualTo(200);
       String sha = sha256(Files.readAllBytes(file));
@@ -169,11 +191,14 @@ class S3FlowTests {
 
     HttpResponse<byte[]> part =
         http.send(
-            HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + ckpt + "/content")).header("Range", "bytes=100-1099").build(),
+            HttpRequest.newBuilder(uri("/api/v1/checkpoints/" + ckpt + "/content"))
+                .header("Range", "bytes=100-1099")
+                .build(),
             HttpResponse.BodyHandlers.ofByteArray());
     assertThat(part.statusCode()).isEqualTo(206);
     assertThat(part.body()).isEqualTo(Arrays.copyOfRange(ckptBytes, 100, 1100));
-    assertThat(part.headers().firstValue("Content-Range")).hasValue("bytes 100-1099/" + ckptBytes.length);
+    assertThat(part.headers().firstValue("Content-Range"))
+        .hasValue("bytes 100-1099/" + ckptBytes.length);
     // Nothing is staged locally once uploads are committed.
     try (var staged = Files.list(OWN_DATA_DIR.resolve("blobs/tmp"))) {
       assertThat(staged).isEmpty();
@@ -200,9 +225,13 @@ class S3FlowTests {
       CheckpointIndex index = CheckpointReader.read(ch, null, null, ReadLimits.defaults());
       List<String> expectedKeys = new ArrayList<>();
       result.properties().forEach(p -> expectedKeys.add(p.getKey()));
-      assertThat(index.tensors()).extracting(TensorInfo::key).containsExactlyElementsOf(expectedKeys);
+      assertThat(index.tensors())
+          .extracting(TensorInfo::key)
+          .containsExactlyElementsOf(expectedKeys);
       for (TensorInfo t : index.tensors()) {
-        assertThat(sha256(TensorData.readContiguous(ch, t))).as("bytes of " + t.key()).isEqualTo(result.get(t.key()).asString());
+        assertThat(sha256(TensorData.readContiguous(ch, t)))
+            .as("bytes of " + t.key())
+            .isEqualTo(result.get(t.key()).asString());
       }
     }
   }
@@ -212,11 +241,13 @@ class S3FlowTests {
   }
 
   private HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> delete(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri(path)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(uri(path)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> postBytes(String path, byte[] body) throws Exception {

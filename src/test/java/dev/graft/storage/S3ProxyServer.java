@@ -18,8 +18,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 /**
- * A real S3-compatible server in the test JVM: S3Proxy over the jclouds {@code filesystem} backend in
- * a temporary folder, on a free port of 127.0.0.1, checking AWS signatures with fixed keys.
+ * A real S3-compatible server in the test JVM: S3Proxy over the jclouds {@code filesystem} backend
+ * in a temporary folder, on a free port of 127.0.0.1, checking AWS signatures with fixed keys.
  */
 public final class S3ProxyServer implements AutoCloseable {
 
@@ -84,7 +84,8 @@ public final class S3ProxyServer implements AutoCloseable {
     if (!context.getBlobStore().containerExists(bucket)) {
       return keys;
     }
-    for (StorageMetadata m : context.getBlobStore().list(bucket, ListContainerOptions.Builder.recursive())) {
+    for (StorageMetadata m :
+        context.getBlobStore().list(bucket, ListContainerOptions.Builder.recursive())) {
       if (m.getType() == org.jclouds.blobstore.domain.StorageType.BLOB) {
         keys.add(m.getName());
       }

@@ -11,13 +11,20 @@ import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.util.unit.DataSize;
 
-/** The storage settings bind from environment variables as an operator writes them, with defaults. */
+/**
+ * The storage settings bind from environment variables as an operator writes them, with defaults.
+ */
 class S3SettingsTests {
 
   private static GraftProperties bind(Map<String, Object> env) {
-    // Boot maps GRAFT_STORAGE_TYPE to graft.storage.type only for sources named like the environment.
+    // Boot maps GRAFT_STORAGE_TYPE to graft.storage.type only for sources named like the
+    // environment.
     StandardEnvironment environment = new StandardEnvironment();
-    environment.getPropertySources().addFirst(new SystemEnvironmentPropertySource("test-" + StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, env));
+    environment
+        .getPropertySources()
+        .addFirst(
+            new SystemEnvironmentPropertySource(
+                "test-" + StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, env));
     return new Binder(ConfigurationPropertySources.get(environment))
         .bindOrCreate("graft", GraftProperties.class);
   }

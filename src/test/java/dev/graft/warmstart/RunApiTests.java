@@ -56,8 +56,18 @@ class RunApiTests extends IntegrationTest {
 
   /** Uploads a case's files and submits a run; returns the run's JSON. */
   private JsonNode submit(JsonNode c, String model, String idempotencyKey) throws Exception {
-    String ckpt = json(postFile("/api/v1/checkpoints?name=" + c.get("name").asString(), resource(ORACLE + c.get("checkpointFile").asString()))).get("id").asString();
-    String arch = json(postFile("/api/v1/architectures?name=" + c.get("target").get("name").asString(), resource(ORACLE + c.get("targetFile").asString()))).get("id").asString();
+    String ckpt =
+        json(postFile(
+                "/api/v1/checkpoints?name=" + c.get("name").asString(),
+                resource(ORACLE + c.get("checkpointFile").asString())))
+            .get("id")
+            .asString();
+    String arch =
+        json(postFile(
+                "/api/v1/architectures?name=" + c.get("target").get("name").asString(),
+                resource(ORACLE + c.get("targetFile").asString())))
+            .get("id")
+            .asString();
     ObjectNode body = JSON.createObjectNode();
     body.put("checkpointId", ckpt);
     body.put("architectureId", arch);
@@ -77,7 +87,8 @@ class RunApiTests extends IntegrationTest {
     }
     HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
-    assertThat(r.headers().firstValue("Location")).hasValue("/api/v1/warm-starts/" + json(r).get("id").asString());
+    assertThat(r.headers().firstValue("Location"))
+        .hasValue("/api/v1/warm-starts/" + json(r).get("id").asString());
     return json(r);
   }
 
@@ -85,7 +96,15 @@ class RunApiTests extends IntegrationTest {
     Path file = Files.createTempFile("graft-artifact-", "." + format);
     HttpResponse<Path> r =
         http.send(
-            HttpRequest.newBuilder(uri("/api/v1/models/" + model + "/versions/" + version + "/artifacts/" + format)).build(),
+            HttpRequest.newBuilder(
+                    uri(
+                        "/api/v1/models/"
+                            + model
+                            + "/versions/"
+                            + version
+                            + "/artifacts/"
+                            + format))
+                .build(),
             HttpResponse.BodyHandlers.ofFile(file));
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("ETag")).isPresent();
@@ -97,16 +116,24 @@ class RunApiTests extends IntegrationTest {
       CheckpointIndex index = CheckpointReader.read(ch, null, null, ReadLimits.defaults());
       List<String> expectedKeys = new ArrayList<>();
       result.properties().forEach(p -> expectedKeys.add(p.getKey()));
-      assertThat(index.tensors()).extracting(TensorInfo::key).containsExactlyElementsOf(expectedKeys);
+      assertThat(index.tensors())
+          .extracting(TensorInfo::key)
+          .containsExactlyElementsOf(expectedKeys);
       for (TensorInfo t : index.tensors()) {
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(TensorData.readContiguous(ch, t)));
-        assertThat(sha).as("bytes of " + t.key() + " in " + artifact.getFileName()).isEqualTo(result.get(t.key()).asString());
+        String sha =
+            HexFormat.of()
+                .formatHex(
+                    MessageDigest.getInstance("SHA-256").digest(TensorData.readContiguous(ch, t)));
+        assertThat(sha)
+            .as("bytes of " + t.key() + " in " + artifact.getFileName())
+            .isEqualTo(result.get(t.key()).asString());
       }
     }
   }
 
   @TestFactory
-  Stream<DynamicTest> shouldWriteExactlyWhatTorchLoadsForEverySuccessfulOracleCase() throws Exception {
+  Stream<DynamicTest> shouldWriteExactlyWhatTorchLoadsForEverySuccessfulOracleCase()
+      throws Exception {
     List<DynamicTest> tests = new ArrayList<>();
     for (JsonNode c : cases()) {
       if (!c.get("expected").get("outcome").asString().equals("OK")) {
@@ -121,18 +148,24 @@ class RunApiTests extends IntegrationTest {
 
                 assertThat(run.get("status").asString()).as(run.toString()).isEqualTo("SUCCEEDED");
                 assertThat(run.get("device").asString()).isEqualTo("cpu");
-                assertThat(run.get("progress").get("tensorsDone").asInt()).isEqualTo(run.get("progress").get("tensorsTotal").asInt());
+                assertThat(run.get("progress").get("tensorsDone").asInt())
+                    .isEqualTo(run.get("progress").get("tensorsTotal").asInt());
                 JsonNode v = run.get("modelVersion");
                 assertThat(v.get("model").asString()).isEqualTo(model);
-                JsonNode version = json(get("/api/v1/models/" + model + "/versions/" + v.get("version").asInt()));
+                JsonNode version =
+                    json(get("/api/v1/models/" + model + "/versions/" + v.get("version").asInt()));
                 assertThat(version.get("artifacts")).hasSize(2);
                 assertThat(version.get("lineage").get("checkpointSha256").asString()).hasSize(64);
                 assertThat(version.get("aliases").get(0).asString()).isEqualTo("latest");
-                assertThat(version.get("tags").get("case").asString()).isEqualTo(c.get("name").asString());
+                assertThat(version.get("tags").get("case").asString())
+                    .isEqualTo(c.get("name").asString());
                 for (String format : List.of("safetensors", "pytorch")) {
-                  assertHolds(download(model, v.get("version").asInt(), format), c.get("expected").get("result"));
+                  assertHolds(
+                      download(model, v.get("version").asInt(), format),
+                      c.get("expected").get("result"));
                 }
-                JsonNode report = json(get("/api/v1/warm-starts/" + run.get("id").asString() + "/report"));
+                JsonNode report =
+                    json(get("/api/v1/warm-starts/" + run.get("id").asString() + "/report"));
                 assertThat(report.get("outcome").asString()).isEqualTo("OK");
               }));
     }
@@ -142,33 +175,59 @@ class RunApiTests extends IntegrationTest {
   @Test
   void shouldWriteTheTargetsTorchScriptArchiveWithTheWarmStartedWeights() throws Exception {
     JsonNode c = oracleCase("grown_vocab_copy_overlap");
-    String ckpt = json(postFile("/api/v1/checkpoints?name=ts", resource(ORACLE + c.get("checkpointFile").asString()))).get("id").asString();
-    JsonNode arch = json(postFile("/api/v1/architectures?name=" + c.get("target").get("name").asString(), resource(ORACLE + c.get("targetScriptFile").asString())));
+    String ckpt =
+        json(postFile(
+                "/api/v1/checkpoints?name=ts",
+                resource(ORACLE + c.get("checkpointFile").asString())))
+            .get("id")
+            .asString();
+    JsonNode arch =
+        json(
+            postFile(
+                "/api/v1/architectures?name=" + c.get("target").get("name").asString(),
+                resource(ORACLE + c.get("targetScriptFile").asString())));
     assertThat(arch.get("source").asString()).isEqualTo("TORCHSCRIPT");
     String model = "ts-" + UUID.randomUUID();
     ObjectNode body = JSON.createObjectNode();
     body.put("checkpointId", ckpt);
     body.put("architectureId", arch.get("id").asString());
     body.set("options", c.get("options"));
-    body.putObject("output").put("model", model).putArray("formats").add("torchscript").add("pytorch");
+    body.putObject("output")
+        .put("model", model)
+        .putArray("formats")
+        .add("torchscript")
+        .add("pytorch");
 
-    JsonNode run = awaitRun(json(postJson("/api/v1/warm-starts", body.toString())).get("id").asString());
+    JsonNode run =
+        awaitRun(json(postJson("/api/v1/warm-starts", body.toString())).get("id").asString());
 
     assertThat(run.get("status").asString()).as(run.toString()).isEqualTo("SUCCEEDED");
     assertHolds(download(model, 1, "pytorch"), c.get("expected").get("result"));
     Path archive = download(model, 1, "torchscript");
     try (FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ)) {
-      dev.graft.format.TorchScriptIndex index = dev.graft.format.TorchScriptReader.read(ch, ReadLimits.defaults());
+      dev.graft.format.TorchScriptIndex index =
+          dev.graft.format.TorchScriptReader.read(ch, ReadLimits.defaults());
       JsonNode result = c.get("expected").get("result");
-      assertThat(index.tensors()).extracting(TensorInfo::key).containsExactlyElementsOf(result.propertyNames());
+      assertThat(index.tensors())
+          .extracting(TensorInfo::key)
+          .containsExactlyElementsOf(result.propertyNames());
       for (TensorInfo t : index.tensors()) {
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(TensorData.readContiguous(ch, t)));
-        assertThat(sha).as("bytes of " + t.key() + " in the archive").isEqualTo(result.get(t.key()).asString());
+        String sha =
+            HexFormat.of()
+                .formatHex(
+                    MessageDigest.getInstance("SHA-256").digest(TensorData.readContiguous(ch, t)));
+        assertThat(sha)
+            .as("bytes of " + t.key() + " in the archive")
+            .isEqualTo(result.get(t.key()).asString());
       }
     }
     if (torchAvailable()) {
       Process p =
-          new ProcessBuilder("/usr/bin/python3", "-c", "import sys, torch; m = torch.jit.load(sys.argv[1]); print(len(m.state_dict()))", archive.toString())
+          new ProcessBuilder(
+                  "/usr/bin/python3",
+                  "-c",
+                  "import sys, torch; m = torch.jit.load(sys.argv[1]); print(len(m.state_dict()))",
+                  archive.toString())
               .redirectErrorStream(true)
               .start();
       String out = new String(p.getInputStream().readAllBytes());
@@ -179,8 +238,14 @@ class RunApiTests extends IntegrationTest {
     HttpResponse<String> notScript =
         postJson(
             "/api/v1/warm-starts",
-            "{\"checkpointId\":\"" + ckpt + "\",\"architectureId\":\""
-                + json(postFile("/api/v1/architectures?name=x", resource(ORACLE + c.get("targetFile").asString()))).get("id").asString()
+            "{\"checkpointId\":\""
+                + ckpt
+                + "\",\"architectureId\":\""
+                + json(postFile(
+                        "/api/v1/architectures?name=x",
+                        resource(ORACLE + c.get("targetFile").asString())))
+                    .get("id")
+                    .asString()
                 + "\",\"output\":{\"model\":\"m\",\"formats\":[\"torchscript\"]}}");
     assertThat(notScript.statusCode()).isEqualTo(400);
     assertThat(json(notScript).get("detail").asString()).contains("TorchScript archive");
@@ -202,7 +267,9 @@ class RunApiTests extends IntegrationTest {
 
   @Test
   void shouldLoadIntoTheTargetWithStrictAndTrainTheNewLayersInTorch() throws Exception {
-    assumeTrue(torchAvailable(), "needs /usr/bin/python3 with torch (apt-get install python3-torch); CI installs it");
+    assumeTrue(
+        torchAvailable(),
+        "needs /usr/bin/python3 with torch (apt-get install python3-torch); CI installs it");
     JsonNode c = oracleCase("added_layer_lenient");
     String model = "seed-question-" + UUID.randomUUID();
     JsonNode run = awaitRun(submit(c, model, null).get("id").asString());
@@ -266,8 +333,10 @@ class RunApiTests extends IntegrationTest {
     JsonNode c = oracleCase("identical_lenient");
     JsonNode queued = submit(c, "killed-" + UUID.randomUUID(), null);
     String id = queued.get("id").asString();
-    // What a worker killed mid-run leaves behind: RUNNING, partly done, under a lease nobody renews.
-    // The in-process worker may have claimed it already; take it over as the dead worker would hold it.
+    // What a worker killed mid-run leaves behind: RUNNING, partly done, under a lease nobody
+    // renews.
+    // The in-process worker may have claimed it already; take it over as the dead worker would hold
+    // it.
     awaitRun(id);
     jdbc.sql(
             "update warm_start_run set status = 'RUNNING', attempts = 1, lease_owner = 'killed-worker',"
@@ -287,14 +356,18 @@ class RunApiTests extends IntegrationTest {
   void shouldCancelAQueuedRunAndRefuseToCancelAFinishedOne() throws Exception {
     JsonNode c = oracleCase("identical_strict");
     JsonNode run = submit(c, "cancel-" + UUID.randomUUID(), null);
-    HttpResponse<String> cancel = postJson("/api/v1/warm-starts/" + run.get("id").asString() + "/cancel", "");
+    HttpResponse<String> cancel =
+        postJson("/api/v1/warm-starts/" + run.get("id").asString() + "/cancel", "");
     assertThat(cancel.statusCode()).isIn(200, 409);
     JsonNode ended = awaitRun(run.get("id").asString());
     if (ended.get("status").asString().equals("CANCELLED")) {
       assertThat(ended.get("modelVersion").isNull()).isTrue();
     } else {
       // The worker was quicker than the cancel: a finished run cannot be cancelled.
-      assertThat(postJson("/api/v1/warm-starts/" + run.get("id").asString() + "/cancel", "").statusCode()).isEqualTo(409);
+      assertThat(
+              postJson("/api/v1/warm-starts/" + run.get("id").asString() + "/cancel", "")
+                  .statusCode())
+          .isEqualTo(409);
     }
   }
 
@@ -304,9 +377,16 @@ class RunApiTests extends IntegrationTest {
         .allSatisfy(r -> assertThat(r.get("status").asString()).isEqualTo("SUCCEEDED"));
     assertThat(get("/api/v1/warm-starts?status=DONE").statusCode()).isEqualTo(400);
     assertThat(get("/api/v1/warm-starts/" + UUID.randomUUID()).statusCode()).isEqualTo(404);
-    assertThat(get("/api/v1/warm-starts/" + UUID.randomUUID() + "/report").statusCode()).isEqualTo(404);
+    assertThat(get("/api/v1/warm-starts/" + UUID.randomUUID() + "/report").statusCode())
+        .isEqualTo(404);
     HttpResponse<String> unknown =
-        postJson("/api/v1/warm-starts", "{\"checkpointId\":\"" + UUID.randomUUID() + "\",\"architectureId\":\"" + UUID.randomUUID() + "\",\"output\":{\"model\":\"x\"}}");
+        postJson(
+            "/api/v1/warm-starts",
+            "{\"checkpointId\":\""
+                + UUID.randomUUID()
+                + "\",\"architectureId\":\""
+                + UUID.randomUUID()
+                + "\",\"output\":{\"model\":\"x\"}}");
     assertThat(unknown.statusCode()).isEqualTo(422);
   }
 
@@ -314,7 +394,12 @@ class RunApiTests extends IntegrationTest {
   void shouldRefuseBadOutputs() throws Exception {
     JsonNode c = oracleCase("identical_strict");
     JsonNode run = submit(c, "outputs-" + UUID.randomUUID(), null);
-    String base = "{\"checkpointId\":\"" + run.get("checkpointId").asString() + "\",\"architectureId\":\"" + run.get("architectureId").asString() + "\",";
+    String base =
+        "{\"checkpointId\":\""
+            + run.get("checkpointId").asString()
+            + "\",\"architectureId\":\""
+            + run.get("architectureId").asString()
+            + "\",";
     for (Map.Entry<String, String> bad :
         Map.of(
                 "\"output\":{\"model\":\"a/b\"}", "output.model",
@@ -340,7 +425,12 @@ class RunApiTests extends IntegrationTest {
   @Test
   void shouldInitialiseJsonEntriesOnTheDeviceReproduciblyFromTheSeed() throws Exception {
     JsonNode c = oracleCase("added_layer_lenient");
-    String ckpt = json(postFile("/api/v1/checkpoints?name=json-src", resource(ORACLE + c.get("checkpointFile").asString()))).get("id").asString();
+    String ckpt =
+        json(postFile(
+                "/api/v1/checkpoints?name=json-src",
+                resource(ORACLE + c.get("checkpointFile").asString())))
+            .get("id")
+            .asString();
     ObjectNode doc = JSON.createObjectNode();
     doc.put("name", "MLP");
     var entries = doc.putArray("entries");
@@ -356,18 +446,32 @@ class RunApiTests extends IntegrationTest {
     List<String> shas = new ArrayList<>();
     for (long seed : new long[] {7, 7, 8}) {
       String body =
-          "{\"checkpointId\":\"" + ckpt + "\",\"architectureId\":\"" + arch + "\",\"options\":{\"strict\":false,\"initSeed\":" + seed
-              + "},\"output\":{\"model\":\"json-init-" + UUID.randomUUID() + "\",\"formats\":[\"safetensors\"]}}";
+          "{\"checkpointId\":\""
+              + ckpt
+              + "\",\"architectureId\":\""
+              + arch
+              + "\",\"options\":{\"strict\":false,\"initSeed\":"
+              + seed
+              + "},\"output\":{\"model\":\"json-init-"
+              + UUID.randomUUID()
+              + "\",\"formats\":[\"safetensors\"]}}";
       JsonNode run = awaitRun(json(postJson("/api/v1/warm-starts", body)).get("id").asString());
       assertThat(run.get("status").asString()).as(run.toString()).isEqualTo("SUCCEEDED");
       Path file = download(run.get("modelVersion").get("model").asString(), 1, "safetensors");
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
         CheckpointIndex index = CheckpointReader.read(ch, null, null, ReadLimits.defaults());
         for (TensorInfo t : index.tensors()) {
-          java.nio.FloatBuffer values = java.nio.ByteBuffer.wrap(TensorData.readContiguous(ch, t)).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+          java.nio.FloatBuffer values =
+              java.nio.ByteBuffer.wrap(TensorData.readContiguous(ch, t))
+                  .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                  .asFloatBuffer();
           if (t.key().equals("extra.weight")) {
             // The file differs per run (its metadata names the run); the drawn values must not.
-            shas.add(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(TensorData.readContiguous(ch, t))));
+            shas.add(
+                HexFormat.of()
+                    .formatHex(
+                        MessageDigest.getInstance("SHA-256")
+                            .digest(TensorData.readContiguous(ch, t))));
             double sum = 0;
             int nonZero = 0;
             for (int i = 0; i < values.limit(); i++) {
@@ -375,7 +479,9 @@ class RunApiTests extends IntegrationTest {
               nonZero += values.get(i) != 0 ? 1 : 0;
             }
             assertThat(nonZero).as("normal(0, 0.02) draws").isEqualTo(values.limit());
-            assertThat(sum / values.limit()).as("mean |x| of normal(0, 0.02)").isBetween(0.001, 0.05);
+            assertThat(sum / values.limit())
+                .as("mean |x| of normal(0, 0.02)")
+                .isBetween(0.001, 0.05);
           }
           if (t.key().equals("extra.bias")) {
             // No init given: the JSON default for a 1-dim parameter is zeros.
@@ -397,29 +503,48 @@ class RunApiTests extends IntegrationTest {
     byte[] values = new byte[4 * 6];
     new java.util.Random().nextBytes(values);
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      var layout = List.of(dev.graft.format.OutputTensor.of("w", dev.graft.format.DType.FLOAT32, 2, 3));
+      var layout =
+          List.of(dev.graft.format.OutputTensor.of("w", dev.graft.format.DType.FLOAT32, 2, 3));
       var writer = dev.graft.format.SafetensorsWriter.open(ch, layout, Map.of());
       writer.write("w", java.nio.ByteBuffer.wrap(values));
       writer.finish();
     }
     JsonNode ckpt = json(postFile("/api/v1/checkpoints?name=fault", file));
     String arch =
-        json(postJson("/api/v1/architectures", "{\"name\":\"Fault\",\"entries\":[{\"key\":\"w\",\"dtype\":\"float32\",\"shape\":[2,3]}]}"))
-            .get("id").asString();
+        json(postJson(
+                "/api/v1/architectures",
+                "{\"name\":\"Fault\",\"entries\":[{\"key\":\"w\",\"dtype\":\"float32\",\"shape\":[2,3]}]}"))
+            .get("id")
+            .asString();
     String sha = ckpt.get("sha256").asString();
-    Files.delete(DATA_DIR.resolve("blobs/sha256").resolve(sha.substring(0, 2)).resolve(sha.substring(2, 4)).resolve(sha));
+    Files.delete(
+        DATA_DIR
+            .resolve("blobs/sha256")
+            .resolve(sha.substring(0, 2))
+            .resolve(sha.substring(2, 4))
+            .resolve(sha));
 
     String body =
-        "{\"checkpointId\":\"" + ckpt.get("id").asString() + "\",\"architectureId\":\"" + arch
-            + "\",\"output\":{\"model\":\"fault-" + UUID.randomUUID() + "\"}}";
+        "{\"checkpointId\":\""
+            + ckpt.get("id").asString()
+            + "\",\"architectureId\":\""
+            + arch
+            + "\",\"output\":{\"model\":\"fault-"
+            + UUID.randomUUID()
+            + "\"}}";
     JsonNode run = awaitRun(json(postJson("/api/v1/warm-starts", body)).get("id").asString());
 
     assertThat(run.get("status").asString()).isEqualTo("FAILED");
     assertThat(run.get("attempts").asInt()).isEqualTo(3);
-    assertThat(run.get("error").asString()).contains(sha).contains("not in the store").contains("no attempts left");
+    assertThat(run.get("error").asString())
+        .contains(sha)
+        .contains("not in the store")
+        .contains("no attempts left");
     assertThat(run.get("modelVersion").isNull()).isTrue();
     try (Stream<Path> work = Files.list(DATA_DIR.resolve("work"))) {
-      assertThat(work.filter(p -> p.getFileName().toString().startsWith(run.get("id").asString()))).as("work folders removed").isEmpty();
+      assertThat(work.filter(p -> p.getFileName().toString().startsWith(run.get("id").asString())))
+          .as("work folders removed")
+          .isEmpty();
     }
   }
 

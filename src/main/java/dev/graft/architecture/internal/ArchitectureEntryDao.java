@@ -2,14 +2,14 @@ package dev.graft.architecture.internal;
 
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
+import dev.graft.shared.JdbcBatches;
+import dev.graft.shared.PgLongArrays;
 import java.nio.ByteOrder;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import dev.graft.shared.JdbcBatches;
-import dev.graft.shared.PgLongArrays;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
 
@@ -34,7 +34,9 @@ public class ArchitectureEntryDao {
   /** Inserts an architecture's entries in order. */
   public void insert(UUID architectureId, List<StoredEntry> entries) {
     String sql =
-        "insert into architecture_entry (architecture_id, ordinal, " + COLUMNS + ") values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        "insert into architecture_entry (architecture_id, ordinal, "
+            + COLUMNS
+            + ") values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     JdbcBatches.insert(
         jdbc,
         sql,
@@ -62,7 +64,9 @@ public class ArchitectureEntryDao {
   /** A page of entries in order. */
   public List<StoredEntry> page(UUID architectureId, long offset, int limit) {
     return jdbc.query(
-        "select " + SELECT + " from architecture_entry where architecture_id = ? order by ordinal offset ? limit ?",
+        "select "
+            + SELECT
+            + " from architecture_entry where architecture_id = ? order by ordinal offset ? limit ?",
         (rs, n) -> map(rs),
         architectureId,
         offset,
@@ -109,5 +113,4 @@ public class ArchitectureEntryDao {
         rs.getString("init"),
         value);
   }
-
 }

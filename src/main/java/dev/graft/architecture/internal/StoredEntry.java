@@ -24,23 +24,34 @@ public record StoredEntry(
     String initJson,
     TensorInfo initialValue) {
 
-  private static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.builder().build();
+  private static final tools.jackson.databind.json.JsonMapper JSON =
+      tools.jackson.databind.json.JsonMapper.builder().build();
 
   /** The entry as the planner sees it. */
   public dev.graft.plan.TargetEntry toTarget() {
     dev.graft.plan.InitScheme scheme = null;
     if (initJson != null) {
-      java.util.Map<String, Object> m = JSON.readValue(initJson, new tools.jackson.core.type.TypeReference<java.util.Map<String, Object>>() {});
+      java.util.Map<String, Object> m =
+          JSON.readValue(
+              initJson,
+              new tools.jackson.core.type.TypeReference<java.util.Map<String, Object>>() {});
       java.util.Map<String, Double> params = new java.util.LinkedHashMap<>();
-      m.forEach((k, v) -> {
-        if (v instanceof Number n) {
-          params.put(k, n.doubleValue());
-        }
-      });
+      m.forEach(
+          (k, v) -> {
+            if (v instanceof Number n) {
+              params.put(k, n.doubleValue());
+            }
+          });
       scheme = new dev.graft.plan.InitScheme((String) m.get("scheme"), params);
     }
     return new dev.graft.plan.TargetEntry(
-        key, dtype, shape, dev.graft.plan.EntryKind.valueOf(kind), requiresGrad, initialValue != null, scheme);
+        key,
+        dtype,
+        shape,
+        dev.graft.plan.EntryKind.valueOf(kind),
+        requiresGrad,
+        initialValue != null,
+        scheme);
   }
 
   /** Elements. */

@@ -32,7 +32,9 @@ import org.springframework.web.bind.annotation.RestController;
 /** The architecture endpoints: upload (file or JSON), list, get, entries, delete. */
 @RestController
 @RequestMapping("/api/v1/architectures")
-@Tag(name = "Architectures", description = "Target-architecture descriptors: the new model's state_dict() layout")
+@Tag(
+    name = "Architectures",
+    description = "Target-architecture descriptors: the new model's state_dict() layout")
 class ArchitectureController {
 
   private final ArchitectureService service;
@@ -42,37 +44,47 @@ class ArchitectureController {
   }
 
   @Operation(
-      summary = "Upload an architecture file: torch.save of state_dict(keep_vars=True) or state_dict(), or safetensors",
+      summary =
+          "Upload an architecture file: torch.save of state_dict(keep_vars=True) or state_dict(), or safetensors",
       requestBody =
           @io.swagger.v3.oas.annotations.parameters.RequestBody(
-              content = @Content(mediaType = "application/octet-stream", schema = @Schema(type = "string", format = "binary"))))
+              content =
+                  @Content(
+                      mediaType = "application/octet-stream",
+                      schema = @Schema(type = "string", format = "binary"))))
   @ApiResponse(responseCode = "201", description = "New architecture stored")
-  @ApiResponse(responseCode = "200", description = "Identical bytes were stored before; the existing architecture")
+  @ApiResponse(
+      responseCode = "200",
+      description = "Identical bytes were stored before; the existing architecture")
   @PostMapping(consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE)
-  ResponseEntity<Architecture> uploadRaw(@RequestParam(required = false) String name, HttpServletRequest request)
-      throws IOException {
+  ResponseEntity<Architecture> uploadRaw(
+      @RequestParam(required = false) String name, HttpServletRequest request) throws IOException {
     return created(service.uploadFile(UploadName.of(name, null), request.getInputStream()));
   }
 
   @Operation(summary = "Upload an architecture file as multipart/form-data part 'file'")
   @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
-  ResponseEntity<Architecture> uploadMultipart(@RequestParam(required = false) String name, HttpServletRequest request)
-      throws IOException {
-    MultipartFileStream.Part part = MultipartFileStream.find(request.getContentType(), request.getInputStream(), "file");
+  ResponseEntity<Architecture> uploadMultipart(
+      @RequestParam(required = false) String name, HttpServletRequest request) throws IOException {
+    MultipartFileStream.Part part =
+        MultipartFileStream.find(request.getContentType(), request.getInputStream(), "file");
     return created(service.uploadFile(UploadName.of(name, part.filename()), part.body()));
   }
 
-  @Operation(summary = "Describe an architecture in JSON (no initial values: an init scheme per entry)")
+  @Operation(
+      summary = "Describe an architecture in JSON (no initial values: an init scheme per entry)")
   @ApiResponse(responseCode = "201", description = "New architecture stored")
   @ApiResponse(responseCode = "200", description = "The same description was stored before")
   @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-  ResponseEntity<Architecture> uploadJson(@RequestBody ArchitectureDocument document) throws IOException {
+  ResponseEntity<Architecture> uploadJson(@RequestBody ArchitectureDocument document)
+      throws IOException {
     return created(service.uploadJson(document));
   }
 
   @Operation(summary = "List architectures, newest first")
   @GetMapping
-  PageResponse<Architecture> list(@RequestParam(defaultValue = "0") int page, @RequestParam(defaultValue = "50") int size) {
+  PageResponse<Architecture> list(
+      @RequestParam(defaultValue = "0") int page, @RequestParam(defaultValue = "50") int size) {
     return service.list(new PageRequest(page, size));
   }
 
@@ -85,11 +97,15 @@ class ArchitectureController {
   @Operation(summary = "List an architecture's entries in state_dict() order")
   @GetMapping("/{id}/entries")
   PageResponse<ArchitectureEntry> entries(
-      @PathVariable UUID id, @RequestParam(defaultValue = "0") int page, @RequestParam(defaultValue = "50") int size) {
+      @PathVariable UUID id,
+      @RequestParam(defaultValue = "0") int page,
+      @RequestParam(defaultValue = "50") int size) {
     return service.entries(id, new PageRequest(page, size));
   }
 
-  @Operation(summary = "Delete an architecture; refused while a model version's lineage or a queued or running run uses it")
+  @Operation(
+      summary =
+          "Delete an architecture; refused while a model version's lineage or a queued or running run uses it")
   @ApiResponse(responseCode = "204", description = "Deleted")
   @ApiResponse(responseCode = "404", description = "No such architecture")
   @ApiResponse(responseCode = "409", description = "A model version or an active run uses it")
@@ -103,6 +119,7 @@ class ArchitectureController {
     if (!result.created()) {
       return ResponseEntity.ok(result.resource());
     }
-    return ResponseEntity.created(URI.create("/api/v1/architectures/" + result.resource().id())).body(result.resource());
+    return ResponseEntity.created(URI.create("/api/v1/architectures/" + result.resource().id()))
+        .body(result.resource());
   }
 }

@@ -2,14 +2,14 @@ package dev.graft.checkpoint.internal;
 
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
+import dev.graft.shared.JdbcBatches;
+import dev.graft.shared.PgLongArrays;
 import java.nio.ByteOrder;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import dev.graft.shared.JdbcBatches;
-import dev.graft.shared.PgLongArrays;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Repository;
 
@@ -65,7 +65,9 @@ public class TensorIndexDao {
         });
   }
 
-  /** One page of a checkpoint's tensors in file order, optionally only keys starting with a prefix. */
+  /**
+   * One page of a checkpoint's tensors in file order, optionally only keys starting with a prefix.
+   */
   public List<TensorInfo> page(UUID checkpointId, String prefix, long offset, int limit) {
     return jdbc.query(
         "select "
@@ -121,5 +123,4 @@ public class TensorIndexDao {
         rs.getBoolean("parameter"),
         (Boolean) rs.getObject("requires_grad"));
   }
-
 }

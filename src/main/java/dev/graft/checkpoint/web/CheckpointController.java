@@ -4,7 +4,6 @@ import dev.graft.checkpoint.Checkpoint;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.checkpoint.CheckpointTensor;
 import dev.graft.checkpoint.CheckpointUpload;
-
 import dev.graft.format.CheckpointFormat;
 import dev.graft.shared.BadRequest;
 import dev.graft.shared.PageRequest;
@@ -23,7 +22,6 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.util.UUID;
 import org.springframework.http.MediaType;
@@ -54,15 +52,29 @@ class CheckpointController {
       summary = "Upload a checkpoint as the raw request body (streamed, any size)",
       requestBody =
           @io.swagger.v3.oas.annotations.parameters.RequestBody(
-              content = @Content(mediaType = "application/octet-stream", schema = @Schema(type = "string", format = "binary"))))
+              content =
+                  @Content(
+                      mediaType = "application/octet-stream",
+                      schema = @Schema(type = "string", format = "binary"))))
   @ApiResponse(responseCode = "201", description = "New checkpoint stored")
-  @ApiResponse(responseCode = "200", description = "Identical bytes were stored before; the existing checkpoint")
-  @ApiResponse(responseCode = "422", description = "The file was refused; the detail says what and where")
+  @ApiResponse(
+      responseCode = "200",
+      description = "Identical bytes were stored before; the existing checkpoint")
+  @ApiResponse(
+      responseCode = "422",
+      description = "The file was refused; the detail says what and where")
   @PostMapping(consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE)
   ResponseEntity<Checkpoint> uploadRaw(
-      @Parameter(description = "The checkpoint's name", example = "resnet18-epoch3") @RequestParam(required = false) String name,
-      @Parameter(description = "auto, pytorch or safetensors", example = "auto") @RequestParam(defaultValue = "auto") String format,
-      @Parameter(description = "Where the state dict sits in a nested checkpoint (detected when absent)", example = "model_state_dict")
+      @Parameter(description = "The checkpoint's name", example = "resnet18-epoch3")
+          @RequestParam(required = false)
+          String name,
+      @Parameter(description = "auto, pytorch or safetensors", example = "auto")
+          @RequestParam(defaultValue = "auto")
+          String format,
+      @Parameter(
+              description =
+                  "Where the state dict sits in a nested checkpoint (detected when absent)",
+              example = "model_state_dict")
           @RequestParam(required = false)
           String stateDictPath,
       HttpServletRequest request)
@@ -71,9 +83,13 @@ class CheckpointController {
     return created(service.upload(upload, request.getInputStream()));
   }
 
-  @Operation(summary = "Upload a checkpoint as multipart/form-data part 'file' (streamed, no temporary copy)")
+  @Operation(
+      summary =
+          "Upload a checkpoint as multipart/form-data part 'file' (streamed, no temporary copy)")
   @ApiResponse(responseCode = "201", description = "New checkpoint stored")
-  @ApiResponse(responseCode = "200", description = "Identical bytes were stored before; the existing checkpoint")
+  @ApiResponse(
+      responseCode = "200",
+      description = "Identical bytes were stored before; the existing checkpoint")
   @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
   ResponseEntity<Checkpoint> uploadMultipart(
       @RequestParam(required = false) String name,
@@ -90,7 +106,8 @@ class CheckpointController {
   @Operation(summary = "List checkpoints, newest first")
   @GetMapping
   PageResponse<Checkpoint> list(
-      @Parameter(description = "Only names containing this") @RequestParam(required = false) String q,
+      @Parameter(description = "Only names containing this") @RequestParam(required = false)
+          String q,
       @RequestParam(defaultValue = "0") int page,
       @RequestParam(defaultValue = "50") int size) {
     return service.list(q, new PageRequest(page, size));
@@ -106,20 +123,34 @@ class CheckpointController {
   @GetMapping("/{id}/tensors")
   PageResponse<CheckpointTensor> tensors(
       @PathVariable UUID id,
-      @Parameter(description = "Only keys starting with this", example = "layer1.") @RequestParam(required = false) String prefix,
+      @Parameter(description = "Only keys starting with this", example = "layer1.")
+          @RequestParam(required = false)
+          String prefix,
       @RequestParam(defaultValue = "0") int page,
       @RequestParam(defaultValue = "50") int size) {
     return service.tensors(id, prefix, new PageRequest(page, size));
   }
 
   @Operation(summary = "Download the original bytes (honours Range; ETag is the SHA-256)")
-  @ApiResponse(responseCode = "200", content = @Content(mediaType = "application/octet-stream", schema = @Schema(type = "string", format = "binary")))
+  @ApiResponse(
+      responseCode = "200",
+      content =
+          @Content(
+              mediaType = "application/octet-stream",
+              schema = @Schema(type = "string", format = "binary")))
   @ApiResponse(responseCode = "206", description = "The requested range")
   @GetMapping("/{id}/content")
-  void content(@PathVariable UUID id, HttpServletRequest request, HttpServletResponse response) throws IOException {
+  void content(@PathVariable UUID id, HttpServletRequest request, HttpServletResponse response)
+      throws IOException {
     Checkpoint c = service.get(id);
     String ext = c.format().equals("safetensors") ? ".safetensors" : ".pt";
-    BlobDownload.send(blobs, c.sha256(), MediaType.APPLICATION_OCTET_STREAM_VALUE, c.name() + ext, request, response);
+    BlobDownload.send(
+        blobs,
+        c.sha256(),
+        MediaType.APPLICATION_OCTET_STREAM_VALUE,
+        c.name() + ext,
+        request,
+        response);
   }
 
   @Operation(summary = "Delete a checkpoint")
@@ -130,14 +161,17 @@ class CheckpointController {
     return ResponseEntity.noContent().build();
   }
 
-  private static CheckpointUpload upload(String name, String filename, String format, String stateDictPath) {
+  private static CheckpointUpload upload(
+      String name, String filename, String format, String stateDictPath) {
     String n = UploadName.of(name, filename);
     CheckpointFormat f =
         switch (format.toLowerCase(java.util.Locale.ROOT)) {
           case "auto" -> null;
           case "pytorch" -> CheckpointFormat.PYTORCH;
           case "safetensors" -> CheckpointFormat.SAFETENSORS;
-          default -> throw new BadRequest("format", "must be auto, pytorch or safetensors, was '" + format + "'");
+          default ->
+              throw new BadRequest(
+                  "format", "must be auto, pytorch or safetensors, was '" + format + "'");
         };
     String path = stateDictPath == null || stateDictPath.isBlank() ? null : stateDictPath;
     return new CheckpointUpload(n, f, path);

@@ -14,7 +14,9 @@ import org.springframework.web.bind.annotation.RestController;
 /** The preview endpoint: a load plan before any tensor is read. */
 @RestController
 @RequestMapping("/api/v1/previews")
-@Tag(name = "Previews", description = "What load_state_dict would do, per tensor, before anything is loaded")
+@Tag(
+    name = "Previews",
+    description = "What load_state_dict would do, per tensor, before anything is loaded")
 class PreviewController {
 
   private final PreviewService service;
@@ -24,7 +26,9 @@ class PreviewController {
   }
 
   @Operation(summary = "Preview loading a checkpoint into an architecture under load options")
-  @ApiResponse(responseCode = "200", description = "The report; outcome FAILED carries PyTorch's error text")
+  @ApiResponse(
+      responseCode = "200",
+      description = "The report; outcome FAILED carries PyTorch's error text")
   @ApiResponse(responseCode = "422", description = "An unknown checkpoint or architecture id")
   @PostMapping
   Report preview(@RequestBody PreviewRequest request) {

@@ -35,7 +35,9 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.databind.JsonNode;
 
-/** The registry endpoints: models, their versions and artifacts, aliases, version edits, deletion. */
+/**
+ * The registry endpoints: models, their versions and artifacts, aliases, version edits, deletion.
+ */
 @RestController
 @RequestMapping("/api/v1/models")
 @Tag(name = "Registry", description = "Models, their immutable versions, artifacts and aliases")
@@ -50,14 +52,19 @@ class ModelController {
   }
 
   /** Body of {@code PUT .../aliases/{alias}}. */
-  record AliasTarget(@Schema(example = "3", description = "the version the alias should point at") Integer version) {}
+  record AliasTarget(
+      @Schema(example = "3", description = "the version the alias should point at")
+          Integer version) {}
 
   /** Body of {@code PATCH .../versions/{version}}; absent fields stay as they are. */
   record VersionPatch(
-      @Schema(example = "ResNet-34 warm-started from ImageNet ResNet-18", nullable = true) String description,
-      @Schema(example = "{\"stage\": \"prod\"}", description = "replaces every tag when given") Map<String, String> tags) {}
+      @Schema(example = "ResNet-34 warm-started from ImageNet ResNet-18", nullable = true)
+          String description,
+      @Schema(example = "{\"stage\": \"prod\"}", description = "replaces every tag when given")
+          Map<String, String> tags) {}
 
-  @Operation(summary = "List models by name; q filters by name, tag=key:value by their versions' tags")
+  @Operation(
+      summary = "List models by name; q filters by name, tag=key:value by their versions' tags")
   @GetMapping
   PageResponse<Model> models(
       @RequestParam(required = false) String q,
@@ -96,31 +103,40 @@ class ModelController {
   }
 
   @Operation(
-      summary = "Set a version's description and/or replace its tags; a version is otherwise immutable",
+      summary =
+          "Set a version's description and/or replace its tags; a version is otherwise immutable",
       requestBody =
           @io.swagger.v3.oas.annotations.parameters.RequestBody(
               content =
                   @Content(
                       schema = @Schema(implementation = VersionPatch.class),
-                      examples = @ExampleObject("{\"description\": \"promoted after eval\", \"tags\": {\"stage\": \"prod\"}}"))))
-  @ApiResponse(responseCode = "400", description = "Not an object, an unknown field, or a tag that is not a string")
+                      examples =
+                          @ExampleObject(
+                              "{\"description\": \"promoted after eval\", \"tags\": {\"stage\": \"prod\"}}"))))
+  @ApiResponse(
+      responseCode = "400",
+      description = "Not an object, an unknown field, or a tag that is not a string")
   @ApiResponse(responseCode = "404", description = "No such model or version")
   @PatchMapping("/{name}/versions/{version}")
-  ModelVersion patch(@PathVariable String name, @PathVariable int version, @RequestBody JsonNode body) {
+  ModelVersion patch(
+      @PathVariable String name, @PathVariable int version, @RequestBody JsonNode body) {
     return registry.update(name, version, changes(body));
   }
 
   @Operation(summary = "Delete a version; its artifacts' files go once nothing else names them")
   @ApiResponse(responseCode = "204", description = "Deleted")
   @ApiResponse(responseCode = "404", description = "No such model or version")
-  @ApiResponse(responseCode = "409", description = "An alias points at the version; the detail names it")
+  @ApiResponse(
+      responseCode = "409",
+      description = "An alias points at the version; the detail names it")
   @DeleteMapping("/{name}/versions/{version}")
   ResponseEntity<Void> delete(@PathVariable String name, @PathVariable int version) {
     registry.delete(name, version);
     return ResponseEntity.noContent().build();
   }
 
-  @Operation(summary = "Download an artifact (safetensors, pytorch); honours Range, ETag is the SHA-256")
+  @Operation(
+      summary = "Download an artifact (safetensors, pytorch); honours Range, ETag is the SHA-256")
   @GetMapping("/{name}/versions/{version}/artifacts/{format}")
   void artifact(
       @PathVariable String name,
@@ -131,7 +147,13 @@ class ModelController {
       throws IOException {
     ModelVersion.Artifact a = registry.artifact(name, version, format);
     String ext = format.equals("safetensors") ? ".safetensors" : ".pt";
-    BlobDownload.send(blobs, a.sha256(), "application/octet-stream", name + "-v" + version + ext, request, response);
+    BlobDownload.send(
+        blobs,
+        a.sha256(),
+        "application/octet-stream",
+        name + "-v" + version + ext,
+        request,
+        response);
   }
 
   @Operation(summary = "Get the version an alias points at")
@@ -149,9 +171,12 @@ class ModelController {
   @ApiResponse(responseCode = "200", description = "The version the alias now points at")
   @ApiResponse(responseCode = "400", description = "Invalid alias name, or no version given")
   @ApiResponse(responseCode = "404", description = "No such model")
-  @ApiResponse(responseCode = "422", description = "The body names a version the model does not have")
+  @ApiResponse(
+      responseCode = "422",
+      description = "The body names a version the model does not have")
   @PutMapping("/{name}/aliases/{alias}")
-  ModelVersion moveAlias(@PathVariable String name, @PathVariable String alias, @RequestBody AliasTarget body) {
+  ModelVersion moveAlias(
+      @PathVariable String name, @PathVariable String alias, @RequestBody AliasTarget body) {
     return registry.moveAlias(name, alias, body.version());
   }
 
@@ -171,7 +196,8 @@ class ModelController {
     }
     for (String field : body.propertyNames()) {
       if (!field.equals("description") && !field.equals("tags")) {
-        throw new BadRequest(field, "cannot be changed: a version is immutable except its description and tags");
+        throw new BadRequest(
+            field, "cannot be changed: a version is immutable except its description and tags");
       }
     }
     JsonNode description = body.get("description");
@@ -182,7 +208,8 @@ class ModelController {
     JsonNode t = body.get("tags");
     if (t != null) {
       if (!t.isObject()) {
-        throw new BadRequest("tags", "must be an object of string values; send {} to remove every tag");
+        throw new BadRequest(
+            "tags", "must be an object of string values; send {} to remove every tag");
       }
       tags = new LinkedHashMap<>();
       for (Map.Entry<String, JsonNode> e : t.properties()) {
@@ -193,6 +220,8 @@ class ModelController {
       }
     }
     return new VersionChanges(
-        description != null, description == null || description.isNull() ? null : description.stringValue(), tags);
+        description != null,
+        description == null || description.isNull() ? null : description.stringValue(),
+        tags);
   }
 }

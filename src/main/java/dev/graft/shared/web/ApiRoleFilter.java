@@ -10,8 +10,8 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * A worker-only process ({@code graft.roles=worker}) serves no API: only the actuator endpoints stay
- * up, for liveness and readiness probes.
+ * A worker-only process ({@code graft.roles=worker}) serves no API: only the actuator endpoints
+ * stay up, for liveness and readiness probes.
  */
 @Component
 class ApiRoleFilter extends OncePerRequestFilter {
@@ -23,7 +23,8 @@ class ApiRoleFilter extends OncePerRequestFilter {
   }
 
   @Override
-  protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+  protected void doFilterInternal(
+      HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
     if (api || request.getRequestURI().startsWith("/actuator")) {
       chain.doFilter(request, response);
@@ -31,8 +32,10 @@ class ApiRoleFilter extends OncePerRequestFilter {
     }
     response.setStatus(HttpServletResponse.SC_NOT_FOUND);
     response.setContentType("application/problem+json");
-    response.getWriter()
-        .write("{\"type\":\"https://graft.dev/problems/not-found\",\"title\":\"Not found\",\"status\":404,"
-            + "\"detail\":\"this process runs only the worker role (graft.roles=worker) and serves no API\"}");
+    response
+        .getWriter()
+        .write(
+            "{\"type\":\"https://graft.dev/problems/not-found\",\"title\":\"Not found\",\"status\":404,"
+                + "\"detail\":\"this process runs only the worker role (graft.roles=worker) and serves no API\"}");
   }
 }

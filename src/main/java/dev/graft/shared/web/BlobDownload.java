@@ -68,7 +68,8 @@ public final class BlobDownload {
     boolean partial = false;
     if (range != null && (ifRange == null || ifRange.equals(etag))) {
       Matcher m = RANGE.matcher(range.trim());
-      // Several ranges are legal HTTP, but one range is all a download client needs; anything else is
+      // Several ranges are legal HTTP, but one range is all a download client needs; anything else
+      // is
       // answered with the whole file, as RFC 9110 allows.
       if (m.matches() && !(m.group(1).isEmpty() && m.group(2).isEmpty())) {
         try {
@@ -93,14 +94,17 @@ public final class BlobDownload {
       }
     }
     long length = size == 0 ? 0 : to - from + 1;
-    response.setStatus(partial ? HttpServletResponse.SC_PARTIAL_CONTENT : HttpServletResponse.SC_OK);
+    response.setStatus(
+        partial ? HttpServletResponse.SC_PARTIAL_CONTENT : HttpServletResponse.SC_OK);
     if (partial) {
       response.setHeader(HttpHeaders.CONTENT_RANGE, "bytes " + from + "-" + to + "/" + size);
     }
     response.setContentType(contentType);
     response.setContentLengthLong(length);
     if (filename != null) {
-      response.setHeader(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"" + filename.replaceAll("[^A-Za-z0-9._-]", "_") + "\"");
+      response.setHeader(
+          HttpHeaders.CONTENT_DISPOSITION,
+          "attachment; filename=\"" + filename.replaceAll("[^A-Za-z0-9._-]", "_") + "\"");
     }
     if ("HEAD".equals(request.getMethod()) || length == 0) {
       return;

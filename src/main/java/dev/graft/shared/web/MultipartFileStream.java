@@ -16,8 +16,10 @@ import java.util.regex.Pattern;
 public final class MultipartFileStream {
 
   private static final Pattern BOUNDARY = Pattern.compile("(?i)boundary=(\"([^\"]+)\"|([^;\\s]+))");
-  private static final Pattern DISPOSITION_NAME = Pattern.compile("(?i)(?:^|;)\\s*name=\"([^\"]*)\"");
-  private static final Pattern DISPOSITION_FILENAME = Pattern.compile("(?i);\\s*filename=\"([^\"]*)\"");
+  private static final Pattern DISPOSITION_NAME =
+      Pattern.compile("(?i)(?:^|;)\\s*name=\"([^\"]*)\"");
+  private static final Pattern DISPOSITION_FILENAME =
+      Pattern.compile("(?i);\\s*filename=\"([^\"]*)\"");
   private static final int MAX_HEADER_LINE = 8192;
   private static final int MAX_HEADERS = 32;
   private static final int MAX_PARTS = 64;
@@ -57,7 +59,8 @@ public final class MultipartFileStream {
       String disposition = null;
       for (int h = 0; ; h++) {
         if (h > MAX_HEADERS) {
-          throw new MalformedMultipart("multipart part " + part + " has more than " + MAX_HEADERS + " headers");
+          throw new MalformedMultipart(
+              "multipart part " + part + " has more than " + MAX_HEADERS + " headers");
         }
         String line = s.readLine();
         if (line.isEmpty()) {
@@ -107,7 +110,9 @@ public final class MultipartFileStream {
       end = 2;
     }
 
-    /** Makes at least {@code n} bytes available unless the body ends first; returns what is there. */
+    /**
+     * Makes at least {@code n} bytes available unless the body ends first; returns what is there.
+     */
     int fill(int n) throws IOException {
       if (end - start >= n || eof) {
         return end - start;
@@ -213,7 +218,8 @@ public final class MultipartFileStream {
         line.append((char) (c & 0xff));
         start++;
         if (line.length() > MAX_HEADER_LINE) {
-          throw new MalformedMultipart("multipart header line longer than " + MAX_HEADER_LINE + " bytes");
+          throw new MalformedMultipart(
+              "multipart header line longer than " + MAX_HEADER_LINE + " bytes");
         }
       }
     }

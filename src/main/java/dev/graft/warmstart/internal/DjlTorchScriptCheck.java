@@ -31,7 +31,8 @@ import org.springframework.stereotype.Component;
 class DjlTorchScriptCheck implements TorchScriptEngineCheck {
 
   @Override
-  public void verify(TorchScriptIndex index, SeekableByteChannel archive, Optional<Path> localFile) throws IOException {
+  public void verify(TorchScriptIndex index, SeekableByteChannel archive, Optional<Path> localFile)
+      throws IOException {
     Path file = localFile.orElse(null);
     Path copy = null;
     if (file == null) {
@@ -51,7 +52,8 @@ class DjlTorchScriptCheck implements TorchScriptEngineCheck {
       }
     } catch (MalformedModelException | RuntimeException e) {
       throw FormatException.unsupported(
-          "the PyTorch engine could not load this TorchScript archive: " + firstLine(e.getMessage()));
+          "the PyTorch engine could not load this TorchScript archive: "
+              + firstLine(e.getMessage()));
     } finally {
       if (copy != null) {
         Files.deleteIfExists(copy);
@@ -60,17 +62,25 @@ class DjlTorchScriptCheck implements TorchScriptEngineCheck {
     List<String> read = new ArrayList<>();
     for (TorchScriptEntry e : index.entries()) {
       if (e.kind() == TorchScriptEntry.Kind.PARAMETER) {
-        read.add(e.key() + Arrays.toString(e.tensor().shape().stream().mapToLong(Long::longValue).toArray()));
+        read.add(
+            e.key()
+                + Arrays.toString(
+                    e.tensor().shape().stream().mapToLong(Long::longValue).toArray()));
       }
     }
     if (!engine.equals(read)) {
       throw FormatException.malformed(
-          "the archive's code lists parameters " + abbreviate(read) + " but the PyTorch engine loads " + abbreviate(engine));
+          "the archive's code lists parameters "
+              + abbreviate(read)
+              + " but the PyTorch engine loads "
+              + abbreviate(engine));
     }
   }
 
   private static String abbreviate(List<String> names) {
-    return names.size() <= 8 ? names.toString() : names.subList(0, 8) + " and " + (names.size() - 8) + " more";
+    return names.size() <= 8
+        ? names.toString()
+        : names.subList(0, 8) + " and " + (names.size() - 8) + " more";
   }
 
   private static String firstLine(String s) {

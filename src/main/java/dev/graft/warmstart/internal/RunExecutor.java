@@ -6,11 +6,11 @@ import dev.graft.checkpoint.CheckpointService;
 import dev.graft.format.CheckpointIndex;
 import dev.graft.format.DType;
 import dev.graft.format.OutputTensor;
+import dev.graft.format.ReadLimits;
 import dev.graft.format.SafetensorsWriter;
 import dev.graft.format.StateDictWriter;
 import dev.graft.format.TensorData;
 import dev.graft.format.TensorInfo;
-import dev.graft.format.ReadLimits;
 import dev.graft.format.TorchScriptIndex;
 import dev.graft.format.TorchScriptReader;
 import dev.graft.format.TorchScriptRewriter;
@@ -54,9 +54,9 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Executes one claimed run: plans it, produces every output tensor on the device one at a time
  * (read from the blob store, cast or sliced or initialised by the {@link TensorEngine}), streams it
- * into each requested format, then registers the version and ends the run in one transaction. Output
- * files stay private to the attempt until that transaction, so a half-written artifact is never
- * visible.
+ * into each requested format, then registers the version and ends the run in one transaction.
+ * Output files stay private to the attempt until that transaction, so a half-written artifact is
+ * never visible.
  */
 @Component
 public class RunExecutor {
@@ -93,7 +93,12 @@ public class RunExecutor {
   }
 
   /** The parts of a run's output section the executor needs. */
-  record Output(String model, List<String> formats, String description, Map<String, String> tags, List<String> aliases) {}
+  record Output(
+      String model,
+      List<String> formats,
+      String description,
+      Map<String, String> tags,
+      List<String> aliases) {}
 
   /**
    * Runs a claimed run to its end. Faults are left to the caller, which retries or fails the run.
@@ -114,7 +119,8 @@ public class RunExecutor {
       layout.add(new OutputTensor(e.targetKey(), dtype(e.dtype()), e.shape()));
     }
     long bytesPerFormat = layout.stream().mapToLong(OutputTensor::sizeBytes).sum();
-    if (!runs.planned(run.id(), owner, layout.size(), bytesPerFormat * output.formats().size(), reportJson)) {
+    if (!runs.planned(
+        run.id(), owner, layout.size(), bytesPerFormat * output.formats().size(), reportJson)) {
       throw new LeaseLost(run.id());
     }
     if (report.outcome() == Outcome.FAILED) {
@@ -123,21 +129,40 @@ public class RunExecutor {
       return;
     }
 
-    Path work = properties.dataDir().resolve("work").resolve(run.id() + "-" + run.attempts()).toAbsolutePath();
+    Path work =
+        properties
+            .dataDir()
+            .resolve("work")
+            .resolve(run.id() + "-" + run.attempts())
+            .toAbsolutePath();
     Files.createDirectories(work);
     try {
       List<ModelVersion.Artifact> artifacts = new ArrayList<>();
       List<PendingBlob> pending = new ArrayList<>();
       try {
-        Map<String, Written> files = writeOutputs(run, owner, engine, checkpoint, index, target, report, layout, output, options, work);
+        Map<String, Written> files =
+            writeOutputs(
+                run,
+                owner,
+                engine,
+                checkpoint,
+                index,
+                target,
+                report,
+                layout,
+                output,
+                options,
+                work);
         for (Map.Entry<String, Written> f : files.entrySet()) {
-          PendingBlob blob = blobs.adopt(f.getValue().file(), f.getValue().sha256(), f.getValue().size());
+          PendingBlob blob =
+              blobs.adopt(f.getValue().file(), f.getValue().sha256(), f.getValue().size());
           pending.add(blob);
           artifacts.add(new ModelVersion.Artifact(f.getKey(), blob.sha256(), blob.size()));
         }
         tx.executeWithoutResult(
             status -> {
-              // The artifacts' blob locks, held to commit, keep a concurrent collection of identical
+              // The artifacts' blob locks, held to commit, keep a concurrent collection of
+              // identical
               // bytes (a deleted version's artifact) from removing what these rows will name.
               gc.lockAll(artifacts.stream().map(ModelVersion.Artifact::sha256).toList());
               ModelVersion v =
@@ -148,10 +173,15 @@ public class RunExecutor {
                           output.tags(),
                           output.aliases(),
                           run.id(),
-                          new ModelVersion.Lineage(checkpoint.id(), checkpoint.sha256(), run.architectureId(), JSON.readValue(run.optionsJson(), Object.class)),
+                          new ModelVersion.Lineage(
+                              checkpoint.id(),
+                              checkpoint.sha256(),
+                              run.architectureId(),
+                              JSON.readValue(run.optionsJson(), Object.class)),
                           JSON.writeValueAsString(report.summary()),
                           artifacts));
-              if (!runs.finish(run.id(), owner, "SUCCEEDED", null, reportJson, v.model(), v.version())) {
+              if (!runs.finish(
+                  run.id(), owner, "SUCCEEDED", null, reportJson, v.model(), v.version())) {
                 throw new LeaseLost(run.id());
               }
               try {
@@ -211,7 +241,12 @@ public class RunExecutor {
           continue; // written after the state-dict formats, in the archive's own record order
         }
         Path file = work.resolve(format.equals("safetensors") ? "model.safetensors" : "model.pt");
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+        FileChannel ch =
+            FileChannel.open(
+                file,
+                StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.READ);
         channels.add(ch);
         files.put(format, file);
         dev.graft.storage.HashingChannel hashed = new dev.graft.storage.HashingChannel(ch);
@@ -225,7 +260,8 @@ public class RunExecutor {
       long bytesDone = 0;
       int done = 0;
       for (Report.Entry e : report.entries()) {
-        ByteBuffer out = produce(e, sources, targets, initial, source, initialBlob, engine, options);
+        ByteBuffer out =
+            produce(e, sources, targets, initial, source, initialBlob, engine, options);
         for (StateDictWriter w : writers) {
           w.write(e.targetKey(), out.duplicate());
         }
@@ -240,7 +276,12 @@ public class RunExecutor {
         // The archive asks for values in its data/N record order, so they are produced again for
         // it; the engine's work is repeated, memory stays one tensor.
         Path file = work.resolve("model.torchscript.pt");
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+        FileChannel ch =
+            FileChannel.open(
+                file,
+                StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.READ);
         channels.add(ch);
         files.put("torchscript", file);
         dev.graft.storage.HashingChannel hashed = new dev.graft.storage.HashingChannel(ch);
@@ -255,16 +296,25 @@ public class RunExecutor {
         try (SeekableByteChannel archiveBytes = blobs.open(initial.sha256())) {
           TorchScriptIndex archive = TorchScriptReader.read(archiveBytes, limits);
           TorchScriptRewriter.rewrite(
-            archiveBytes,
-            archive,
-            key -> {
-              ByteBuffer out = produce(byKey.get(key), sources, targets, initial, source, initialBlob, engine, options);
-              progress[1] += out.remaining();
-              beat.maybe((int) progress[0], progress[1]);
-              return out;
-            },
-            hashed,
-            limits);
+              archiveBytes,
+              archive,
+              key -> {
+                ByteBuffer out =
+                    produce(
+                        byKey.get(key),
+                        sources,
+                        targets,
+                        initial,
+                        source,
+                        initialBlob,
+                        engine,
+                        options);
+                progress[1] += out.remaining();
+                beat.maybe((int) progress[0], progress[1]);
+                return out;
+              },
+              hashed,
+              limits);
         }
         bytesDone = progress[1];
       }
@@ -313,16 +363,26 @@ public class RunExecutor {
         case COPIED_OVERLAP -> {
           TensorInfo s = sources.get(e.sourceKey());
           return engine.copyOverlap(
-              read(source, s), s.dtype(), s.shape(), initialValue(e, targets, initial, initialBlob, engine, options), out, e.shape());
+              read(source, s),
+              s.dtype(),
+              s.shape(),
+              initialValue(e, targets, initial, initialBlob, engine, options),
+              out,
+              e.shape());
         }
         case INITIALIZED, SKIPPED -> {
           return initialValue(e, targets, initial, initialBlob, engine, options);
         }
         case DEFAULTED -> {
-          // BatchNorm's num_batches_tracked, which torch fills with 0 for checkpoints that predate it.
-          return ByteBuffer.allocate((int) new OutputTensor(e.targetKey(), out, e.shape()).sizeBytes()).order(ByteOrder.LITTLE_ENDIAN);
+          // BatchNorm's num_batches_tracked, which torch fills with 0 for checkpoints that predate
+          // it.
+          return ByteBuffer.allocate(
+                  (int) new OutputTensor(e.targetKey(), out, e.shape()).sizeBytes())
+              .order(ByteOrder.LITTLE_ENDIAN);
         }
-        default -> throw new IllegalStateException("entry " + e.targetKey() + " has no action in an executable plan");
+        default ->
+            throw new IllegalStateException(
+                "entry " + e.targetKey() + " has no action in an executable plan");
       }
     } catch (EngineUnsupported u) {
       throw u.key() == null ? u.forKey(e.targetKey()) : u;
@@ -347,10 +407,16 @@ public class RunExecutor {
     return engine.initialize(t.init(), out, e.shape(), options.initSeed(), e.targetKey());
   }
 
-  /** A tensor's bytes, contiguous and little-endian: mapped where they already are, else gathered. */
+  /**
+   * A tensor's bytes, contiguous and little-endian: mapped where they already are, else gathered.
+   */
   private static ByteBuffer read(SeekableByteChannel ch, TensorInfo t) throws IOException {
-    if (ch instanceof FileChannel fc && t.contiguous() && t.byteOrder() == ByteOrder.LITTLE_ENDIAN && t.sizeBytes() > 0) {
-      return fc.map(FileChannel.MapMode.READ_ONLY, t.byteStart(), t.sizeBytes()).order(ByteOrder.LITTLE_ENDIAN);
+    if (ch instanceof FileChannel fc
+        && t.contiguous()
+        && t.byteOrder() == ByteOrder.LITTLE_ENDIAN
+        && t.sizeBytes() > 0) {
+      return fc.map(FileChannel.MapMode.READ_ONLY, t.byteStart(), t.sizeBytes())
+          .order(ByteOrder.LITTLE_ENDIAN);
     }
     return ByteBuffer.wrap(TensorData.readContiguous(ch, t)).order(ByteOrder.LITTLE_ENDIAN);
   }
@@ -371,13 +437,16 @@ public class RunExecutor {
   }
 
   static DType dtype(String name) {
-    return DType.byTorchName(name).orElseThrow(() -> new IllegalStateException("unknown dtype " + name));
+    return DType.byTorchName(name)
+        .orElseThrow(() -> new IllegalStateException("unknown dtype " + name));
   }
 
   private static String sha256(String s) {
     try {
       return java.util.HexFormat.of()
-          .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+          .formatHex(
+              java.security.MessageDigest.getInstance("SHA-256")
+                  .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
@@ -394,7 +463,9 @@ public class RunExecutor {
     }
   }
 
-  /** Renews the lease and reports progress every heartbeat interval; notices cancels and takeovers. */
+  /**
+   * Renews the lease and reports progress every heartbeat interval; notices cancels and takeovers.
+   */
   private final class Heartbeat {
     private final UUID run;
     private final String owner;
@@ -413,7 +484,9 @@ public class RunExecutor {
 
     void now(int tensors, long bytes) {
       last = System.nanoTime();
-      Boolean cancel = runs.heartbeat(run, owner, properties.worker().lease(), tensors, bytes).orElseThrow(() -> new LeaseLost(run));
+      Boolean cancel =
+          runs.heartbeat(run, owner, properties.worker().lease(), tensors, bytes)
+              .orElseThrow(() -> new LeaseLost(run));
       if (cancel) {
         throw new RunCancelled();
       }

@@ -46,12 +46,18 @@ public class RunStore {
 
   /** A run by id. */
   public Optional<RunRow> find(UUID id) {
-    return jdbc.sql("select * from warm_start_run where id = ?").param(id).query((rs, n) -> map(rs)).optional();
+    return jdbc.sql("select * from warm_start_run where id = ?")
+        .param(id)
+        .query((rs, n) -> map(rs))
+        .optional();
   }
 
   /** A run by its idempotency key. */
   public Optional<RunRow> findByIdempotencyKey(String key) {
-    return jdbc.sql("select * from warm_start_run where idempotency_key = ?").param(key).query((rs, n) -> map(rs)).optional();
+    return jdbc.sql("select * from warm_start_run where idempotency_key = ?")
+        .param(key)
+        .query((rs, n) -> map(rs))
+        .optional();
   }
 
   /** Runs, newest first, optionally of one status. */
@@ -65,7 +71,8 @@ public class RunStore {
 
   /** How many runs, optionally of one status. */
   public long count(String status) {
-    return jdbc.sql("select count(*) from warm_start_run where (cast(? as varchar) is null or status = ?)")
+    return jdbc.sql(
+            "select count(*) from warm_start_run where (cast(? as varchar) is null or status = ?)")
         .params(status, status)
         .query(Long.class)
         .single();
@@ -74,11 +81,11 @@ public class RunStore {
   /** Whether any run that has not ended uses a checkpoint or architecture. */
   public boolean activeRunUses(UUID checkpointId, UUID architectureId) {
     return jdbc.sql(
-            "select count(*) from warm_start_run where status in ('QUEUED','RUNNING')"
-                + " and (checkpoint_id = ? or architecture_id = ?)")
-        .params(checkpointId, architectureId)
-        .query(Long.class)
-        .single()
+                "select count(*) from warm_start_run where status in ('QUEUED','RUNNING')"
+                    + " and (checkpoint_id = ? or architecture_id = ?)")
+            .params(checkpointId, architectureId)
+            .query(Long.class)
+            .single()
         > 0;
   }
 
@@ -127,7 +134,8 @@ public class RunStore {
    *
    * @return whether a cancel was asked for; empty when the lease is no longer this owner's
    */
-  public Optional<Boolean> heartbeat(UUID id, String owner, Duration lease, int tensorsDone, long bytesDone) {
+  public Optional<Boolean> heartbeat(
+      UUID id, String owner, Duration lease, int tensorsDone, long bytesDone) {
     return jdbc.sql(
             "update warm_start_run set lease_expires_at = now() + make_interval(secs => ?), tensors_done = ?, bytes_done = ?"
                 + " where id = ? and lease_owner = ? and status = 'RUNNING' returning cancel_requested")
@@ -137,7 +145,8 @@ public class RunStore {
   }
 
   /** Records the plan's totals and report while the owner holds the lease. */
-  public boolean planned(UUID id, String owner, int tensorsTotal, long bytesTotal, String reportJson) {
+  public boolean planned(
+      UUID id, String owner, int tensorsTotal, long bytesTotal, String reportJson) {
     return jdbc.sql(
                 "update warm_start_run set tensors_total = ?, bytes_total = ?, report = ?"
                     + " where id = ? and lease_owner = ? and status = 'RUNNING'")
@@ -152,7 +161,13 @@ public class RunStore {
    * @return whether the owner still held it (if not, nothing changed)
    */
   public boolean finish(
-      UUID id, String owner, String status, String error, String reportJson, String modelName, Integer modelVersion) {
+      UUID id,
+      String owner,
+      String status,
+      String error,
+      String reportJson,
+      String modelName,
+      Integer modelVersion) {
     return jdbc.sql(
                 "update warm_start_run set status = ?, error = ?, report = coalesce(?, report), model_name = ?,"
                     + " model_version = ?, finished_at = now(), lease_owner = null, lease_expires_at = null,"
@@ -180,10 +195,14 @@ public class RunStore {
    * @return the status after the request
    */
   public Optional<String> requestCancel(UUID id) {
-    jdbc.sql("update warm_start_run set status = 'CANCELLED', finished_at = now(), cancel_requested = true where id = ? and status = 'QUEUED'")
+    jdbc.sql(
+            "update warm_start_run set status = 'CANCELLED', finished_at = now(), cancel_requested = true where id = ? and status = 'QUEUED'")
         .param(id)
         .update();
-    jdbc.sql("update warm_start_run set cancel_requested = true where id = ? and status = 'RUNNING'").param(id).update();
+    jdbc.sql(
+            "update warm_start_run set cancel_requested = true where id = ? and status = 'RUNNING'")
+        .param(id)
+        .update();
     return find(id).map(RunRow::status);
   }
 

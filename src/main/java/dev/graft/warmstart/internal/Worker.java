@@ -107,7 +107,13 @@ public class Worker implements SmartLifecycle {
       return false;
     }
     RunRow run = claimed.get();
-    log.info("run {} claimed by {} (attempt {} of {}) on {}", run.id(), owner, run.attempts(), run.maxAttempts(), engine.device());
+    log.info(
+        "run {} claimed by {} (attempt {} of {}) on {}",
+        run.id(),
+        owner,
+        run.attempts(),
+        run.maxAttempts(),
+        engine.device());
     try {
       executor.execute(run, owner, engine);
     } catch (LeaseLost e) {

@@ -37,7 +37,9 @@ class RunController {
   }
 
   @Operation(summary = "Submit a warm-start run")
-  @ApiResponse(responseCode = "202", description = "Queued (or the first run for this Idempotency-Key and body)")
+  @ApiResponse(
+      responseCode = "202",
+      description = "Queued (or the first run for this Idempotency-Key and body)")
   @ApiResponse(responseCode = "409", description = "The Idempotency-Key was used with another body")
   @ApiResponse(responseCode = "422", description = "An unknown checkpoint or architecture id")
   @PostMapping
@@ -55,7 +57,9 @@ class RunController {
   @Operation(summary = "List runs, newest first")
   @GetMapping
   PageResponse<Run> list(
-      @Parameter(description = "QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED") @RequestParam(required = false) String status,
+      @Parameter(description = "QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED")
+          @RequestParam(required = false)
+          String status,
       @RequestParam(defaultValue = "0") int page,
       @RequestParam(defaultValue = "50") int size) {
     return runs.list(status, new PageRequest(page, size));

@@ -19,10 +19,16 @@ class MultipartFileStreamTests {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write("preamble to ignore\r\n".getBytes(StandardCharsets.ISO_8859_1));
     if (withFieldBefore) {
-      out.write(("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.write(
+          ("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n")
+              .getBytes(StandardCharsets.ISO_8859_1));
     }
-    out.write(("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"model.pt\"\r\n"
-                + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    out.write(
+        ("--"
+                + BOUNDARY
+                + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"model.pt\"\r\n"
+                + "Content-Type: application/octet-stream\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
     out.write(file);
     out.write(("\r\n--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.ISO_8859_1));
     return out.toByteArray();
@@ -48,7 +54,10 @@ class MultipartFileStreamTests {
     System.arraycopy(lookalike, 0, file, 65_530, lookalike.length);
     for (int chunk : new int[] {1, 7, 8192, 1 << 20}) {
       MultipartFileStream.Part part =
-          MultipartFileStream.find("multipart/form-data; boundary=" + BOUNDARY, new ByteArrayInputStream(body(file, true)), "file");
+          MultipartFileStream.find(
+              "multipart/form-data; boundary=" + BOUNDARY,
+              new ByteArrayInputStream(body(file, true)),
+              "file");
       assertThat(part.filename()).isEqualTo("model.pt");
       assertThat(readAll(part.body(), chunk)).isEqualTo(file);
     }
@@ -57,15 +66,28 @@ class MultipartFileStreamTests {
   @Test
   void shouldReadAnEmptyFilePart() throws IOException {
     MultipartFileStream.Part part =
-        MultipartFileStream.find("multipart/form-data; boundary=\"" + BOUNDARY + "\"", new ByteArrayInputStream(body(new byte[0], false)), "file");
+        MultipartFileStream.find(
+            "multipart/form-data; boundary=\"" + BOUNDARY + "\"",
+            new ByteArrayInputStream(body(new byte[0], false)),
+            "file");
     assertThat(readAll(part.body(), 16)).isEmpty();
   }
 
   @Test
   void shouldRefuseABodyWithoutTheFilePart() {
-    byte[] body = ("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--" + BOUNDARY + "--\r\n")
-        .getBytes(StandardCharsets.ISO_8859_1);
-    assertThatThrownBy(() -> MultipartFileStream.find("multipart/form-data; boundary=" + BOUNDARY, new ByteArrayInputStream(body), "file"))
+    byte[] body =
+        ("--"
+                + BOUNDARY
+                + "\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--"
+                + BOUNDARY
+                + "--\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1);
+    assertThatThrownBy(
+            () ->
+                MultipartFileStream.find(
+                    "multipart/form-data; boundary=" + BOUNDARY,
+                    new ByteArrayInputStream(body),
+                    "file"))
         .isInstanceOf(MultipartFileStream.MalformedMultipart.class)
         .hasMessageContaining("no part named 'file'");
   }
@@ -75,7 +97,8 @@ class MultipartFileStreamTests {
     byte[] full = body(new byte[1000], false);
     byte[] cut = java.util.Arrays.copyOf(full, full.length - 30);
     MultipartFileStream.Part part =
-        MultipartFileStream.find("multipart/form-data; boundary=" + BOUNDARY, new ByteArrayInputStream(cut), "file");
+        MultipartFileStream.find(
+            "multipart/form-data; boundary=" + BOUNDARY, new ByteArrayInputStream(cut), "file");
     assertThatThrownBy(() -> readAll(part.body(), 100))
         .isInstanceOf(MultipartFileStream.MalformedMultipart.class)
         .hasMessageContaining("ends before the closing boundary");
@@ -83,7 +106,10 @@ class MultipartFileStreamTests {
 
   @Test
   void shouldRefuseAContentTypeWithoutBoundary() {
-    assertThatThrownBy(() -> MultipartFileStream.find("multipart/form-data", new ByteArrayInputStream(new byte[0]), "file"))
+    assertThatThrownBy(
+            () ->
+                MultipartFileStream.find(
+                    "multipart/form-data", new ByteArrayInputStream(new byte[0]), "file"))
         .isInstanceOf(MultipartFileStream.MalformedMultipart.class)
         .hasMessageContaining("boundary");
   }

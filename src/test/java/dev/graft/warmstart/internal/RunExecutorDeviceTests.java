@@ -25,8 +25,8 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * The same warm-start executed on different devices must produce the same artifact. Runs are
- * executed directly by the executor with an engine per device; the in-process worker is off
- * ({@code graft.roles=api}) so nothing else claims them.
+ * executed directly by the executor with an engine per device; the in-process worker is off ({@code
+ * graft.roles=api}) so nothing else claims them.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.NONE)
 class RunExecutorDeviceTests {
@@ -54,18 +54,47 @@ class RunExecutorDeviceTests {
   @Autowired RegistryService registry;
 
   private static InputStream fixture(String name) {
-    return RunExecutorDeviceTests.class.getClassLoader().getResourceAsStream("fixtures/oracle/" + name);
+    return RunExecutorDeviceTests.class
+        .getClassLoader()
+        .getResourceAsStream("fixtures/oracle/" + name);
   }
 
   /** Runs the oracle case on {@code device} and returns the SHA-256 of its pytorch artifact. */
   private String runOn(String device, String oracleCase, String options) throws IOException {
-    UUID ckpt = checkpoints.upload(new CheckpointUpload("c", null, null), fixture(oracleCase + ".ckpt.pt")).resource().id();
+    UUID ckpt =
+        checkpoints
+            .upload(new CheckpointUpload("c", null, null), fixture(oracleCase + ".ckpt.pt"))
+            .resource()
+            .id();
     UUID arch = architectures.uploadFile("MLP", fixture(oracleCase + ".target.pt")).resource().id();
     UUID id = UUID.randomUUID();
     String model = "device-" + id;
     runs.insert(
-        new RunRow(id, "QUEUED", ckpt, arch, options, "{\"model\":\"" + model + "\",\"formats\":[\"pytorch\"],\"tags\":{},\"aliases\":[]}",
-            null, null, 0, 1, null, false, null, 0, 0, 0, 0, null, null, null, null, Instant.now(), null, null));
+        new RunRow(
+            id,
+            "QUEUED",
+            ckpt,
+            arch,
+            options,
+            "{\"model\":\"" + model + "\",\"formats\":[\"pytorch\"],\"tags\":{},\"aliases\":[]}",
+            null,
+            null,
+            0,
+            1,
+            null,
+            false,
+            null,
+            0,
+            0,
+            0,
+            0,
+            null,
+            null,
+            null,
+            null,
+            Instant.now(),
+            null,
+            null));
     String owner = "test-" + device;
     RunRow claimed = runs.claim(owner, Duration.ofMinutes(5), device).orElseThrow();
     assertThat(claimed.id()).isEqualTo(id);
@@ -81,8 +110,10 @@ class RunExecutorDeviceTests {
 
   @Test
   void shouldWriteTheSameArtifactEveryTimeOnTheCpu() throws IOException {
-    String options = "{\"strict\":false,\"keyRules\":[],\"onShapeMismatch\":\"COPY_OVERLAP\",\"dtype\":\"TARGET\",\"freeze\":[],\"initSeed\":0}";
-    assertThat(runOn("cpu", "bfloat16_into_float", options)).isEqualTo(runOn("cpu", "bfloat16_into_float", options));
+    String options =
+        "{\"strict\":false,\"keyRules\":[],\"onShapeMismatch\":\"COPY_OVERLAP\",\"dtype\":\"TARGET\",\"freeze\":[],\"initSeed\":0}";
+    assertThat(runOn("cpu", "bfloat16_into_float", options))
+        .isEqualTo(runOn("cpu", "bfloat16_into_float", options));
   }
 
   @Test
@@ -94,9 +125,12 @@ class RunExecutorDeviceTests {
     for (Map.Entry<String, String> c :
         Map.of(
                 "bfloat16_into_float", "{\"strict\":false}",
-                "grown_vocab_copy_overlap", "{\"strict\":false,\"onShapeMismatch\":\"COPY_OVERLAP\"}")
+                "grown_vocab_copy_overlap",
+                    "{\"strict\":false,\"onShapeMismatch\":\"COPY_OVERLAP\"}")
             .entrySet()) {
-      assertThat(runOn("cuda:0", c.getKey(), c.getValue())).as(c.getKey()).isEqualTo(runOn("cpu", c.getKey(), c.getValue()));
+      assertThat(runOn("cuda:0", c.getKey(), c.getValue()))
+          .as(c.getKey())
+          .isEqualTo(runOn("cpu", c.getKey(), c.getValue()));
     }
   }
 }

@@ -59,8 +59,31 @@ class RunQueueTests {
   private UUID enqueue(int maxAttempts) {
     UUID id = UUID.randomUUID();
     runs.insert(
-        new RunRow(id, "QUEUED", UUID.randomUUID(), UUID.randomUUID(), "{}", "{}", null, null, 0, maxAttempts, null, false,
-            null, 0, 0, 0, 0, null, null, null, null, Instant.now(), null, null));
+        new RunRow(
+            id,
+            "QUEUED",
+            UUID.randomUUID(),
+            UUID.randomUUID(),
+            "{}",
+            "{}",
+            null,
+            null,
+            0,
+            maxAttempts,
+            null,
+            false,
+            null,
+            0,
+            0,
+            0,
+            0,
+            null,
+            null,
+            null,
+            null,
+            Instant.now(),
+            null,
+            null));
     return id;
   }
 
@@ -94,7 +117,12 @@ class RunQueueTests {
 
     assertThat(doubleClaims).hasValue(0);
     assertThat(claimedBy.keySet()).containsExactlyInAnyOrderElementsOf(queued);
-    assertThat(jdbc.sql("select count(*) from warm_start_run where attempts = 1 and status = 'RUNNING'").query(Long.class).single()).isEqualTo(40);
+    assertThat(
+            jdbc.sql(
+                    "select count(*) from warm_start_run where attempts = 1 and status = 'RUNNING'")
+                .query(Long.class)
+                .single())
+        .isEqualTo(40);
   }
 
   @Test
@@ -104,7 +132,9 @@ class RunQueueTests {
     assertThat(first.id()).isEqualTo(id);
     assertThat(runs.heartbeat(id, "dies", Duration.ofMillis(800), 2, 100)).hasValue(false);
 
-    assertThat(runs.claim("survives", Duration.ofMinutes(1), "cpu")).as("the lease still holds").isEmpty();
+    assertThat(runs.claim("survives", Duration.ofMinutes(1), "cpu"))
+        .as("the lease still holds")
+        .isEmpty();
     Thread.sleep(1200);
     RunRow second = runs.claim("survives", Duration.ofMinutes(1), "cpu").orElseThrow();
 
@@ -123,7 +153,8 @@ class RunQueueTests {
     UUID id = enqueue(2);
     runs.claim("dies-1", Duration.ofMillis(300), "cpu").orElseThrow();
     Thread.sleep(500);
-    assertThat(runs.claim("dies-2", Duration.ofMillis(300), "cpu").orElseThrow().attempts()).isEqualTo(2);
+    assertThat(runs.claim("dies-2", Duration.ofMillis(300), "cpu").orElseThrow().attempts())
+        .isEqualTo(2);
     Thread.sleep(500);
 
     assertThat(runs.claim("next", Duration.ofMinutes(1), "cpu")).as("no attempts left").isEmpty();
