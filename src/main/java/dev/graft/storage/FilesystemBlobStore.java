@@ -55,35 +55,13 @@ public class FilesystemBlobStore implements BlobStore {
 
   @Override
   public PendingBlob adopt(Path file) throws IOException {
-    java.security.MessageDigest digest;
-    try {
-      digest = java.security.MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    long size = 0;
-    try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
-      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4 << 20);
-      int n;
-      while ((n = in.read(buf.clear())) > 0) {
-        digest.update(buf.array(), 0, n);
-        size += n;
-      }
-      in.force(true);
-    }
-    return adopt(file, java.util.HexFormat.of().formatHex(digest.digest()), size);
+    HashingFileWriter.Result r = LocalFiles.hash(file);
+    return adopt(file, r.sha256(), r.size());
   }
 
   @Override
   public PendingBlob adopt(Path file, String sha256, long size) throws IOException {
-    Path pending = tmp.resolve(UUID.randomUUID() + ".part");
-    try {
-      Files.move(file, pending, StandardCopyOption.ATOMIC_MOVE);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.copy(file, pending);
-      Files.delete(file);
-    }
-    return new FilePendingBlob(pending, sha256, size);
+    return new FilePendingBlob(LocalFiles.stage(tmp, file), sha256, size);
   }
 
   @Override
@@ -138,41 +116,16 @@ public class FilesystemBlobStore implements BlobStore {
         .resolve(sha256);
   }
 
-  private final class FilePendingBlob implements PendingBlob {
-    private final Path file;
-    private final String sha256;
-    private final long size;
+  private final class FilePendingBlob extends LocalPendingBlob {
     private boolean committed;
 
     FilePendingBlob(Path file, String sha256, long size) {
-      this.file = file;
-      this.sha256 = sha256;
-      this.size = size;
-    }
-
-    @Override
-    public String sha256() {
-      return sha256;
-    }
-
-    @Override
-    public long size() {
-      return size;
-    }
-
-    @Override
-    public SeekableByteChannel open() throws IOException {
-      return FileChannel.open(file, StandardOpenOption.READ);
-    }
-
-    @Override
-    public Optional<Path> localFile() {
-      return committed ? Optional.empty() : Optional.of(file);
+      super(file, sha256, size);
     }
 
     @Override
     public void commit() throws IOException {
-      Path target = pathOf(sha256);
+      Path target = pathOf(sha256());
       Files.createDirectories(target.getParent());
       try {
         Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);

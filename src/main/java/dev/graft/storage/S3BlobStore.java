@@ -9,15 +9,12 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -216,44 +213,13 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
 
   @Override
   public PendingBlob adopt(Path file) throws IOException {
-    Path pending = tmp.resolve(UUID.randomUUID() + ".part");
-    try {
-      Files.move(file, pending, StandardCopyOption.ATOMIC_MOVE);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.copy(file, pending);
-      Files.delete(file);
-    }
-    boolean ok = false;
-    try {
-      MessageDigest digest = sha256();
-      long size = 0;
-      try (FileChannel in = FileChannel.open(pending, StandardOpenOption.READ)) {
-        ByteBuffer buf = ByteBuffer.allocate(4 << 20);
-        int n;
-        while ((n = in.read(buf.clear())) > 0) {
-          digest.update(buf.array(), 0, n);
-          size += n;
-        }
-      }
-      ok = true;
-      return new S3PendingBlob(pending, HexFormat.of().formatHex(digest.digest()), size);
-    } finally {
-      if (!ok) {
-        Files.deleteIfExists(pending);
-      }
-    }
+    HashingFileWriter.Result r = LocalFiles.hash(file);
+    return adopt(file, r.sha256(), r.size());
   }
 
   @Override
   public PendingBlob adopt(Path file, String sha256, long size) throws IOException {
-    Path pending = tmp.resolve(UUID.randomUUID() + ".part");
-    try {
-      Files.move(file, pending, StandardCopyOption.ATOMIC_MOVE);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.copy(file, pending);
-      Files.delete(file);
-    }
-    return new S3PendingBlob(pending, sha256, size);
+    return new S3PendingBlob(LocalFiles.stage(tmp, file), sha256, size);
   }
 
   @Override
@@ -452,40 +418,15 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     }
   }
 
-  private final class S3PendingBlob implements PendingBlob {
-    private final Path file;
-    private final String sha256;
-    private final long size;
+  private final class S3PendingBlob extends LocalPendingBlob {
 
     S3PendingBlob(Path file, String sha256, long size) {
-      this.file = file;
-      this.sha256 = sha256;
-      this.size = size;
-    }
-
-    @Override
-    public String sha256() {
-      return sha256;
-    }
-
-    @Override
-    public long size() {
-      return size;
-    }
-
-    @Override
-    public SeekableByteChannel open() throws IOException {
-      return FileChannel.open(file, StandardOpenOption.READ);
-    }
-
-    @Override
-    public java.util.Optional<Path> localFile() {
-      return Files.exists(file) ? java.util.Optional.of(file) : java.util.Optional.empty();
+      super(file, sha256, size);
     }
 
     @Override
     public void commit() throws IOException {
-      upload(file, sha256, size);
+      upload(file, sha256(), size());
       Files.deleteIfExists(file);
     }
 
