@@ -45,16 +45,19 @@ public class RunService {
       Set.of("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED");
 
   private final RunStore runs;
+  private final dev.graft.warmstart.internal.CancelSignals cancels;
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
   private final GraftProperties properties;
 
   RunService(
       RunStore runs,
+      dev.graft.warmstart.internal.CancelSignals cancels,
       CheckpointService checkpoints,
       ArchitectureService architectures,
       GraftProperties properties) {
     this.runs = runs;
+    this.cancels = cancels;
     this.checkpoints = checkpoints;
     this.architectures = architectures;
     this.properties = properties;
@@ -175,6 +178,7 @@ public class RunService {
       throw new Conflict("run " + id + " already ended " + before.status());
     }
     runs.requestCancel(id);
+    cancels.cancel(id);
     return get(id);
   }
 

@@ -71,6 +71,7 @@ public class RunExecutor {
   private final RunStore runs;
   private final TransactionTemplate tx;
   private final GraftProperties properties;
+  private final CancelSignals cancels;
   private final BlobGc gc;
 
   RunExecutor(
@@ -81,8 +82,10 @@ public class RunExecutor {
       RunStore runs,
       TransactionTemplate tx,
       GraftProperties properties,
-      BlobGc gc) {
+      BlobGc gc,
+      CancelSignals cancels) {
     this.gc = gc;
+    this.cancels = cancels;
     this.checkpoints = checkpoints;
     this.architectures = architectures;
     this.blobs = blobs;

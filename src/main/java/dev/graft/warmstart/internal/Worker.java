@@ -25,13 +25,15 @@ public class Worker implements SmartLifecycle {
 
   private final RunStore runs;
   private final RunExecutor executor;
+  private final CancelSignals cancels;
   private final GraftProperties properties;
   private final String owner;
   private final AtomicBoolean running = new AtomicBoolean();
   private final List<Thread> threads = new ArrayList<>();
   private volatile String device;
 
-  Worker(RunStore runs, RunExecutor executor, GraftProperties properties) {
+  Worker(RunStore runs, RunExecutor executor, CancelSignals cancels, GraftProperties properties) {
+    this.cancels = cancels;
     this.runs = runs;
     this.executor = executor;
     this.properties = properties;
@@ -120,6 +122,7 @@ public class Worker implements SmartLifecycle {
       log.warn("run {}: {}; another worker has it", run.id(), e.getMessage());
     } catch (RunCancelled e) {
       runs.finish(run.id(), owner, "CANCELLED", null, null, null, null);
+      cancels.forget(run.id());
     } catch (EngineUnsupported | IllegalArgumentException | IllegalStateException e) {
       // These do not change with another attempt.
       runs.finish(run.id(), owner, "FAILED", e.getMessage(), null, null, null);

@@ -108,6 +108,56 @@ class RunExecutorDeviceTests {
     return v.artifacts().get(0).sha256();
   }
 
+  @Autowired dev.graft.warmstart.RunService runService;
+
+  @Test
+  void shouldStopARunningRunBeforeItsNextTensorWhenCancelled() throws IOException {
+    UUID ckpt =
+        checkpoints
+            .upload(new CheckpointUpload("c", null, null), fixture("identical_lenient.ckpt.pt"))
+            .resource()
+            .id();
+    UUID arch =
+        architectures.uploadFile("MLP", fixture("identical_lenient.target.pt")).resource().id();
+    UUID id = UUID.randomUUID();
+    runs.insert(
+        new RunRow(
+            id,
+            "QUEUED",
+            ckpt,
+            arch,
+            "{\"strict\":false}",
+            "{\"model\":\"cancelled-" + id + "\",\"formats\":[\"pytorch\"]}",
+            null,
+            null,
+            0,
+            1,
+            null,
+            false,
+            null,
+            0,
+            0,
+            0,
+            0,
+            null,
+            null,
+            null,
+            null,
+            Instant.now(),
+            null,
+            null));
+    RunRow claimed = runs.claim("w", Duration.ofMinutes(5), "cpu").orElseThrow();
+
+    assertThat(runService.cancel(id).status()).isEqualTo("RUNNING");
+
+    try (TensorEngine engine = DjlTensorEngine.open("cpu")) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> executor.execute(claimed, "w", engine))
+          .isInstanceOf(RunCancelled.class);
+    }
+    assertThat(runs.find(id).orElseThrow().modelVersion()).isNull();
+  }
+
   @Test
   void shouldWriteTheSameArtifactEveryTimeOnTheCpu() throws IOException {
     String options =
