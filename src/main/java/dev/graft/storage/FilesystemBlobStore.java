@@ -13,55 +13,25 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * Blobs as files under a root folder: {@code sha256/ab/cd/<hash>} for content, {@code tmp/} for
  * pending uploads. Commits are atomic renames within one filesystem, so a reader never sees a
  * partly written object.
  */
-public class FilesystemBlobStore implements BlobStore {
+public class FilesystemBlobStore extends StagingBlobStore {
 
   private final Path root;
-  private final Path tmp;
 
   /** Creates the store's folders under {@code root}. */
   public FilesystemBlobStore(Path root) throws IOException {
+    super(root.toAbsolutePath().resolve("tmp"));
     this.root = root.toAbsolutePath();
-    this.tmp = this.root.resolve("tmp");
-    Files.createDirectories(tmp);
-  }
-
-  /** The folder pending uploads are written to. */
-  public Path tmpDir() {
-    return tmp;
   }
 
   @Override
-  public PendingBlob write(InputStream in, long maxBytes) throws IOException {
-    Path file = tmp.resolve(UUID.randomUUID() + ".part");
-    boolean ok = false;
-    try (FileChannel out =
-        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      HashingFileWriter.Result r = HashingFileWriter.copy(in, out, maxBytes);
-      ok = true;
-      return new FilePendingBlob(file, r.sha256(), r.size());
-    } finally {
-      if (!ok) {
-        Files.deleteIfExists(file);
-      }
-    }
-  }
-
-  @Override
-  public PendingBlob adopt(Path file) throws IOException {
-    HashingFileWriter.Result r = LocalFiles.hash(file);
-    return adopt(file, r.sha256(), r.size());
-  }
-
-  @Override
-  public PendingBlob adopt(Path file, String sha256, long size) throws IOException {
-    return new FilePendingBlob(LocalFiles.stage(tmp, file), sha256, size);
+  PendingBlob pending(Path staged, String sha256, long size) {
+    return new FilePendingBlob(staged, sha256, size);
   }
 
   @Override

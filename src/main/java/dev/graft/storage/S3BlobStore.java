@@ -17,7 +17,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -59,7 +58,7 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * format readers and the worker fetch only the parts of an object they read; {@link #openRange} is
  * one ranged GET. {@link #localPath} is always empty. Temporary files are removed whatever happens.
  */
-public class S3BlobStore implements BlobStore, AutoCloseable {
+public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
 
   /** S3's smallest part size (except the last part). */
   public static final long MIN_PART_SIZE = 5L << 20;
@@ -72,7 +71,6 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
   private final String prefix;
   private final long partSize;
   private final int readAhead;
-  private final Path tmp;
 
   /**
    * Creates a store over an existing client; nothing is sent until used.
@@ -90,6 +88,7 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
   public S3BlobStore(
       S3Client s3, String bucket, String prefix, long partSize, int readAhead, Path tmpDir)
       throws IOException {
+    super(tmpDir.toAbsolutePath());
     if (partSize < MIN_PART_SIZE) {
       throw new IllegalArgumentException(
           "S3 part size must be at least 5MB, got " + partSize + " bytes");
@@ -103,8 +102,6 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     this.prefix = p.isEmpty() ? "" : p + "/";
     this.partSize = partSize;
     this.readAhead = readAhead;
-    this.tmp = tmpDir.toAbsolutePath();
-    Files.createDirectories(tmp);
   }
 
   /**
@@ -176,11 +173,6 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     }
   }
 
-  /** The folder pending uploads are written to. */
-  public Path tmpDir() {
-    return tmp;
-  }
-
   /** The object key of a blob. */
   public String keyOf(String sha256) {
     if (!sha256.matches("[0-9a-f]{64}")) {
@@ -196,30 +188,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
   }
 
   @Override
-  public PendingBlob write(InputStream in, long maxBytes) throws IOException {
-    Path file = tmp.resolve(UUID.randomUUID() + ".part");
-    boolean ok = false;
-    try (FileChannel out =
-        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      HashingFileWriter.Result r = HashingFileWriter.copy(in, out, maxBytes);
-      ok = true;
-      return new S3PendingBlob(file, r.sha256(), r.size());
-    } finally {
-      if (!ok) {
-        Files.deleteIfExists(file);
-      }
-    }
-  }
-
-  @Override
-  public PendingBlob adopt(Path file) throws IOException {
-    HashingFileWriter.Result r = LocalFiles.hash(file);
-    return adopt(file, r.sha256(), r.size());
-  }
-
-  @Override
-  public PendingBlob adopt(Path file, String sha256, long size) throws IOException {
-    return new S3PendingBlob(LocalFiles.stage(tmp, file), sha256, size);
+  PendingBlob pending(Path staged, String sha256, long size) {
+    return new S3PendingBlob(staged, sha256, size);
   }
 
   @Override
