@@ -10,8 +10,6 @@ import dev.graft.registry.ModelVersion;
 import dev.graft.registry.RegistryService;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -19,33 +17,13 @@ import java.util.UUID;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * The same warm-start executed on different devices must produce the same artifact. Runs are
  * executed directly by the executor with an engine per device; the in-process worker is off ({@code
  * graft.roles=api}) so nothing else claims them.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.NONE)
-class RunExecutorDeviceTests {
-
-  private static final Path DATA_DIR;
-
-  static {
-    try {
-      DATA_DIR = Files.createTempDirectory("graft-device-test-");
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  @DynamicPropertySource
-  static void properties(DynamicPropertyRegistry registry) {
-    registry.add("graft.data-dir", DATA_DIR::toString);
-    registry.add("graft.roles", () -> "api");
-  }
+class RunExecutorDeviceTests extends WorkerOffTest {
 
   @Autowired CheckpointService checkpoints;
   @Autowired ArchitectureService architectures;

@@ -2,9 +2,6 @@ package dev.graft.warmstart.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,44 +14,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * The queue's lease and retry rules, on a real PostgreSQL, with the in-process worker switched off
  * ({@code graft.roles=api}) so that only the test's own "workers" claim runs.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.NONE)
-class RunQueueTests {
-
-  private static final Path DATA_DIR;
-
-  static {
-    try {
-      DATA_DIR = Files.createTempDirectory("graft-queue-test-");
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  @DynamicPropertySource
-  static void properties(DynamicPropertyRegistry registry) {
-    registry.add("graft.data-dir", DATA_DIR::toString);
-    registry.add("graft.roles", () -> "api");
-  }
+class RunQueueTests extends WorkerOffTest {
 
   @Autowired RunStore runs;
-  @Autowired JdbcClient jdbc;
-
-  @BeforeEach
-  void emptyQueue() {
-    jdbc.sql("delete from warm_start_run").update();
-  }
 
   private UUID enqueue(int maxAttempts) {
     UUID id = UUID.randomUUID();
