@@ -20,6 +20,7 @@ import dev.graft.shared.BadRequest;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
 import dev.graft.shared.GraftProperties;
+import dev.graft.shared.IdempotencyKeys;
 import dev.graft.shared.IndexCache;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
@@ -92,6 +93,17 @@ public class ArchitectureService {
    * @throws dev.graft.shared.FileRejected when the file is refused
    */
   public Stored<Architecture> uploadFile(String name, InputStream content) throws IOException {
+    return uploadFile(name, content, null);
+  }
+
+  /**
+   * Stores an architecture file under an {@code Idempotency-Key}.
+   *
+   * @param idempotencyKey the client's key, or {@code null}
+   * @throws dev.graft.shared.Conflict when the key was used for another upload
+   */
+  public Stored<Architecture> uploadFile(String name, InputStream content, String idempotencyKey)
+      throws IOException {
     return ingest.ingest(
         content,
         "Architecture",
@@ -107,7 +119,15 @@ public class ArchitectureService {
               index.format() == CheckpointFormat.SAFETENSORS ? "SAFETENSORS" : "STATE_DICT",
               fromIndex(index));
         },
-        (blob, parsed) -> save(name, parsed.source(), blob, parsed.entries(), true));
+        (blob, parsed) -> save(name, parsed.source(), blob, parsed.entries(), true),
+        key(idempotencyKey, "name=" + name));
+  }
+
+  private IdempotencyKeys.Use<Architecture> key(String idempotencyKey, String params) {
+    return idempotencyKey == null
+        ? null
+        : new IdempotencyKeys.Use<>(
+            "architecture", idempotencyKey, params, this::get, Architecture::id);
   }
 
   private record Parsed(String source, List<StoredEntry> entries) {}
@@ -118,6 +138,17 @@ public class ArchitectureService {
    * @throws BadRequest when an entry is invalid; the field names the entry
    */
   public Stored<Architecture> uploadJson(ArchitectureDocument document) throws IOException {
+    return uploadJson(document, null);
+  }
+
+  /**
+   * Stores a JSON architecture under an {@code Idempotency-Key}.
+   *
+   * @param idempotencyKey the client's key, or {@code null}
+   * @throws dev.graft.shared.Conflict when the key was used for another description
+   */
+  public Stored<Architecture> uploadJson(ArchitectureDocument document, String idempotencyKey)
+      throws IOException {
     List<StoredEntry> validated = JsonEntries.validate(document);
     // The canonical form of the validated document is what is stored and hashed, so the same
     // description posted twice is recognised whatever its whitespace.
@@ -130,7 +161,8 @@ public class ArchitectureService {
         "Architecture",
         this::findBySha256,
         (ch, file) -> validated,
-        (blob, list) -> save(document.name(), "JSON", blob, list, false));
+        (blob, list) -> save(document.name(), "JSON", blob, list, false),
+        key(idempotencyKey, ""));
   }
 
   /**

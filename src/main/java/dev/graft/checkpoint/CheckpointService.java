@@ -10,6 +10,7 @@ import dev.graft.format.TensorInfo;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
 import dev.graft.shared.GraftProperties;
+import dev.graft.shared.IdempotencyKeys;
 import dev.graft.shared.IndexCache;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
@@ -85,6 +86,23 @@ public class CheckpointService {
    */
   public Stored<Checkpoint> upload(CheckpointUpload upload, InputStream content)
       throws IOException {
+    return upload(upload, content, null);
+  }
+
+  /**
+   * Stores an uploaded checkpoint under an {@code Idempotency-Key}.
+   *
+   * @param idempotencyKey the client's key, or {@code null}
+   * @throws dev.graft.shared.Conflict when the key was used for another upload
+   * @see #upload(CheckpointUpload, InputStream)
+   */
+  public Stored<Checkpoint> upload(
+      CheckpointUpload upload, InputStream content, String idempotencyKey) throws IOException {
+    IdempotencyKeys.Use<Checkpoint> key =
+        idempotencyKey == null
+            ? null
+            : new IdempotencyKeys.Use<>(
+                "checkpoint", idempotencyKey, upload.toString(), this::get, Checkpoint::id);
     return ingest.ingest(
         content,
         "Checkpoint",
@@ -95,7 +113,8 @@ public class CheckpointService {
           checkpoints.saveAndFlush(entity);
           tensors.insert(entity.getId(), index.tensors());
           return toDto(entity);
-        });
+        },
+        key);
   }
 
   /**

@@ -37,9 +37,16 @@ public class ContentIngest {
   private final BlobStore blobs;
   private final TransactionTemplate tx;
   private final GraftProperties properties;
+  private final IdempotencyKeys keys;
   private final BlobGc gc;
 
-  ContentIngest(BlobStore blobs, TransactionTemplate tx, GraftProperties properties, BlobGc gc) {
+  ContentIngest(
+      BlobStore blobs,
+      TransactionTemplate tx,
+      GraftProperties properties,
+      BlobGc gc,
+      IdempotencyKeys keys) {
+    this.keys = keys;
     this.blobs = blobs;
     this.tx = tx;
     this.properties = properties;
@@ -64,7 +71,57 @@ public class ContentIngest {
       Reader<I> reader,
       BiFunction<PendingBlob, I, T> save)
       throws IOException {
+    return ingest(content, what, existing, reader, save, null);
+  }
+
+  /**
+   * Ingests one upload under an {@code Idempotency-Key}: a retry with the same key and the same
+   * bytes and parameters answers as the first time; the same key with other bytes or parameters is
+   * refused before anything is stored.
+   *
+   * @param key the key and how to find what it created, or {@code null} for none
+   * @throws Conflict when the key was used for another upload
+   */
+  public <I, T> Stored<T> ingest(
+      InputStream content,
+      String what,
+      Function<String, Optional<T>> existing,
+      Reader<I> reader,
+      BiFunction<PendingBlob, I, T> save,
+      IdempotencyKeys.Use<T> key)
+      throws IOException {
     try (PendingBlob pending = blobs.write(content, properties.upload().maxBytes().toBytes())) {
+      if (key == null) {
+        return store(pending, what, existing, reader, save);
+      }
+      String fingerprint = fingerprint(pending.sha256() + "\n" + key.params());
+      Optional<Stored<T>> replay = keys.replay(key, fingerprint);
+      if (replay.isPresent()) {
+        return replay.get();
+      }
+      return keys.record(key, fingerprint, store(pending, what, existing, reader, save));
+    }
+  }
+
+  private static String fingerprint(String s) {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(
+              java.security.MessageDigest.getInstance("SHA-256")
+                  .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private <I, T> Stored<T> store(
+      PendingBlob pending,
+      String what,
+      Function<String, Optional<T>> existing,
+      Reader<I> reader,
+      BiFunction<PendingBlob, I, T> save)
+      throws IOException {
+    {
       Optional<T> before = existing.apply(pending.sha256());
       if (before.isPresent()) {
         return new Stored<>(before.get(), false);

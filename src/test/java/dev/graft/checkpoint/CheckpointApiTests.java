@@ -58,6 +58,41 @@ class CheckpointApiTests extends IntegrationTest {
     assertThat(json(second).get("name").asString()).isEqualTo("conv");
   }
 
+  private HttpResponse<String> postBytesWithKey(String path, byte[] body, String key)
+      throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/octet-stream")
+            .header("Idempotency-Key", key)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void shouldReplayAnUploadForItsIdempotencyKeyAndRefuseTheKeyForOtherBytes() throws Exception {
+    byte[] bytes = Files.readAllBytes(resource(FIXTURES + "tied.pt"));
+    byte[] other = Files.readAllBytes(resource(FIXTURES + "noncontiguous.pt"));
+    String key = "upload-" + UUID.randomUUID();
+
+    HttpResponse<String> first = postBytesWithKey("/api/v1/checkpoints?name=tied", bytes, key);
+    HttpResponse<String> retry = postBytesWithKey("/api/v1/checkpoints?name=tied", bytes, key);
+    HttpResponse<String> otherBytes = postBytesWithKey("/api/v1/checkpoints?name=tied", other, key);
+    HttpResponse<String> otherName =
+        postBytesWithKey("/api/v1/checkpoints?name=renamed", bytes, key);
+
+    assertThat(first.statusCode()).isEqualTo(201);
+    assertThat(retry.statusCode()).as("same status as the first answer").isEqualTo(201);
+    assertThat(json(retry).get("id").asString()).isEqualTo(json(first).get("id").asString());
+    assertThat(otherBytes.statusCode()).isEqualTo(409);
+    assertThat(json(otherBytes).get("detail").asString()).contains(key);
+    assertThat(otherName.statusCode()).isEqualTo(409);
+    // The refused bytes were not stored.
+    String otherSha = sha256(other);
+    assertThat(json(get("/api/v1/checkpoints?size=1000")).get("items"))
+        .noneSatisfy(c -> assertThat(c.get("sha256").asString()).isEqualTo(otherSha));
+  }
+
   @Test
   void shouldAcceptAMultipartUploadStreamedFromItsFilePart() throws Exception {
     byte[] file = Files.readAllBytes(resource(FIXTURES + "st_small.safetensors"));

@@ -25,6 +25,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -58,17 +59,25 @@ class ArchitectureController {
       description = "Identical bytes were stored before; the existing architecture")
   @PostMapping(consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE)
   ResponseEntity<Architecture> uploadRaw(
-      @RequestParam(required = false) String name, HttpServletRequest request) throws IOException {
-    return created(service.uploadFile(UploadName.of(name, null), request.getInputStream()));
+      @RequestParam(required = false) String name,
+      HttpServletRequest request,
+      @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey)
+      throws IOException {
+    return created(
+        service.uploadFile(UploadName.of(name, null), request.getInputStream(), idempotencyKey));
   }
 
   @Operation(summary = "Upload an architecture file as multipart/form-data part 'file'")
   @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
   ResponseEntity<Architecture> uploadMultipart(
-      @RequestParam(required = false) String name, HttpServletRequest request) throws IOException {
+      @RequestParam(required = false) String name,
+      HttpServletRequest request,
+      @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey)
+      throws IOException {
     MultipartFileStream.Part part =
         MultipartFileStream.find(request.getContentType(), request.getInputStream(), "file");
-    return created(service.uploadFile(UploadName.of(name, part.filename()), part.body()));
+    return created(
+        service.uploadFile(UploadName.of(name, part.filename()), part.body(), idempotencyKey));
   }
 
   @Operation(
@@ -76,9 +85,11 @@ class ArchitectureController {
   @ApiResponse(responseCode = "201", description = "New architecture stored")
   @ApiResponse(responseCode = "200", description = "The same description was stored before")
   @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-  ResponseEntity<Architecture> uploadJson(@RequestBody ArchitectureDocument document)
+  ResponseEntity<Architecture> uploadJson(
+      @RequestBody ArchitectureDocument document,
+      @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey)
       throws IOException {
-    return created(service.uploadJson(document));
+    return created(service.uploadJson(document, idempotencyKey));
   }
 
   @Operation(summary = "List architectures, newest first")

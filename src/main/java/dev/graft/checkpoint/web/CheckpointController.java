@@ -30,6 +30,7 @@ import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -77,10 +78,11 @@ class CheckpointController {
               example = "model_state_dict")
           @RequestParam(required = false)
           String stateDictPath,
-      HttpServletRequest request)
+      HttpServletRequest request,
+      @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey)
       throws IOException {
     CheckpointUpload upload = upload(name, null, format, stateDictPath);
-    return created(service.upload(upload, request.getInputStream()));
+    return created(service.upload(upload, request.getInputStream(), idempotencyKey));
   }
 
   @Operation(
@@ -95,12 +97,13 @@ class CheckpointController {
       @RequestParam(required = false) String name,
       @RequestParam(defaultValue = "auto") String format,
       @RequestParam(required = false) String stateDictPath,
-      HttpServletRequest request)
+      HttpServletRequest request,
+      @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey)
       throws IOException {
     MultipartFileStream.Part part =
         MultipartFileStream.find(request.getContentType(), request.getInputStream(), "file");
     CheckpointUpload upload = upload(name, part.filename(), format, stateDictPath);
-    return created(service.upload(upload, part.body()));
+    return created(service.upload(upload, part.body(), idempotencyKey));
   }
 
   @Operation(summary = "List checkpoints, newest first")
