@@ -20,6 +20,23 @@ abstract class StagingBlobStore implements BlobStore {
   StagingBlobStore(Path tmp) throws IOException {
     this.tmp = tmp;
     Files.createDirectories(tmp);
+    removeAbandoned(tmp);
+  }
+
+  /**
+   * Staged files outlive their upload only when a process died mid-upload; a day later nothing can
+   * still be writing them (other processes sharing the folder included), so they are removed.
+   */
+  private static void removeAbandoned(Path tmp) throws IOException {
+    java.time.Instant dayAgo = java.time.Instant.now().minus(java.time.Duration.ofDays(1));
+    try (java.util.stream.Stream<Path> files = Files.list(tmp)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (f.getFileName().toString().endsWith(".part")
+            && Files.getLastModifiedTime(f).toInstant().isBefore(dayAgo)) {
+          Files.deleteIfExists(f);
+        }
+      }
+    }
   }
 
   /** The folder pending uploads are staged in. */

@@ -122,4 +122,21 @@ class FilesystemBlobStoreTests {
       assertThat(buf.array()).isEqualTo(data);
     }
   }
+
+  @Test
+  void shouldRemoveStagedFilesAbandonedByADeadProcessAtStart() throws Exception {
+    Path tmp = root.resolve("tmp");
+    Files.createDirectories(tmp);
+    Path old = Files.write(tmp.resolve("dead.part"), new byte[10]);
+    Files.setLastModifiedTime(
+        old,
+        java.nio.file.attribute.FileTime.from(
+            java.time.Instant.now().minus(java.time.Duration.ofDays(2))));
+    Path recent = Files.write(tmp.resolve("live.part"), new byte[10]);
+
+    new FilesystemBlobStore(root);
+
+    assertThat(old).doesNotExist();
+    assertThat(recent).as("may still be written by another process").exists();
+  }
 }

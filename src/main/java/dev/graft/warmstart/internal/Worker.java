@@ -50,6 +50,7 @@ public class Worker implements SmartLifecycle {
     if (!properties.isWorker() || !running.compareAndSet(false, true)) {
       return;
     }
+    removeAbandonedWorkFolders();
     for (int i = 0; i < properties.worker().concurrency(); i++) {
       Thread t = new Thread(this::loop, "graft-worker-" + i);
       t.setDaemon(true);
@@ -136,6 +137,27 @@ public class Worker implements SmartLifecycle {
       }
     }
     return true;
+  }
+
+  /**
+   * An attempt's work folder outlives it only when its worker died; a day later no attempt can
+   * still own it (leases are seconds), so it is removed.
+   */
+  private void removeAbandonedWorkFolders() {
+    java.nio.file.Path work = properties.dataDir().resolve("work");
+    if (!java.nio.file.Files.isDirectory(work)) {
+      return;
+    }
+    java.time.Instant dayAgo = java.time.Instant.now().minus(java.time.Duration.ofDays(1));
+    try (java.util.stream.Stream<java.nio.file.Path> dirs = java.nio.file.Files.list(work)) {
+      for (java.nio.file.Path d : (Iterable<java.nio.file.Path>) dirs::iterator) {
+        if (java.nio.file.Files.getLastModifiedTime(d).toInstant().isBefore(dayAgo)) {
+          RunExecutor.deleteTree(d);
+        }
+      }
+    } catch (java.io.IOException e) {
+      log.warn("could not clean up {}: {}", work, e.toString());
+    }
   }
 
   /** The device the worker threads use, once started. */
