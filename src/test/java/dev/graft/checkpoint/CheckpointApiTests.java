@@ -9,9 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -20,10 +18,6 @@ import tools.jackson.databind.JsonNode;
 class CheckpointApiTests extends IntegrationTest {
 
   private static final String FIXTURES = "fixtures/conformance/";
-
-  private static String sha256(byte[] bytes) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-  }
 
   @Test
   void shouldStoreANestedCheckpointAndDescribeItsStateDict() throws Exception {

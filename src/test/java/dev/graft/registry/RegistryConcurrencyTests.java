@@ -8,9 +8,7 @@ import dev.graft.shared.BlobGc;
 import dev.graft.storage.BlobStore;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -163,10 +161,7 @@ class RegistryConcurrencyTests extends IntegrationTest {
       HttpResponse<String> deleted = (HttpResponse<String>) r.get(1);
       assertThat(deleted.statusCode()).isEqualTo(204);
       if (download.statusCode() == 200) {
-        assertThat(
-                HexFormat.of()
-                    .formatHex(MessageDigest.getInstance("SHA-256").digest(download.body())))
-            .isEqualTo(sha);
+        assertThat(sha256(download.body())).isEqualTo(sha);
       } else {
         assertThat(download.statusCode()).isEqualTo(404);
         assertThat(new String(download.body())).contains("\"status\":404");

@@ -9,8 +9,6 @@ import dev.graft.registry.TestVersions;
 import dev.graft.storage.BlobStore;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -69,10 +67,6 @@ class BlobGcTests extends IntegrationTest {
               return b.call();
             });
     return List.of(fa.get(30, TimeUnit.SECONDS), fb.get(30, TimeUnit.SECONDS));
-  }
-
-  private static String sha256(byte[] bytes) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
   }
 
   private long checkpointRows(String sha) {

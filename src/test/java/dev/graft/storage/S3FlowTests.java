@@ -2,52 +2,30 @@ package dev.graft.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.graft.format.CheckpointIndex;
-import dev.graft.format.CheckpointReader;
-import dev.graft.format.ReadLimits;
-import dev.graft.format.TensorData;
-import dev.graft.format.TensorInfo;
+import dev.graft.HttpTest;
 import dev.graft.shared.GraftProperties;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The whole flow over HTTP with blobs in an S3-compatible store: S3Proxy started in this JVM before
  * the Spring context, and the application configured as an operator would ({@code
  * graft.storage.type=s3}). This context has its own data folder, so its embedded PostgreSQL is not
- * the one the filesystem-store tests share. It does not extend {@code IntegrationTest}: that base's
- * data folder would win over this one's (its property source is registered last).
+ * the one the filesystem-store tests share.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class S3FlowTests {
+class S3FlowTests extends HttpTest {
 
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final String ORACLE = "fixtures/oracle/";
   private static final String BUCKET = "graft-flow";
   private static final S3ProxyServer S3;
   private static final Path OWN_DATA_DIR;
@@ -75,8 +53,6 @@ class S3FlowTests {
   @DynamicPropertySource
   static void s3(DynamicPropertyRegistry registry) {
     registry.add("graft.data-dir", OWN_DATA_DIR::toString);
-    registry.add("graft.worker.poll-interval", () -> "50ms");
-    registry.add("graft.worker.heartbeat", () -> "200ms");
     registry.add("graft.storage.type", () -> "s3");
     registry.add("graft.storage.s3.endpoint", () -> S3.endpoint().toString());
     registry.add("graft.storage.s3.bucket", () -> BUCKET);
@@ -88,35 +64,9 @@ class S3FlowTests {
 
   @Autowired GraftProperties properties;
   @Autowired BlobStore store;
-  @LocalServerPort int port;
-
-  private HttpClient http;
-
-  @BeforeEach
-  void client() {
-    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-  }
 
   private static String key(String sha) {
     return "graft/sha256/" + sha.substring(0, 2) + "/" + sha.substring(2, 4) + "/" + sha;
-  }
-
-  private static String sha256(byte[] b) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-  }
-
-  private static JsonNode oracleCase(String name) {
-    try {
-      for (JsonNode c :
-          JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases")) {
-        if (c.get("name").asString().equals(name)) {
-          return c;
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    throw new IllegalArgumentException(name);
   }
 
   @Test
@@ -217,82 +167,5 @@ class S3FlowTests {
 
     assertThat(get("/api/v1/checkpoints/" + id).statusCode()).isEqualTo(404);
     assertThat(S3.keys(BUCKET)).doesNotContain(key(sha256(bytes)));
-  }
-
-  /** The artifact parses and holds exactly the tensors torch produced (sha256 per tensor). */
-  private static void assertHolds(Path artifact, JsonNode result) throws Exception {
-    try (FileChannel ch = FileChannel.open(artifact, StandardOpenOption.READ)) {
-      CheckpointIndex index = CheckpointReader.read(ch, null, null, ReadLimits.defaults());
-      List<String> expectedKeys = new ArrayList<>();
-      result.properties().forEach(p -> expectedKeys.add(p.getKey()));
-      assertThat(index.tensors())
-          .extracting(TensorInfo::key)
-          .containsExactlyElementsOf(expectedKeys);
-      for (TensorInfo t : index.tensors()) {
-        assertThat(sha256(TensorData.readContiguous(ch, t)))
-            .as("bytes of " + t.key())
-            .isEqualTo(result.get(t.key()).asString());
-      }
-    }
-  }
-
-  private URI uri(String path) {
-    return URI.create("http://localhost:" + port + path);
-  }
-
-  private HttpResponse<String> get(String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private HttpResponse<String> delete(String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(uri(path)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private HttpResponse<String> postBytes(String path, byte[] body) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(uri(path))
-            .header("Content-Type", "application/octet-stream")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  private HttpResponse<String> postJson(String path, String body) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(uri(path))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static JsonNode json(HttpResponse<String> response) {
-    return JSON.readTree(response.body());
-  }
-
-  /** Polls a run until it ends; fails after a minute. */
-  private JsonNode awaitRun(String id) throws Exception {
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (true) {
-      JsonNode run = json(get("/api/v1/warm-starts/" + id));
-      String status = run.get("status").asString();
-      if (status.equals("SUCCEEDED") || status.equals("FAILED") || status.equals("CANCELLED")) {
-        return run;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("run " + id + " did not end: " + run);
-      }
-      Thread.sleep(50);
-    }
-  }
-
-  private static Path resource(String name) {
-    try {
-      return Path.of(S3FlowTests.class.getClassLoader().getResource(name).toURI());
-    } catch (Exception e) {
-      throw new IllegalStateException("missing test resource " + name, e);
-    }
   }
 }

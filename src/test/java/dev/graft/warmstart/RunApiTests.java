@@ -15,9 +15,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -37,22 +35,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 class RunApiTests extends IntegrationTest {
 
-  private static final String ORACLE = "fixtures/oracle/";
-
   @Autowired JdbcClient jdbc;
-
-  private static JsonNode cases() throws Exception {
-    return JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases");
-  }
-
-  private static JsonNode oracleCase(String name) throws Exception {
-    for (JsonNode c : cases()) {
-      if (c.get("name").asString().equals(name)) {
-        return c;
-      }
-    }
-    throw new IllegalArgumentException(name);
-  }
 
   /** Uploads a case's files and submits a run; returns the run's JSON. */
   private JsonNode submit(JsonNode c, String model, String idempotencyKey) throws Exception {
@@ -111,31 +94,11 @@ class RunApiTests extends IntegrationTest {
     return file;
   }
 
-  private static void assertHolds(Path artifact, JsonNode result) throws Exception {
-    try (FileChannel ch = FileChannel.open(artifact, StandardOpenOption.READ)) {
-      CheckpointIndex index = CheckpointReader.read(ch, null, null, ReadLimits.defaults());
-      List<String> expectedKeys = new ArrayList<>();
-      result.properties().forEach(p -> expectedKeys.add(p.getKey()));
-      assertThat(index.tensors())
-          .extracting(TensorInfo::key)
-          .containsExactlyElementsOf(expectedKeys);
-      for (TensorInfo t : index.tensors()) {
-        String sha =
-            HexFormat.of()
-                .formatHex(
-                    MessageDigest.getInstance("SHA-256").digest(TensorData.readContiguous(ch, t)));
-        assertThat(sha)
-            .as("bytes of " + t.key() + " in " + artifact.getFileName())
-            .isEqualTo(result.get(t.key()).asString());
-      }
-    }
-  }
-
   @TestFactory
   Stream<DynamicTest> shouldWriteExactlyWhatTorchLoadsForEverySuccessfulOracleCase()
       throws Exception {
     List<DynamicTest> tests = new ArrayList<>();
-    for (JsonNode c : cases()) {
+    for (JsonNode c : oracleCases()) {
       if (!c.get("expected").get("outcome").asString().equals("OK")) {
         continue;
       }
@@ -212,10 +175,7 @@ class RunApiTests extends IntegrationTest {
           .extracting(TensorInfo::key)
           .containsExactlyElementsOf(result.propertyNames());
       for (TensorInfo t : index.tensors()) {
-        String sha =
-            HexFormat.of()
-                .formatHex(
-                    MessageDigest.getInstance("SHA-256").digest(TensorData.readContiguous(ch, t)));
+        String sha = sha256(TensorData.readContiguous(ch, t));
         assertThat(sha)
             .as("bytes of " + t.key() + " in the archive")
             .isEqualTo(result.get(t.key()).asString());
@@ -467,11 +427,7 @@ class RunApiTests extends IntegrationTest {
                   .asFloatBuffer();
           if (t.key().equals("extra.weight")) {
             // The file differs per run (its metadata names the run); the drawn values must not.
-            shas.add(
-                HexFormat.of()
-                    .formatHex(
-                        MessageDigest.getInstance("SHA-256")
-                            .digest(TensorData.readContiguous(ch, t))));
+            shas.add(sha256(TensorData.readContiguous(ch, t)));
             double sum = 0;
             int nonZero = 0;
             for (int i = 0; i < values.limit(); i++) {

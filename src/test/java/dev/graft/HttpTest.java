@@ -1,0 +1,174 @@
+package dev.graft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.CheckpointReader;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.TensorData;
+import dev.graft.format.TensorInfo;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The whole application over HTTP on a random port, with a client and the checks the end-to-end
+ * tests share. Subclasses choose the data folder (and with it the embedded PostgreSQL): {@link
+ * IntegrationTest} shares one across the test JVM; a test needing other settings brings its own.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+public abstract class HttpTest {
+
+  protected static final JsonMapper JSON = JsonMapper.builder().build();
+  protected static final String ORACLE = "fixtures/oracle/";
+
+  @DynamicPropertySource
+  static void quickWorker(DynamicPropertyRegistry registry) {
+    registry.add("graft.worker.poll-interval", () -> "50ms");
+    registry.add("graft.worker.heartbeat", () -> "200ms");
+  }
+
+  @LocalServerPort protected int port;
+
+  protected HttpClient http;
+
+  @BeforeEach
+  void client() {
+    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  }
+
+  protected URI uri(String pathAndQuery) {
+    return URI.create("http://localhost:" + port + pathAndQuery);
+  }
+
+  protected HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  protected HttpResponse<String> postBytes(String path, byte[] body)
+      throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/octet-stream")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  protected HttpResponse<String> postFile(String path, Path file)
+      throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/octet-stream")
+            .POST(HttpRequest.BodyPublishers.ofFile(file))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  protected HttpResponse<String> delete(String path) throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(uri(path)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  protected static JsonNode json(HttpResponse<String> response) {
+    return JSON.readTree(response.body());
+  }
+
+  /** Polls a run until it ends; fails after a minute. */
+  protected JsonNode awaitRun(String id) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      JsonNode run = json(get("/api/v1/warm-starts/" + id));
+      String status = run.get("status").asString();
+      if (status.equals("SUCCEEDED") || status.equals("FAILED") || status.equals("CANCELLED")) {
+        return run;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("run " + id + " did not end: " + run);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  protected HttpResponse<String> postJson(String path, String body)
+      throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A test resource as a file path. */
+  protected static Path resource(String name) {
+    try {
+      return Path.of(HttpTest.class.getClassLoader().getResource(name).toURI());
+    } catch (Exception e) {
+      throw new IllegalStateException("missing test resource " + name, e);
+    }
+  }
+
+  /** The torch oracle's cases ({@code scripts/make_oracle.py}). */
+  protected static JsonNode oracleCases() throws IOException {
+    return JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases");
+  }
+
+  /** One oracle case by name. */
+  protected static JsonNode oracleCase(String name) throws IOException {
+    for (JsonNode c : oracleCases()) {
+      if (c.get("name").asString().equals(name)) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException(name);
+  }
+
+  /** Lower-case hex SHA-256. */
+  protected static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * An artifact parses and holds exactly the tensors torch produced: the keys in order and each
+   * tensor's bytes, by SHA-256, as the oracle's {@code expected.result} records them.
+   */
+  protected static void assertHolds(Path artifact, JsonNode result) throws IOException {
+    try (FileChannel ch = FileChannel.open(artifact, StandardOpenOption.READ)) {
+      CheckpointIndex index = CheckpointReader.read(ch, null, null, ReadLimits.defaults());
+      List<String> expectedKeys = new ArrayList<>();
+      result.properties().forEach(p -> expectedKeys.add(p.getKey()));
+      assertThat(index.tensors())
+          .extracting(TensorInfo::key)
+          .containsExactlyElementsOf(expectedKeys);
+      for (TensorInfo t : index.tensors()) {
+        assertThat(sha256(TensorData.readContiguous(ch, t)))
+            .as("bytes of " + t.key() + " in " + artifact.getFileName())
+            .isEqualTo(result.get(t.key()).asString());
+      }
+    }
+  }
+}
