@@ -8,6 +8,7 @@ import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
 import dev.graft.shared.web.MultipartFileStream;
+import dev.graft.shared.web.StoredResponses;
 import dev.graft.shared.web.UploadName;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -16,7 +17,6 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
-import java.net.URI;
 import java.util.UUID;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -127,10 +127,6 @@ class ArchitectureController {
   }
 
   private static ResponseEntity<Architecture> created(Stored<Architecture> result) {
-    if (!result.created()) {
-      return ResponseEntity.ok(result.resource());
-    }
-    return ResponseEntity.created(URI.create("/api/v1/architectures/" + result.resource().id()))
-        .body(result.resource());
+    return StoredResponses.of(result, Architecture::id, "/api/v1/architectures");
   }
 }

@@ -11,6 +11,7 @@ import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
 import dev.graft.shared.web.BlobDownload;
 import dev.graft.shared.web.MultipartFileStream;
+import dev.graft.shared.web.StoredResponses;
 import dev.graft.shared.web.UploadName;
 import dev.graft.storage.BlobStore;
 import io.swagger.v3.oas.annotations.Operation;
@@ -22,7 +23,6 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.URI;
 import java.util.UUID;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -181,10 +181,6 @@ class CheckpointController {
   }
 
   private static ResponseEntity<Checkpoint> created(Stored<Checkpoint> result) {
-    if (!result.created()) {
-      return ResponseEntity.ok(result.resource());
-    }
-    return ResponseEntity.created(URI.create("/api/v1/checkpoints/" + result.resource().id()))
-        .body(result.resource());
+    return StoredResponses.of(result, Checkpoint::id, "/api/v1/checkpoints");
   }
 }
