@@ -83,31 +83,16 @@ public class RunService {
       }
     }
     RunRow row =
-        new RunRow(
+        RunRow.queued(
             UUID.randomUUID(),
-            "QUEUED",
             normalized.checkpointId(),
             normalized.architectureId(),
             JSON.writeValueAsString(normalized.options()),
             JSON.writeValueAsString(normalized.output()),
             idempotencyKey,
             requestSha,
-            0,
             properties.worker().maxAttempts(),
-            null,
-            false,
-            null,
-            0,
-            0,
-            0,
-            0,
-            null,
-            null,
-            null,
-            null,
-            Instant.now().truncatedTo(ChronoUnit.MICROS),
-            null,
-            null);
+            Instant.now().truncatedTo(ChronoUnit.MICROS));
     try {
       runs.insert(row);
     } catch (DuplicateKeyException e) {

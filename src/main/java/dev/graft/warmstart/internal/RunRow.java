@@ -28,4 +28,43 @@ public record RunRow(
     Integer modelVersion,
     Instant createdAt,
     Instant startedAt,
-    Instant finishedAt) {}
+    Instant finishedAt) {
+
+  /** A new run as it enters the queue: QUEUED, never attempted, no progress yet. */
+  public static RunRow queued(
+      UUID id,
+      UUID checkpointId,
+      UUID architectureId,
+      String optionsJson,
+      String outputJson,
+      String idempotencyKey,
+      String requestSha256,
+      int maxAttempts,
+      Instant createdAt) {
+    return new RunRow(
+        id,
+        "QUEUED",
+        checkpointId,
+        architectureId,
+        optionsJson,
+        outputJson,
+        idempotencyKey,
+        requestSha256,
+        0,
+        maxAttempts,
+        null,
+        false,
+        null,
+        0,
+        0,
+        0,
+        0,
+        null,
+        null,
+        null,
+        null,
+        createdAt,
+        null,
+        null);
+  }
+}

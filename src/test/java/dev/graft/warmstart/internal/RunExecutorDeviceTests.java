@@ -48,31 +48,16 @@ class RunExecutorDeviceTests extends WorkerOffTest {
     UUID id = UUID.randomUUID();
     String model = "device-" + id;
     runs.insert(
-        new RunRow(
+        RunRow.queued(
             id,
-            "QUEUED",
             ckpt,
             arch,
             options,
             "{\"model\":\"" + model + "\",\"formats\":[\"pytorch\"],\"tags\":{},\"aliases\":[]}",
             null,
             null,
-            0,
             1,
-            null,
-            false,
-            null,
-            0,
-            0,
-            0,
-            0,
-            null,
-            null,
-            null,
-            null,
-            Instant.now(),
-            null,
-            null));
+            Instant.now()));
     String owner = "test-" + device;
     RunRow claimed = runs.claim(owner, Duration.ofMinutes(5), device).orElseThrow();
     assertThat(claimed.id()).isEqualTo(id);
@@ -99,31 +84,16 @@ class RunExecutorDeviceTests extends WorkerOffTest {
         architectures.uploadFile("MLP", fixture("identical_lenient.target.pt")).resource().id();
     UUID id = UUID.randomUUID();
     runs.insert(
-        new RunRow(
+        RunRow.queued(
             id,
-            "QUEUED",
             ckpt,
             arch,
             "{\"strict\":false}",
             "{\"model\":\"cancelled-" + id + "\",\"formats\":[\"pytorch\"]}",
             null,
             null,
-            0,
             1,
-            null,
-            false,
-            null,
-            0,
-            0,
-            0,
-            0,
-            null,
-            null,
-            null,
-            null,
-            Instant.now(),
-            null,
-            null));
+            Instant.now()));
     RunRow claimed = runs.claim("w", Duration.ofMinutes(5), "cpu").orElseThrow();
 
     assertThat(runService.cancel(id).status()).isEqualTo("RUNNING");

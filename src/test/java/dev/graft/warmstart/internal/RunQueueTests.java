@@ -28,31 +28,16 @@ class RunQueueTests extends WorkerOffTest {
   private UUID enqueue(int maxAttempts) {
     UUID id = UUID.randomUUID();
     runs.insert(
-        new RunRow(
+        RunRow.queued(
             id,
-            "QUEUED",
             UUID.randomUUID(),
             UUID.randomUUID(),
             "{}",
             "{}",
             null,
             null,
-            0,
             maxAttempts,
-            null,
-            false,
-            null,
-            0,
-            0,
-            0,
-            0,
-            null,
-            null,
-            null,
-            null,
-            Instant.now(),
-            null,
-            null));
+            Instant.now()));
     return id;
   }
 
