@@ -128,6 +128,30 @@ public abstract class HttpTest {
     }
   }
 
+  /**
+   * Downloads a model version's artifact to a temporary file, checking the answer is 200 with the
+   * file's SHA-256 as its ETag.
+   */
+  protected Path download(String model, int version, String format) throws Exception {
+    Path file = Files.createTempFile("graft-artifact-", "." + format);
+    HttpResponse<Path> r =
+        http.send(
+            HttpRequest.newBuilder(
+                    uri(
+                        "/api/v1/models/"
+                            + model
+                            + "/versions/"
+                            + version
+                            + "/artifacts/"
+                            + format))
+                .build(),
+            HttpResponse.BodyHandlers.ofFile(file));
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("ETag"))
+        .hasValue("\"" + sha256(Files.readAllBytes(file)) + "\"");
+    return file;
+  }
+
   /** The torch oracle's cases ({@code scripts/make_oracle.py}). */
   protected static JsonNode oracleCases() throws IOException {
     return JSON.readTree(Files.readAllBytes(resource(ORACLE + "cases.json"))).get("cases");

@@ -75,25 +75,6 @@ class RunApiTests extends IntegrationTest {
     return json(r);
   }
 
-  private Path download(String model, int version, String format) throws Exception {
-    Path file = Files.createTempFile("graft-artifact-", "." + format);
-    HttpResponse<Path> r =
-        http.send(
-            HttpRequest.newBuilder(
-                    uri(
-                        "/api/v1/models/"
-                            + model
-                            + "/versions/"
-                            + version
-                            + "/artifacts/"
-                            + format))
-                .build(),
-            HttpResponse.BodyHandlers.ofFile(file));
-    assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.headers().firstValue("ETag")).isPresent();
-    return file;
-  }
-
   @TestFactory
   Stream<DynamicTest> shouldWriteExactlyWhatTorchLoadsForEverySuccessfulOracleCase()
       throws Exception {
