@@ -59,7 +59,6 @@ public class ArchitectureService {
   private final ArchitectureEntryDao entries;
   private final ContentIngest ingest;
   private final ReadLimits limits;
-  private final TorchScriptEngineCheck engineCheck;
   private final BlobGc gc;
   private final TransactionTemplate tx;
   private final ApplicationEventPublisher events;
@@ -71,11 +70,9 @@ public class ArchitectureService {
       ArchitectureEntryDao entries,
       ContentIngest ingest,
       GraftProperties properties,
-      TorchScriptEngineCheck engineCheck,
       BlobGc gc,
       TransactionTemplate tx,
       ApplicationEventPublisher events) {
-    this.engineCheck = engineCheck;
     this.gc = gc;
     this.tx = tx;
     this.events = events;
@@ -111,7 +108,6 @@ public class ArchitectureService {
         (ch, file) -> {
           if (CheckpointReader.isTorchScript(ch, limits)) {
             TorchScriptIndex index = TorchScriptReader.read(ch, limits);
-            engineCheck.verify(index, ch, file);
             return new Parsed("TORCHSCRIPT", fromTorchScript(index));
           }
           CheckpointIndex index = CheckpointReader.read(ch, null, null, limits);

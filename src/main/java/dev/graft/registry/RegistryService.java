@@ -309,6 +309,7 @@ public class RegistryService {
    */
   @Transactional
   public ModelVersion update(String model, int version, VersionChanges changes) {
+    checkDescription("description", changes.description());
     checkTags(changes.tags());
     int updated =
         jdbc.sql(
@@ -482,7 +483,27 @@ public class RegistryService {
     }
   }
 
-  private static void checkTags(Map<String, String> tags) {
+  /** The longest description a model or version may carry. */
+  public static final int MAX_DESCRIPTION = 10_000;
+
+  /**
+   * Checks a description a client gave: at most {@value #MAX_DESCRIPTION} characters.
+   *
+   * @throws BadRequest naming {@code field} otherwise
+   */
+  public static void checkDescription(String field, String description) {
+    if (description != null && description.length() > MAX_DESCRIPTION) {
+      throw new BadRequest(
+          field, "must be at most " + MAX_DESCRIPTION + " characters, was " + description.length());
+    }
+  }
+
+  /**
+   * Checks tags a client gave: at most 100, keys of 1-255 characters, values of at most 4096.
+   *
+   * @throws BadRequest naming the offending tag otherwise
+   */
+  public static void checkTags(Map<String, String> tags) {
     if (tags == null) {
       return;
     }
@@ -492,11 +513,17 @@ public class RegistryService {
     for (Map.Entry<String, String> t : tags.entrySet()) {
       if (t.getKey().isEmpty() || t.getKey().length() > MAX_TAG_KEY) {
         throw new BadRequest(
-            "tags", "keys must be 1-" + MAX_TAG_KEY + " characters, '" + t.getKey() + "' is not");
+            "tags",
+            "keys must be 1-"
+                + MAX_TAG_KEY
+                + " characters, "
+                + dev.graft.shared.web.Problems.quoteInput(t.getKey())
+                + " is not");
       }
       if (t.getValue() == null || t.getValue().length() > MAX_TAG_VALUE) {
         throw new BadRequest(
-            "tags." + t.getKey(), "must be a string of at most " + MAX_TAG_VALUE + " characters");
+            "tags." + dev.graft.shared.web.Problems.quoteInput(t.getKey()),
+            "must be a string of at most " + MAX_TAG_VALUE + " characters");
       }
     }
   }

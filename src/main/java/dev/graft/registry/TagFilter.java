@@ -19,7 +19,13 @@ public record TagFilter(String key, String value) {
   public static TagFilter parse(String s) {
     int colon = s == null ? -1 : s.indexOf(':');
     if (colon <= 0) {
-      throw new BadRequest("tag", "must be key:value, such as tag=stage:prod; was '" + s + "'");
+      throw new BadRequest(
+          "tag",
+          "must be key:value, such as tag=stage:prod; was "
+              + dev.graft.shared.web.Problems.quoteInput(s));
+    }
+    if (colon > 255 || s.length() - colon - 1 > 4096) {
+      throw new BadRequest("tag", "keys are at most 255 characters and values at most 4096");
     }
     return new TagFilter(s.substring(0, colon), s.substring(colon + 1));
   }
@@ -30,6 +36,9 @@ public record TagFilter(String key, String value) {
    * @throws BadRequest (field {@code tag}) when one is malformed
    */
   public static List<TagFilter> parseAll(List<String> tags) {
+    if (tags != null && tags.size() > 20) {
+      throw new BadRequest("tag", "at most 20 tag filters, were " + tags.size());
+    }
     return tags == null ? List.of() : tags.stream().map(TagFilter::parse).toList();
   }
 }

@@ -39,6 +39,7 @@ public class ContentIngest {
   private final GraftProperties properties;
   private final IdempotencyKeys keys;
   private final BlobGc gc;
+  private final java.util.concurrent.Semaphore uploads;
 
   ContentIngest(
       BlobStore blobs,
@@ -51,6 +52,7 @@ public class ContentIngest {
     this.tx = tx;
     this.properties = properties;
     this.gc = gc;
+    this.uploads = new java.util.concurrent.Semaphore(properties.upload().maxConcurrent());
   }
 
   /**
@@ -90,16 +92,40 @@ public class ContentIngest {
       BiFunction<PendingBlob, I, T> save,
       IdempotencyKeys.Use<T> key)
       throws IOException {
-    try (PendingBlob pending = blobs.write(content, properties.upload().maxBytes().toBytes())) {
+    // Before a byte is stored: a key the table cannot hold must not fail after the upload.
+    if (key != null) {
+      IdempotencyKeys.check(key.key());
+    }
+    if (!uploads.tryAcquire()) {
+      throw new TooManyUploads(
+          properties.upload().maxConcurrent()
+              + " uploads are already being received by this server"
+              + " (graft.upload.max-concurrent); try again shortly",
+          5);
+    }
+    try (PendingBlob pending =
+        blobs.write(
+            new StallGuard(
+                content,
+                properties.upload().stallTimeout(),
+                properties.upload().stallMinBytes().toBytes()),
+            properties.upload().maxBytes().toBytes())) {
       if (key == null) {
-        return store(pending, what, existing, reader, save);
+        return store(pending, what, existing, reader, save, null, null);
       }
       String fingerprint = fingerprint(pending.sha256() + "\n" + key.params());
       Optional<Stored<T>> replay = keys.replay(key, fingerprint);
       if (replay.isPresent()) {
         return replay.get();
       }
-      return keys.record(key, fingerprint, store(pending, what, existing, reader, save));
+      try {
+        return store(pending, what, existing, reader, save, key, fingerprint);
+      } catch (IdempotencyKeys.RecordedElsewhere raced) {
+        // A concurrent request with the same key committed first; this one stored nothing.
+        return keys.replay(key, fingerprint).orElseThrow(() -> raced);
+      }
+    } finally {
+      uploads.release();
     }
   }
 
@@ -119,12 +145,14 @@ public class ContentIngest {
       String what,
       Function<String, Optional<T>> existing,
       Reader<I> reader,
-      BiFunction<PendingBlob, I, T> save)
+      BiFunction<PendingBlob, I, T> save,
+      IdempotencyKeys.Use<T> key,
+      String fingerprint)
       throws IOException {
     {
       Optional<T> before = existing.apply(pending.sha256());
       if (before.isPresent()) {
-        return new Stored<>(before.get(), false);
+        return recorded(new Stored<>(before.get(), false), key, fingerprint);
       }
       I parsed;
       try (SeekableByteChannel ch = pending.open()) {
@@ -142,16 +170,18 @@ public class ContentIngest {
               // for the lock won: answer with its resource rather than fail on the unique key.
               Optional<T> raced = existing.apply(pending.sha256());
               if (raced.isPresent()) {
-                return new Stored<>(raced.get(), false);
+                return recordedIn(new Stored<>(raced.get(), false), key, fingerprint);
               }
               T t = save.apply(pending, parsed);
+              // The key is written with the rows: either both are stored or neither.
+              Stored<T> result = recordedIn(new Stored<>(t, true), key, fingerprint);
               try {
                 // Inside the transaction: if the move fails, no row points at a missing blob.
                 pending.commit();
               } catch (IOException e) {
                 throw new UncheckedIOException(e);
               }
-              return new Stored<>(t, true);
+              return result;
             });
       } catch (DataIntegrityViolationException e) {
         // Kept as a fallback (another writer that does not take the lock): the same answer.
@@ -161,6 +191,74 @@ public class ContentIngest {
             .orElseThrow(() -> e);
       } catch (UncheckedIOException e) {
         throw e.getCause();
+      }
+    }
+  }
+
+  private <T> Stored<T> recorded(Stored<T> result, IdempotencyKeys.Use<T> key, String fingerprint) {
+    return key == null ? result : tx.execute(status -> recordedIn(result, key, fingerprint));
+  }
+
+  private <T> Stored<T> recordedIn(
+      Stored<T> result, IdempotencyKeys.Use<T> key, String fingerprint) {
+    if (key != null) {
+      keys.recordOrThrow(key, fingerprint, result);
+    }
+    return result;
+  }
+
+  /**
+   * Cuts an upload that delivers fewer than {@code minBytes} within any {@code window}: a client
+   * trickling a byte at a time would otherwise hold an upload slot, its buffers and a staging file
+   * for as long as it likes. A stream that stops entirely is cut by the server's read timeout.
+   */
+  static final class StallGuard extends java.io.FilterInputStream {
+    private final long windowNanos;
+    private final long minBytes;
+    private long windowStart = System.nanoTime();
+    private long inWindow;
+
+    StallGuard(InputStream in, java.time.Duration window, long minBytes) {
+      super(in);
+      this.windowNanos = window.toNanos();
+      this.minBytes = minBytes;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      account(b < 0 ? -1 : 1);
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      account(n);
+      return n;
+    }
+
+    private void account(int n) throws UploadStalled {
+      if (n < 0) {
+        return;
+      }
+      inWindow += n;
+      long now = System.nanoTime();
+      if (now - windowStart >= windowNanos) {
+        if (inWindow < minBytes) {
+          throw new UploadStalled(
+              "the upload delivered "
+                  + inWindow
+                  + " bytes in "
+                  + java.time.Duration.ofNanos(now - windowStart).toSeconds()
+                  + " s, less than "
+                  + minBytes
+                  + " bytes per "
+                  + java.time.Duration.ofNanos(windowNanos).toSeconds()
+                  + " s (graft.upload.stall-timeout); it was cut and nothing was stored");
+        }
+        windowStart = now;
+        inWindow = 0;
       }
     }
   }

@@ -117,8 +117,20 @@ public record GraftProperties(
    * Upload settings.
    *
    * @param maxBytes the largest file accepted; larger uploads are refused with 413 while streaming
+   * @param maxJsonBytes the largest JSON request body (a JSON architecture, options, edits); 413
+   *     beyond, counted as the bytes arrive
+   * @param maxConcurrent file uploads received at once by this process; more are refused with 429
+   *     and {@code Retry-After}
+   * @param stallTimeout an upload that delivers less than {@code stallMinBytes} within this long is
+   *     cut (408) and its staged bytes removed
+   * @param stallMinBytes see {@code stallTimeout}
    */
-  public record Upload(@DefaultValue("1TB") DataSize maxBytes) {}
+  public record Upload(
+      @DefaultValue("1TB") DataSize maxBytes,
+      @DefaultValue("32MB") DataSize maxJsonBytes,
+      @DefaultValue("8") int maxConcurrent,
+      @DefaultValue("30s") java.time.Duration stallTimeout,
+      @DefaultValue("64KB") DataSize stallMinBytes) {}
 
   /**
    * Reader limits (see {@code dev.graft.format.ReadLimits}).

@@ -67,6 +67,66 @@ public class IdempotencyKeys {
     return answer(use, find(use).orElseThrow(), fingerprint);
   }
 
+  /**
+   * Records the answer for a first use inside the caller's transaction, so that the key and what it
+   * created are stored together or not at all.
+   *
+   * @throws RecordedElsewhere when a concurrent request recorded the key first; the caller's
+   *     transaction must roll back, and {@link #replay} then gives that request's answer
+   */
+  public <T> void recordOrThrow(Use<T> use, String fingerprint, Stored<T> result) {
+    int inserted =
+        jdbc.sql(
+                "insert into idempotency_key (scope, key, fingerprint, created, resource_id) values (?,?,?,?,?)"
+                    + " on conflict (scope, key) do nothing")
+            .params(
+                use.scope(),
+                use.key(),
+                fingerprint,
+                result.created(),
+                use.idOf().apply(result.resource()))
+            .update();
+    if (inserted != 1) {
+      throw new RecordedElsewhere(use.key());
+    }
+  }
+
+  /** The longest {@code Idempotency-Key} accepted (the column's width). */
+  public static final int MAX_KEY_LENGTH = 255;
+
+  /**
+   * Checks a client's key before anything is stored under it: 1 to {@value #MAX_KEY_LENGTH} visible
+   * ASCII characters, as the header syntax allows.
+   *
+   * @throws BadRequest naming the {@code Idempotency-Key} header otherwise
+   */
+  public static void check(String key) {
+    if (key == null || key.isEmpty() || key.length() > MAX_KEY_LENGTH) {
+      throw new BadRequest(
+          "Idempotency-Key",
+          "must be 1 to "
+              + MAX_KEY_LENGTH
+              + " characters, was "
+              + (key == null ? 0 : key.length()));
+    }
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (c < 0x21 || c > 0x7e) {
+        throw new BadRequest(
+            "Idempotency-Key",
+            "must be visible ASCII characters (no spaces or control characters), was "
+                + dev.graft.shared.web.Problems.quoteInput(key));
+      }
+    }
+  }
+
+  /** A concurrent request with the same key recorded its answer first. */
+  public static final class RecordedElsewhere extends RuntimeException {
+    RecordedElsewhere(String key) {
+      super("Idempotency-Key " + key + " was recorded by a concurrent request");
+    }
+  }
+
   private <T> Optional<Recorded> find(Use<T> use) {
     return jdbc.sql(
             "select fingerprint, created, resource_id from idempotency_key where scope = ? and key = ?")
@@ -79,9 +139,9 @@ public class IdempotencyKeys {
   private static <T> Stored<T> answer(Use<T> use, Recorded r, String fingerprint) {
     if (!r.fingerprint().equals(fingerprint)) {
       throw new Conflict(
-          "Idempotency-Key '"
-              + use.key()
-              + "' was used for another "
+          "Idempotency-Key "
+              + dev.graft.shared.web.Problems.quoteInput(use.key())
+              + " was used for another "
               + use.scope()
               + " upload ("
               + r.resourceId()

@@ -2,6 +2,7 @@ package dev.graft.shared;
 
 import dev.graft.format.FormatException;
 import dev.graft.shared.web.MultipartFileStream;
+import dev.graft.shared.web.Problems;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -97,8 +98,59 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
         problem(HttpStatus.BAD_REQUEST, "bad-request", "Malformed multipart body", e.getMessage()));
   }
 
+  @ExceptionHandler(TooManyUploads.class)
+  ResponseEntity<Object> tooManyUploads(TooManyUploads e) {
+    ProblemDetail p =
+        problem(
+            HttpStatus.TOO_MANY_REQUESTS, "too-many-uploads", "Too many uploads", e.getMessage());
+    p.setProperty("retryAfterSeconds", e.retryAfterSeconds());
+    return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS)
+        .header(HttpHeaders.RETRY_AFTER, String.valueOf(e.retryAfterSeconds()))
+        .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
+        .body(p);
+  }
+
+  @ExceptionHandler(UploadStalled.class)
+  ResponseEntity<Object> stalled(UploadStalled e) {
+    log.info("upload cut: {}", e.getMessage());
+    return response(
+        problem(HttpStatus.REQUEST_TIMEOUT, "upload-stalled", "Upload stalled", e.getMessage()));
+  }
+
+  @ExceptionHandler(RequestBodyRefused.class)
+  ResponseEntity<Object> bodyRefused(RequestBodyRefused e) {
+    return response(bodyProblem(e));
+  }
+
+  @ExceptionHandler(org.apache.coyote.BadRequestException.class)
+  ResponseEntity<Object> unreadableStream(org.apache.coyote.BadRequestException e) {
+    log.debug("malformed request body: {}", e.toString());
+    return response(
+        problem(
+            HttpStatus.BAD_REQUEST,
+            "bad-request",
+            "Malformed request body",
+            "the request body could not be read (malformed chunked encoding or a broken stream)"));
+  }
+
+  @ExceptionHandler(org.apache.catalina.connector.ClientAbortException.class)
+  ResponseEntity<Object> clientGone(org.apache.catalina.connector.ClientAbortException e) {
+    // The client closed the connection: an everyday event for uploads and downloads, not a fault.
+    log.debug("client aborted the request: {}", e.toString());
+    return response(
+        problem(
+            HttpStatus.BAD_REQUEST,
+            "bad-request",
+            "Request aborted",
+            "the connection was closed before the request was complete"));
+  }
+
   @ExceptionHandler(Exception.class)
   ResponseEntity<Object> unexpected(Exception e) {
+    if (causedBy(e, org.apache.catalina.connector.ClientAbortException.class) != null) {
+      log.debug("client aborted the request: {}", e.toString());
+      return null;
+    }
     log.error("Unexpected failure", e);
     return response(
         problem(
@@ -123,6 +175,10 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     if (base == null || !(base.getBody() instanceof ProblemDetail p)) {
       return base;
     }
+    RequestBodyRefused refused = causedBy(ex, RequestBodyRefused.class);
+    if (refused != null) {
+      return response(bodyProblem(refused));
+    }
     if (ex instanceof org.springframework.http.converter.HttpMessageNotReadableException) {
       // Say what in the body is wrong (Jackson names the field and position), never a stack trace.
       Throwable root = ex;
@@ -131,7 +187,7 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
       }
       String message =
           root.getMessage() == null ? "" : root.getMessage().lines().findFirst().orElse("");
-      p.setDetail("the request body could not be read: " + message);
+      p.setDetail(Problems.cap("the request body could not be read: " + message));
     }
     if (p.getType() == null || p.getType().toString().equals("about:blank")) {
       p.setType(
@@ -143,9 +199,25 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     return new ResponseEntity<>(p, h, base.getStatusCode());
   }
 
+  private static ProblemDetail bodyProblem(RequestBodyRefused e) {
+    return e.tooLarge()
+        ? problem(
+            HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Payload too large", e.getMessage())
+        : problem(HttpStatus.BAD_REQUEST, "bad-request", "Bad request", e.getMessage());
+  }
+
+  private static <T extends Throwable> T causedBy(Throwable e, Class<T> type) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return type.cast(t);
+      }
+    }
+    return null;
+  }
+
   private static ProblemDetail problem(
       HttpStatus status, String type, String title, String detail) {
-    ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
+    ProblemDetail p = ProblemDetail.forStatusAndDetail(status, Problems.cap(detail));
     p.setType(URI.create(TYPE_BASE + type));
     p.setTitle(title);
     return p;

@@ -74,6 +74,9 @@ public class RunService {
    * @throws Conflict when the key was used with another body
    */
   public Stored<Run> create(WarmStartRequest request, String idempotencyKey) {
+    if (idempotencyKey != null) {
+      dev.graft.shared.IdempotencyKeys.check(idempotencyKey);
+    }
     WarmStartRequest normalized = validate(request);
     String requestSha = sha256(JSON.writeValueAsString(normalized));
     if (idempotencyKey != null) {
@@ -108,7 +111,11 @@ public class RunService {
   private Stored<Run> replay(RunRow before, String requestSha, String key) {
     if (!requestSha.equals(before.requestSha256())) {
       throw new Conflict(
-          "Idempotency-Key '" + key + "' was used for another request (run " + before.id() + ")");
+          "Idempotency-Key "
+              + dev.graft.shared.web.Problems.quoteInput(key)
+              + " was used for another request (run "
+              + before.id()
+              + ")");
     }
     return new Stored<>(toDto(before), false);
   }
@@ -213,9 +220,8 @@ public class RunService {
     if (!MODEL_NAME.matcher(o.model()).matches()) {
       throw new BadRequest(
           "output.model",
-          "must be 1-255 letters, digits, '.', '_' or '-', starting with a letter or digit; was '"
-              + o.model()
-              + "'");
+          "must be 1-255 letters, digits, '.', '_' or '-', starting with a letter or digit; was "
+              + dev.graft.shared.web.Problems.quoteInput(o.model()));
     }
     List<String> formats =
         o.formats() == null || o.formats().isEmpty()
@@ -245,10 +251,16 @@ public class RunService {
     for (String a : aliases) {
       if (a == null || !MODEL_NAME.matcher(a).matches()) {
         throw new BadRequest(
-            "output.aliases", "alias '" + a + "' must be letters, digits, '.', '_' or '-'");
+            "output.aliases",
+            "alias "
+                + dev.graft.shared.web.Problems.quoteInput(a)
+                + " must be letters, digits, '.', '_' or '-'");
       }
     }
     Map<String, String> tags = o.tags() == null ? Map.of() : new LinkedHashMap<>(o.tags());
+    // Checked now, not when the finished run registers its version.
+    dev.graft.registry.RegistryService.checkDescription("output.description", o.description());
+    dev.graft.registry.RegistryService.checkTags(tags);
     return new WarmStartRequest(
         r.checkpointId(),
         r.architectureId(),

@@ -11,7 +11,9 @@ import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
 import dev.graft.shared.web.BlobDownload;
 import dev.graft.shared.web.MultipartFileStream;
+import dev.graft.shared.web.Problems;
 import dev.graft.shared.web.StoredResponses;
+import dev.graft.shared.web.TextParams;
 import dev.graft.shared.web.UploadName;
 import dev.graft.storage.BlobStore;
 import io.swagger.v3.oas.annotations.Operation;
@@ -113,7 +115,8 @@ class CheckpointController {
           String q,
       @RequestParam(defaultValue = "0") int page,
       @RequestParam(defaultValue = "50") int size) {
-    return service.list(q, new PageRequest(page, size));
+    return service.list(
+        TextParams.atMost("q", q, TextParams.MAX_NAME), new PageRequest(page, size));
   }
 
   @Operation(summary = "Get a checkpoint")
@@ -131,7 +134,7 @@ class CheckpointController {
           String prefix,
       @RequestParam(defaultValue = "0") int page,
       @RequestParam(defaultValue = "50") int size) {
-    return service.tensors(id, prefix, new PageRequest(page, size));
+    return service.tensors(id, TextParams.key("prefix", prefix), new PageRequest(page, size));
   }
 
   @Operation(summary = "Download the original bytes (honours Range; ETag is the SHA-256)")
@@ -174,9 +177,13 @@ class CheckpointController {
           case "safetensors" -> CheckpointFormat.SAFETENSORS;
           default ->
               throw new BadRequest(
-                  "format", "must be auto, pytorch or safetensors, was '" + format + "'");
+                  "format",
+                  "must be auto, pytorch or safetensors, was " + Problems.quoteInput(format));
         };
-    String path = stateDictPath == null || stateDictPath.isBlank() ? null : stateDictPath;
+    String path =
+        stateDictPath == null || stateDictPath.isBlank()
+            ? null
+            : TextParams.atMost("stateDictPath", stateDictPath, 1024);
     return new CheckpointUpload(n, f, path);
   }
 

@@ -73,7 +73,10 @@ class ModelController {
           List<String> tag,
       @RequestParam(defaultValue = "0") int page,
       @RequestParam(defaultValue = "50") int size) {
-    return registry.models(q, TagFilter.parseAll(tag), new PageRequest(page, size));
+    return registry.models(
+        dev.graft.shared.web.TextParams.atMost("q", q, dev.graft.shared.web.TextParams.MAX_NAME),
+        TagFilter.parseAll(tag),
+        new PageRequest(page, size));
   }
 
   @Operation(summary = "Get a model: version count, latest version and aliases")
