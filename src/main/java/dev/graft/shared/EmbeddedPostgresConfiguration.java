@@ -4,9 +4,16 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Condition;
 import org.springframework.context.annotation.ConditionContext;
@@ -25,10 +32,13 @@ import org.springframework.util.StringUtils;
 @Conditional(EmbeddedPostgresConfiguration.NoDatasourceUrl.class)
 class EmbeddedPostgresConfiguration {
 
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresConfiguration.class);
+
   @Bean(destroyMethod = "close")
   EmbeddedPostgres embeddedPostgres(GraftProperties properties) throws IOException {
     Path dir = properties.dataDir().resolve("postgres").toAbsolutePath();
     Files.createDirectories(dir);
+    stopOrphanedServer(dir);
     return EmbeddedPostgres.builder()
         .setDataDirectory(dir)
         .setCleanDataDirectory(false)
@@ -44,6 +54,86 @@ class EmbeddedPostgresConfiguration {
     config.setMaximumPoolSize(10);
     config.setPoolName("graft-embedded");
     return new HikariDataSource(config);
+  }
+
+  /**
+   * A Graft process that was killed (SIGKILL, a crash in native code) leaves its embedded
+   * PostgreSQL running with its {@code postmaster.pid} in the data folder, and no new server can
+   * start there. When no live process holds the folder (the embedded server's {@code epg-lock}),
+   * that server is an orphan: it is stopped here (a fast shutdown, then a kill if it does not stop)
+   * so that Graft starts cleanly. When a live process holds the folder, start-up stops with a
+   * message saying so.
+   *
+   * @throws IllegalStateException when another live process uses this data folder
+   */
+  static void stopOrphanedServer(Path dir) throws IOException {
+    Path pidFile = dir.resolve("postmaster.pid");
+    if (!Files.isRegularFile(pidFile)) {
+      return;
+    }
+    long pid;
+    try {
+      pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+    } catch (RuntimeException unreadable) {
+      return; // PostgreSQL itself deals with a stale or torn lock file
+    }
+    Optional<ProcessHandle> server = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+    if (server.isEmpty()
+        || !server.get().info().command().map(c -> c.contains("postgres")).orElse(false)) {
+      return; // stale: the server is gone, and PostgreSQL removes its own stale lock file
+    }
+    try (FileChannel ch =
+            FileChannel.open(
+                dir.resolve("epg-lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock held = ch.tryLock()) {
+      if (held == null) {
+        throw new IllegalStateException(
+            "another running Graft process uses the data folder "
+                + dir.getParent()
+                + " (its embedded PostgreSQL, pid "
+                + pid
+                + ", is live); stop it or give this one another graft.data-dir");
+      }
+    } catch (java.nio.channels.OverlappingFileLockException sameJvm) {
+      throw new IllegalStateException(
+          "this process already runs an embedded PostgreSQL in " + dir, sameJvm);
+    }
+    log.warn(
+        "an embedded PostgreSQL (pid {}) left running by a Graft process that died holds {};"
+            + " stopping it before starting a new one",
+        pid,
+        dir);
+    // SIGINT is PostgreSQL's fast shutdown: it ends the dead process's sessions and checkpoints.
+    signal(pid, "INT");
+    if (!waitForExit(server.get(), 30)) {
+      server.get().destroyForcibly();
+      waitForExit(server.get(), 10);
+    }
+  }
+
+  private static void signal(long pid, String name) throws IOException {
+    try {
+      new ProcessBuilder("kill", "-" + name, Long.toString(pid))
+          .redirectErrorStream(true)
+          .start()
+          .waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException noKill) {
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+    }
+  }
+
+  private static boolean waitForExit(ProcessHandle p, int seconds) {
+    try {
+      p.onExit().get(seconds, TimeUnit.SECONDS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return !p.isAlive();
+    }
   }
 
   /** Matches when no external database is configured. */

@@ -24,6 +24,15 @@ public interface BlobStore {
   PendingBlob write(InputStream in, long maxBytes) throws IOException;
 
   /**
+   * Removes staged files left behind by processes that are gone (a crash mid-upload).
+   *
+   * @return how many files were removed
+   */
+  default int sweepStaging() {
+    return 0;
+  }
+
+  /**
    * Takes a finished local file (a run's output) as a pending blob, hashing it on the way; the file
    * is moved, not copied, where the store is on the same filesystem.
    *

@@ -28,7 +28,15 @@ final class HashingFileWriter {
   /** Result of a copy. */
   record Result(String sha256, long size) {}
 
-  private static final int BUFFER = 4 << 20;
+  /**
+   * One ring buffer's size: a 512th of the heap, between 256 KiB and 4 MiB, so that the default
+   * bound of 8 concurrent uploads holds at most 1/16 of the heap in upload buffers (4 buffers
+   * each), whatever heap the process is given.
+   */
+  static final int BUFFER =
+      Integer.highestOneBit(
+          (int) Math.max(256 << 10, Math.min(4 << 20, Runtime.getRuntime().maxMemory() / 512)));
+
   private static final int DEPTH = 4;
   private static final long FLUSH_EVERY = 256L << 20;
   private static final ByteBuffer END = ByteBuffer.allocate(0);

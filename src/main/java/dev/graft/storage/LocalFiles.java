@@ -11,7 +11,6 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.UUID;
 
 /**
  * Staging of local files that become blobs: hashing a finished file, moving it into a tmp folder.
@@ -41,9 +40,8 @@ final class LocalFiles {
     return new HashingFileWriter.Result(HexFormat.of().formatHex(digest.digest()), size);
   }
 
-  /** Moves {@code file} into {@code tmpDir} under a fresh name (a rename where possible). */
-  static Path stage(Path tmpDir, Path file) throws IOException {
-    Path pending = tmpDir.resolve(UUID.randomUUID() + ".part");
+  /** Moves {@code file} to {@code pending}, a fresh staging name (a rename where possible). */
+  static Path stage(Path pending, Path file) throws IOException {
     try {
       Files.move(file, pending, StandardCopyOption.ATOMIC_MOVE);
     } catch (AtomicMoveNotSupportedException e) {

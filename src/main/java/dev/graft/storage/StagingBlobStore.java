@@ -6,7 +6,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.UUID;
 
 /**
  * What every store shares: new content is staged as a local file in {@code tmp/} (received, hashed
@@ -16,27 +15,11 @@ import java.util.UUID;
 abstract class StagingBlobStore implements BlobStore {
 
   protected final Path tmp;
+  private final StagingArea staging;
 
   StagingBlobStore(Path tmp) throws IOException {
     this.tmp = tmp;
-    Files.createDirectories(tmp);
-    removeAbandoned(tmp);
-  }
-
-  /**
-   * Staged files outlive their upload only when a process died mid-upload; a day later nothing can
-   * still be writing them (other processes sharing the folder included), so they are removed.
-   */
-  private static void removeAbandoned(Path tmp) throws IOException {
-    java.time.Instant dayAgo = java.time.Instant.now().minus(java.time.Duration.ofDays(1));
-    try (java.util.stream.Stream<Path> files = Files.list(tmp)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        if (f.getFileName().toString().endsWith(".part")
-            && Files.getLastModifiedTime(f).toInstant().isBefore(dayAgo)) {
-          Files.deleteIfExists(f);
-        }
-      }
-    }
+    this.staging = new StagingArea(tmp);
   }
 
   /** The folder pending uploads are staged in. */
@@ -44,12 +27,22 @@ abstract class StagingBlobStore implements BlobStore {
     return tmp;
   }
 
+  /**
+   * Removes staged files left by processes that are gone (see {@link StagingArea}); run at start
+   * and then periodically.
+   *
+   * @return how many files were removed
+   */
+  public int sweepStaging() {
+    return staging.sweep();
+  }
+
   /** A pending blob for a staged file of known hash and size. */
   abstract PendingBlob pending(Path staged, String sha256, long size);
 
   @Override
   public PendingBlob write(InputStream in, long maxBytes) throws IOException {
-    Path file = tmp.resolve(UUID.randomUUID() + ".part");
+    Path file = staging.newFile();
     boolean ok = false;
     try (FileChannel out =
         FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -71,6 +64,6 @@ abstract class StagingBlobStore implements BlobStore {
 
   @Override
   public PendingBlob adopt(Path file, String sha256, long size) throws IOException {
-    return pending(LocalFiles.stage(tmp, file), sha256, size);
+    return pending(LocalFiles.stage(staging.newFile(), file), sha256, size);
   }
 }

@@ -31,6 +31,7 @@ public class Worker implements SmartLifecycle {
   private final AtomicBoolean running = new AtomicBoolean();
   private final List<Thread> threads = new ArrayList<>();
   private volatile String device;
+  private volatile String engineError;
 
   Worker(RunStore runs, RunExecutor executor, CancelSignals cancels, GraftProperties properties) {
     this.cancels = cancels;
@@ -81,27 +82,77 @@ public class Worker implements SmartLifecycle {
     return running.get();
   }
 
+  /**
+   * A worker thread's life: open the engine, claim and execute runs until stopped. Nothing a run
+   * does ends the thread: a failure (an {@link Error} such as running out of memory included) ends
+   * that attempt, and a failure outside a run, or an engine that cannot be opened, is retried after
+   * a pause that grows to a minute, with {@link #health()} saying why in the meantime.
+   */
   private void loop() {
-    try (TensorEngine engine = DjlTensorEngine.open(requestedDevice())) {
-      device = engine.device();
-      while (running.get()) {
-        boolean worked = false;
+    long pause = 1000;
+    while (running.get()) {
+      try (TensorEngine engine = DjlTensorEngine.open(requestedDevice())) {
+        device = engine.device();
+        engineError = null;
+        pause = 1000;
+        while (running.get()) {
+          boolean worked = false;
+          try {
+            runs.sweepAbandoned();
+            worked = runOnce(engine);
+          } catch (RuntimeException e) {
+            log.error("worker loop failed; retrying after a pause", e);
+          }
+          if (!worked) {
+            Thread.sleep(properties.worker().pollInterval().toMillis());
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (Throwable e) {
+        engineError = e.toString();
+        log.error(
+            "worker {}: {} outside a run; the thread goes on after {} ms", owner, e, pause, e);
         try {
-          runs.sweepAbandoned();
-          worked = runOnce(engine);
-        } catch (RuntimeException e) {
-          log.error("worker loop failed; retrying after a pause", e);
+          Thread.sleep(pause);
+        } catch (InterruptedException stop) {
+          Thread.currentThread().interrupt();
+          return;
         }
-        if (!worked) {
-          Thread.sleep(properties.worker().pollInterval().toMillis());
-        }
+        pause = Math.min(60_000, pause * 2);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      log.error("worker {} could not open the tensor engine; it claims no runs", owner, e);
     }
   }
+
+  /**
+   * Whether this process's worker can take runs: every thread alive and its engine open. A worker
+   * that is not running (role off) reports {@code null}.
+   */
+  public Health health() {
+    if (!running.get()) {
+      return null;
+    }
+    long alive = threads.stream().filter(Thread::isAlive).count();
+    String error = engineError;
+    return new Health(
+        alive == threads.size() && error == null && device != null,
+        (int) alive,
+        threads.size(),
+        device,
+        error);
+  }
+
+  /**
+   * The worker's state for readiness.
+   *
+   * @param up whether it can take runs
+   * @param threadsAlive worker threads running
+   * @param threads worker threads started
+   * @param device the engine's device, once opened
+   * @param error why the engine is not usable, or {@code null}
+   */
+  public record Health(boolean up, int threadsAlive, int threads, String device, String error) {}
 
   /** Claims and executes one run; returns whether there was one. */
   boolean runOnce(TensorEngine engine) {
@@ -127,8 +178,14 @@ public class Worker implements SmartLifecycle {
     } catch (EngineUnsupported | IllegalArgumentException | IllegalStateException e) {
       // These do not change with another attempt.
       runs.finish(run.id(), owner, "FAILED", e.getMessage(), null, null, null);
-    } catch (Exception e) {
-      String error = "attempt " + run.attempts() + " failed: " + e.getMessage();
+    } catch (Exception | Error e) {
+      // An Error (out of memory, a stack overflow in native code's caller) ends this attempt, not
+      // the worker: it is retried like any fault, within the run's attempts.
+      String error =
+          "attempt "
+              + run.attempts()
+              + " failed: "
+              + (e instanceof Error ? e.toString() : e.getMessage());
       log.warn("run {}: {}", run.id(), error, e);
       if (run.attempts() < run.maxAttempts()) {
         runs.requeue(run.id(), owner, error);
