@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The folder where uploads and run outputs are staged before they become blobs, shared by every
  * process that uses the same data folder. Each process names its files after an instance id and
- * holds an OS lock on {@code <instance>.owner} for as long as it lives; a file whose owner's lock
- * can be taken belongs to a process that died (a crash, a kill), so {@link #sweep()} removes it at
- * once instead of waiting for it to age.
+ * holds an OS lock on {@code <instance>.owner} in the sibling {@code <folder>-owners} for as long
+ * as it lives; a file whose owner's lock can be taken belongs to a process that died (a crash, a
+ * kill), so {@link #sweep()} removes it at once instead of waiting for it to age.
  */
 final class StagingArea implements AutoCloseable {
 
@@ -28,16 +28,21 @@ final class StagingArea implements AutoCloseable {
   private static final String PART = ".part";
 
   private final Path dir;
+  private final Path owners;
   private final String instance = UUID.randomUUID().toString();
   private final FileChannel ownerChannel;
   private final FileLock ownerLock;
 
   StagingArea(Path dir) throws IOException {
     this.dir = dir;
+    this.owners = dir.resolveSibling(dir.getFileName() + "-owners");
     Files.createDirectories(dir);
+    Files.createDirectories(owners);
     ownerChannel =
         FileChannel.open(
-            dir.resolve(instance + OWNER), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            owners.resolve(instance + OWNER),
+            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE);
     ownerLock = ownerChannel.lock();
     sweep();
   }
@@ -60,14 +65,22 @@ final class StagingArea implements AutoCloseable {
    */
   int sweep() {
     int removed = 0;
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        String name = f.getFileName().toString();
-        if (name.endsWith(OWNER) && !name.equals(instance + OWNER) && ownerGone(f)) {
-          removed += removeInstance(name.substring(0, name.length() - OWNER.length()));
-        } else if (name.endsWith(PART) && name.indexOf('.') == name.length() - PART.length()) {
-          Instant dayAgo = Instant.now().minus(Duration.ofDays(1));
-          if (Files.getLastModifiedTime(f).toInstant().isBefore(dayAgo)) {
+    try {
+      try (Stream<Path> files = Files.list(owners)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          String name = f.getFileName().toString();
+          if (name.endsWith(OWNER) && !name.equals(instance + OWNER) && ownerGone(f)) {
+            removed += removeInstance(name.substring(0, name.length() - OWNER.length()));
+          }
+        }
+      }
+      Instant dayAgo = Instant.now().minus(Duration.ofDays(1));
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          String name = f.getFileName().toString();
+          boolean unowned =
+              name.endsWith(PART) && name.indexOf('.') == name.length() - PART.length();
+          if (unowned && Files.getLastModifiedTime(f).toInstant().isBefore(dayAgo)) {
             removed += Files.deleteIfExists(f) ? 1 : 0;
           }
         }
@@ -107,7 +120,7 @@ final class StagingArea implements AutoCloseable {
         }
       }
     }
-    Files.deleteIfExists(dir.resolve(other + OWNER));
+    Files.deleteIfExists(owners.resolve(other + OWNER));
     return removed;
   }
 
@@ -117,7 +130,7 @@ final class StagingArea implements AutoCloseable {
       ownerLock.release();
     } finally {
       ownerChannel.close();
-      Files.deleteIfExists(dir.resolve(instance + OWNER));
+      Files.deleteIfExists(owners.resolve(instance + OWNER));
     }
   }
 }

@@ -19,15 +19,24 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StagingAreaTests {
 
-  @TempDir Path dir;
+  @TempDir Path root;
+  Path dir;
+
+  @org.junit.jupiter.api.BeforeEach
+  void staging() {
+    dir = root.resolve("tmp");
+  }
 
   @Test
   void shouldRemoveTheFilesOfADeadProcessAtOnceAndKeepALiveOnes() throws Exception {
+    Path owners = dir.resolveSibling(dir.getFileName() + "-owners");
+    Files.createDirectories(owners);
+    Files.createDirectories(dir);
     // A process that died mid-upload: its owner file is there, nobody holds its lock.
-    Files.writeString(dir.resolve("dead.owner"), "");
+    Files.writeString(owners.resolve("dead.owner"), "");
     Files.writeString(dir.resolve("dead.1234.part"), "half an upload");
     // A live process in another OS process, holding its owner lock (fcntl, as the JVM's locks).
-    Files.writeString(dir.resolve("alive.owner"), "");
+    Files.writeString(owners.resolve("alive.owner"), "");
     Files.writeString(dir.resolve("alive.5678.part"), "an upload in progress");
     Process holder =
         new ProcessBuilder(
@@ -38,7 +47,7 @@ class StagingAreaTests {
                     + "fcntl.lockf(f, fcntl.LOCK_EX)\n"
                     + "print('locked', flush=True)\n"
                     + "time.sleep(60)",
-                dir.resolve("alive.owner").toString())
+                owners.resolve("alive.owner").toString())
             .start();
     try {
       try (BufferedReader r =
@@ -53,7 +62,7 @@ class StagingAreaTests {
 
         try (StagingArea area = new StagingArea(dir)) {
           assertThat(dir.resolve("dead.1234.part")).doesNotExist();
-          assertThat(dir.resolve("dead.owner")).doesNotExist();
+          assertThat(owners.resolve("dead.owner")).doesNotExist();
           assertThat(dir.resolve("old.part")).doesNotExist();
           assertThat(dir.resolve("alive.5678.part")).exists();
           assertThat(dir.resolve("fresh.part")).exists();

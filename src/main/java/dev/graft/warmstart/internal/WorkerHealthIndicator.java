@@ -8,7 +8,7 @@ import org.springframework.stereotype.Component;
  * The worker in {@code /actuator/health} and the readiness group: down while a worker thread has no
  * usable engine, with the reason; up (and silent) in a process without the worker role.
  */
-@Component("worker")
+@Component
 class WorkerHealthIndicator implements HealthIndicator {
 
   private final Worker worker;
