@@ -1,0 +1,112 @@
+package dev.graft.warmstart.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.graft.architecture.ArchitectureService;
+import dev.graft.checkpoint.CheckpointService;
+import dev.graft.checkpoint.CheckpointUpload;
+import dev.graft.format.DType;
+import dev.graft.plan.InitScheme;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * A run that makes the worker thread throw an {@link Error} (out of memory in the engine) ends its
+ * attempt, not the worker: the run goes back to the queue with the reason and the next attempt, on
+ * a healthy engine, finishes it. (The Error is injected in front of the real engine: a real
+ * OutOfMemoryError cannot be produced on cue.)
+ */
+class WorkerFaultTests extends WorkerOffTest {
+
+  @Autowired CheckpointService checkpoints;
+  @Autowired ArchitectureService architectures;
+  @Autowired RunStore runs;
+  @Autowired Worker worker;
+
+  @Test
+  void shouldRetryARunWhoseEngineThrewAnErrorAndKeepTheWorkerAlive() throws Exception {
+    UUID ckpt =
+        checkpoints
+            .upload(new CheckpointUpload("c", null, null), fixture("bfloat16_into_float.ckpt.pt"))
+            .resource()
+            .id();
+    UUID arch =
+        architectures.uploadFile("MLP", fixture("bfloat16_into_float.target.pt")).resource().id();
+    UUID id = UUID.randomUUID();
+    runs.insert(
+        RunRow.queued(
+            id,
+            ckpt,
+            arch,
+            "{\"strict\":false}",
+            "{\"model\":\"oom-" + id + "\",\"formats\":[\"pytorch\"]}",
+            null,
+            null,
+            2,
+            Instant.now()));
+
+    try (TensorEngine real = DjlTensorEngine.open("cpu")) {
+      assertThat(worker.runOnce(new OutOfMemory(real))).isTrue();
+      RunRow afterError = runs.find(id).orElseThrow();
+      assertThat(afterError.status()).isEqualTo("QUEUED");
+      assertThat(afterError.error()).contains("OutOfMemoryError");
+
+      assertThat(worker.runOnce(real)).isTrue();
+      RunRow done = runs.find(id).orElseThrow();
+      assertThat(done.status()).as(String.valueOf(done.error())).isEqualTo("SUCCEEDED");
+      assertThat(done.attempts()).isEqualTo(2);
+    }
+  }
+
+  private static InputStream fixture(String name) {
+    return WorkerFaultTests.class.getClassLoader().getResourceAsStream("fixtures/oracle/" + name);
+  }
+
+  /** The real engine, failing every tensor operation with an OutOfMemoryError. */
+  private record OutOfMemory(TensorEngine real) implements TensorEngine {
+    @Override
+    public String device() {
+      return real.device();
+    }
+
+    @Override
+    public boolean supports(DType dtype) {
+      return real.supports(dtype);
+    }
+
+    @Override
+    public ByteBuffer copy(ByteBuffer source, DType dtype, List<Long> shape) {
+      throw new OutOfMemoryError("Java heap space (injected)");
+    }
+
+    @Override
+    public ByteBuffer cast(ByteBuffer source, DType from, DType to, List<Long> shape) {
+      throw new OutOfMemoryError("Java heap space (injected)");
+    }
+
+    @Override
+    public ByteBuffer copyOverlap(
+        ByteBuffer source,
+        DType sourceDtype,
+        List<Long> sourceShape,
+        ByteBuffer targetInitial,
+        DType targetDtype,
+        List<Long> targetShape) {
+      throw new OutOfMemoryError("Java heap space (injected)");
+    }
+
+    @Override
+    public ByteBuffer initialize(
+        InitScheme scheme, DType dtype, List<Long> shape, long seed, String key) {
+      throw new OutOfMemoryError("Java heap space (injected)");
+    }
+
+    @Override
+    public void close() {}
+  }
+}
