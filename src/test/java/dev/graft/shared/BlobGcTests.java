@@ -202,7 +202,7 @@ class BlobGcTests extends IntegrationTest {
                     }));
     assertThat(locked.await(10, TimeUnit.SECONDS)).isTrue();
     Future<Boolean> collected = pool.submit(() -> gc.collect(sha));
-    Thread.sleep(300);
+    awaitAWaitingAdvisoryLock();
     assertThat(collected).as("the collector waits for the writer's lock").isNotDone();
     release.countDown();
     writer.get(10, TimeUnit.SECONDS);
@@ -243,7 +243,7 @@ class BlobGcTests extends IntegrationTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
-    Thread.sleep(1000);
+    awaitAWaitingAdvisoryLock();
     assertThat(upload)
         .as("the upload commits its row and blob only after the collector is done")
         .isNotDone();
@@ -252,6 +252,23 @@ class BlobGcTests extends IntegrationTest {
     collector.get(10, TimeUnit.SECONDS);
     assertThat(upload.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(201);
     assertThat(blobs.exists(sha)).isTrue();
+  }
+
+  /**
+   * Waits until PostgreSQL shows a session waiting for an advisory lock: proof that the other side
+   * is blocked on the lock (not merely slow), without guessing a sleep.
+   */
+  private void awaitAWaitingAdvisoryLock() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (jdbc.sql("select count(*) from pg_locks where locktype = 'advisory' and not granted")
+            .query(Long.class)
+            .single()
+        == 0) {
+      assertThat(System.nanoTime())
+          .as("a session waits for the advisory lock")
+          .isLessThan(deadline);
+      Thread.sleep(10);
+    }
   }
 
   @Test

@@ -21,7 +21,7 @@ class OpenApiDocumentTests extends IntegrationTest {
             Map.entry("/api/v1/checkpoints/{id}/tensors", List.of("get")),
             Map.entry("/api/v1/checkpoints/{id}/content", List.of("get")),
             Map.entry("/api/v1/architectures", List.of("get", "post")),
-            Map.entry("/api/v1/architectures/{id}", List.of("get")),
+            Map.entry("/api/v1/architectures/{id}", List.of("get", "delete")),
             Map.entry("/api/v1/architectures/{id}/entries", List.of("get")),
             Map.entry("/api/v1/previews", List.of("post")),
             Map.entry("/api/v1/warm-starts", List.of("get", "post")),

@@ -107,6 +107,34 @@ class RunExecutorDeviceTests extends WorkerOffTest {
   }
 
   @Test
+  void shouldEndAQueuedRunCancelledAtOnceSoNoWorkerClaimsIt() throws IOException {
+    UUID ckpt =
+        checkpoints
+            .upload(new CheckpointUpload("c", null, null), fixture("identical_lenient.ckpt.pt"))
+            .resource()
+            .id();
+    UUID arch =
+        architectures.uploadFile("MLP", fixture("identical_lenient.target.pt")).resource().id();
+    UUID id = UUID.randomUUID();
+    runs.insert(
+        RunRow.queued(
+            id,
+            ckpt,
+            arch,
+            "{\"strict\":false}",
+            "{\"model\":\"cancelled-" + id + "\",\"formats\":[\"pytorch\"]}",
+            null,
+            null,
+            1,
+            Instant.now()));
+
+    assertThat(runService.cancel(id).status()).isEqualTo("CANCELLED");
+
+    assertThat(runs.claim("w", Duration.ofMinutes(5), "cpu")).isEmpty();
+    assertThat(runs.find(id).orElseThrow().modelVersion()).isNull();
+  }
+
+  @Test
   void shouldWriteTheSameArtifactEveryTimeOnTheCpu() throws IOException {
     String options =
         "{\"strict\":false,\"keyRules\":[],\"onShapeMismatch\":\"COPY_OVERLAP\",\"dtype\":\"TARGET\",\"freeze\":[],\"initSeed\":0}";
