@@ -103,7 +103,7 @@ public final class LoadPlanner {
     List<String> missing = new ArrayList<>();
     List<String> sizeErrors = new ArrayList<>();
     for (ModuleTree.Node node : tree.preorder()) {
-      for (String key : node.localKeys) {
+      for (String key : node.localKeys()) {
         int i = indexOfKey.get(key);
         if (action[i] == EntryAction.INITIALIZED) {
           missing.add(key);
