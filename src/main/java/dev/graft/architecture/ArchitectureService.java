@@ -147,7 +147,7 @@ public class ArchitectureService {
    */
   public Stored<Architecture> uploadJson(ArchitectureDocument document, String idempotencyKey)
       throws IOException {
-    List<StoredEntry> validated = JsonEntries.validate(document);
+    List<StoredEntry> validated = JsonEntries.validate(document, limits);
     // The canonical form of the validated document is what is stored and hashed, so the same
     // description posted twice is recognised whatever its whitespace.
     Map<String, Object> canonical = new LinkedHashMap<>();
