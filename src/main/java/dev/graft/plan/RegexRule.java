@@ -26,9 +26,10 @@ import java.util.Map;
  * differential test against {@code java.util.regex} holds the rest to the same results, with one
  * deliberate exception: where Java reports a group captured by a failed attempt at an earlier
  * position (a group inside a repetition that took no part in the match), this reports it as not
- * taking part, as the documented semantics say. Differences left, on characters keys do not hold:
- * Java's {@code $} also matches before a final line terminator and its {@code .} excludes {@code
- * \r} and U+0085, U+2028, U+2029; {@code (?i)} folds non-ASCII case in RE2 only.
+ * taking part, as the documented semantics say. The differences left concern characters state-dict
+ * keys do not carry in practice: Java's {@code $} also matches before a final line terminator, its
+ * {@code .} excludes {@code \r}, U+0085, U+2028 and U+2029, and its {@code \s} includes U+000B;
+ * {@code (?i)} folds non-ASCII case in RE2 only.
  */
 final class RegexRule extends KeyRules.Compiled {
 
