@@ -3,12 +3,14 @@ package dev.graft.architecture;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 import java.util.Map;
+import tools.jackson.databind.annotation.JsonDeserialize;
 
 /**
  * A target architecture described in JSON, for callers without a saved model.
  *
  * @param name the model's name
- * @param entries the state-dict keys in {@code state_dict()} order
+ * @param entries the state-dict keys in {@code state_dict()} order; read with {@link
+ *     JsonEntries.Entries}, which stops at the entry limit
  */
 @Schema(
     example =
@@ -18,14 +20,16 @@ import java.util.Map;
            "init":{"scheme":"kaiming_uniform","a":2.23606797749979}},
           {"key":"fc.bias","dtype":"float32","shape":[10],"kind":"PARAMETER","init":{"scheme":"zeros"}},
           {"key":"bn.num_batches_tracked","dtype":"int64","shape":[],"kind":"BUFFER","init":{"scheme":"zeros"}}]}""")
-public record ArchitectureDocument(String name, List<Entry> entries) {
+public record ArchitectureDocument(
+    String name, @JsonDeserialize(using = JsonEntries.Entries.class) List<Entry> entries) {
 
   /**
    * One entry.
    *
    * @param key the state-dict key
    * @param dtype torch dtype name, e.g. {@code float32}
-   * @param shape sizes
+   * @param shape sizes, whole numbers of 0 or more as written (read with {@link JsonEntries.Sizes},
+   *     which refuses what Jackson would coerce: {@code 1.5}, {@code 2.0}, {@code "3"}, {@code -0})
    * @param kind PARAMETER or BUFFER
    * @param requiresGrad defaults to {@code true} for parameters and {@code false} for buffers
    * @param init the init scheme: {@code {"scheme":
@@ -34,7 +38,7 @@ public record ArchitectureDocument(String name, List<Entry> entries) {
   public record Entry(
       String key,
       String dtype,
-      List<Long> shape,
+      @JsonDeserialize(using = JsonEntries.Sizes.class) List<Long> shape,
       String kind,
       Boolean requiresGrad,
       Map<String, Object> init) {}

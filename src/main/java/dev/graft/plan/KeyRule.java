@@ -3,9 +3,6 @@ package dev.graft.plan;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import java.util.Objects;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A rewrite applied to checkpoint keys before they are matched against the target, and to the
@@ -14,6 +11,10 @@ import java.util.regex.Pattern;
  * <p>In the API a rule is {@code {"type": "stripPrefix"|"addPrefix"|"regex", ...}}; {@link #type()}
  * gives that name. The Jackson annotations (metadata only: nothing in this package calls Jackson)
  * let the web layer read and write rules in exactly that shape.
+ *
+ * <p>Rules are plain data: {@link LoadOptions} checks them when options are built (and names the
+ * rule that is wrong), and the planner compiles them once per plan. {@link #apply(String)} checks
+ * and compiles the rule on every call, for a single key.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
@@ -33,129 +34,67 @@ public sealed interface KeyRule
    *
    * @param key a checkpoint key, possibly already rewritten by earlier rules
    * @return the rewritten key, or {@code key} itself when the rule does not apply
+   * @throws LoadOptionsRejected when the rule is invalid, or would make the key longer than {@link
+   *     LoadOptions#MAX_KEY_BYTES}
    */
-  String apply(String key);
+  default String apply(String key) {
+    return KeyRules.compile(this).apply(key);
+  }
 
   /**
    * Rewrites one {@code _metadata} module prefix ({@code ""} for the root, {@code "layer1.0.bn1"})
-   * as the keys of that module's tensors are rewritten.
+   * as the keys of that module's tensors are rewritten: {@code addPrefix "backbone."} makes the
+   * root {@code backbone}; other rules rewrite {@code module + "."} and drop the trailing dot.
    *
    * @param module the module prefix without a trailing dot
    * @return the rewritten prefix without a trailing dot
+   * @throws LoadOptionsRejected as {@link #apply(String)}
    */
   default String applyToModule(String module) {
-    String dotted = module.isEmpty() ? "" : module + ".";
-    String rewritten = apply(dotted);
-    if (rewritten.equals(dotted)) {
-      return module;
-    }
-    return rewritten.endsWith(".") ? rewritten.substring(0, rewritten.length() - 1) : rewritten;
+    return KeyRules.compile(this).applyToModule(module);
   }
 
   /**
    * Removes a prefix from the keys that start with it, as {@code
    * consume_prefix_in_state_dict_if_present} does ({@code module.} for DataParallel).
    *
-   * @param prefix the prefix, usually ending with a dot
+   * @param prefix the prefix, usually ending with a dot; not empty
    */
   record StripPrefix(String prefix) implements KeyRule {
-
-    /** Checks the prefix is not empty. */
-    public StripPrefix {
-      if (prefix == null || prefix.isEmpty()) {
-        throw new IllegalArgumentException("stripPrefix needs a non-empty prefix");
-      }
-    }
 
     @Override
     public String type() {
       return "stripPrefix";
-    }
-
-    @Override
-    public String apply(String key) {
-      return key.startsWith(prefix) ? key.substring(prefix.length()) : key;
     }
   }
 
   /**
    * Puts a prefix in front of every key.
    *
-   * @param prefix the prefix, usually ending with a dot
+   * @param prefix the prefix, usually ending with a dot; not empty
    */
   record AddPrefix(String prefix) implements KeyRule {
-
-    /** Checks the prefix is not empty. */
-    public AddPrefix {
-      if (prefix == null || prefix.isEmpty()) {
-        throw new IllegalArgumentException("addPrefix needs a non-empty prefix");
-      }
-    }
 
     @Override
     public String type() {
       return "addPrefix";
     }
-
-    @Override
-    public String apply(String key) {
-      return prefix + key;
-    }
-
-    @Override
-    public String applyToModule(String module) {
-      String p = prefix.endsWith(".") ? prefix.substring(0, prefix.length() - 1) : prefix;
-      return module.isEmpty() ? p : prefix + module;
-    }
   }
 
   /**
-   * Rewrites keys with a Java regular expression: {@code key.replaceAll(pattern, replacement)},
-   * {@code $1} naming groups.
+   * Rewrites keys with a regular expression, as {@code key.replaceAll(pattern, replacement)} does
+   * in Java: Java syntax, {@code $1} and {@code ${name}} naming groups, {@code \$} and {@code \\}
+   * escaping. Matching runs on RE2/J, in time linear in the key's length, so constructs that need
+   * backtracking (backreferences, lookaround, possessive quantifiers) are refused.
    *
    * @param pattern the expression, Java syntax
-   * @param replacement the replacement, Java {@link Matcher#replaceAll(String)} syntax
+   * @param replacement the replacement, {@link java.util.regex.Matcher#replaceAll(String)} syntax
    */
   record RegexRename(String pattern, String replacement) implements KeyRule {
-
-    /**
-     * Checks the expression compiles.
-     *
-     * @throws IllegalArgumentException when the pattern is not a valid Java regular expression
-     */
-    public RegexRename {
-      Objects.requireNonNull(replacement, "replacement");
-      Compiled.of(pattern);
-    }
 
     @Override
     public String type() {
       return "regex";
-    }
-
-    @Override
-    public String apply(String key) {
-      return Compiled.of(pattern).matcher(key).replaceAll(replacement);
-    }
-  }
-
-  /** Keeps compiled patterns so rules stay plain records. */
-  final class Compiled {
-    private static final java.util.Map<String, Pattern> CACHE =
-        new java.util.concurrent.ConcurrentHashMap<>();
-
-    private Compiled() {}
-
-    static Pattern of(String pattern) {
-      Objects.requireNonNull(pattern, "pattern");
-      Pattern p = CACHE.get(pattern);
-      if (p == null) {
-        p = Pattern.compile(pattern);
-        if (CACHE.size() < 1024) {
-          CACHE.put(pattern, p);
-        }
-      }
-      return p;
     }
   }
 }

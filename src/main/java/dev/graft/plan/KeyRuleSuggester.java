@@ -8,8 +8,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Proposes key rules that would load more entries. Candidates come from the unmatched keys on both
@@ -17,18 +15,22 @@ import java.util.regex.Pattern;
  * prefix the unmatched target keys share, a swap of one first component for another, {@code
  * layer1.} against {@code layers.1.}); each candidate is appended to the options' rules and kept
  * only if re-running the match loads more entries.
+ *
+ * <p>Each candidate costs one pass over the keys, and there are at most {@value #MAX_CANDIDATES}; a
+ * candidate that is not a valid rule (a word too long to make a pattern of) or that would grow a
+ * key past the limit is dropped, and when the plan's pattern time runs out the candidates not yet
+ * tried are dropped: suggestions are advice, never a reason to refuse a plan.
  */
 final class KeyRuleSuggester {
 
   private static final List<String> WRAPPERS =
       List.of("module.", "model.", "_orig_mod.", "backbone.", "encoder.", "net.", "state_dict.");
-  private static final Pattern WORD_NUMBER = Pattern.compile("([A-Za-z_]+?)(\\d+)");
   private static final int MAX_CANDIDATES = 24;
 
   private KeyRuleSuggester() {}
 
   static List<Report.SuggestedKeyRule> suggest(
-      LoadPlanner.Rewritten source, TargetArchitecture target, int baseline) {
+      LoadPlanner.Rewritten source, TargetArchitecture target, int baseline, Deadline deadline) {
     Set<String> targetKeys = new java.util.HashSet<>();
     for (TargetEntry e : target.entries()) {
       targetKeys.add(e.key());
@@ -84,7 +86,13 @@ final class KeyRuleSuggester {
       if (tried++ >= MAX_CANDIDATES) {
         break;
       }
-      int gain = countLoaded(source, target, candidate) - baseline;
+      KeyRules.Compiled compiled;
+      try {
+        compiled = KeyRules.compile(candidate);
+      } catch (LoadOptionsRejected invalid) {
+        continue;
+      }
+      int gain = countLoaded(source, target, compiled, deadline) - baseline;
       if (gain > 0) {
         out.add(new Report.SuggestedKeyRule(candidate, gain));
       }
@@ -100,9 +108,8 @@ final class KeyRuleSuggester {
       List<String> unused, List<String> targets, Set<KeyRule> out) {
     String fromWord = null;
     for (String key : unused) {
-      Matcher m = WORD_NUMBER.matcher(first(key));
-      if (m.matches()) {
-        fromWord = m.group(1);
+      fromWord = wordBeforeNumber(first(key));
+      if (fromWord != null) {
         break;
       }
     }
@@ -131,9 +138,8 @@ final class KeyRuleSuggester {
     }
     String joinedWord = null;
     for (String key : targets) {
-      Matcher m = WORD_NUMBER.matcher(first(key));
-      if (m.matches()) {
-        joinedWord = m.group(1);
+      joinedWord = wordBeforeNumber(first(key));
+      if (joinedWord != null) {
         break;
       }
     }
@@ -144,12 +150,49 @@ final class KeyRuleSuggester {
   }
 
   /**
-   * Entries that would load with {@code extra} applied after the rules {@code source} went through.
+   * {@code layer} for {@code layer12}: the letters and underscores of a component made of letters
+   * and underscores followed by ASCII digits, or {@code null}.
    */
-  static int countLoaded(LoadPlanner.Rewritten source, TargetArchitecture target, KeyRule extra) {
+  static String wordBeforeNumber(String component) {
+    int i = 0;
+    while (i < component.length()) {
+      char c = component.charAt(i);
+      if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_')) {
+        break;
+      }
+      i++;
+    }
+    if (i == 0 || i == component.length()) {
+      return null;
+    }
+    for (int j = i; j < component.length(); j++) {
+      char c = component.charAt(j);
+      if (c < '0' || c > '9') {
+        return null;
+      }
+    }
+    return component.substring(0, i);
+  }
+
+  /**
+   * Entries that would load with {@code extra} applied after the rules {@code source} went through;
+   * 0 when {@code extra} would grow a key past the limit or the deadline passes.
+   */
+  static int countLoaded(
+      LoadPlanner.Rewritten source,
+      TargetArchitecture target,
+      KeyRules.Compiled extra,
+      Deadline deadline) {
     Map<String, TensorInfo> rewritten = new HashMap<>(source.tensors.size() * 2);
     for (Map.Entry<String, TensorInfo> t : source.tensors.entrySet()) {
-      rewritten.put(extra.apply(t.getKey()), t.getValue());
+      if (deadline.passed()) {
+        return 0;
+      }
+      try {
+        rewritten.put(extra.apply(t.getKey()), t.getValue());
+      } catch (LoadOptionsRejected tooLong) {
+        return 0;
+      }
     }
     int loaded = 0;
     for (TargetEntry e : target.entries()) {

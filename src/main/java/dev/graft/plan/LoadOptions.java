@@ -9,6 +9,13 @@ import java.util.Objects;
  * How a checkpoint is loaded into a target. {@link #defaults()} reproduces {@code
  * model.load_state_dict(state_dict)}.
  *
+ * <p>Options are checked when they are built, whoever builds them (a request body through Jackson,
+ * a stored run, code): at most {@value #MAX_KEY_RULES} key rules and {@value #MAX_FREEZE_GLOBS}
+ * freeze patterns, each prefix, pattern, replacement and freeze pattern at most {@value
+ * #MAX_TEXT_BYTES} bytes of UTF-8 without U+0000, regular expressions that the linear-time engine
+ * runs, and replacements whose group references exist. A failed check is a {@link
+ * LoadOptionsRejected} naming the option ({@code keyRules[3].replacement}, {@code freeze[0]}).
+ *
  * @param strict PyTorch's {@code strict}: fail on any missing or unexpected key
  * @param keyRules rewrites applied, in order, to checkpoint keys before matching
  * @param onShapeMismatch what a shape mismatch does
@@ -25,12 +32,40 @@ public record LoadOptions(
     List<String> freeze,
     long initSeed) {
 
-  /** Copies the lists; a {@code null} list or policy takes its default. */
+  /** Key rules in one set of options. */
+  public static final int MAX_KEY_RULES = 64;
+
+  /** Freeze patterns in one set of options. */
+  public static final int MAX_FREEZE_GLOBS = 64;
+
+  /** UTF-8 bytes in one prefix, pattern, replacement or freeze pattern. */
+  public static final int MAX_TEXT_BYTES = 1024;
+
+  /**
+   * UTF-8 bytes a key rule may grow a key to (a rule that does not lengthen a key never fails on
+   * it); the limit on any stored key.
+   */
+  public static final int MAX_KEY_BYTES = 1024;
+
+  /**
+   * Copies the lists, a {@code null} list or policy taking its default, and checks the rules and
+   * patterns.
+   *
+   * @throws LoadOptionsRejected naming the first option that is invalid
+   */
   public LoadOptions {
-    keyRules = keyRules == null ? List.of() : List.copyOf(keyRules);
+    keyRules = keyRules == null ? List.of() : copy(keyRules);
+    // Counts first: compiling thousands of rules would itself be the expense the limit prevents.
+    KeyRules.compileAll(keyRules);
     onShapeMismatch = onShapeMismatch == null ? ShapeMismatchPolicy.FAIL : onShapeMismatch;
     dtype = dtype == null ? DtypePolicy.TARGET : dtype;
-    freeze = freeze == null ? List.of() : List.copyOf(freeze);
+    freeze = freeze == null ? List.of() : copy(freeze);
+    Globs.compile(freeze);
+  }
+
+  /** An unmodifiable copy that, unlike {@link List#copyOf}, keeps nulls for the checks to name. */
+  private static <T> List<T> copy(List<T> list) {
+    return java.util.Collections.unmodifiableList(new java.util.ArrayList<>(list));
   }
 
   /**

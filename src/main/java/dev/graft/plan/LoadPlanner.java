@@ -3,6 +3,7 @@ package dev.graft.plan;
 import dev.graft.format.CheckpointIndex;
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -10,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Matches a target architecture against a checkpoint index under load options: the single source of
@@ -28,13 +28,19 @@ import java.util.regex.Pattern;
  * "act"}), which PyTorch ignores, is reported unexpected. Modules registered as {@code None} are
  * not modelled either.
  *
- * <p>Everything is linear in the number of keys (hash lookups, no pairwise comparison), so 10,000
- * entries against 10,000 tensors take milliseconds.
+ * <p>Everything is linear in the number of keys and their lengths (hash lookups, no pairwise
+ * comparison, regular expressions on RE2/J, globs without backtracking), so 10,000 entries against
+ * 10,000 tensors take milliseconds. Because keys and patterns both come from clients, the pattern
+ * work of one plan (key rules, freeze patterns, rule suggestions) is also bounded in time: past
+ * {@link #DEFAULT_PATTERN_TIME} the plan is refused (suggestions are cut short instead).
  */
 public final class LoadPlanner {
 
   private static final String BN_COUNTER = "num_batches_tracked";
   private static final String EXTRA_STATE = "_extra_state";
+
+  /** How long the pattern work of one plan may take by default. */
+  public static final Duration DEFAULT_PATTERN_TIME = Duration.ofSeconds(5);
 
   private LoadPlanner() {}
 
@@ -46,13 +52,35 @@ public final class LoadPlanner {
    * @param options how to load
    * @return the report; a load PyTorch would refuse gives outcome {@link Outcome#FAILED}, not an
    *     exception
-   * @throws IllegalArgumentException when a freeze pattern or key rule cannot be applied
+   * @throws LoadOptionsRejected when a key rule would make a key longer than {@link
+   *     LoadOptions#MAX_KEY_BYTES}, or the rules and freeze patterns take longer than {@link
+   *     #DEFAULT_PATTERN_TIME} on these keys
    */
   public static Report plan(
       CheckpointIndex checkpoint, TargetArchitecture target, LoadOptions options) {
-    Rewritten source = Rewritten.of(checkpoint, options.keyRules());
+    return plan(checkpoint, target, options, DEFAULT_PATTERN_TIME);
+  }
+
+  /**
+   * Plans loading {@code checkpoint} into {@code target}, the pattern work bounded by {@code
+   * patternTime}.
+   *
+   * @param patternTime how long applying key rules, matching freeze patterns and trying suggested
+   *     rules may take together
+   * @throws LoadOptionsRejected when a key rule would make a key longer than {@link
+   *     LoadOptions#MAX_KEY_BYTES} (field {@code keyRules[i]}), or the rules or the freeze patterns
+   *     take longer than {@code patternTime} (field {@code keyRules} or {@code freeze})
+   * @see #plan(CheckpointIndex, TargetArchitecture, LoadOptions)
+   */
+  public static Report plan(
+      CheckpointIndex checkpoint,
+      TargetArchitecture target,
+      LoadOptions options,
+      Duration patternTime) {
+    Deadline deadline = Deadline.after(patternTime);
+    Rewritten source = Rewritten.of(checkpoint, KeyRules.compileAll(options.keyRules()), deadline);
     ModuleTree tree = ModuleTree.of(target.entries());
-    List<Pattern> frozen = Globs.compile(options.freeze());
+    Globs frozen = Globs.compile(options.freeze());
 
     int n = target.entries().size();
     EntryStatus[] status = new EntryStatus[n];
@@ -103,7 +131,7 @@ public final class LoadPlanner {
     List<String> missing = new ArrayList<>();
     List<String> sizeErrors = new ArrayList<>();
     for (ModuleTree.Node node : tree.preorder()) {
-      for (String key : node.localKeys) {
+      for (String key : node.localKeys()) {
         int i = indexOfKey.get(key);
         if (action[i] == EntryAction.INITIALIZED) {
           missing.add(key);
@@ -151,7 +179,13 @@ public final class LoadPlanner {
     for (int i = 0; i < n; i++) {
       TargetEntry e = target.entries().get(i);
       TensorInfo t = from[i];
-      boolean requiresGrad = e.requiresGrad() && !Globs.matchesAny(frozen, e.key());
+      boolean requiresGrad = e.requiresGrad();
+      if (requiresGrad && !frozen.isEmpty()) {
+        if (deadline.passed()) {
+          throw deadline.exceeded("freeze", "matching the freeze patterns against " + n + " keys");
+        }
+        requiresGrad = !frozen.matchesAny(e.key());
+      }
       EntryAction a = failed ? null : action[i];
       DType outDtype =
           options.dtype() == DtypePolicy.CHECKPOINT
@@ -208,7 +242,7 @@ public final class LoadPlanner {
     List<Report.SuggestedKeyRule> suggestions =
         unused.isEmpty() || loaded == n
             ? List.of()
-            : KeyRuleSuggester.suggest(source, target, loaded);
+            : KeyRuleSuggester.suggest(source, target, loaded, deadline);
     return new Report(
         options.strict(),
         failed ? Outcome.FAILED : Outcome.OK,
@@ -280,13 +314,14 @@ public final class LoadPlanner {
       this.moduleVersions = moduleVersions;
     }
 
-    static Rewritten of(CheckpointIndex checkpoint, List<KeyRule> rules) {
+    static Rewritten of(
+        CheckpointIndex checkpoint, List<KeyRules.Compiled> rules, Deadline deadline) {
       LinkedHashMap<String, TensorInfo> tensors =
           new LinkedHashMap<>(checkpoint.tensors().size() * 2);
       for (TensorInfo t : checkpoint.tensors()) {
         String key = t.key();
-        for (KeyRule rule : rules) {
-          key = rule.apply(key);
+        for (int r = 0; r < rules.size(); r++) {
+          key = apply(rules, r, key, false, deadline, checkpoint);
         }
         // Like a Python dict: the key keeps its first position, the later value wins.
         tensors.put(key, t);
@@ -298,8 +333,8 @@ public final class LoadPlanner {
         Map<String, Long> renamed = new HashMap<>();
         for (Map.Entry<String, Long> v : versions.entrySet()) {
           String module = v.getKey();
-          for (KeyRule rule : rules) {
-            module = rule.applyToModule(module);
+          for (int r = 0; r < rules.size(); r++) {
+            module = apply(rules, r, module, true, deadline, checkpoint);
           }
           (module.equals(v.getKey()) ? kept : renamed).put(module, v.getValue());
         }
@@ -309,6 +344,24 @@ public final class LoadPlanner {
         versions = kept;
       }
       return new Rewritten(tensors, versions);
+    }
+
+    private static String apply(
+        List<KeyRules.Compiled> rules,
+        int r,
+        String key,
+        boolean module,
+        Deadline deadline,
+        CheckpointIndex checkpoint) {
+      if (deadline.passed()) {
+        throw deadline.exceeded(
+            "keyRules", "applying the key rules to " + checkpoint.tensors().size() + " keys");
+      }
+      try {
+        return module ? rules.get(r).applyToModule(key) : rules.get(r).apply(key);
+      } catch (LoadOptionsRejected e) {
+        throw e.under("keyRules[" + r + "]");
+      }
     }
   }
 }

@@ -82,6 +82,23 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     return response(p);
   }
 
+  /**
+   * Options that are valid on their own but cannot be applied to these keys (a rule growing a key
+   * past the limit, pattern work past its time): the request is well-formed, so 422.
+   */
+  @ExceptionHandler(dev.graft.plan.LoadOptionsRejected.class)
+  ResponseEntity<Object> optionsRejected(dev.graft.plan.LoadOptionsRejected e) {
+    String field = e.field().isEmpty() ? "options" : "options." + e.field();
+    ProblemDetail p =
+        problem(
+            HttpStatus.UNPROCESSABLE_CONTENT,
+            "options-rejected",
+            "Load options rejected",
+            field + ": " + e.reason());
+    p.setProperty("errors", List.of(Map.of("field", field, "message", e.reason())));
+    return response(p);
+  }
+
   @ExceptionHandler(PayloadTooLarge.class)
   ResponseEntity<Object> tooLarge(PayloadTooLarge e) {
     return response(
@@ -188,6 +205,11 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
       String message =
           root.getMessage() == null ? "" : root.getMessage().lines().findFirst().orElse("");
       p.setDetail(Problems.cap("the request body could not be read: " + message));
+      String[] located = bodyField(ex);
+      if (located != null) {
+        p.setDetail(Problems.cap(located[0] + ": " + located[1]));
+        p.setProperty("errors", List.of(Map.of("field", located[0], "message", located[1])));
+      }
     }
     if (p.getType() == null || p.getType().toString().equals("about:blank")) {
       p.setType(
@@ -213,6 +235,45 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
       }
     }
     return null;
+  }
+
+  /**
+   * The body field a failure to read a body points at, as {@code options.keyRules[3].replacement}
+   * or {@code entries[7].shape}, and what is wrong with it; {@code null} when Jackson names no
+   * place. The path is Jackson's; a {@link dev.graft.plan.LoadOptionsRejected} thrown while the
+   * options were built adds the option inside them.
+   */
+  private static String[] bodyField(Throwable ex) {
+    String path = null;
+    String message = null;
+    for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (path == null
+          && t instanceof tools.jackson.core.JacksonException j
+          && !j.getPath().isEmpty()) {
+        StringBuilder b = new StringBuilder();
+        for (tools.jackson.core.JacksonException.Reference r : j.getPath()) {
+          if (r.getPropertyName() != null) {
+            b.append(b.length() == 0 ? "" : ".").append(r.getPropertyName());
+          } else if (r.getIndex() >= 0) {
+            b.append('[').append(r.getIndex()).append(']');
+          }
+        }
+        path = b.toString();
+        String original = j.getOriginalMessage();
+        message = original == null ? "" : original.lines().findFirst().orElse("");
+      }
+      if (t instanceof dev.graft.plan.LoadOptionsRejected r && path != null) {
+        path = r.field().isEmpty() ? path : path.isEmpty() ? r.field() : path + "." + r.field();
+        message = r.reason();
+        break;
+      }
+    }
+    if (path == null || path.isEmpty()) {
+      return null;
+    }
+    return new String[] {
+      path, message.length() > 500 ? message.substring(0, 500) + "..." : message
+    };
   }
 
   private static ProblemDetail problem(

@@ -186,6 +186,72 @@ class ArchitectureApiTests extends IntegrationTest {
   }
 
   @Test
+  void shouldHoldJsonArchitecturesToTheLimitsOfFilesNamingTheField() throws Exception {
+    record Case(String entry, String field, String says) {}
+    List<Case> cases =
+        List.of(
+            new Case(
+                "{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [2, 1.5]}",
+                "entries[0].shape",
+                "whole numbers"),
+            new Case(
+                "{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [-0]}",
+                "entries[0].shape",
+                "-0"),
+            new Case(
+                "{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [2], \"init\":"
+                    + " {\"scheme\": \"constant\", \"value\": 1e999}}",
+                "entries[0].init.value",
+                "finite"),
+            new Case(
+                "{\"key\": \"" + "k".repeat(1025) + "\", \"dtype\": \"float32\", \"shape\": [2]}",
+                "entries[0].key",
+                "at most 1024"),
+            new Case(
+                "{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [4611686018427387904]}",
+                "entries[0].shape",
+                "elements"),
+            new Case(
+                "{\"key\": \"w\", \"dtype\": \"float32\", \"shape\": [2, 2, 2, 2, 2, 2, 2, 2,"
+                    + " 2, 2, 2, 2, 2, 2, 2, 2, 2]}",
+                "entries[0].shape",
+                "at most 16"));
+    for (Case c : cases) {
+      HttpResponse<String> r = postJson("{\"name\": \"Bad\", \"entries\": [" + c.entry() + "]}");
+      assertThat(r.statusCode()).as(c.entry()).isEqualTo(400);
+      assertThat(r.headers().firstValue("Content-Type"))
+          .hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+      JsonNode p = json(r);
+      assertThat(p.get("errors").get(0).get("field").asString()).as(c.entry()).isEqualTo(c.field());
+      assertThat(p.get("detail").asString()).as(c.entry()).contains(c.says());
+    }
+    // NUL anywhere in a JSON body is refused while the body is read, before any field is bound.
+    for (String nul :
+        new String[] {
+          "{\"name\": \"B\\u0000d\", \"entries\": [{\"key\": \"w\", \"dtype\":"
+              + " \"float32\", \"shape\": [2]}]}",
+          "{\"name\": \"Bad\", \"entries\": [{\"key\": \"fc\\u0000w\", \"dtype\":"
+              + " \"float32\", \"shape\": [2]}]}"
+        }) {
+      HttpResponse<String> r = postJson(nul);
+      assertThat(r.statusCode()).isEqualTo(400);
+      assertThat(json(r).get("detail").asString()).contains("NUL");
+    }
+  }
+
+  @Test
+  void shouldStillDescribeTheDocumentsEntriesAndShapesInTheOpenApiDocument() throws Exception {
+    // The readers that refuse coerced sizes and too many entries must not hide the types.
+    JsonNode schemas = json(get("/v3/api-docs")).get("components").get("schemas");
+    JsonNode entries = schemas.get("ArchitectureDocument").get("properties").get("entries");
+    assertThat(entries.get("type").asString()).isEqualTo("array");
+    assertThat(entries.get("items").get("$ref").asString()).endsWith("/Entry");
+    JsonNode shape = schemas.get("Entry").get("properties").get("shape");
+    assertThat(shape.get("type").asString()).isEqualTo("array");
+    assertThat(shape.get("items").get("type").asString()).isEqualTo("integer");
+  }
+
+  @Test
   void shouldListAndGetAndAnswer404ForUnknownIds() throws Exception {
     String id =
         json(postFile(

@@ -1,6 +1,7 @@
 package dev.graft.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.graft.format.CheckpointFormat;
@@ -8,6 +9,7 @@ import dev.graft.format.CheckpointIndex;
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
 import java.nio.ByteOrder;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -784,5 +786,72 @@ class LoadPlannerTests {
     assertThat(arch.entries())
         .extracting(TargetEntry::kind, TargetEntry::requiresGrad)
         .containsExactly(tuple(EntryKind.UNKNOWN, true), tuple(EntryKind.UNKNOWN, false));
+  }
+
+  // --- limits on pattern work
+  // ----------------------------------------------------------------------------
+
+  @Test
+  void shouldRefuseAPlanWhoseKeyRulesRunPastTheTimeLimit() {
+    LoadOptionsRejected e =
+        catchThrowableOfType(
+            () ->
+                LoadPlanner.plan(
+                    checkpoint(f32("module.a", 1)),
+                    model(param("a", 1)),
+                    LENIENT.withKeyRules(List.of(new KeyRule.StripPrefix("module."))),
+                    Duration.ZERO),
+            LoadOptionsRejected.class);
+
+    assertThat(e.field()).isEqualTo("keyRules");
+    assertThat(e.reason()).contains("applying the key rules to 1 keys took longer than 0 ms");
+  }
+
+  @Test
+  void shouldRefuseAPlanWhoseFreezePatternsRunPastTheTimeLimit() {
+    LoadOptionsRejected e =
+        catchThrowableOfType(
+            () ->
+                LoadPlanner.plan(
+                    checkpoint(f32("a", 1)),
+                    model(param("a", 1)),
+                    LENIENT.withFreeze(List.of("a*")),
+                    Duration.ZERO),
+            LoadOptionsRejected.class);
+
+    assertThat(e.field()).isEqualTo("freeze");
+  }
+
+  @Test
+  void shouldNameTheRuleThatGrowsACheckpointKeyPastTheKeyLimit() {
+    LoadOptionsRejected e =
+        catchThrowableOfType(
+            () ->
+                LoadPlanner.plan(
+                    checkpoint(f32("a".repeat(600), 1)),
+                    model(param("a", 1)),
+                    LENIENT.withKeyRules(
+                        List.of(
+                            new KeyRule.StripPrefix("module."),
+                            new KeyRule.RegexRename("", "xy")))),
+            LoadOptionsRejected.class);
+
+    assertThat(e.field()).isEqualTo("keyRules[1]");
+    assertThat(e.reason()).contains("to more than 1024 bytes");
+  }
+
+  @Test
+  void shouldDropSuggestionsThatCannotBeRulesInsteadOfFailing() {
+    // The first component is too long to become a pattern once escaped, and adding the target's
+    // common prefix to a 1,000-byte key would pass the key limit.
+    String word = "w.".repeat(300);
+    Report report =
+        LoadPlanner.plan(
+            checkpoint(f32(word + "x".repeat(400) + ".weight", 2), f32("y".repeat(1000), 2)),
+            model(param("net.layer1.weight", 2), param("net.layer1.bias", 2)),
+            LENIENT);
+
+    assertThat(report.outcome()).isEqualTo(Outcome.OK);
+    assertThat(report.summary().loaded()).isZero();
   }
 }

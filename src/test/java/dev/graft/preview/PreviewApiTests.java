@@ -232,4 +232,72 @@ class PreviewApiTests extends IntegrationTest {
     assertThat(badRegex.headers().firstValue("Content-Type"))
         .hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
   }
+
+  @Test
+  void shouldNameTheOptionAtFaultWhenOptionsAreRefused() throws Exception {
+    String arch =
+        json(postFile("/api/v1/architectures?name=L", resource("fixtures/conformance/linear.pt")))
+            .get("id")
+            .asString();
+    String ckpt =
+        json(postFile("/api/v1/checkpoints?name=L", resource("fixtures/conformance/linear.pt")))
+            .get("id")
+            .asString();
+    String ids = "\"checkpointId\":\"" + ckpt + "\",\"architectureId\":\"" + arch + "\"";
+
+    HttpResponse<String> badGroup =
+        preview(
+            "{"
+                + ids
+                + ",\"options\":{\"keyRules\":[{\"type\":\"stripPrefix\",\"prefix\":\"m.\"},"
+                + "{\"type\":\"regex\",\"pattern\":\"(a)\",\"replacement\":\"$9\"}]}}");
+    assertThat(badGroup.statusCode()).isEqualTo(400);
+    assertThat(json(badGroup).get("errors").get(0).get("field").asString())
+        .isEqualTo("options.keyRules[1].replacement");
+    assertThat(json(badGroup).get("detail").asString()).contains("group $9");
+
+    HttpResponse<String> backtracking =
+        preview(
+            "{"
+                + ids
+                + ",\"options\":{\"keyRules\":[{\"type\":\"regex\",\"pattern\":\"(a)\\\\1\","
+                + "\"replacement\":\"x\"}]}}");
+    assertThat(backtracking.statusCode()).isEqualTo(400);
+    assertThat(json(backtracking).get("errors").get(0).get("field").asString())
+        .isEqualTo("options.keyRules[0].pattern");
+
+    String rule = "{\"type\":\"addPrefix\",\"prefix\":\"p.\"}";
+    HttpResponse<String> tooMany =
+        preview(
+            "{"
+                + ids
+                + ",\"options\":{\"keyRules\":["
+                + String.join(",", java.util.Collections.nCopies(20_000, rule))
+                + "]}}");
+    assertThat(tooMany.statusCode()).isEqualTo(400);
+    assertThat(json(tooMany).get("errors").get(0).get("field").asString())
+        .isEqualTo("options.keyRules");
+
+    HttpResponse<String> nul =
+        preview("{" + ids + ",\"options\":{\"freeze\":[\"fc.*\",\"a\\u0000\"]}}");
+    assertThat(nul.statusCode()).isEqualTo(400);
+    assertThat(json(nul).get("errors").get(0).get("field").asString())
+        .isEqualTo("options.freeze[1]");
+
+    // Valid on its own, but an empty match between every character multiplies these keys past
+    // the key limit: refused when planned, as 422.
+    HttpResponse<String> growing =
+        preview(
+            "{"
+                + ids
+                + ",\"options\":{\"strict\":false,\"keyRules\":[{\"type\":\"regex\","
+                + "\"pattern\":\"\",\"replacement\":\""
+                + "x".repeat(1000)
+                + "\"}]}}");
+    assertThat(growing.statusCode()).isEqualTo(422);
+    assertThat(growing.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+    assertThat(json(growing).get("errors").get(0).get("field").asString())
+        .isEqualTo("options.keyRules[0]");
+  }
 }

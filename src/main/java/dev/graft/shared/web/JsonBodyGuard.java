@@ -16,20 +16,23 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Bounds every JSON request body before the JSON reader builds anything from it: at most {@code
- * graft.upload.max-json-bytes} bytes (413 beyond, counted as the bytes arrive, whatever {@code
- * Content-Length} claims), and no {@code \u0000} escape in any string, which PostgreSQL cannot
- * store in text (400). The scan follows JSON's string and escape syntax byte by byte, so it costs
- * one pass and no memory.
+ * Bounds every JSON request body before the JSON reader builds anything from it: a JSON
+ * architecture may hold {@code graft.upload.max-json-bytes}, any other body (options, edits) 1 MiB
+ * (413 beyond, counted as the bytes arrive, whatever {@code Content-Length} claims), and no {@code
+ * \u0000} escape in any string, which PostgreSQL cannot store in text (400). The scan follows
+ * JSON's string and escape syntax byte by byte, so it costs one pass and no memory.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 20)
 class JsonBodyGuard extends OncePerRequestFilter {
 
-  private final long maxBytes;
+  /** The most any JSON body but an architecture document may hold. */
+  static final long MAX_SMALL_BODY = 1 << 20;
+
+  private final long maxDocumentBytes;
 
   JsonBodyGuard(GraftProperties properties) {
-    this.maxBytes = properties.upload().maxJsonBytes().toBytes();
+    this.maxDocumentBytes = properties.upload().maxJsonBytes().toBytes();
   }
 
   @Override
@@ -42,15 +45,19 @@ class JsonBodyGuard extends OncePerRequestFilter {
   protected void doFilterInternal(
       HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
+    long maxBytes =
+        request.getRequestURI().equals("/api/v1/architectures")
+            ? maxDocumentBytes
+            : Math.min(maxDocumentBytes, MAX_SMALL_BODY);
     if (request.getContentLengthLong() > maxBytes) {
       Problems.send(
           response,
           413,
           "payload-too-large",
           "Payload too large",
-          "a JSON body may hold at most "
+          "this JSON body may hold at most "
               + maxBytes
-              + " bytes (graft.upload.max-json-bytes); this one declares "
+              + " bytes; this one declares "
               + request.getContentLengthLong());
       return;
     }
@@ -116,8 +123,7 @@ class JsonBodyGuard extends OncePerRequestFilter {
       count += n;
       if (count > maxBytes) {
         throw new RequestBodyRefused(
-            "a JSON body may hold at most " + maxBytes + " bytes (graft.upload.max-json-bytes)",
-            true);
+            "this JSON body may hold at most " + maxBytes + " bytes", true);
       }
     }
 
