@@ -4,36 +4,19 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
-import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
-import software.amazon.awssdk.services.s3.model.CompletedPart;
-import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.S3Exception;
-import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
  * Blobs as objects in an S3-compatible bucket, at {@code PREFIX/sha256/ab/cd/<hash>}.
@@ -61,15 +44,10 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
 
   /** S3's smallest part size (except the last part). */
-  public static final long MIN_PART_SIZE = 5L << 20;
+  public static final long MIN_PART_SIZE = S3Upload.MIN_PART_SIZE;
 
-  private static final int MAX_PARTS = 10_000;
-  private static final int FETCH_ATTEMPTS = 3;
-
-  private final S3Client s3;
-  private final String bucket;
-  private final String prefix;
-  private final long partSize;
+  private final S3Bucket bucket;
+  private final S3Upload upload;
   private final int readAhead;
 
   /**
@@ -89,18 +67,11 @@ public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
       S3Client s3, String bucket, String prefix, long partSize, int readAhead, Path tmpDir)
       throws IOException {
     super(tmpDir.toAbsolutePath());
-    if (partSize < MIN_PART_SIZE) {
-      throw new IllegalArgumentException(
-          "S3 part size must be at least 5MB, got " + partSize + " bytes");
-    }
     if (readAhead < 1) {
       throw new IllegalArgumentException("read-ahead must be positive");
     }
-    this.s3 = s3;
-    this.bucket = bucket;
-    String p = prefix == null ? "" : prefix.replaceAll("^/+|/+$", "");
-    this.prefix = p.isEmpty() ? "" : p + "/";
-    this.partSize = partSize;
+    this.bucket = new S3Bucket(s3, bucket, prefix);
+    this.upload = new S3Upload(this.bucket, partSize);
     this.readAhead = readAhead;
   }
 
@@ -154,37 +125,12 @@ public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
    * @throws IOException when the bucket can neither be found nor created
    */
   public void createBucketIfMissing() throws IOException {
-    try {
-      s3.headBucket(b -> b.bucket(bucket));
-    } catch (S3Exception e) {
-      if (e.statusCode() != 404) {
-        throw new IOException("cannot reach S3 bucket " + bucket + ": " + e.getMessage(), e);
-      }
-      try {
-        s3.createBucket(b -> b.bucket(bucket));
-      } catch (S3Exception c) {
-        // Another replica may have created it in between.
-        if (c.statusCode() != 409) {
-          throw new IOException("cannot create S3 bucket " + bucket + ": " + c.getMessage(), c);
-        }
-      }
-    } catch (SdkException e) {
-      throw new IOException("cannot reach S3 bucket " + bucket + ": " + e.getMessage(), e);
-    }
+    bucket.createIfMissing();
   }
 
   /** The object key of a blob. */
   public String keyOf(String sha256) {
-    if (!sha256.matches("[0-9a-f]{64}")) {
-      throw new IllegalArgumentException("not a SHA-256: " + sha256);
-    }
-    return prefix
-        + "sha256/"
-        + sha256.substring(0, 2)
-        + "/"
-        + sha256.substring(2, 4)
-        + "/"
-        + sha256;
+    return bucket.keyOf(sha256);
   }
 
   @Override
@@ -195,7 +141,7 @@ public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
   @Override
   public boolean exists(String sha256) {
     try {
-      return head(sha256).isPresent();
+      return bucket.head(sha256).isPresent();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -203,12 +149,12 @@ public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
 
   @Override
   public long size(String sha256) throws IOException {
-    return head(sha256).orElseThrow(() -> new BlobMissing(sha256)).contentLength();
+    return bucket.head(sha256).orElseThrow(() -> new BlobMissing(sha256)).contentLength();
   }
 
   @Override
   public SeekableByteChannel open(String sha256) throws IOException {
-    return new RangedChannel(keyOf(sha256), sha256, size(sha256));
+    return new S3RangedChannel(bucket, readAhead, sha256, size(sha256));
   }
 
   @Override
@@ -219,7 +165,7 @@ public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
       size(sha256);
       return InputStream.nullInputStream();
     }
-    return get(keyOf(sha256), sha256, offset, offset + length - 1);
+    return bucket.get(sha256, offset, offset + length - 1);
   }
 
   @Override
@@ -229,163 +175,13 @@ public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
 
   @Override
   public void delete(String sha256) throws IOException {
-    String key = keyOf(sha256);
-    try {
-      s3.deleteObject(b -> b.bucket(bucket).key(key));
-    } catch (SdkException e) {
-      throw new IOException("cannot delete " + key + " from S3: " + e.getMessage(), e);
-    }
+    bucket.delete(sha256);
   }
 
   /** Closes the S3 client. */
   @Override
   public void close() {
-    s3.close();
-  }
-
-  private Optional<HeadObjectResponse> head(String sha256) throws IOException {
-    String key = keyOf(sha256);
-    try {
-      return Optional.of(s3.headObject(b -> b.bucket(bucket).key(key)));
-    } catch (S3Exception e) {
-      if (e.statusCode() == 404) {
-        return Optional.empty();
-      }
-      throw new IOException("cannot look up " + key + " in S3: " + e.getMessage(), e);
-    } catch (SdkException e) {
-      throw new IOException("cannot look up " + key + " in S3: " + e.getMessage(), e);
-    }
-  }
-
-  /** One ranged GET of bytes {@code first..last} inclusive. */
-  private ResponseInputStream<GetObjectResponse> get(
-      String key, String sha256, long first, long last) throws IOException {
-    try {
-      return s3.getObject(b -> b.bucket(bucket).key(key).range("bytes=" + first + "-" + last));
-    } catch (S3Exception e) {
-      if (e.statusCode() == 404) {
-        throw new BlobMissing(sha256);
-      }
-      throw new IOException("cannot read " + key + " from S3: " + e.getMessage(), e);
-    } catch (SdkException e) {
-      throw new IOException("cannot read " + key + " from S3: " + e.getMessage(), e);
-    }
-  }
-
-  /** Uploads a local file under its hash, unless the object is already there. */
-  private void upload(Path file, String sha256, long size) throws IOException {
-    if (head(sha256).isPresent()) {
-      return;
-    }
-    String key = keyOf(sha256);
-    try {
-      if (size <= partSize) {
-        String md5 = md5(file, 0, size);
-        s3.putObject(
-            b -> b.bucket(bucket).key(key).contentLength(size).contentMD5(md5),
-            RequestBody.fromFile(file));
-      } else {
-        multipart(file, key, size);
-      }
-    } catch (SdkException e) {
-      throw new IOException("cannot upload " + key + " to S3: " + e.getMessage(), e);
-    }
-    long stored =
-        head(sha256)
-            .orElseThrow(() -> new IOException("S3 lost " + key + " right after upload"))
-            .contentLength();
-    if (stored != size) {
-      delete(sha256);
-      throw new IOException("S3 stored " + stored + " bytes for " + key + ", expected " + size);
-    }
-  }
-
-  private void multipart(Path file, String key, long size) throws IOException {
-    // S3 allows 10,000 parts: grow the parts for objects too large for the configured size.
-    long part = Math.max(partSize, (size + MAX_PARTS - 1) / MAX_PARTS);
-    String uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
-    boolean done = false;
-    try {
-      List<CompletedPart> parts = new ArrayList<>();
-      int number = 1;
-      for (long offset = 0; offset < size; offset += part, number++) {
-        long length = Math.min(part, size - offset);
-        long from = offset;
-        int n = number;
-        String md5 = md5(file, from, length);
-        // Streamed from the file region: the SDK reads it as it sends, and again on a retry.
-        RequestBody body =
-            RequestBody.fromContentProvider(
-                () -> regionStream(file, from, length), length, "application/octet-stream");
-        UploadPartResponse r =
-            s3.uploadPart(
-                b ->
-                    b.bucket(bucket)
-                        .key(key)
-                        .uploadId(uploadId)
-                        .partNumber(n)
-                        .contentLength(length)
-                        .contentMD5(md5),
-                body);
-        parts.add(CompletedPart.builder().partNumber(n).eTag(r.eTag()).build());
-      }
-      s3.completeMultipartUpload(
-          b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
-      done = true;
-    } finally {
-      if (!done) {
-        try {
-          s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
-        } catch (SdkException ignored) {
-          // The upload failed already; a stale upload is cleaned up by the bucket's lifecycle
-          // rules.
-        }
-      }
-    }
-  }
-
-  /** Base64 MD5 of a region of a file, as {@code Content-MD5} wants it. */
-  private static String md5(Path file, long offset, long length) throws IOException {
-    MessageDigest md5;
-    try {
-      md5 = MessageDigest.getInstance("MD5");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no MD5", e);
-    }
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      ByteBuffer buf = ByteBuffer.allocate(1 << 20);
-      long pos = offset;
-      long end = offset + length;
-      while (pos < end) {
-        buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
-        int n = ch.read(buf, pos);
-        if (n < 0) {
-          throw new IOException("staged upload " + file + " is shorter than expected");
-        }
-        md5.update(buf.array(), 0, n);
-        pos += n;
-      }
-    }
-    return java.util.Base64.getEncoder().encodeToString(md5.digest());
-  }
-
-  private static InputStream regionStream(Path file, long offset, long length) {
-    try {
-      FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
-      ch.position(offset);
-      return new FilesystemBlobStore.BoundedInputStream(
-          java.nio.channels.Channels.newInputStream(ch), length);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
-    }
+    bucket.close();
   }
 
   private final class S3PendingBlob extends LocalPendingBlob {
@@ -396,7 +192,7 @@ public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
 
     @Override
     public void commit() throws IOException {
-      upload(file, sha256(), size());
+      upload.send(file, sha256(), size());
       Files.deleteIfExists(file);
     }
 
@@ -404,165 +200,6 @@ public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
     public void close() throws IOException {
       // The local copy is only ever a staging file: gone whether or not it was committed.
       Files.deleteIfExists(file);
-    }
-  }
-
-  /**
-   * A read-only channel over one object: reads are served from a read-ahead buffer refilled by
-   * ranged GETs; a read larger than the buffer goes straight into the caller's buffer with one GET.
-   */
-  private final class RangedChannel implements SeekableByteChannel {
-    private final String key;
-    private final String sha256;
-    private final long size;
-    private long position;
-    private ByteBuffer buffer;
-    private long bufferStart = -1;
-    private boolean open = true;
-
-    RangedChannel(String key, String sha256, long size) {
-      this.key = key;
-      this.sha256 = sha256;
-      this.size = size;
-    }
-
-    @Override
-    public int read(ByteBuffer dst) throws IOException {
-      ensureOpen();
-      if (position >= size) {
-        return -1;
-      }
-      if (!dst.hasRemaining()) {
-        return 0;
-      }
-      int wanted = (int) Math.min(dst.remaining(), size - position);
-      if (buffer != null && position >= bufferStart && position < bufferStart + buffer.limit()) {
-        int at = (int) (position - bufferStart);
-        int n = Math.min(wanted, buffer.limit() - at);
-        dst.put(buffer.slice(at, n));
-        position += n;
-        return n;
-      }
-      if (wanted >= readAhead) {
-        // A large tensor: one GET straight into the caller's buffer, no copy through ours.
-        int n = fetch(position, dst, wanted);
-        position += n;
-        return n;
-      }
-      if (buffer == null) {
-        buffer = ByteBuffer.allocate((int) Math.min(readAhead, size));
-      }
-      int fill = (int) Math.min(buffer.capacity(), size - position);
-      buffer.clear();
-      bufferStart = -1;
-      int got = fetch(position, buffer, fill);
-      buffer.flip();
-      bufferStart = position;
-      int n = Math.min(wanted, got);
-      dst.put(buffer.slice(0, n));
-      position += n;
-      return n;
-    }
-
-    /**
-     * Reads {@code length} bytes at {@code from} into {@code into}; returns the count. A connection
-     * dropped mid-body is retried from the start of the range (the SDK retries only failures before
-     * the body), so a long tensor read survives a transient network fault.
-     */
-    private int fetch(long from, ByteBuffer into, int length) throws IOException {
-      int start = into.position();
-      for (int attempt = 1; ; attempt++) {
-        try {
-          return fetchOnce(from, into, length);
-        } catch (BlobMissing e) {
-          throw e;
-        } catch (IOException e) {
-          if (attempt >= FETCH_ATTEMPTS) {
-            throw e;
-          }
-          into.position(start);
-        }
-      }
-    }
-
-    private int fetchOnce(long from, ByteBuffer into, int length) throws IOException {
-      try (ResponseInputStream<GetObjectResponse> in = get(key, sha256, from, from + length - 1)) {
-        int total = 0;
-        byte[] chunk = into.hasArray() ? null : new byte[64 << 10];
-        while (total < length) {
-          int n;
-          if (chunk == null) {
-            n = in.read(into.array(), into.arrayOffset() + into.position(), length - total);
-            if (n > 0) {
-              into.position(into.position() + n);
-            }
-          } else {
-            n = in.read(chunk, 0, Math.min(chunk.length, length - total));
-            if (n > 0) {
-              into.put(chunk, 0, n);
-            }
-          }
-          if (n < 0) {
-            break;
-          }
-          total += n;
-        }
-        if (total < length) {
-          // The object's size is known and fixed, so a short body is a cut connection.
-          throw new IOException(
-              "S3 returned " + total + " of " + length + " bytes for " + key + " at " + from);
-        }
-        return total;
-      }
-    }
-
-    @Override
-    public int write(ByteBuffer src) {
-      throw new NonWritableChannelException();
-    }
-
-    @Override
-    public long position() throws IOException {
-      ensureOpen();
-      return position;
-    }
-
-    @Override
-    public SeekableByteChannel position(long newPosition) throws IOException {
-      ensureOpen();
-      if (newPosition < 0) {
-        throw new IllegalArgumentException("negative position");
-      }
-      position = newPosition;
-      return this;
-    }
-
-    @Override
-    public long size() throws IOException {
-      ensureOpen();
-      return size;
-    }
-
-    @Override
-    public SeekableByteChannel truncate(long size) {
-      throw new NonWritableChannelException();
-    }
-
-    @Override
-    public boolean isOpen() {
-      return open;
-    }
-
-    @Override
-    public void close() {
-      open = false;
-      buffer = null;
-    }
-
-    private void ensureOpen() throws ClosedChannelException {
-      if (!open) {
-        throw new ClosedChannelException();
-      }
     }
   }
 }
