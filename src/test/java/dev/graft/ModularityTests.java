@@ -1,6 +1,7 @@
 package dev.graft;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
@@ -78,5 +79,15 @@ class ModularityTests {
         .dependOnClassesThat()
         .resideInAPackage("software.amazon.awssdk..")
         .check(CLASSES);
+  }
+
+  @Test
+  void featuresShouldNotDependOnEachOtherInCycles() {
+    slices().matching("dev.graft.(*)..").should().beFreeOfCycles().check(CLASSES);
+  }
+
+  @Test
+  void packagesShouldNotDependOnEachOtherInCycles() {
+    slices().matching("dev.graft.(**)").should().beFreeOfCycles().check(CLASSES);
   }
 }

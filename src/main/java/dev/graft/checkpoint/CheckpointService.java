@@ -81,7 +81,8 @@ public class CheckpointService {
    * @param content the file's bytes, streamed
    * @return the stored checkpoint, and whether it is new
    * @throws FileRejected when a reader refuses the file (nothing is stored)
-   * @throws dev.graft.shared.PayloadTooLarge when the file exceeds {@code graft.upload.max-bytes}
+   * @throws dev.graft.storage.BlobStore.TooLarge when the file exceeds {@code
+   *     graft.upload.max-bytes}
    * @throws IOException when the content cannot be read or stored
    */
   public Stored<Checkpoint> upload(CheckpointUpload upload, InputStream content)

@@ -517,12 +517,12 @@ public class RegistryService {
             "keys must be 1-"
                 + MAX_TAG_KEY
                 + " characters, "
-                + dev.graft.shared.web.Problems.quoteInput(t.getKey())
+                + dev.graft.shared.Texts.quote(t.getKey())
                 + " is not");
       }
       if (t.getValue() == null || t.getValue().length() > MAX_TAG_VALUE) {
         throw new BadRequest(
-            "tags." + dev.graft.shared.web.Problems.quoteInput(t.getKey()),
+            "tags." + dev.graft.shared.Texts.quote(t.getKey()),
             "must be a string of at most " + MAX_TAG_VALUE + " characters");
       }
     }

@@ -21,8 +21,7 @@ public record TagFilter(String key, String value) {
     if (colon <= 0) {
       throw new BadRequest(
           "tag",
-          "must be key:value, such as tag=stage:prod; was "
-              + dev.graft.shared.web.Problems.quoteInput(s));
+          "must be key:value, such as tag=stage:prod; was " + dev.graft.shared.Texts.quote(s));
     }
     if (colon > 255 || s.length() - colon - 1 > 4096) {
       throw new BadRequest("tag", "keys are at most 255 characters and values at most 4096");

@@ -64,7 +64,8 @@ public class ContentIngest {
    * @param reader parses the pending copy
    * @param save writes the rows for a new resource (inside the transaction) and returns it
    * @throws FileRejected when the reader refuses the file
-   * @throws PayloadTooLarge when the upload exceeds {@code graft.upload.max-bytes}
+   * @throws dev.graft.storage.BlobStore.TooLarge when the upload exceeds {@code
+   *     graft.upload.max-bytes}
    */
   public <I, T> Stored<T> ingest(
       InputStream content,

@@ -115,7 +115,7 @@ public class IdempotencyKeys {
         throw new BadRequest(
             "Idempotency-Key",
             "must be visible ASCII characters (no spaces or control characters), was "
-                + dev.graft.shared.web.Problems.quoteInput(key));
+                + dev.graft.shared.Texts.quote(key));
       }
     }
   }
@@ -140,7 +140,7 @@ public class IdempotencyKeys {
     if (!r.fingerprint().equals(fingerprint)) {
       throw new Conflict(
           "Idempotency-Key "
-              + dev.graft.shared.web.Problems.quoteInput(use.key())
+              + dev.graft.shared.Texts.quote(use.key())
               + " was used for another "
               + use.scope()
               + " upload ("

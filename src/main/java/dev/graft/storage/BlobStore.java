@@ -17,8 +17,7 @@ public interface BlobStore {
    *
    * @param in the content; read to its end, not closed
    * @param maxBytes the largest size accepted
-   * @throws dev.graft.shared.PayloadTooLarge when more than {@code maxBytes} arrive (nothing is
-   *     left behind)
+   * @throws TooLarge when more than {@code maxBytes} arrive (nothing is left behind)
    * @throws IOException when the content cannot be read or stored (nothing is left behind)
    */
   PendingBlob write(InputStream in, long maxBytes) throws IOException;
@@ -82,6 +81,13 @@ public interface BlobStore {
   class BlobMissing extends IOException {
     public BlobMissing(String sha256) {
       super("blob " + sha256 + " is not in the store");
+    }
+  }
+
+  /** More bytes arrived than the writer accepts; nothing of them is kept. Mapped to 413. */
+  class TooLarge extends RuntimeException {
+    public TooLarge(String message) {
+      super(message);
     }
   }
 }

@@ -1,6 +1,5 @@
 package dev.graft.storage;
 
-import dev.graft.shared.PayloadTooLarge;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -54,7 +53,7 @@ final class HashingFileWriter {
   /**
    * Copies {@code in} to {@code out} and forces it to disk.
    *
-   * @throws PayloadTooLarge when more than {@code maxBytes} arrive
+   * @throws BlobStore.TooLarge when more than {@code maxBytes} arrive
    */
   static Result copy(InputStream in, FileChannel out, long maxBytes) throws IOException {
     // Room for every buffer plus two end markers: no put can block once a stage has stopped.
@@ -84,7 +83,7 @@ final class HashingFileWriter {
         }
         total += n;
         if (total > maxBytes) {
-          throw new PayloadTooLarge("upload exceeds the limit of " + maxBytes + " bytes");
+          throw new BlobStore.TooLarge("upload exceeds the limit of " + maxBytes + " bytes");
         }
         buf.clear().limit(n);
         put(filled, buf, writer);

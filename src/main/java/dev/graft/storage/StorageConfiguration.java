@@ -1,8 +1,9 @@
 package dev.graft.storage;
 
-import dev.graft.shared.GraftProperties;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Path;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -16,17 +17,17 @@ import software.amazon.awssdk.services.s3.S3Client;
 class StorageConfiguration {
 
   @Bean
-  BlobStore blobStore(GraftProperties properties) throws IOException {
-    GraftProperties.Storage storage = properties.storage();
-    if (storage.type() == GraftProperties.StorageType.S3) {
-      return s3(storage.s3(), properties);
+  BlobStore blobStore(
+      StorageProperties storage, @Value("${graft.data-dir:./graft-data}") Path dataDir)
+      throws IOException {
+    if (storage.type() == StorageProperties.StorageType.S3) {
+      return s3(storage.s3(), dataDir);
     }
-    return new FilesystemBlobStore(properties.dataDir().resolve("blobs"));
+    return new FilesystemBlobStore(dataDir.resolve("blobs"));
   }
 
   /** Builds the S3 store; Spring closes it (and its client) on shutdown. */
-  static S3BlobStore s3(GraftProperties.S3 settings, GraftProperties properties)
-      throws IOException {
+  static S3BlobStore s3(StorageProperties.S3 settings, Path dataDir) throws IOException {
     if (settings.bucket().isBlank()) {
       throw new IllegalStateException("graft.storage.type=s3 needs graft.storage.s3.bucket");
     }
@@ -43,7 +44,7 @@ class StorageConfiguration {
             settings.prefix(),
             settings.partSize().toBytes(),
             (int) Math.min(Integer.MAX_VALUE - 8, settings.readAhead().toBytes()),
-            properties.dataDir().resolve("blobs").resolve("tmp"));
+            dataDir.resolve("blobs").resolve("tmp"));
     if (settings.createBucket()) {
       store.createBucketIfMissing();
     }

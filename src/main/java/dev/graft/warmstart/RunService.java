@@ -112,7 +112,7 @@ public class RunService {
     if (!requestSha.equals(before.requestSha256())) {
       throw new Conflict(
           "Idempotency-Key "
-              + dev.graft.shared.web.Problems.quoteInput(key)
+              + dev.graft.shared.Texts.quote(key)
               + " was used for another request (run "
               + before.id()
               + ")");
@@ -221,7 +221,7 @@ public class RunService {
       throw new BadRequest(
           "output.model",
           "must be 1-255 letters, digits, '.', '_' or '-', starting with a letter or digit; was "
-              + dev.graft.shared.web.Problems.quoteInput(o.model()));
+              + dev.graft.shared.Texts.quote(o.model()));
     }
     List<String> formats =
         o.formats() == null || o.formats().isEmpty()
@@ -253,7 +253,7 @@ public class RunService {
         throw new BadRequest(
             "output.aliases",
             "alias "
-                + dev.graft.shared.web.Problems.quoteInput(a)
+                + dev.graft.shared.Texts.quote(a)
                 + " must be letters, digits, '.', '_' or '-'");
       }
     }

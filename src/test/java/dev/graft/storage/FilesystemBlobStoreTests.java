@@ -3,7 +3,6 @@ package dev.graft.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.graft.shared.PayloadTooLarge;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -73,7 +72,7 @@ class FilesystemBlobStoreTests {
     FilesystemBlobStore store = new FilesystemBlobStore(root);
     assertThatThrownBy(
             () -> store.write(new ByteArrayInputStream(random(9 * 1024 * 1024)), 5_000_000))
-        .isInstanceOf(PayloadTooLarge.class)
+        .isInstanceOf(BlobStore.TooLarge.class)
         .hasMessageContaining("5000000");
     assertThat(tmpFiles(store)).isZero();
   }

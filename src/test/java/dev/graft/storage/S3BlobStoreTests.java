@@ -3,7 +3,6 @@ package dev.graft.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.graft.shared.PayloadTooLarge;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -206,7 +205,7 @@ class S3BlobStoreTests {
       sha = blob.sha256();
     }
     assertThatThrownBy(() -> store.write(new ByteArrayInputStream(random(6_000_000)), 5_000_000))
-        .isInstanceOf(PayloadTooLarge.class);
+        .isInstanceOf(BlobStore.TooLarge.class);
 
     assertThat(store.exists(sha)).isFalse();
     assertThat(keys(bucket)).isEmpty();

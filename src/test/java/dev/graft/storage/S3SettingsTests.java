@@ -2,7 +2,6 @@ package dev.graft.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.graft.shared.GraftProperties;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -16,7 +15,7 @@ import org.springframework.util.unit.DataSize;
  */
 class S3SettingsTests {
 
-  private static GraftProperties bind(Map<String, Object> env) {
+  private static StorageProperties bind(Map<String, Object> env) {
     // Boot maps GRAFT_STORAGE_TYPE to graft.storage.type only for sources named like the
     // environment.
     StandardEnvironment environment = new StandardEnvironment();
@@ -26,13 +25,13 @@ class S3SettingsTests {
             new SystemEnvironmentPropertySource(
                 "test-" + StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, env));
     return new Binder(ConfigurationPropertySources.get(environment))
-        .bindOrCreate("graft", GraftProperties.class);
+        .bindOrCreate("graft.storage", StorageProperties.class);
   }
 
   @Test
   void shouldDefaultToTheFilesystemStore() {
-    GraftProperties.Storage storage = bind(Map.of()).storage();
-    assertThat(storage.type()).isEqualTo(GraftProperties.StorageType.FILESYSTEM);
+    StorageProperties storage = bind(Map.of());
+    assertThat(storage.type()).isEqualTo(StorageProperties.StorageType.FILESYSTEM);
     assertThat(storage.s3().region()).isEqualTo("us-east-1");
     assertThat(storage.s3().partSize()).isEqualTo(DataSize.ofMegabytes(64));
     assertThat(storage.s3().readAhead()).isEqualTo(DataSize.ofMegabytes(8));
@@ -42,7 +41,7 @@ class S3SettingsTests {
 
   @Test
   void shouldBindTheS3SettingsFromEnvironmentVariablesAndKeepTheSecretOutOfToString() {
-    GraftProperties p =
+    StorageProperties p =
         bind(
             Map.of(
                 "GRAFT_STORAGE_TYPE", "s3",
@@ -52,8 +51,8 @@ class S3SettingsTests {
                 "GRAFT_STORAGE_S3_SECRET_KEY", "very-secret",
                 "GRAFT_STORAGE_S3_PART_SIZE", "16MB",
                 "GRAFT_STORAGE_S3_CREATE_BUCKET", "false"));
-    GraftProperties.S3 s3 = p.storage().s3();
-    assertThat(p.storage().type()).isEqualTo(GraftProperties.StorageType.S3);
+    StorageProperties.S3 s3 = p.s3();
+    assertThat(p.type()).isEqualTo(StorageProperties.StorageType.S3);
     assertThat(s3.endpoint()).isEqualTo("http://minio:9000");
     assertThat(s3.bucket()).isEqualTo("models");
     assertThat(s3.accessKey()).isEqualTo("graft");

@@ -68,28 +68,9 @@ public final class Problems {
     return detail.length() <= MAX_DETAIL ? detail : detail.substring(0, MAX_DETAIL - 3) + "...";
   }
 
-  /**
-   * Quotes text from a request for a message: printable ASCII kept, everything else escaped as
-   * {@code \\uXXXX}, cut at 200 characters.
-   */
+  /** Quotes text from a request for a message; see {@link dev.graft.shared.Texts#quote}. */
   public static String quoteInput(String s) {
-    if (s == null) {
-      return "null";
-    }
-    StringBuilder b = new StringBuilder("'");
-    int n = Math.min(s.length(), 200);
-    for (int i = 0; i < n; i++) {
-      char c = s.charAt(i);
-      if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
-        b.append(c);
-      } else {
-        b.append(String.format("\\u%04x", (int) c));
-      }
-    }
-    if (s.length() > n) {
-      b.append("...");
-    }
-    return b.append('\'').toString();
+    return dev.graft.shared.Texts.quote(s);
   }
 
   private static String quote(String s) {

@@ -1,8 +1,14 @@
-package dev.graft.shared;
+package dev.graft.shared.web;
 
 import dev.graft.format.FormatException;
-import dev.graft.shared.web.MultipartFileStream;
-import dev.graft.shared.web.Problems;
+import dev.graft.shared.BadRequest;
+import dev.graft.shared.Conflict;
+import dev.graft.shared.FileRejected;
+import dev.graft.shared.NotFound;
+import dev.graft.shared.RequestBodyRefused;
+import dev.graft.shared.TooManyUploads;
+import dev.graft.shared.UnprocessableReference;
+import dev.graft.shared.UploadStalled;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -99,8 +105,8 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     return response(p);
   }
 
-  @ExceptionHandler(PayloadTooLarge.class)
-  ResponseEntity<Object> tooLarge(PayloadTooLarge e) {
+  @ExceptionHandler(dev.graft.storage.BlobStore.TooLarge.class)
+  ResponseEntity<Object> tooLarge(dev.graft.storage.BlobStore.TooLarge e) {
     return response(
         problem(
             HttpStatus.CONTENT_TOO_LARGE,
