@@ -27,10 +27,12 @@ final class PickleCalls {
 
   private final Failure failure;
   private final String keyHint;
+  private final ParseBudget budget;
 
-  PickleCalls(Failure failure, String keyHint) {
+  PickleCalls(Failure failure, String keyHint, ParseBudget budget) {
     this.failure = failure;
     this.keyHint = keyHint;
+    this.budget = budget;
   }
 
   Object call(AllowedGlobal global, PickleTuple args) throws FormatException {
@@ -61,6 +63,8 @@ final class PickleCalls {
           } else {
             throw wrong(global, 1, "items", "a list or tuple", src);
           }
+          // A memoized list can be passed again and again: each pass is paid for.
+          budget.charge(items.size());
           for (Object item : items) {
             if (!(item == null
                 || item instanceof String
@@ -231,6 +235,7 @@ final class PickleCalls {
     } else {
       throw wrong(g, index, name, "a tuple of ints", v);
     }
+    budget.charge(items.size());
     List<Long> out = new ArrayList<>(items.size());
     for (Object item : items) {
       if (!(item instanceof Long l)) {
@@ -272,7 +277,10 @@ final class PickleCalls {
   }
 
   private static String describeValue(Object v) {
-    return v instanceof Long || v instanceof BigInteger ? v.toString() : "of type " + describe(v);
+    if (v instanceof BigInteger b) {
+      return "of " + b.bitLength() + " bits";
+    }
+    return v instanceof Long ? v.toString() : "of type " + describe(v);
   }
 
   /** Names a pickled value's type the way Python would, without printing its content. */

@@ -87,14 +87,23 @@ import java.util.regex.Pattern;
  * torch.jit._pickle} list helpers, read as their argument. Nothing named is ever instantiated or
  * run, and every other global is still refused.
  *
+ * <p>Work is bounded as well as sizes: every opcode, every item a call walks and every tuple
+ * comparison is charged to the parse's {@link ParseBudget}, tuples hash in constant time (see
+ * {@link PickleTuple}) and heavy tuples are refused as dict keys, and integers are refused past
+ * {@link ReadLimits#maxIntegerBits()}.
+ *
  * <p>An instance reads one pickle.
  */
 public final class RestrictedUnpickler {
 
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,199}");
 
+  // A key hint is the string just below a rebuild call's function; look no further than this.
+  private static final int KEY_HINT_REACH = 4;
+
   private final ReadLimits limits;
   private final boolean torchScript;
+  private final ParseBudget budget;
   private final List<StorageRef> storages = new ArrayList<>();
   private final Map<Long, Object> memo = new HashMap<>();
   private final Map<Object, Integer> depths = new IdentityHashMap<>();
@@ -123,8 +132,14 @@ public final class RestrictedUnpickler {
    *     {@code data.pkl} needs; checkpoints are read with {@code false}
    */
   public RestrictedUnpickler(ReadLimits limits, boolean torchScript) {
+    this(limits, torchScript, ParseBudget.start(limits));
+  }
+
+  /** An unpickler charging the budget of the parse it is part of. */
+  RestrictedUnpickler(ReadLimits limits, boolean torchScript, ParseBudget budget) {
     this.limits = limits;
     this.torchScript = torchScript;
+    this.budget = budget;
   }
 
   /**
@@ -132,14 +147,28 @@ public final class RestrictedUnpickler {
    *
    * @param pickle the pickle's bytes
    * @return the value the pickle builds
-   * @throws FormatException UNSAFE for a refused opcode or global, LIMIT_EXCEEDED for a limit,
-   *     MALFORMED for bytes that do not form a valid pickle; the message gives the pickle offset
+   * @throws FormatException UNSAFE for a refused opcode or global, LIMIT_EXCEEDED for a limit
+   *     (including the parse's work budget and deadline), MALFORMED for bytes that do not form a
+   *     valid pickle; the message gives the pickle offset
    */
   public Object load(byte[] pickle) throws FormatException {
     if (data != null) {
       throw new IllegalStateException("an unpickler reads one pickle");
     }
     data = pickle;
+    try {
+      return run();
+    } catch (ParseBudget.Exceeded e) {
+      throw fail(e.refusal().kind(), e.refusal().getMessage());
+    } catch (FormatException e) {
+      if (e.getMessage() != null && !e.getMessage().contains("at pickle offset")) {
+        throw fail(e.kind(), e.getMessage());
+      }
+      throw e;
+    }
+  }
+
+  private Object run() throws FormatException {
     long ops = 0;
     while (true) {
       if (pos >= data.length) {
@@ -152,6 +181,7 @@ public final class RestrictedUnpickler {
             FormatException.Kind.LIMIT_EXCEEDED,
             "pickle runs more than " + limits.maxPickleOps() + " opcodes");
       }
+      budget.charge();
       if (op == STOP) {
         return stop();
       }
@@ -310,7 +340,7 @@ public final class RestrictedUnpickler {
         for (Object item : items) {
           requireHashable(item, "set item");
           nest(set, item);
-          set.add(item);
+          add(set, item);
         }
       }
       case FROZENSET -> {
@@ -320,7 +350,7 @@ public final class RestrictedUnpickler {
         for (Object item : items) {
           requireHashable(item, "frozenset item");
           nest(set, item);
-          set.add(item);
+          add(set, item);
         }
         Set<Object> frozen = Collections.unmodifiableSet(set);
         depths.put(frozen, depths.get(set));
@@ -336,13 +366,13 @@ public final class RestrictedUnpickler {
       case BININT2 ->
           push(
               (long) (ByteBuffer.wrap(take(2)).order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xffff));
-      case LONG1 -> push(decodeLong(u8()));
+      case LONG1 -> push(decodeLong("LONG1", u8()));
       case LONG4 -> {
         int n = ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt();
         if (n < 0) {
           throw fail(FormatException.Kind.MALFORMED, "LONG4 with negative length " + n);
         }
-        push(decodeLong(n));
+        push(decodeLong("LONG4", n));
       }
       case BINFLOAT -> push(ByteBuffer.wrap(take(8)).order(ByteOrder.BIG_ENDIAN).getDouble());
       case NONE -> push(null);
@@ -450,6 +480,7 @@ public final class RestrictedUnpickler {
     if (args.size() != 1 || !(args.get(0) instanceof ArrayList<?> list)) {
       throw fail(FormatException.Kind.MALFORMED, who + " takes one list");
     }
+    budget.charge(list.size());
     for (Object item : list) {
       boolean ok =
           switch (helper) {
@@ -482,7 +513,7 @@ public final class RestrictedUnpickler {
           FormatException.Kind.UNSAFE,
           opName + " on a " + PickleCalls.describe(func) + " is not allowed");
     }
-    Object result = new PickleCalls(this::fail, keyHint()).call(global, tuple);
+    Object result = new PickleCalls(this::fail, keyHint(), budget).call(global, tuple);
     if (result instanceof PickleDict || result instanceof Set<?>) {
       container(result);
       if (result instanceof Set<?> set) {
@@ -495,10 +526,12 @@ public final class RestrictedUnpickler {
   }
 
   /**
-   * The state-dict key a rebuild call most likely belongs to, for messages: the string below it.
+   * The state-dict key a rebuild call most likely belongs to, for messages: the string below it,
+   * looked for among the few values under the function only, so each call costs O(1).
    */
   private String keyHint() {
-    for (int i = stack.size() - 2; i >= 0; i--) {
+    int stop = Math.max(0, stack.size() - 1 - KEY_HINT_REACH);
+    for (int i = stack.size() - 2; i >= stop; i--) {
       Object v = stack.get(i);
       if (v instanceof String s) {
         return s;
@@ -533,6 +566,7 @@ public final class RestrictedUnpickler {
           FormatException.Kind.MALFORMED,
           "BUILD state for an OrderedDict is a " + PickleCalls.describe(state) + ", not a dict");
     }
+    budget.charge(attrs.size());
     for (Map.Entry<Object, Object> e : attrs.entrySet()) {
       if (!(e.getKey() instanceof String name)) {
         throw fail(
@@ -570,45 +604,53 @@ public final class RestrictedUnpickler {
       requireHashable(key, "dict key");
       nest(dict, key);
       nest(dict, items.get(i + 1));
-      dict.put(key, items.get(i + 1));
+      try {
+        dict.put(key, items.get(i + 1));
+      } catch (ParseBudget.Exceeded e) {
+        throw fail(e.refusal().kind(), e.refusal().getMessage());
+      }
     }
   }
 
+  private void add(Set<Object> set, Object item) throws FormatException {
+    try {
+      set.add(item);
+    } catch (ParseBudget.Exceeded e) {
+      throw fail(e.refusal().kind(), e.refusal().getMessage());
+    }
+  }
+
+  /**
+   * Only values with content equality in Java; Python would also hash by identity, which we do not
+   * need. A tuple key must also be light, since comparing two keys walks them.
+   */
   private void requireHashable(Object v, String role) throws FormatException {
-    if (!hashable(v)) {
+    boolean hashable = v instanceof PickleTuple t ? t.hashable() : PickleTuple.isHashableScalar(v);
+    if (!hashable) {
       throw fail(
           FormatException.Kind.MALFORMED, "a " + PickleCalls.describe(v) + " cannot be a " + role);
     }
-  }
-
-  // Only values with content equality in Java; Python would also hash by identity, which we do not
-  // need.
-  private static boolean hashable(Object v) {
-    if (v == null
-        || v instanceof String
-        || v instanceof Long
-        || v instanceof BigInteger
-        || v instanceof Double
-        || v instanceof Boolean
-        || v instanceof DTypeRef
-        || v instanceof TorchSize
-        || v instanceof Device
-        || v instanceof ComplexNumber) {
-      return true;
+    if (v instanceof PickleTuple t && t.weight() > limits.maxKeyTupleWeight()) {
+      throw fail(
+          FormatException.Kind.LIMIT_EXCEEDED,
+          "a tuple of "
+              + (t.weight() == Long.MAX_VALUE ? "more than 2^63" : String.valueOf(t.weight()))
+              + " nested items cannot be a "
+              + role
+              + "; the limit is "
+              + limits.maxKeyTupleWeight());
     }
-    if (v instanceof PickleTuple t) {
-      for (Object item : t.items()) {
-        if (!hashable(item)) {
-          return false;
-        }
-      }
-      return true;
-    }
-    return false;
   }
 
   private PickleTuple tuple(List<Object> items) throws FormatException {
-    PickleTuple t = new PickleTuple(items);
+    long work = items.size() + 1L;
+    for (Object item : items) {
+      if (item instanceof TorchSize size) {
+        work += size.dims().size(); // hashed item by item
+      }
+    }
+    budget.charge(work);
+    PickleTuple t = new PickleTuple(items, budget);
     int depth = 1;
     for (Object item : items) {
       depth = Math.max(depth, depthOf(item) + 1);
@@ -661,7 +703,18 @@ public final class RestrictedUnpickler {
     push(memo.get(index));
   }
 
-  private Object decodeLong(int n) throws FormatException {
+  private Object decodeLong(String op, int n) throws FormatException {
+    if ((long) n * 8 > limits.maxIntegerBits()) {
+      // Never the digits: a 3 MB integer would make a 7-million-character message.
+      throw fail(
+          FormatException.Kind.LIMIT_EXCEEDED,
+          op
+              + " integer of "
+              + n
+              + " bytes is longer than the limit of "
+              + limits.maxIntegerBits()
+              + " bits");
+    }
     byte[] le = take(checkedLength(n));
     if (n == 0) {
       return 0L;

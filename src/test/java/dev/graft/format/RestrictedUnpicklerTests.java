@@ -336,4 +336,82 @@ class RestrictedUnpicklerTests {
         FormatException.Kind.UNSAFE,
         "pickle opcode INT is not allowed");
   }
+
+  // ---- work that a file controls is bounded (issue 8) ----
+
+  @Test
+  void shouldRefuseAHeavySharedTupleAsADictKeyWithoutHashingItExponentially() {
+    // t0 = (1,), t(k) = (t(k-1), t(k-1)): 434 bytes whose tree has 2^61 items.
+    PickleBuilder b = PickleBuilder.proto2().integer(1).op(0x85).put(0).op('0');
+    for (int k = 1; k <= 60; k++) {
+      b.get(k - 1).get(k - 1).op(0x86).put(k).op('0');
+    }
+    b.emptyDict().get(60).none().setitem().stop();
+    Hostile.refused(() -> load(b), FormatException.Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining("nested items cannot be a dict key; the limit is 1000")
+        .hasMessageContaining("at pickle offset");
+  }
+
+  @Test
+  void shouldAcceptALightTupleAsADictKey() throws FormatException {
+    PickleBuilder b = PickleBuilder.proto2().emptyDict().mark();
+    b.integer(1).integer(2).op(0x86).str("a").integer(1).integer(3).op(0x86).str("b");
+    PickleDict d = (PickleDict) load(b.setitems().stop());
+    assertThat(d.get(new PickleTuple(List.of(1L, 3L)))).isEqualTo("b");
+  }
+
+  @Test
+  void shouldChargeCollidingTupleKeysToTheWorkBudget() {
+    // (i, 93000 - 31 i) all hash alike, so each insertion compares with the keys before it.
+    PickleBuilder b = PickleBuilder.proto2().emptyDict().mark();
+    for (int i = 0; i < 3000; i++) {
+      b.integer(i).integer(93_000 - 31L * i).op(0x86).none();
+    }
+    b.setitems().stop();
+    ReadLimits small = LIMITS.withBudget(1_000_000, 10_000);
+    Hostile.refused(
+            () -> new RestrictedUnpickler(small).load(b.build()),
+            FormatException.Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining("parse exceeded its work budget of 1000000");
+  }
+
+  @Test
+  void shouldFindTheKeyHintWithoutRescanningTheStack() {
+    // A key, 200,000 globals, then 200,000 calls: a hint that scanned down through the globals on
+    // every call was quadratic.
+    int n = 200_000;
+    PickleBuilder b = PickleBuilder.proto2().str("key");
+    for (int i = 0; i < n; i++) {
+      b.global("collections", "OrderedDict");
+    }
+    for (int i = 0; i < n; i++) {
+      b.emptyTuple().reduce().op('0');
+    }
+    Object v = Hostile.finishes(() -> load(b.stop()));
+    assertThat(v).isEqualTo("key");
+  }
+
+  @Test
+  void shouldRefuseAHugeLong4WithAShortMessage() {
+    PickleBuilder b = PickleBuilder.proto2().op(0x8b).raw(PickleBuilder.le32(3_000_000));
+    byte[] digits = new byte[3_000_000];
+    java.util.Arrays.fill(digits, (byte) 0x55);
+    b.raw(digits).stop();
+    Hostile.refused(() -> load(b), FormatException.Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining(
+            "LONG4 integer of 3000000 bytes is longer than the limit of 1024 bits")
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(200));
+  }
+
+  @Test
+  void shouldReadIntegersUpToTheBitLimitAndRefuseLongerOnes() throws FormatException {
+    byte[] max = new byte[128];
+    max[127] = 0x40;
+    Object v = load(PickleBuilder.proto2().op(0x8a).raw(128).raw(max).stop());
+    assertThat(((java.math.BigInteger) v).bitLength()).isEqualTo(1023);
+    assertRefused(
+        PickleBuilder.proto2().op(0x8a).raw(129).raw(new byte[129]).stop(),
+        FormatException.Kind.LIMIT_EXCEEDED,
+        "LONG1 integer of 129 bytes");
+  }
 }
