@@ -5,7 +5,8 @@ import java.nio.ByteOrder;
 /**
  * Turns state-dict tensors into {@link TensorInfo}s, checking (more strictly than torch) that every
  * element a tensor views lies inside its storage, with exact arithmetic, and that the tensor count,
- * rank, key length and total element count stay within {@link ReadLimits}.
+ * rank, key length (UTF-8 bytes, no U+0000; see {@link StateDictKeys}) and total element count stay
+ * within {@link ReadLimits}.
  */
 final class TensorIndexer {
 
@@ -32,15 +33,7 @@ final class TensorIndexer {
       throw FormatException.malformed(
           "state dict key is a " + PickleCalls.describe(key) + ", not a str");
     }
-    if (k.length() > limits.maxKeyLength()) {
-      throw FormatException.limit(
-          "state dict key "
-              + FormatException.quote(k)
-              + " is "
-              + k.length()
-              + " characters, more than the limit of "
-              + limits.maxKeyLength());
-    }
+    StateDictKeys.check(k, limits, "state dict key");
     String who = "tensor " + FormatException.quote(k);
     TensorRef t;
     boolean parameter = value instanceof ParameterRef;
