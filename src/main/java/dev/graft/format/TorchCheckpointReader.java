@@ -50,7 +50,8 @@ public final class TorchCheckpointReader {
                             + " record"));
     ByteOrder order = byteOrder(file, zip);
     byte[] pickle = zip.readStored(file, pkl, limits.maxPickleBytes());
-    RestrictedUnpickler unpickler = new RestrictedUnpickler(limits);
+    ParseBudget budget = ParseBudget.start(limits);
+    RestrictedUnpickler unpickler = new RestrictedUnpickler(limits, false, budget);
     Object root = unpickler.load(pickle);
     StorageTable storages = StorageTable.of(zip, unpickler.storages());
 
@@ -66,15 +67,14 @@ public final class TorchCheckpointReader {
     TensorIndexer indexer = new TensorIndexer(storages, order, limits);
     List<TensorInfo> tensors = new ArrayList<>(dict.size());
     for (Map.Entry<Object, Object> e : dict.entrySet()) {
+      budget.charge();
       tensors.add(indexer.index(e.getKey(), e.getValue()));
     }
     indexer.checkRemaining();
+    Map<String, Object> metadata = metadata(root, located.path(), limits, budget);
+    Map<String, Long> versions = moduleVersions(dict, limits, budget);
     return new CheckpointIndex(
-        CheckpointFormat.PYTORCH,
-        located.path(),
-        tensors,
-        metadata(root, located.path(), limits),
-        moduleVersions(dict));
+        CheckpointFormat.PYTORCH, located.path(), tensors, metadata, versions);
   }
 
   /**
@@ -105,16 +105,22 @@ public final class TorchCheckpointReader {
   }
 
   /**
-   * The plain-data entries beside a nested state dict; optimizer and scheduler state and anything
-   * holding tensors or other objects is left out.
+   * The plain-data entries beside a nested state dict, as {@link PlainData} admits them: optimizer
+   * and scheduler state, anything holding tensors or other objects, strings with U+0000, integers
+   * JSON readers refuse, and entries past the metadata budget ({@link
+   * ReadLimits#maxMetadataChars()}, {@link ReadLimits#maxMetadataNodes()}) are left out; the file
+   * is not refused for them.
    */
-  private static Map<String, Object> metadata(Object root, String path, ReadLimits limits) {
+  private static Map<String, Object> metadata(
+      Object root, String path, ReadLimits limits, ParseBudget budget) throws FormatException {
     Map<String, Object> out = new LinkedHashMap<>();
     if (path.isEmpty() || !(root instanceof PickleDict top)) {
       return out;
     }
     String stateDictKey = path.split("\\.", -1)[0];
+    PlainData plain = new PlainData(limits, budget);
     for (Map.Entry<Object, Object> e : top.entrySet()) {
+      budget.charge();
       if (!(e.getKey() instanceof String key) || key.equals(stateDictKey)) {
         continue;
       }
@@ -122,22 +128,26 @@ public final class TorchCheckpointReader {
       if (lower.contains("optim") || lower.contains("scheduler")) {
         continue;
       }
-      Object plain = PlainData.convert(e.getValue(), limits.maxDepth());
-      if (plain != PlainData.NOT_PLAIN) {
-        out.put(key, plain);
+      Object value = plain.admit(key, e.getValue());
+      if (value != PlainData.NOT_PLAIN) {
+        out.put(key, value);
       }
     }
     return out;
   }
 
   /**
-   * Reads {@code _metadata}: prefix to {@code {'version': n}}; entries of other shapes are skipped.
+   * Reads {@code _metadata}: prefix to {@code {'version': n}}; entries of other shapes, and
+   * prefixes no key could have (with U+0000, or longer than a key may be), are skipped.
    */
-  private static Map<String, Long> moduleVersions(PickleDict stateDict) {
+  private static Map<String, Long> moduleVersions(
+      PickleDict stateDict, ReadLimits limits, ParseBudget budget) throws FormatException {
     Map<String, Long> out = new LinkedHashMap<>();
     if (stateDict.attributes().get("_metadata") instanceof PickleDict meta) {
       for (Map.Entry<Object, Object> e : meta.entrySet()) {
+        budget.charge();
         if (e.getKey() instanceof String prefix
+            && StateDictKeys.acceptable(prefix, limits)
             && e.getValue() instanceof PickleDict m
             && m.get("version") instanceof Long version) {
           out.put(prefix, version);
