@@ -25,7 +25,7 @@ public final class TorchCheckpointReader {
   private TorchCheckpointReader() {}
 
   /**
-   * Reads a torch checkpoint's index.
+   * Reads a torch checkpoint's index, checking every record's CRC-32 by reading the file.
    *
    * @param file the whole file
    * @param stateDictPath the dotted path of the state dict, or {@code null} to detect it
@@ -36,7 +36,26 @@ public final class TorchCheckpointReader {
    */
   public static CheckpointIndex read(
       SeekableByteChannel file, String stateDictPath, ReadLimits limits) throws IOException {
-    TorchZip zip = TorchZip.open(file, limits);
+    return read(file, stateDictPath, limits, RangeCrc.reading(file));
+  }
+
+  /**
+   * Reads a torch checkpoint's index under one work budget and deadline, then checks every record's
+   * CRC-32 (see {@link TorchZip#verifyRecords}).
+   *
+   * @param file the whole file
+   * @param stateDictPath the dotted path of the state dict, or {@code null} to detect it
+   * @param limits the limits to enforce
+   * @param crcs gives the CRC-32 of byte ranges of {@code file}
+   * @return the checkpoint's index
+   * @throws FormatException when the file is refused; the message says what and where
+   * @throws IOException when the channel cannot be read
+   */
+  public static CheckpointIndex read(
+      SeekableByteChannel file, String stateDictPath, ReadLimits limits, RangeCrc crcs)
+      throws IOException {
+    ParseBudget budget = ParseBudget.start(limits);
+    TorchZip zip = TorchZip.open(file, limits, budget);
     if (isTorchScript(zip)) {
       throw FormatException.unsupported(TORCHSCRIPT_MESSAGE);
     }
@@ -50,7 +69,6 @@ public final class TorchCheckpointReader {
                             + " record"));
     ByteOrder order = byteOrder(file, zip);
     byte[] pickle = zip.readStored(file, pkl, limits.maxPickleBytes());
-    ParseBudget budget = ParseBudget.start(limits);
     RestrictedUnpickler unpickler = new RestrictedUnpickler(limits, false, budget);
     Object root = unpickler.load(pickle);
     StorageTable storages = StorageTable.of(zip, unpickler.storages());
@@ -73,6 +91,8 @@ public final class TorchCheckpointReader {
     indexer.checkRemaining();
     Map<String, Object> metadata = metadata(root, located.path(), limits, budget);
     Map<String, Long> versions = moduleVersions(dict, limits, budget);
+    // Last: contents are checked once the structure is known to be sound.
+    zip.verifyRecords(file, crcs, limits, budget);
     return new CheckpointIndex(
         CheckpointFormat.PYTORCH, located.path(), tensors, metadata, versions);
   }

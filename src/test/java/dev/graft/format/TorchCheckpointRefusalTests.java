@@ -385,4 +385,19 @@ class TorchCheckpointRefusalTests {
             floats(1));
     assertThat(read(ok).tensors()).extracting(TensorInfo::key).containsExactly(fits);
   }
+
+  @Test
+  void shouldRefuseAStorageRecordWhoseCrcDoesNotMatchItsBytes() {
+    ZipBuilder z =
+        new ZipBuilder()
+            .add(
+                "archive/data.pkl",
+                stateDict("w", "FloatStorage", "0", 1, 0, new long[] {1}, new long[] {1}).build())
+            .add("archive/data/0", floats(1))
+            .add("archive/version", "3\n");
+    z.entries().get(1).crc = 0xdeadbeef;
+    Hostile.refused(() -> read(z.build()), FormatException.Kind.MALFORMED)
+        .hasMessageContaining("zip entry 'archive/data/0' has CRC-32 2144df1c")
+        .hasMessageContaining("but its headers declare deadbeef");
+  }
 }
