@@ -8,7 +8,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Graft's own interpretation of the allowed callables and of persistent ids: each checks its
@@ -22,8 +21,22 @@ final class PickleCalls {
     FormatException fail(FormatException.Kind kind, String message);
   }
 
-  // torch names storages by decimal counters; anything else could reach other zip records.
-  private static final Pattern STORAGE_KEY = Pattern.compile("[A-Za-z0-9_]{1,64}");
+  /**
+   * torch names storages by decimal counters; anything else could reach other zip records. Only
+   * [A-Za-z0-9_]{1,64}, checked without a regex since every tensor has one.
+   */
+  static boolean isStorageKey(String key) {
+    if (key.isEmpty() || key.length() > 64) {
+      return false;
+    }
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_')) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   private final Failure failure;
   private final String keyHint;
@@ -181,7 +194,7 @@ final class PickleCalls {
           FormatException.Kind.UNSAFE,
           "persistent id names a " + describe(t.get(1)) + ", not a storage class");
     }
-    if (!(t.get(2) instanceof String key) || !STORAGE_KEY.matcher(key).matches()) {
+    if (!(t.get(2) instanceof String key) || !isStorageKey(key)) {
       throw failure.fail(
           FormatException.Kind.UNSAFE,
           "persistent id has storage key "

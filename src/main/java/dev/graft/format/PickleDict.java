@@ -16,6 +16,9 @@ public final class PickleDict extends LinkedHashMap<Object, Object> {
   private final boolean ordered;
   private final Map<String, Object> attributes = new LinkedHashMap<>();
 
+  /** How deeply containers nest inside it, itself included, as the unpickler counts. */
+  transient int depth = 1;
+
   /**
    * Creates an empty dict.
    *

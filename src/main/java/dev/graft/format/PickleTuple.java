@@ -24,6 +24,7 @@ public final class PickleTuple {
   private final long weight;
   private final boolean hashable;
   private final ParseBudget budget;
+  private final int depth;
 
   /**
    * A tuple of the given items, copied into an unmodifiable list that, unlike {@code List.copyOf},
@@ -42,7 +43,11 @@ public final class PickleTuple {
    * @param budget the parse's budget, or {@code null} for none
    */
   PickleTuple(List<Object> items, ParseBudget budget) {
-    this.items = Collections.unmodifiableList(new ArrayList<>(items));
+    this(Collections.unmodifiableList(new ArrayList<>(items)), budget, 0);
+  }
+
+  private PickleTuple(List<Object> items, ParseBudget budget, int depth) {
+    this.items = items;
     this.budget = budget;
     int h = 1;
     long w = 1;
@@ -67,6 +72,28 @@ public final class PickleTuple {
     this.hash = h;
     this.weight = w;
     this.hashable = all;
+    int d = 1;
+    for (Object item : items) {
+      if (item instanceof PickleTuple t) {
+        d = Math.max(d, t.depth + 1);
+      }
+    }
+    this.depth = Math.max(depth, d);
+  }
+
+  /**
+   * A tuple that takes over {@code items}, a fresh list no one else holds, as the unpickler builds
+   * them.
+   *
+   * @param depth how deeply containers nest inside it, itself included, as the unpickler counts
+   */
+  static PickleTuple owning(List<Object> items, ParseBudget budget, int depth) {
+    return new PickleTuple(Collections.unmodifiableList(items), budget, depth);
+  }
+
+  /** How deeply containers nest inside it, itself included. */
+  int depth() {
+    return depth;
   }
 
   /** The items, unmodifiable. */

@@ -1,7 +1,6 @@
 package dev.graft.format;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.util.zip.CRC32;
 
@@ -30,23 +29,17 @@ public interface RangeCrc {
   int crc32(long offset, long length) throws IOException;
 
   /**
-   * Computes range CRCs by reading {@code file} in 1 MiB chunks; memory stays constant whatever the
-   * range.
+   * Computes range CRCs by reading {@code file} through one 1 MiB window, so consecutive small
+   * records cost one read per window; memory stays constant whatever the range.
    */
   static RangeCrc reading(SeekableByteChannel file) {
+    ChannelWindow[] window = new ChannelWindow[1];
     return (offset, length) -> {
-      CRC32 crc = new CRC32();
-      ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min(1 << 20, Math.max(1, length)));
-      long at = offset;
-      long left = length;
-      while (left > 0) {
-        buf.clear().limit((int) Math.min(buf.capacity(), left));
-        ChannelReads.readFully(file, at, buf, "a zip record");
-        buf.flip();
-        at += buf.remaining();
-        left -= buf.remaining();
-        crc.update(buf);
+      if (window[0] == null) {
+        window[0] = new ChannelWindow(file, 1 << 20);
       }
+      CRC32 crc = new CRC32();
+      window[0].update(crc, offset, length, "a zip record");
       return (int) crc.getValue();
     };
   }

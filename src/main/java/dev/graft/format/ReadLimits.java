@@ -6,7 +6,8 @@ package dev.graft.format;
  * @param maxZipEntries entries in a zip's central directory
  * @param maxPickleBytes size of a {@code data.pkl} record
  * @param maxPickleOps pickle opcodes executed
- * @param maxMemo entries in the pickle memo
+ * @param maxMemo entries in the pickle memo; torch memoizes about eight values per tensor, and the
+ *     unpickler keeps dense memo indices in an array (8 bytes an entry)
  * @param maxStack values on the pickle stack (all marks together)
  * @param maxDepth nesting depth of containers built by the pickle
  * @param maxStringLength bytes in one pickled string or bytes object
@@ -58,7 +59,7 @@ public record ReadLimits(
     long maxInflatedBytes) {
 
   /** The default work budget of one parse; see {@link #maxWork()}. */
-  public static final long DEFAULT_MAX_WORK = 500_000_000L;
+  public static final long DEFAULT_MAX_WORK = 200_000_000L;
 
   /** The default deadline of one parse, 10 seconds; see {@link #maxParseMillis()}. */
   public static final long DEFAULT_MAX_PARSE_MILLIS = 10_000L;
@@ -110,7 +111,7 @@ public record ReadLimits(
         200_000,
         256L << 20,
         50_000_000L,
-        1_000_000,
+        4_000_000,
         1_000_000,
         100,
         16 << 20,

@@ -54,7 +54,6 @@ import static dev.graft.format.PickleOpcodes.TUPLE3;
 
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -105,8 +104,19 @@ public final class RestrictedUnpickler {
   private final boolean torchScript;
   private final ParseBudget budget;
   private final List<StorageRef> storages = new ArrayList<>();
-  private final Map<Long, Object> memo = new HashMap<>();
+  // The memo: dense indices (torch writes 0, 1, 2...) in an array, 8 bytes an entry; any others in
+  // a map, so an index of 4 billion costs one map entry, not an array.
+  private static final Object MEMO_NONE = new Object();
+  private Object[] memoArray = new Object[256];
+  private final Map<Long, Object> memoSparse = new HashMap<>();
+  private long memoCount;
+  // Depths of lists and sets; tuples, dicts and script objects carry their own.
   private final Map<Object, Integer> depths = new IdentityHashMap<>();
+  private final java.nio.charset.CharsetDecoder decoder =
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT);
   private final List<List<Object>> metastack = new ArrayList<>();
   private List<Object> stack = new ArrayList<>();
   private long stackCount;
@@ -220,7 +230,7 @@ public final class RestrictedUnpickler {
         }
       }
       case FRAME -> {
-        long len = ByteBuffer.wrap(take(8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        long len = le64();
         if (len < 0 || len > data.length - pos) {
           throw fail(
               FormatException.Kind.MALFORMED, "FRAME of " + len + " bytes runs past the pickle");
@@ -353,40 +363,33 @@ public final class RestrictedUnpickler {
           add(set, item);
         }
         Set<Object> frozen = Collections.unmodifiableSet(set);
-        depths.put(frozen, depths.get(set));
+        depths.put(frozen, depthOf(set));
         push(frozen);
       }
       case BINPUT -> memoPut(u8());
       case LONG_BINPUT -> memoPut(u32());
-      case MEMOIZE -> memoPut(memo.size());
+      case MEMOIZE -> memoPut(memoCount);
       case BINGET -> memoGet(u8());
       case LONG_BINGET -> memoGet(u32());
-      case BININT -> push((long) ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt());
+      case BININT -> push((long) le32());
       case BININT1 -> push((long) u8());
-      case BININT2 ->
-          push(
-              (long) (ByteBuffer.wrap(take(2)).order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xffff));
+      case BININT2 -> push((long) le16());
       case LONG1 -> push(decodeLong("LONG1", u8()));
       case LONG4 -> {
-        int n = ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        int n = le32();
         if (n < 0) {
           throw fail(FormatException.Kind.MALFORMED, "LONG4 with negative length " + n);
         }
         push(decodeLong("LONG4", n));
       }
-      case BINFLOAT -> push(ByteBuffer.wrap(take(8)).order(ByteOrder.BIG_ENDIAN).getDouble());
+      case BINFLOAT -> push(Double.longBitsToDouble(Long.reverseBytes(le64())));
       case NONE -> push(null);
       case NEWTRUE -> push(Boolean.TRUE);
       case NEWFALSE -> push(Boolean.FALSE);
-      case SHORT_BINUNICODE, SHORT_BINSTRING -> push(utf8(take(checkedLength(u8()))));
-      case BINUNICODE -> push(utf8(take(checkedLength(u32()))));
-      case BINSTRING ->
-          push(
-              utf8(
-                  take(
-                      checkedLength(
-                          ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt()))));
-      case BINUNICODE8 -> push(utf8(take(checkedLength(u64()))));
+      case SHORT_BINUNICODE, SHORT_BINSTRING -> push(string(checkedLength(u8())));
+      case BINUNICODE -> push(string(checkedLength(u32())));
+      case BINSTRING -> push(string(checkedLength(le32())));
+      case BINUNICODE8 -> push(string(checkedLength(u64())));
       case SHORT_BINBYTES -> push(take(checkedLength(u8())));
       case BINBYTES -> push(take(checkedLength(u32())));
       case BINBYTES8 -> push(take(checkedLength(u64())));
@@ -642,39 +645,51 @@ public final class RestrictedUnpickler {
     }
   }
 
+  /** A tuple of {@code items}, a fresh list the tuple takes over. */
   private PickleTuple tuple(List<Object> items) throws FormatException {
     long work = items.size() + 1L;
+    int depth = 1;
     for (Object item : items) {
       if (item instanceof TorchSize size) {
         work += size.dims().size(); // hashed item by item
       }
-    }
-    budget.charge(work);
-    PickleTuple t = new PickleTuple(items, budget);
-    int depth = 1;
-    for (Object item : items) {
       depth = Math.max(depth, depthOf(item) + 1);
     }
+    budget.charge(work);
     checkDepth(depth);
-    depths.put(t, depth);
-    return t;
+    return PickleTuple.owning(items, budget, depth);
   }
 
   private <T> T container(T c) {
-    depths.putIfAbsent(c, 1);
+    if (!(c instanceof PickleDict) && !(c instanceof TorchScriptObject)) {
+      depths.putIfAbsent(c, 1);
+    }
     return c;
   }
 
   private void nest(Object container, Object child) throws FormatException {
     int depth = depthOf(child) + 1;
     checkDepth(depth);
-    if (depth > depths.getOrDefault(container, 1)) {
+    if (container instanceof PickleDict d) {
+      d.depth = Math.max(d.depth, depth);
+    } else if (container instanceof TorchScriptObject o) {
+      o.depth = Math.max(o.depth, depth);
+    } else if (depth > depths.getOrDefault(container, 1)) {
       depths.put(container, depth);
     }
   }
 
   private int depthOf(Object v) {
-    return depths.getOrDefault(v, 0);
+    if (v instanceof PickleTuple t) {
+      return t.depth();
+    } else if (v instanceof PickleDict d) {
+      return d.depth;
+    } else if (v instanceof TorchScriptObject o) {
+      return o.depth;
+    } else if (v instanceof List<?> || v instanceof Set<?>) {
+      return depths.getOrDefault(v, 0);
+    }
+    return 0;
   }
 
   private void checkDepth(int depth) throws FormatException {
@@ -688,19 +703,47 @@ public final class RestrictedUnpickler {
     if (stack.isEmpty()) {
       throw fail(FormatException.Kind.MALFORMED, "memo store with an empty stack");
     }
-    if (!memo.containsKey(index) && memo.size() >= limits.maxMemo()) {
+    Object v = peek();
+    Object stored = v == null ? MEMO_NONE : v;
+    boolean dense = index < memoArray.length || index < Math.min(2 * memoCount + 1024, 1L << 30);
+    boolean fresh = memoLookup(index) == null;
+    if (fresh && memoCount >= limits.maxMemo()) {
       throw fail(
           FormatException.Kind.LIMIT_EXCEEDED,
           "memo holds more than " + limits.maxMemo() + " entries");
     }
-    memo.put(index, peek());
+    if (dense) {
+      if (index >= memoArray.length) {
+        memoArray =
+            java.util.Arrays.copyOf(
+                memoArray, (int) Math.max(index + 1, Math.min(2L * memoArray.length, 1L << 30)));
+      }
+      memoArray[(int) index] = stored;
+      if (!memoSparse.isEmpty()) {
+        memoSparse.remove(index);
+      }
+    } else {
+      memoSparse.put(index, stored);
+    }
+    if (fresh) {
+      memoCount++;
+    }
+  }
+
+  private Object memoLookup(long index) {
+    Object stored = index < memoArray.length ? memoArray[(int) index] : null;
+    if (stored == null && !memoSparse.isEmpty()) {
+      stored = memoSparse.get(index);
+    }
+    return stored;
   }
 
   private void memoGet(long index) throws FormatException {
-    if (!memo.containsKey(index)) {
+    Object stored = memoLookup(index);
+    if (stored == null) {
       throw fail(FormatException.Kind.MALFORMED, "memo slot " + index + " is not defined");
     }
-    push(memo.get(index));
+    push(stored == MEMO_NONE ? null : stored);
   }
 
   private Object decodeLong(String op, int n) throws FormatException {
@@ -715,14 +758,15 @@ public final class RestrictedUnpickler {
               + limits.maxIntegerBits()
               + " bits");
     }
-    byte[] le = take(checkedLength(n));
+    need(checkedLength(n));
     if (n == 0) {
       return 0L;
     }
     byte[] be = new byte[n];
     for (int i = 0; i < n; i++) {
-      be[i] = le[n - 1 - i];
+      be[i] = data[pos + n - 1 - i];
     }
+    pos += n;
     BigInteger v = new BigInteger(be);
     return v.bitLength() < 64 ? (Object) v.longValue() : v;
   }
@@ -739,14 +783,28 @@ public final class RestrictedUnpickler {
     return (int) n;
   }
 
-  private String utf8(byte[] bytes) throws FormatException {
+  /** Decodes {@code n} bytes at {@code pos} as strict UTF-8, in place; ASCII takes a fast path. */
+  private String string(int n) throws FormatException {
+    need(n);
+    String out = decode(pos, n);
+    pos += n;
+    return out;
+  }
+
+  private String decode(int at, int n) throws FormatException {
+    boolean ascii = true;
+    for (int i = at; i < at + n; i++) {
+      if (data[i] < 0) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      return new String(data, at, n, StandardCharsets.ISO_8859_1);
+    }
     try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
+      decoder.reset();
+      return decoder.decode(ByteBuffer.wrap(data, at, n)).toString();
     } catch (CharacterCodingException e) {
       throw fail(FormatException.Kind.MALFORMED, "string is not valid UTF-8");
     }
@@ -756,22 +814,25 @@ public final class RestrictedUnpickler {
     int max = Math.min(data.length, pos + 1024);
     for (int i = pos; i < max; i++) {
       if (data[i] == '\n') {
-        byte[] bytes = new byte[i - pos];
-        System.arraycopy(data, pos, bytes, 0, bytes.length);
+        String s = decode(pos, i - pos);
         pos = i + 1;
-        return utf8(bytes);
+        return s;
       }
     }
     throw fail(
         FormatException.Kind.MALFORMED, "GLOBAL name is unterminated or longer than 1024 bytes");
   }
 
-  private byte[] take(int n) throws FormatException {
+  private void need(int n) throws FormatException {
     if (n > data.length - pos) {
       throw fail(
           FormatException.Kind.MALFORMED,
           "pickle is truncated: needs " + n + " bytes, " + (data.length - pos) + " remain");
     }
+  }
+
+  private byte[] take(int n) throws FormatException {
+    need(n);
     byte[] out = new byte[n];
     System.arraycopy(data, pos, out, 0, n);
     pos += n;
@@ -779,15 +840,44 @@ public final class RestrictedUnpickler {
   }
 
   private int u8() throws FormatException {
-    return take(1)[0] & 0xff;
+    need(1);
+    return data[pos++] & 0xff;
+  }
+
+  private int le16() throws FormatException {
+    need(2);
+    int v = (data[pos] & 0xff) | (data[pos + 1] & 0xff) << 8;
+    pos += 2;
+    return v;
+  }
+
+  private int le32() throws FormatException {
+    need(4);
+    int v =
+        (data[pos] & 0xff)
+            | (data[pos + 1] & 0xff) << 8
+            | (data[pos + 2] & 0xff) << 16
+            | (data[pos + 3] & 0xff) << 24;
+    pos += 4;
+    return v;
+  }
+
+  private long le64() throws FormatException {
+    need(8);
+    long v = 0;
+    for (int i = 7; i >= 0; i--) {
+      v = v << 8 | (data[pos + i] & 0xff);
+    }
+    pos += 8;
+    return v;
   }
 
   private long u32() throws FormatException {
-    return ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
+    return le32() & 0xffffffffL;
   }
 
   private long u64() throws FormatException {
-    long n = ByteBuffer.wrap(take(8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    long n = le64();
     return n < 0 ? Long.MAX_VALUE : n;
   }
 

@@ -112,10 +112,11 @@ public final class TorchZip {
     Map<String, TorchZipEntry> byName = new HashMap<>();
     Map<String, String> byFoldedName = new HashMap<>();
     String root = null;
+    ChannelWindow window = new ChannelWindow(ch, CHUNK);
     for (long i = 0; i < end.entries(); i++) {
       budget.charge();
       long at = end.directoryOffset() + cd.position();
-      Opened o = readCentral(ch, cd, at, end);
+      Opened o = readCentral(window, cd, at, end);
       TorchZipEntry e = o.entry();
       if (byName.containsKey(e.name())) {
         throw FormatException.unsafe(
@@ -455,8 +456,8 @@ public final class TorchZip {
     }
   }
 
-  private static Opened readCentral(
-      SeekableByteChannel ch, ByteBuffer cd, long at, ZipEndRecord end) throws IOException {
+  private static Opened readCentral(ChannelWindow ch, ByteBuffer cd, long at, ZipEndRecord end)
+      throws IOException {
     if (cd.remaining() < CENTRAL_LEN || cd.getInt(cd.position()) != CENTRAL_SIG) {
       throw FormatException.malformed("no zip central directory header at byte offset " + at);
     }
@@ -542,18 +543,18 @@ public final class TorchZip {
    * @return the offset after the descriptor
    */
   private static long readDescriptor(
-      SeekableByteChannel ch, TorchZipEntry e, boolean zip64, ZipEndRecord end) throws IOException {
+      ChannelWindow ch, TorchZipEntry e, boolean zip64, ZipEndRecord end) throws IOException {
     int len = zip64 ? 24 : 16;
-    String who = "zip entry " + FormatException.quote(e.name());
     long at = e.dataEnd();
     if (at > end.directoryOffset() - len) {
       throw FormatException.malformed(
-          who
+          "zip entry "
+              + FormatException.quote(e.name())
               + " has no room for its data descriptor before the central directory (at byte offset "
               + at
               + ")");
     }
-    ByteBuffer d = ChannelReads.readAt(ch, at, len, "zip data descriptor");
+    ByteBuffer d = ch.read(at, len, "zip data descriptor");
     long csize = zip64 ? d.getLong(8) : d.getInt(8) & 0xffffffffL;
     long usize = zip64 ? d.getLong(16) : d.getInt(12) & 0xffffffffL;
     if (d.getInt(0) != DESCRIPTOR_SIG
@@ -561,7 +562,8 @@ public final class TorchZip {
         || csize != e.compressedSize()
         || usize != e.size()) {
       throw FormatException.unsafe(
-          who
+          "zip entry "
+              + FormatException.quote(e.name())
               + " is not followed by a data descriptor matching its central directory entry (at"
               + " byte offset "
               + at
@@ -628,7 +630,7 @@ public final class TorchZip {
   }
 
   private static Local readLocal(
-      SeekableByteChannel ch,
+      ChannelWindow ch,
       long localOffset,
       byte[] rawName,
       String name,
@@ -647,7 +649,7 @@ public final class TorchZip {
               + localOffset
               + ", outside the data area");
     }
-    ByteBuffer h = ChannelReads.readAt(ch, localOffset, LOCAL_LEN, "zip local header");
+    ByteBuffer h = ch.read(localOffset, LOCAL_LEN, "zip local header");
     if (h.getInt(0) != LOCAL_SIG) {
       throw FormatException.malformed(
           "no zip local header for entry "
@@ -689,7 +691,7 @@ public final class TorchZip {
     long nameAt = localOffset + LOCAL_LEN;
     byte[] localName = new byte[nameLen];
     if (nameLen > 0) {
-      ChannelReads.readFully(ch, nameAt, ByteBuffer.wrap(localName), "zip local header");
+      ch.copy(nameAt, localName, 0, nameLen, "zip local header");
     }
     if (!Arrays.equals(localName, rawName)) {
       throw FormatException.unsafe(
@@ -705,7 +707,7 @@ public final class TorchZip {
     long extraAt = nameAt + nameLen;
     boolean zip64 = false;
     if (extraLen > 0) {
-      ByteBuffer extra = ChannelReads.readAt(ch, extraAt, extraLen, "zip local header");
+      ByteBuffer extra = ch.read(extraAt, extraLen, "zip local header");
       zip64 = checkExtra(extra, name, extraAt);
     }
     // With a data descriptor (bit 3) miniz leaves the local CRC and sizes zero; without one they

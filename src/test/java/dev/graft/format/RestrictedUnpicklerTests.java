@@ -414,4 +414,22 @@ class RestrictedUnpicklerTests {
         FormatException.Kind.LIMIT_EXCEEDED,
         "LONG1 integer of 129 bytes");
   }
+
+  @Test
+  void shouldKeepMemoSlotsWhereverTheyAreWithoutAllocatingForTheirIndex() throws FormatException {
+    // Slot 4,000,000,000 and slot 5,000 are sparse when stored; dense slots then grow past 5,000.
+    PickleBuilder b = PickleBuilder.proto2().str("far").op('r').raw(PickleBuilder.le32(-294967296));
+    b.op('0').str("mid").op('r').raw(PickleBuilder.le32(5000)).op('0');
+    for (int i = 0; i < 6000; i++) {
+      if (i != 5000) {
+        b.none().op('r').raw(PickleBuilder.le32(i)).op('0');
+      }
+    }
+    b.mark().op('j').raw(PickleBuilder.le32(-294967296)).op('j').raw(PickleBuilder.le32(5000));
+    b.op('j').raw(PickleBuilder.le32(5999)).op('l').stop();
+
+    @SuppressWarnings("unchecked")
+    List<Object> got = (List<Object>) load(b);
+    assertThat(got).containsExactly("far", "mid", null);
+  }
 }
