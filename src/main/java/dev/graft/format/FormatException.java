@@ -92,13 +92,13 @@ public class FormatException extends IOException {
   }
 
   /**
-   * Renders a name taken from a file safely for a message: printable ASCII, quoted, cut at 200
-   * chars.
+   * Renders a name taken from a file safely for a message: printable ASCII, quoted, at most 200
+   * characters between the quotes (escapes included), then {@code ...} when cut.
    */
   public static String quote(String name) {
     StringBuilder b = new StringBuilder("'");
-    int n = Math.min(name.length(), 200);
-    for (int i = 0; i < n; i++) {
+    int i = 0;
+    for (; i < name.length() && b.length() <= 200; i++) {
       char c = name.charAt(i);
       if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
         b.append(c);
@@ -106,7 +106,7 @@ public class FormatException extends IOException {
         b.append(String.format("\\u%04x", (int) c));
       }
     }
-    if (name.length() > n) {
+    if (i < name.length()) {
       b.append("...");
     }
     return b.append('\'').toString();

@@ -43,4 +43,13 @@ class ParseBudgetTests {
     assertThat(e.getMessage()).contains("[...]");
     assertThat(FormatException.malformed("short").getMessage()).isEqualTo("short");
   }
+
+  @Test
+  void shouldQuoteNamesInAtMostTwoHundredCharactersEvenWhenEveryOneIsEscaped() {
+    assertThat(FormatException.quote("\0".repeat(10_000)))
+        .hasSizeLessThanOrEqualTo(210)
+        .startsWith("'\\u0000")
+        .endsWith("...'");
+    assertThat(FormatException.quote("a".repeat(200))).isEqualTo("'" + "a".repeat(200) + "'");
+  }
 }
