@@ -3,14 +3,20 @@ package dev.graft.format;
 /**
  * The rules every state-dict key follows before Graft stores it: no U+0000 (PostgreSQL text holds
  * no NUL) and at most {@link ReadLimits#maxKeyLength()} bytes of UTF-8 (the btree index on keys
- * refuses entries over about 2,700 bytes).
+ * refuses entries over about 2,700 bytes). Every reader applies them; anything else that accepts
+ * keys (a JSON architecture) can apply the same with {@link #check}.
  */
-final class StateDictKeys {
+public final class StateDictKeys {
 
   private StateDictKeys() {}
 
-  /** Bytes of {@code s} in UTF-8, counted without encoding it; lone surrogates count 3 bytes. */
-  static long utf8Length(String s) {
+  /**
+   * Bytes of {@code s} in UTF-8, counted without encoding it; lone surrogates count 3 bytes.
+   *
+   * @param s any string
+   * @return its length in UTF-8
+   */
+  public static long utf8Length(String s) {
     long n = 0;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
@@ -44,7 +50,7 @@ final class StateDictKeys {
    * @throws FormatException MALFORMED for a NUL, LIMIT_EXCEEDED for a long key; the message quotes
    *     the key, cut short
    */
-  static void check(String key, ReadLimits limits, String what) throws FormatException {
+  public static void check(String key, ReadLimits limits, String what) throws FormatException {
     if (key.indexOf('\0') >= 0) {
       throw FormatException.malformed(
           what + " " + FormatException.quote(key) + " contains U+0000 (NUL)");
