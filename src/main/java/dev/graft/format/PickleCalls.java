@@ -78,6 +78,7 @@ final class PickleCalls {
           }
           // A memoized list can be passed again and again: each pass is paid for.
           budget.charge(items.size());
+          HashFloodGuard guard = new HashFloodGuard();
           for (Object item : items) {
             if (!(item == null
                 || item instanceof String
@@ -86,6 +87,7 @@ final class PickleCalls {
                 || item instanceof Boolean)) {
               throw wrong(global, 1, "items", "scalar items", item);
             }
+            guard.admit(item, set::contains, set, budget, "set");
             set.add(item);
           }
         }

@@ -19,6 +19,9 @@ public final class PickleDict extends LinkedHashMap<Object, Object> {
   /** How deeply containers nest inside it, itself included, as the unpickler counts. */
   transient int depth = 1;
 
+  /** Guards its keys against hash flooding while the unpickler fills it. */
+  transient HashFloodGuard guard;
+
   /**
    * Creates an empty dict.
    *

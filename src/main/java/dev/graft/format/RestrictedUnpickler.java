@@ -112,6 +112,7 @@ public final class RestrictedUnpickler {
   private long memoCount;
   // Depths of lists and sets; tuples, dicts and script objects carry their own.
   private final Map<Object, Integer> depths = new IdentityHashMap<>();
+  private final Map<Object, HashFloodGuard> setGuards = new IdentityHashMap<>();
   private final java.nio.charset.CharsetDecoder decoder =
       StandardCharsets.UTF_8
           .newDecoder()
@@ -607,7 +608,11 @@ public final class RestrictedUnpickler {
       requireHashable(key, "dict key");
       nest(dict, key);
       nest(dict, items.get(i + 1));
+      if (dict.guard == null) {
+        dict.guard = new HashFloodGuard();
+      }
       try {
+        dict.guard.admit(key, dict::containsKey, dict.keySet(), budget, "dict");
         dict.put(key, items.get(i + 1));
       } catch (ParseBudget.Exceeded e) {
         throw fail(e.refusal().kind(), e.refusal().getMessage());
@@ -617,6 +622,9 @@ public final class RestrictedUnpickler {
 
   private void add(Set<Object> set, Object item) throws FormatException {
     try {
+      setGuards
+          .computeIfAbsent(set, s -> new HashFloodGuard())
+          .admit(item, set::contains, set, budget, "set");
       set.add(item);
     } catch (ParseBudget.Exceeded e) {
       throw fail(e.refusal().kind(), e.refusal().getMessage());

@@ -362,10 +362,16 @@ class RestrictedUnpicklerTests {
 
   @Test
   void shouldChargeCollidingTupleKeysToTheWorkBudget() {
-    // (i, 93000 - 31 i) all hash alike, so each insertion compares with the keys before it.
+    // (B, i, 1860 - 31 i) all hash alike; each B is its own copy of 900 ints, so comparing two keys
+    // walks 900 items before the ints differ. 60 keys stay under the same-hash cap (64) and cost
+    // about 1.6 million steps of equality.
     PickleBuilder b = PickleBuilder.proto2().emptyDict().mark();
-    for (int i = 0; i < 3000; i++) {
-      b.integer(i).integer(93_000 - 31L * i).op(0x86).none();
+    for (int i = 0; i < 60; i++) {
+      b.mark();
+      for (int j = 0; j < 900; j++) {
+        b.integer(j % 200);
+      }
+      b.tuple().integer(i).integer(1860 - 31L * i).op(0x87).none();
     }
     b.setitems().stop();
     ReadLimits small = LIMITS.withBudget(1_000_000, 10_000);
@@ -373,6 +379,18 @@ class RestrictedUnpicklerTests {
             () -> new RestrictedUnpickler(small).load(b.build()),
             FormatException.Kind.LIMIT_EXCEEDED)
         .hasMessageContaining("parse exceeded its work budget of 1000000");
+  }
+
+  @Test
+  void shouldRefuseThousandsOfTupleKeysSharingOneHashCode() {
+    // (i, 93000 - 31 i) all hash alike: a linear search per insertion, refused at 65.
+    PickleBuilder b = PickleBuilder.proto2().emptyDict().mark();
+    for (int i = 0; i < 3000; i++) {
+      b.integer(i).integer(93_000 - 31L * i).op(0x86).none();
+    }
+    b.setitems().stop();
+    Hostile.refused(() -> load(b), FormatException.Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining("more than 64 keys of one dict share a hash code");
   }
 
   @Test
@@ -431,5 +449,51 @@ class RestrictedUnpicklerTests {
     @SuppressWarnings("unchecked")
     List<Object> got = (List<Object>) load(b);
     assertThat(got).containsExactly("far", "mid", null);
+  }
+
+  /** 2^k distinct strings of one hash code: every mix of "Aa" and "BB". */
+  private static List<String> collidingStrings(int k) {
+    List<String> out = new java.util.ArrayList<>(List.of(""));
+    for (int i = 0; i < k; i++) {
+      List<String> next = new java.util.ArrayList<>();
+      for (String s : out) {
+        next.add(s + "Aa");
+        next.add(s + "BB");
+      }
+      out = next;
+    }
+    return out;
+  }
+
+  @Test
+  void shouldRefuseADictOfMixedKeysBuiltToShareOneHashCode() {
+    // str keys alone compare in O(log n) even when their hash codes collide; one int key of the
+    // same hash code makes every lookup a linear search, so mixed keys are counted per hash.
+    List<String> strings = collidingStrings(7);
+    long sameHash = Integer.toUnsignedLong(strings.get(0).hashCode());
+    PickleBuilder mixed = PickleBuilder.proto2().emptyDict().mark();
+    mixed
+        .op(0x8a)
+        .raw(5)
+        .raw(
+            java.nio.ByteBuffer.allocate(8)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putLong(sameHash)
+                .array(),
+            0,
+            5)
+        .none();
+    for (String k : strings) {
+      mixed.str(k).none();
+    }
+    Hostile.refused(() -> load(mixed.setitems().stop()), FormatException.Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining("more than 64 keys of one dict share a hash code");
+
+    PickleBuilder onlyStrings = PickleBuilder.proto2().emptyDict().mark();
+    for (String k : strings) {
+      onlyStrings.str(k).none();
+    }
+    assertThat(Hostile.finishes(() -> (PickleDict) load(onlyStrings.setitems().stop())))
+        .hasSize(128);
   }
 }
