@@ -8,7 +8,10 @@ import java.nio.channels.SeekableByteChannel;
  * Reads a checkpoint's tensor index from a file, recognising its format from its first bytes.
  *
  * <p>Nothing from the file is ever executed: torch zips go through a restricted unpickler, and
- * every size is checked against {@link ReadLimits} before it is used.
+ * every size is checked against {@link ReadLimits} before it is used. Each read runs under one work
+ * budget and deadline ({@link ReadLimits#maxWork()}, {@link ReadLimits#maxParseMillis()}), and a
+ * torch zip's every record is checked against its CRC-32, through a {@link RangeCrc} the caller may
+ * supply.
  */
 public final class CheckpointReader {
 

@@ -263,7 +263,7 @@ public final class TorchZip {
    * @param crcs gives the CRC-32 of a byte range of {@code ch}
    * @param limits bounds compressed records: each inflates to at most {@code maxCodeRecordBytes},
    *     all together to at most {@code maxInflatedBytes}
-   * @param budget the parse's budget, charged per record and per inflated chunk
+   * @param budget the parse's budget, charged per compressed record and per inflated chunk
    * @throws FormatException MALFORMED naming the record and its offset when a CRC-32 does not match
    *     or a deflate stream is corrupt, UNSUPPORTED for a compression method other than stored or
    *     deflate, LIMIT_EXCEEDED past a limit
@@ -271,48 +271,56 @@ public final class TorchZip {
    */
   void verifyRecords(SeekableByteChannel ch, RangeCrc crcs, ReadLimits limits, ParseBudget budget)
       throws IOException {
+    // Compressed records first, under the budget and deadline; then stored ones, whose check is
+    // linear in the file's size and is not charged, so that a large file is not refused for it.
     long inflated = 0;
     for (TorchZipEntry e : entries) {
-      budget.charge();
-      int actual;
       if (e.stored()) {
-        actual = crcs.crc32(e.dataOffset(), e.size());
-      } else {
-        requireDeflated(e);
-        String who = "zip entry " + FormatException.quote(e.name());
-        if (e.size() > limits.maxCodeRecordBytes()) {
-          throw FormatException.limit(
-              who
-                  + " is compressed and inflates to "
-                  + e.size()
-                  + " bytes, more than the limit of "
-                  + limits.maxCodeRecordBytes());
-        }
-        inflated += e.size();
-        if (inflated > limits.maxInflatedBytes()) {
-          throw FormatException.limit(
-              "compressed zip records inflate to more than the limit of "
-                  + limits.maxInflatedBytes()
-                  + " bytes (at "
-                  + who
-                  + ")");
-        }
-        CRC32 crc = new CRC32();
-        inflate(ch, e, crc::update, budget);
-        actual = (int) crc.getValue();
+        continue;
       }
-      if (actual != e.crc()) {
-        throw FormatException.malformed(
-            "zip entry "
-                + FormatException.quote(e.name())
-                + " has CRC-32 "
-                + String.format("%08x", actual)
-                + " but its headers declare "
-                + String.format("%08x", e.crc())
-                + " (record at byte offset "
-                + e.localHeaderOffset()
+      budget.charge();
+      requireDeflated(e);
+      String who = "zip entry " + FormatException.quote(e.name());
+      if (e.size() > limits.maxCodeRecordBytes()) {
+        throw FormatException.limit(
+            who
+                + " is compressed and inflates to "
+                + e.size()
+                + " bytes, more than the limit of "
+                + limits.maxCodeRecordBytes());
+      }
+      inflated += e.size();
+      if (inflated > limits.maxInflatedBytes()) {
+        throw FormatException.limit(
+            "compressed zip records inflate to more than the limit of "
+                + limits.maxInflatedBytes()
+                + " bytes (at "
+                + who
                 + ")");
       }
+      CRC32 crc = new CRC32();
+      inflate(ch, e, crc::update, budget);
+      checkCrc(e, (int) crc.getValue());
+    }
+    for (TorchZipEntry e : entries) {
+      if (e.stored()) {
+        checkCrc(e, crcs.crc32(e.dataOffset(), e.size()));
+      }
+    }
+  }
+
+  private static void checkCrc(TorchZipEntry e, int actual) throws FormatException {
+    if (actual != e.crc()) {
+      throw FormatException.malformed(
+          "zip entry "
+              + FormatException.quote(e.name())
+              + " has CRC-32 "
+              + String.format("%08x", actual)
+              + " but its headers declare "
+              + String.format("%08x", e.crc())
+              + " (record at byte offset "
+              + e.localHeaderOffset()
+              + ")");
     }
   }
 
