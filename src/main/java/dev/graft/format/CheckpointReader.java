@@ -8,7 +8,10 @@ import java.nio.channels.SeekableByteChannel;
  * Reads a checkpoint's tensor index from a file, recognising its format from its first bytes.
  *
  * <p>Nothing from the file is ever executed: torch zips go through a restricted unpickler, and
- * every size is checked against {@link ReadLimits} before it is used.
+ * every size is checked against {@link ReadLimits} before it is used. Each read runs under one work
+ * budget and deadline ({@link ReadLimits#maxWork()}, {@link ReadLimits#maxParseMillis()}), and a
+ * torch zip's every record is checked against its CRC-32, through a {@link RangeCrc} the caller may
+ * supply.
  */
 public final class CheckpointReader {
 
@@ -52,6 +55,30 @@ public final class CheckpointReader {
   public static CheckpointIndex read(
       SeekableByteChannel file, CheckpointFormat format, String stateDictPath, ReadLimits limits)
       throws java.io.IOException {
+    return read(file, format, stateDictPath, limits, RangeCrc.reading(file));
+  }
+
+  /**
+   * Reads the index of a checkpoint, taking the CRC-32 of a torch zip's records from {@code crcs}
+   * (for a store that computed them while the file was received) instead of reading them again.
+   *
+   * @param file the whole file, positioned anywhere
+   * @param format the expected format, or {@code null} to detect it
+   * @param stateDictPath where the state dict sits in a nested torch checkpoint (dotted), or {@code
+   *     null} to detect it
+   * @param limits the limits to enforce
+   * @param crcs gives the CRC-32 of byte ranges of {@code file}; unused for safetensors
+   * @return the checkpoint's index
+   * @throws FormatException when the file is refused; the message says what and where
+   * @throws java.io.IOException when the channel cannot be read
+   */
+  public static CheckpointIndex read(
+      SeekableByteChannel file,
+      CheckpointFormat format,
+      String stateDictPath,
+      ReadLimits limits,
+      RangeCrc crcs)
+      throws java.io.IOException {
     CheckpointFormat detected = detect(file);
     if (format != null && format != detected) {
       throw FormatException.unsupported(
@@ -62,7 +89,7 @@ public final class CheckpointReader {
               + " file");
     }
     return detected == CheckpointFormat.PYTORCH
-        ? TorchCheckpointReader.read(file, stateDictPath, limits)
+        ? TorchCheckpointReader.read(file, stateDictPath, limits, crcs)
         : SafetensorsReader.read(file, limits);
   }
 

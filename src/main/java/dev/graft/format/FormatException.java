@@ -5,7 +5,9 @@ import java.io.IOException;
 /**
  * A file was refused: it is malformed, unsafe, over a limit or of a kind Graft does not take. The
  * message names the structure and, where known, the key, entry or byte offset that is wrong; names
- * taken from the file are sanitized before they appear in it.
+ * taken from the file are sanitized before they appear in it, and the whole message is cut to
+ * {@value #MAX_MESSAGE_CHARS} characters (keeping its start and its end, where offsets are) so that
+ * no file can make an error detail large.
  */
 public class FormatException extends IOException {
 
@@ -21,16 +23,52 @@ public class FormatException extends IOException {
     UNSUPPORTED
   }
 
+  /** The longest message kept; longer ones lose their middle. */
+  public static final int MAX_MESSAGE_CHARS = 1000;
+
+  private static final int KEEP_END = 300;
+
   private final Kind kind;
 
+  /**
+   * A refusal.
+   *
+   * @param kind why the file was refused
+   * @param message what and where; cut to {@value #MAX_MESSAGE_CHARS} characters
+   */
   public FormatException(Kind kind, String message) {
-    super(message);
+    super(cap(message));
     this.kind = kind;
   }
 
+  /**
+   * A refusal with its cause.
+   *
+   * @param kind why the file was refused
+   * @param message what and where; cut to {@value #MAX_MESSAGE_CHARS} characters
+   * @param cause what was thrown underneath
+   */
   public FormatException(Kind kind, String message, Throwable cause) {
-    super(message, cause);
+    super(cap(message), cause);
     this.kind = kind;
+  }
+
+  /** Cuts the middle out of a long message, keeping its start and its end. */
+  static String cap(String message) {
+    if (message == null || message.length() <= MAX_MESSAGE_CHARS) {
+      return message;
+    }
+    String marker = " [...] ";
+    int head = MAX_MESSAGE_CHARS - KEEP_END - marker.length();
+    int tail = message.length() - KEEP_END;
+    // Never split a surrogate pair.
+    if (Character.isHighSurrogate(message.charAt(head - 1))) {
+      head--;
+    }
+    if (Character.isLowSurrogate(message.charAt(tail))) {
+      tail++;
+    }
+    return message.substring(0, head) + marker + message.substring(tail);
   }
 
   public Kind kind() {
@@ -54,13 +92,13 @@ public class FormatException extends IOException {
   }
 
   /**
-   * Renders a name taken from a file safely for a message: printable ASCII, quoted, cut at 200
-   * chars.
+   * Renders a name taken from a file safely for a message: printable ASCII, quoted, at most 200
+   * characters between the quotes (escapes included), then {@code ...} when cut.
    */
   public static String quote(String name) {
     StringBuilder b = new StringBuilder("'");
-    int n = Math.min(name.length(), 200);
-    for (int i = 0; i < n; i++) {
+    int i = 0;
+    for (; i < name.length() && b.length() <= 200; i++) {
       char c = name.charAt(i);
       if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
         b.append(c);
@@ -68,7 +106,7 @@ public class FormatException extends IOException {
         b.append(String.format("\\u%04x", (int) c));
       }
     }
-    if (name.length() > n) {
+    if (i < name.length()) {
       b.append("...");
     }
     return b.append('\'').toString();

@@ -8,7 +8,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Graft's own interpretation of the allowed callables and of persistent ids: each checks its
@@ -22,15 +21,31 @@ final class PickleCalls {
     FormatException fail(FormatException.Kind kind, String message);
   }
 
-  // torch names storages by decimal counters; anything else could reach other zip records.
-  private static final Pattern STORAGE_KEY = Pattern.compile("[A-Za-z0-9_]{1,64}");
+  /**
+   * torch names storages by decimal counters; anything else could reach other zip records. Only
+   * [A-Za-z0-9_]{1,64}, checked without a regex since every tensor has one.
+   */
+  static boolean isStorageKey(String key) {
+    if (key.isEmpty() || key.length() > 64) {
+      return false;
+    }
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_')) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   private final Failure failure;
   private final String keyHint;
+  private final ParseBudget budget;
 
-  PickleCalls(Failure failure, String keyHint) {
+  PickleCalls(Failure failure, String keyHint, ParseBudget budget) {
     this.failure = failure;
     this.keyHint = keyHint;
+    this.budget = budget;
   }
 
   Object call(AllowedGlobal global, PickleTuple args) throws FormatException {
@@ -61,6 +76,9 @@ final class PickleCalls {
           } else {
             throw wrong(global, 1, "items", "a list or tuple", src);
           }
+          // A memoized list can be passed again and again: each pass is paid for.
+          budget.charge(items.size());
+          HashFloodGuard guard = new HashFloodGuard();
           for (Object item : items) {
             if (!(item == null
                 || item instanceof String
@@ -69,6 +87,7 @@ final class PickleCalls {
                 || item instanceof Boolean)) {
               throw wrong(global, 1, "items", "scalar items", item);
             }
+            guard.admit(item, set::contains, set, budget, "set");
             set.add(item);
           }
         }
@@ -177,7 +196,7 @@ final class PickleCalls {
           FormatException.Kind.UNSAFE,
           "persistent id names a " + describe(t.get(1)) + ", not a storage class");
     }
-    if (!(t.get(2) instanceof String key) || !STORAGE_KEY.matcher(key).matches()) {
+    if (!(t.get(2) instanceof String key) || !isStorageKey(key)) {
       throw failure.fail(
           FormatException.Kind.UNSAFE,
           "persistent id has storage key "
@@ -231,6 +250,7 @@ final class PickleCalls {
     } else {
       throw wrong(g, index, name, "a tuple of ints", v);
     }
+    budget.charge(items.size());
     List<Long> out = new ArrayList<>(items.size());
     for (Object item : items) {
       if (!(item instanceof Long l)) {
@@ -272,7 +292,10 @@ final class PickleCalls {
   }
 
   private static String describeValue(Object v) {
-    return v instanceof Long || v instanceof BigInteger ? v.toString() : "of type " + describe(v);
+    if (v instanceof BigInteger b) {
+      return "of " + b.bitLength() + " bits";
+    }
+    return v instanceof Long ? v.toString() : "of type " + describe(v);
   }
 
   /** Names a pickled value's type the way Python would, without printing its content. */

@@ -16,6 +16,12 @@ public final class PickleDict extends LinkedHashMap<Object, Object> {
   private final boolean ordered;
   private final Map<String, Object> attributes = new LinkedHashMap<>();
 
+  /** How deeply containers nest inside it, itself included, as the unpickler counts. */
+  transient int depth = 1;
+
+  /** Guards its keys against hash flooding while the unpickler fills it. */
+  transient HashFloodGuard guard;
+
   /**
    * Creates an empty dict.
    *

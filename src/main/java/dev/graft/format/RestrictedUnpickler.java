@@ -54,7 +54,6 @@ import static dev.graft.format.PickleOpcodes.TUPLE3;
 
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -87,17 +86,38 @@ import java.util.regex.Pattern;
  * torch.jit._pickle} list helpers, read as their argument. Nothing named is ever instantiated or
  * run, and every other global is still refused.
  *
+ * <p>Work is bounded as well as sizes: every opcode, every item a call walks and every tuple
+ * comparison is charged to the parse's {@link ParseBudget}, tuples hash in constant time (see
+ * {@link PickleTuple}) and heavy tuples are refused as dict keys, and integers are refused past
+ * {@link ReadLimits#maxIntegerBits()}.
+ *
  * <p>An instance reads one pickle.
  */
 public final class RestrictedUnpickler {
 
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,199}");
 
+  // A key hint is the string just below a rebuild call's function; look no further than this.
+  private static final int KEY_HINT_REACH = 4;
+
   private final ReadLimits limits;
   private final boolean torchScript;
+  private final ParseBudget budget;
   private final List<StorageRef> storages = new ArrayList<>();
-  private final Map<Long, Object> memo = new HashMap<>();
+  // The memo: dense indices (torch writes 0, 1, 2...) in an array, 8 bytes an entry; any others in
+  // a map, so an index of 4 billion costs one map entry, not an array.
+  private static final Object MEMO_NONE = new Object();
+  private Object[] memoArray = new Object[256];
+  private final Map<Long, Object> memoSparse = new HashMap<>();
+  private long memoCount;
+  // Depths of lists and sets; tuples, dicts and script objects carry their own.
   private final Map<Object, Integer> depths = new IdentityHashMap<>();
+  private final Map<Object, HashFloodGuard> setGuards = new IdentityHashMap<>();
+  private final java.nio.charset.CharsetDecoder decoder =
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT);
   private final List<List<Object>> metastack = new ArrayList<>();
   private List<Object> stack = new ArrayList<>();
   private long stackCount;
@@ -123,8 +143,14 @@ public final class RestrictedUnpickler {
    *     {@code data.pkl} needs; checkpoints are read with {@code false}
    */
   public RestrictedUnpickler(ReadLimits limits, boolean torchScript) {
+    this(limits, torchScript, ParseBudget.start(limits));
+  }
+
+  /** An unpickler charging the budget of the parse it is part of. */
+  RestrictedUnpickler(ReadLimits limits, boolean torchScript, ParseBudget budget) {
     this.limits = limits;
     this.torchScript = torchScript;
+    this.budget = budget;
   }
 
   /**
@@ -132,14 +158,28 @@ public final class RestrictedUnpickler {
    *
    * @param pickle the pickle's bytes
    * @return the value the pickle builds
-   * @throws FormatException UNSAFE for a refused opcode or global, LIMIT_EXCEEDED for a limit,
-   *     MALFORMED for bytes that do not form a valid pickle; the message gives the pickle offset
+   * @throws FormatException UNSAFE for a refused opcode or global, LIMIT_EXCEEDED for a limit
+   *     (including the parse's work budget and deadline), MALFORMED for bytes that do not form a
+   *     valid pickle; the message gives the pickle offset
    */
   public Object load(byte[] pickle) throws FormatException {
     if (data != null) {
       throw new IllegalStateException("an unpickler reads one pickle");
     }
     data = pickle;
+    try {
+      return run();
+    } catch (ParseBudget.Exceeded e) {
+      throw fail(e.refusal().kind(), e.refusal().getMessage());
+    } catch (FormatException e) {
+      if (e.getMessage() != null && !e.getMessage().contains("at pickle offset")) {
+        throw fail(e.kind(), e.getMessage());
+      }
+      throw e;
+    }
+  }
+
+  private Object run() throws FormatException {
     long ops = 0;
     while (true) {
       if (pos >= data.length) {
@@ -152,6 +192,7 @@ public final class RestrictedUnpickler {
             FormatException.Kind.LIMIT_EXCEEDED,
             "pickle runs more than " + limits.maxPickleOps() + " opcodes");
       }
+      budget.charge();
       if (op == STOP) {
         return stop();
       }
@@ -190,7 +231,7 @@ public final class RestrictedUnpickler {
         }
       }
       case FRAME -> {
-        long len = ByteBuffer.wrap(take(8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        long len = le64();
         if (len < 0 || len > data.length - pos) {
           throw fail(
               FormatException.Kind.MALFORMED, "FRAME of " + len + " bytes runs past the pickle");
@@ -310,7 +351,7 @@ public final class RestrictedUnpickler {
         for (Object item : items) {
           requireHashable(item, "set item");
           nest(set, item);
-          set.add(item);
+          add(set, item);
         }
       }
       case FROZENSET -> {
@@ -320,43 +361,36 @@ public final class RestrictedUnpickler {
         for (Object item : items) {
           requireHashable(item, "frozenset item");
           nest(set, item);
-          set.add(item);
+          add(set, item);
         }
         Set<Object> frozen = Collections.unmodifiableSet(set);
-        depths.put(frozen, depths.get(set));
+        depths.put(frozen, depthOf(set));
         push(frozen);
       }
       case BINPUT -> memoPut(u8());
       case LONG_BINPUT -> memoPut(u32());
-      case MEMOIZE -> memoPut(memo.size());
+      case MEMOIZE -> memoPut(memoCount);
       case BINGET -> memoGet(u8());
       case LONG_BINGET -> memoGet(u32());
-      case BININT -> push((long) ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt());
+      case BININT -> push((long) le32());
       case BININT1 -> push((long) u8());
-      case BININT2 ->
-          push(
-              (long) (ByteBuffer.wrap(take(2)).order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xffff));
-      case LONG1 -> push(decodeLong(u8()));
+      case BININT2 -> push((long) le16());
+      case LONG1 -> push(decodeLong("LONG1", u8()));
       case LONG4 -> {
-        int n = ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        int n = le32();
         if (n < 0) {
           throw fail(FormatException.Kind.MALFORMED, "LONG4 with negative length " + n);
         }
-        push(decodeLong(n));
+        push(decodeLong("LONG4", n));
       }
-      case BINFLOAT -> push(ByteBuffer.wrap(take(8)).order(ByteOrder.BIG_ENDIAN).getDouble());
+      case BINFLOAT -> push(Double.longBitsToDouble(Long.reverseBytes(le64())));
       case NONE -> push(null);
       case NEWTRUE -> push(Boolean.TRUE);
       case NEWFALSE -> push(Boolean.FALSE);
-      case SHORT_BINUNICODE, SHORT_BINSTRING -> push(utf8(take(checkedLength(u8()))));
-      case BINUNICODE -> push(utf8(take(checkedLength(u32()))));
-      case BINSTRING ->
-          push(
-              utf8(
-                  take(
-                      checkedLength(
-                          ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt()))));
-      case BINUNICODE8 -> push(utf8(take(checkedLength(u64()))));
+      case SHORT_BINUNICODE, SHORT_BINSTRING -> push(string(checkedLength(u8())));
+      case BINUNICODE -> push(string(checkedLength(u32())));
+      case BINSTRING -> push(string(checkedLength(le32())));
+      case BINUNICODE8 -> push(string(checkedLength(u64())));
       case SHORT_BINBYTES -> push(take(checkedLength(u8())));
       case BINBYTES -> push(take(checkedLength(u32())));
       case BINBYTES8 -> push(take(checkedLength(u64())));
@@ -450,6 +484,7 @@ public final class RestrictedUnpickler {
     if (args.size() != 1 || !(args.get(0) instanceof ArrayList<?> list)) {
       throw fail(FormatException.Kind.MALFORMED, who + " takes one list");
     }
+    budget.charge(list.size());
     for (Object item : list) {
       boolean ok =
           switch (helper) {
@@ -482,7 +517,7 @@ public final class RestrictedUnpickler {
           FormatException.Kind.UNSAFE,
           opName + " on a " + PickleCalls.describe(func) + " is not allowed");
     }
-    Object result = new PickleCalls(this::fail, keyHint()).call(global, tuple);
+    Object result = new PickleCalls(this::fail, keyHint(), budget).call(global, tuple);
     if (result instanceof PickleDict || result instanceof Set<?>) {
       container(result);
       if (result instanceof Set<?> set) {
@@ -495,10 +530,12 @@ public final class RestrictedUnpickler {
   }
 
   /**
-   * The state-dict key a rebuild call most likely belongs to, for messages: the string below it.
+   * The state-dict key a rebuild call most likely belongs to, for messages: the string below it,
+   * looked for among the few values under the function only, so each call costs O(1).
    */
   private String keyHint() {
-    for (int i = stack.size() - 2; i >= 0; i--) {
+    int stop = Math.max(0, stack.size() - 1 - KEY_HINT_REACH);
+    for (int i = stack.size() - 2; i >= stop; i--) {
       Object v = stack.get(i);
       if (v instanceof String s) {
         return s;
@@ -533,6 +570,7 @@ public final class RestrictedUnpickler {
           FormatException.Kind.MALFORMED,
           "BUILD state for an OrderedDict is a " + PickleCalls.describe(state) + ", not a dict");
     }
+    budget.charge(attrs.size());
     for (Map.Entry<Object, Object> e : attrs.entrySet()) {
       if (!(e.getKey() instanceof String name)) {
         throw fail(
@@ -570,69 +608,96 @@ public final class RestrictedUnpickler {
       requireHashable(key, "dict key");
       nest(dict, key);
       nest(dict, items.get(i + 1));
-      dict.put(key, items.get(i + 1));
+      if (dict.guard == null) {
+        dict.guard = new HashFloodGuard();
+      }
+      try {
+        dict.guard.admit(key, dict::containsKey, dict.keySet(), budget, "dict");
+        dict.put(key, items.get(i + 1));
+      } catch (ParseBudget.Exceeded e) {
+        throw fail(e.refusal().kind(), e.refusal().getMessage());
+      }
     }
   }
 
+  private void add(Set<Object> set, Object item) throws FormatException {
+    try {
+      setGuards
+          .computeIfAbsent(set, s -> new HashFloodGuard())
+          .admit(item, set::contains, set, budget, "set");
+      set.add(item);
+    } catch (ParseBudget.Exceeded e) {
+      throw fail(e.refusal().kind(), e.refusal().getMessage());
+    }
+  }
+
+  /**
+   * Only values with content equality in Java; Python would also hash by identity, which we do not
+   * need. A tuple key must also be light, since comparing two keys walks them.
+   */
   private void requireHashable(Object v, String role) throws FormatException {
-    if (!hashable(v)) {
+    boolean hashable = v instanceof PickleTuple t ? t.hashable() : PickleTuple.isHashableScalar(v);
+    if (!hashable) {
       throw fail(
           FormatException.Kind.MALFORMED, "a " + PickleCalls.describe(v) + " cannot be a " + role);
     }
+    if (v instanceof PickleTuple t && t.weight() > limits.maxKeyTupleWeight()) {
+      throw fail(
+          FormatException.Kind.LIMIT_EXCEEDED,
+          "a tuple of "
+              + (t.weight() == Long.MAX_VALUE ? "more than 2^63" : String.valueOf(t.weight()))
+              + " nested items cannot be a "
+              + role
+              + "; the limit is "
+              + limits.maxKeyTupleWeight());
+    }
   }
 
-  // Only values with content equality in Java; Python would also hash by identity, which we do not
-  // need.
-  private static boolean hashable(Object v) {
-    if (v == null
-        || v instanceof String
-        || v instanceof Long
-        || v instanceof BigInteger
-        || v instanceof Double
-        || v instanceof Boolean
-        || v instanceof DTypeRef
-        || v instanceof TorchSize
-        || v instanceof Device
-        || v instanceof ComplexNumber) {
-      return true;
-    }
-    if (v instanceof PickleTuple t) {
-      for (Object item : t.items()) {
-        if (!hashable(item)) {
-          return false;
-        }
-      }
-      return true;
-    }
-    return false;
-  }
-
+  /** A tuple of {@code items}, a fresh list the tuple takes over. */
   private PickleTuple tuple(List<Object> items) throws FormatException {
-    PickleTuple t = new PickleTuple(items);
+    long work = items.size() + 1L;
     int depth = 1;
     for (Object item : items) {
+      if (item instanceof TorchSize size) {
+        work += size.dims().size(); // hashed item by item
+      }
       depth = Math.max(depth, depthOf(item) + 1);
     }
+    budget.charge(work);
     checkDepth(depth);
-    depths.put(t, depth);
-    return t;
+    return PickleTuple.owning(items, budget, depth);
   }
 
   private <T> T container(T c) {
-    depths.putIfAbsent(c, 1);
+    if (!(c instanceof PickleDict) && !(c instanceof TorchScriptObject)) {
+      depths.putIfAbsent(c, 1);
+    }
     return c;
   }
 
   private void nest(Object container, Object child) throws FormatException {
     int depth = depthOf(child) + 1;
     checkDepth(depth);
-    if (depth > depths.getOrDefault(container, 1)) {
+    if (container instanceof PickleDict d) {
+      d.depth = Math.max(d.depth, depth);
+    } else if (container instanceof TorchScriptObject o) {
+      o.depth = Math.max(o.depth, depth);
+    } else if (depth > depths.getOrDefault(container, 1)) {
       depths.put(container, depth);
     }
   }
 
   private int depthOf(Object v) {
-    return depths.getOrDefault(v, 0);
+    if (v instanceof PickleTuple t) {
+      return t.depth();
+    } else if (v instanceof PickleDict d) {
+      return d.depth;
+    } else if (v instanceof TorchScriptObject o) {
+      return o.depth;
+    } else if (v instanceof List<?> || v instanceof Set<?>) {
+      return depths.getOrDefault(v, 0);
+    }
+    return 0;
   }
 
   private void checkDepth(int depth) throws FormatException {
@@ -646,30 +711,70 @@ public final class RestrictedUnpickler {
     if (stack.isEmpty()) {
       throw fail(FormatException.Kind.MALFORMED, "memo store with an empty stack");
     }
-    if (!memo.containsKey(index) && memo.size() >= limits.maxMemo()) {
+    Object v = peek();
+    Object stored = v == null ? MEMO_NONE : v;
+    boolean dense = index < memoArray.length || index < Math.min(2 * memoCount + 1024, 1L << 30);
+    boolean fresh = memoLookup(index) == null;
+    if (fresh && memoCount >= limits.maxMemo()) {
       throw fail(
           FormatException.Kind.LIMIT_EXCEEDED,
           "memo holds more than " + limits.maxMemo() + " entries");
     }
-    memo.put(index, peek());
+    if (dense) {
+      if (index >= memoArray.length) {
+        memoArray =
+            java.util.Arrays.copyOf(
+                memoArray, (int) Math.max(index + 1, Math.min(2L * memoArray.length, 1L << 30)));
+      }
+      memoArray[(int) index] = stored;
+      if (!memoSparse.isEmpty()) {
+        memoSparse.remove(index);
+      }
+    } else {
+      memoSparse.put(index, stored);
+    }
+    if (fresh) {
+      memoCount++;
+    }
+  }
+
+  private Object memoLookup(long index) {
+    Object stored = index < memoArray.length ? memoArray[(int) index] : null;
+    if (stored == null && !memoSparse.isEmpty()) {
+      stored = memoSparse.get(index);
+    }
+    return stored;
   }
 
   private void memoGet(long index) throws FormatException {
-    if (!memo.containsKey(index)) {
+    Object stored = memoLookup(index);
+    if (stored == null) {
       throw fail(FormatException.Kind.MALFORMED, "memo slot " + index + " is not defined");
     }
-    push(memo.get(index));
+    push(stored == MEMO_NONE ? null : stored);
   }
 
-  private Object decodeLong(int n) throws FormatException {
-    byte[] le = take(checkedLength(n));
+  private Object decodeLong(String op, int n) throws FormatException {
+    if ((long) n * 8 > limits.maxIntegerBits()) {
+      // Never the digits: a 3 MB integer would make a 7-million-character message.
+      throw fail(
+          FormatException.Kind.LIMIT_EXCEEDED,
+          op
+              + " integer of "
+              + n
+              + " bytes is longer than the limit of "
+              + limits.maxIntegerBits()
+              + " bits");
+    }
+    need(checkedLength(n));
     if (n == 0) {
       return 0L;
     }
     byte[] be = new byte[n];
     for (int i = 0; i < n; i++) {
-      be[i] = le[n - 1 - i];
+      be[i] = data[pos + n - 1 - i];
     }
+    pos += n;
     BigInteger v = new BigInteger(be);
     return v.bitLength() < 64 ? (Object) v.longValue() : v;
   }
@@ -686,14 +791,28 @@ public final class RestrictedUnpickler {
     return (int) n;
   }
 
-  private String utf8(byte[] bytes) throws FormatException {
+  /** Decodes {@code n} bytes at {@code pos} as strict UTF-8, in place; ASCII takes a fast path. */
+  private String string(int n) throws FormatException {
+    need(n);
+    String out = decode(pos, n);
+    pos += n;
+    return out;
+  }
+
+  private String decode(int at, int n) throws FormatException {
+    boolean ascii = true;
+    for (int i = at; i < at + n; i++) {
+      if (data[i] < 0) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      return new String(data, at, n, StandardCharsets.ISO_8859_1);
+    }
     try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
+      decoder.reset();
+      return decoder.decode(ByteBuffer.wrap(data, at, n)).toString();
     } catch (CharacterCodingException e) {
       throw fail(FormatException.Kind.MALFORMED, "string is not valid UTF-8");
     }
@@ -703,22 +822,25 @@ public final class RestrictedUnpickler {
     int max = Math.min(data.length, pos + 1024);
     for (int i = pos; i < max; i++) {
       if (data[i] == '\n') {
-        byte[] bytes = new byte[i - pos];
-        System.arraycopy(data, pos, bytes, 0, bytes.length);
+        String s = decode(pos, i - pos);
         pos = i + 1;
-        return utf8(bytes);
+        return s;
       }
     }
     throw fail(
         FormatException.Kind.MALFORMED, "GLOBAL name is unterminated or longer than 1024 bytes");
   }
 
-  private byte[] take(int n) throws FormatException {
+  private void need(int n) throws FormatException {
     if (n > data.length - pos) {
       throw fail(
           FormatException.Kind.MALFORMED,
           "pickle is truncated: needs " + n + " bytes, " + (data.length - pos) + " remain");
     }
+  }
+
+  private byte[] take(int n) throws FormatException {
+    need(n);
     byte[] out = new byte[n];
     System.arraycopy(data, pos, out, 0, n);
     pos += n;
@@ -726,15 +848,44 @@ public final class RestrictedUnpickler {
   }
 
   private int u8() throws FormatException {
-    return take(1)[0] & 0xff;
+    need(1);
+    return data[pos++] & 0xff;
+  }
+
+  private int le16() throws FormatException {
+    need(2);
+    int v = (data[pos] & 0xff) | (data[pos + 1] & 0xff) << 8;
+    pos += 2;
+    return v;
+  }
+
+  private int le32() throws FormatException {
+    need(4);
+    int v =
+        (data[pos] & 0xff)
+            | (data[pos + 1] & 0xff) << 8
+            | (data[pos + 2] & 0xff) << 16
+            | (data[pos + 3] & 0xff) << 24;
+    pos += 4;
+    return v;
+  }
+
+  private long le64() throws FormatException {
+    need(8);
+    long v = 0;
+    for (int i = 7; i >= 0; i--) {
+      v = v << 8 | (data[pos + i] & 0xff);
+    }
+    pos += 8;
+    return v;
   }
 
   private long u32() throws FormatException {
-    return ByteBuffer.wrap(take(4)).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
+    return le32() & 0xffffffffL;
   }
 
   private long u64() throws FormatException {
-    long n = ByteBuffer.wrap(take(8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    long n = le64();
     return n < 0 ? Long.MAX_VALUE : n;
   }
 

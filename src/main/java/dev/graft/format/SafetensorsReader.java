@@ -1,6 +1,7 @@
 package dev.graft.format;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -8,9 +9,11 @@ import java.nio.channels.SeekableByteChannel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads the tensor index of a safetensors file: an unsigned 64-bit little-endian header length N, N
@@ -30,10 +33,26 @@ import java.util.Map;
  * safe_open(...).offset_keys()} does; {@code keys()} sorts by name instead), breaking ties between
  * empty tensors that start at the same offset by their order in the header. For files written by
  * the reference implementation the header order and the offset order agree.
+ *
+ * <p><b>Bounded work.</b> The header may be 100,000,000 bytes, so it is read member by member and
+ * only what the index keeps is materialized: parsing is linear in the header's length and needs
+ * little more memory than the header itself. Where an integer is required (shapes, offsets) only a
+ * canonical JSON integer is accepted: {@code -0}, fractions, exponents and leading zeros are
+ * refused. Tensor keys follow {@link StateDictKeys} (no U+0000, at most {@link
+ * ReadLimits#maxKeyLength()} UTF-8 bytes).
+ *
+ * <p><b>Metadata.</b> {@code __metadata__} entries are kept in header order while they fit the
+ * metadata budget ({@link ReadLimits#maxMetadataChars()} rendered JSON characters, {@link
+ * ReadLimits#maxMetadataNodes()} values); entries past it, and entries whose key or value holds
+ * U+0000, are left out. A {@code __metadata__} with more than {@link ReadLimits#maxMetadataNodes()}
+ * entries, or a key longer than {@link ReadLimits#maxMetadataChars()} characters, is refused.
  */
 public final class SafetensorsReader {
 
   private static final String METADATA_KEY = "__metadata__";
+
+  // A tensor entry is {"dtype": s, "shape": [...], "data_offsets": [b, e]}: a handful of values.
+  private static final int TENSOR_STRING_CHARS = 1024;
 
   private SafetensorsReader() {}
 
@@ -83,37 +102,48 @@ public final class SafetensorsReader {
       throw FormatException.malformed(
           "safetensors header: invalid JSON at byte 8: the header must start with '{'");
     }
-    Object root =
-        StrictJson.parse(header, 0, header.length, limits.maxDepth(), "safetensors header", 8);
-    if (!(root instanceof Map<?, ?> entries)) {
-      throw FormatException.malformed("safetensors header: not a JSON object");
-    }
+    ParseBudget budget = ParseBudget.start(limits);
+    // Syntax first, as the reference implementation parses the whole header before using it; then
+    // the header is read again member by member, keeping only what the index needs.
+    StrictJson.check(header, 0, header.length, limits.maxDepth(), "safetensors header", 8, budget);
+    StrictJson json =
+        StrictJson.reader(
+            header, 0, header.length, limits.maxDepth(), "safetensors header", 8, budget);
+    StrictJson.Members entries = json.object(1);
 
     long dataStart = 8 + n;
     long dataLen = fileSize - dataStart;
     Map<String, Object> metadata = new LinkedHashMap<>();
     List<Entry> tensors = new ArrayList<>();
+    Set<String> keys = new HashSet<>();
     long totalNumel = 0;
-    for (Map.Entry<?, ?> e : entries.entrySet()) {
-      String key = (String) e.getKey();
+    // Keys are kept up to a little over the longest key accepted, so the message can quote them.
+    int maxKeyChars = Math.max(limits.maxKeyLength(), METADATA_KEY.length()) + 1;
+    Object k;
+    while ((k = entries.next(maxKeyChars)) != null) {
+      if (!(k instanceof String key)) {
+        throw FormatException.limit(
+            "safetensors header: tensor key of "
+                + ((StrictJson.Oversized) k).chars()
+                + " characters exceeds the limit of "
+                + limits.maxKeyLength()
+                + " bytes");
+      }
+      if (!keys.add(key)) {
+        throw entries.errorAtKey("duplicate object key " + FormatException.quote(key));
+      }
       if (key.equals(METADATA_KEY)) {
-        readMetadata(e.getValue(), metadata);
+        readMetadata(json, entries.valueDepth(), metadata, limits, budget);
         continue;
       }
       if (tensors.size() >= limits.maxTensors()) {
         throw FormatException.limit(
             "safetensors header: more than " + limits.maxTensors() + " tensors");
       }
-      if (key.length() > limits.maxKeyLength()) {
-        throw FormatException.limit(
-            "safetensors header: tensor key of "
-                + key.length()
-                + " characters exceeds the limit of "
-                + limits.maxKeyLength()
-                + ": "
-                + FormatException.quote(key));
-      }
-      Entry t = readTensor(key, e.getValue(), tensors.size(), limits);
+      StateDictKeys.check(key, limits, "safetensors header: tensor key");
+      Object value =
+          json.value(entries.valueDepth(), TENSOR_STRING_CHARS, 16L + 2L * limits.maxRank());
+      Entry t = readTensor(key, value, tensors.size(), limits);
       totalNumel = t.numel > limits.maxTotalNumel() - totalNumel ? -1 : totalNumel + t.numel;
       if (totalNumel < 0) {
         throw FormatException.limit(
@@ -136,6 +166,7 @@ public final class SafetensorsReader {
       }
       tensors.add(t);
     }
+    json.end();
 
     List<Entry> byOffset = new ArrayList<>(tensors);
     byOffset.sort(
@@ -211,24 +242,64 @@ public final class SafetensorsReader {
         CheckpointFormat.SAFETENSORS, "", infos, Collections.unmodifiableMap(metadata), Map.of());
   }
 
-  private static void readMetadata(Object value, Map<String, Object> into) throws FormatException {
-    if (value == null) {
+  private static void readMetadata(
+      StrictJson json, int depth, Map<String, Object> into, ReadLimits limits, ParseBudget budget)
+      throws FormatException {
+    if (json.nullNext()) {
       return; // the reference implementation reads null as "no metadata"
     }
-    if (!(value instanceof Map<?, ?> map)) {
+    if (json.peekByte() != '{') {
       throw FormatException.malformed(
-          "safetensors header: __metadata__ must be an object of strings, got " + typeName(value));
+          "safetensors header: __metadata__ must be an object of strings, got "
+              + typeName(json, depth));
     }
-    for (Map.Entry<?, ?> e : map.entrySet()) {
-      if (!(e.getValue() instanceof String s)) {
+    int maxChars = (int) Math.min(Integer.MAX_VALUE - 16, limits.maxMetadataChars());
+    PlainData plain = new PlainData(limits, budget);
+    Set<String> keys = new HashSet<>();
+    StrictJson.Members members = json.object(depth);
+    Object k;
+    while ((k = members.next(maxChars)) != null) {
+      if (!(k instanceof String key)) {
+        throw FormatException.limit(
+            "safetensors header: __metadata__ key of "
+                + ((StrictJson.Oversized) k).chars()
+                + " characters is longer than the limit of "
+                + limits.maxMetadataChars());
+      }
+      if (!keys.add(key)) {
+        throw members.errorAtKey("duplicate object key " + FormatException.quote(key));
+      }
+      if (keys.size() > limits.maxMetadataNodes()) {
+        throw FormatException.limit(
+            "safetensors header: __metadata__ holds more than "
+                + limits.maxMetadataNodes()
+                + " entries");
+      }
+      Object value =
+          json.peekByte() == '"' ? json.value(members.valueDepth(), maxChars, 1) : NOT_A_STRING;
+      if (value == NOT_A_STRING) {
         throw FormatException.malformed(
             "safetensors header: __metadata__ value for "
-                + FormatException.quote((String) e.getKey())
+                + FormatException.quote(key)
                 + " must be a string, got "
-                + typeName(e.getValue()));
+                + typeName(json, members.valueDepth()));
       }
-      into.put((String) e.getKey(), s);
+      // Too long a value is left out like any value past the budget.
+      if (value instanceof String s && plain.admit(key, s) != PlainData.NOT_PLAIN) {
+        into.put(key, s);
+      }
     }
+  }
+
+  private static final Object NOT_A_STRING = new Object();
+
+  /** Names the type of the value that comes next, reading only a scalar. */
+  private static String typeName(StrictJson json, int depth) throws FormatException {
+    return switch (json.peekByte()) {
+      case '{' -> "an object";
+      case '[' -> "an array";
+      default -> typeName(json.value(depth, 64, 1));
+    };
   }
 
   private static Entry readTensor(String key, Object value, int headerIndex, ReadLimits limits)
@@ -244,6 +315,10 @@ public final class SafetensorsReader {
       }
     }
     Object dtypeValue = fields.get("dtype");
+    if (dtypeValue instanceof StrictJson.Oversized o) {
+      throw FormatException.malformed(
+          where + ": unknown dtype, a string of " + o.chars() + " characters");
+    }
     if (!(dtypeValue instanceof String code)) {
       throw FormatException.malformed(
           where + ": dtype must be a string, got " + typeName(dtypeValue));
@@ -341,6 +416,14 @@ public final class SafetensorsReader {
       }
       return l;
     }
+    if (v instanceof Double d && d == 0) {
+      throw FormatException.malformed(
+          what + " must be a non-negative integer, got a number: -0 is not a canonical integer");
+    }
+    if (v instanceof BigDecimal b) {
+      throw FormatException.malformed(
+          what + " must be a non-negative integer, got a number with a fraction or exponent: " + b);
+    }
     if (v instanceof BigInteger b) {
       throw FormatException.malformed(
           what
@@ -355,7 +438,7 @@ public final class SafetensorsReader {
   private static String typeName(Object v) {
     if (v == null) {
       return "null";
-    } else if (v instanceof String) {
+    } else if (v instanceof String || v instanceof StrictJson.Oversized) {
       return "a string";
     } else if (v instanceof Map) {
       return "an object";

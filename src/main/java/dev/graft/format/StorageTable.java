@@ -81,6 +81,11 @@ final class StorageTable {
    * @throws FormatException when the record is missing, compressed or of the wrong size
    */
   Storage resolve(StorageRef ref, String user) throws FormatException {
+    return resolve(ref, () -> user);
+  }
+
+  /** As {@link #resolve(StorageRef, String)}, naming the user only when refusing. */
+  Storage resolve(StorageRef ref, java.util.function.Supplier<String> who) throws FormatException {
     Storage done = resolved.get(ref.key());
     if (done != null) {
       return done;
@@ -88,7 +93,9 @@ final class StorageTable {
     Optional<TorchZipEntry> record = zip.find(ref.recordName());
     if (record.isEmpty()) {
       throw FormatException.malformed(
-          user + " refers to missing storage record " + FormatException.quote(ref.recordName()));
+          who.get()
+              + " refers to missing storage record "
+              + FormatException.quote(ref.recordName()));
     }
     TorchZipEntry e = record.get();
     TorchZip.requireStored(e);
@@ -105,7 +112,7 @@ final class StorageTable {
               + " holds "
               + e.size()
               + " bytes but "
-              + user
+              + who.get()
               + " declares "
               + ref.numel()
               + " "

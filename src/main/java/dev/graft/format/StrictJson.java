@@ -19,27 +19,219 @@ import java.util.Map;
  *
  * <p>Values come back as {@link LinkedHashMap} (objects, in file order), {@link ArrayList}, {@link
  * String}, {@link Long} (integers that fit), {@link BigInteger} (larger integers), {@link
- * BigDecimal} (numbers with a fraction or exponent), {@link Boolean} and {@code null}.
+ * BigDecimal} (numbers with a fraction or exponent), {@link Double} {@code -0.0} (the literal
+ * {@code -0}, which is not a canonical integer), {@link Boolean} and {@code null}.
+ *
+ * <p>Besides {@link #parse}, which builds a whole tree for trusted or small text, a reader can pull
+ * an object member by member ({@link #object}, {@link Members#next}) and read each value with a cap
+ * on its JSON values and on the characters a string may materialize ({@link #value(int, int,
+ * long)}); a longer string is still checked, in linear time, but comes back as {@link Oversized}.
+ * So a reader keeps only what it needs of a header of any size, and time stays linear in its
+ * length.
  */
 final class StrictJson {
 
   /** Longest number literal accepted; longer ones would only serve to make parsing slow. */
   static final int MAX_NUMBER_CHARS = 400;
 
+  /**
+   * A string longer than the caller let materialize: checked like any other, only its length kept.
+   *
+   * @param chars its length in UTF-16 characters
+   */
+  record Oversized(long chars) {}
+
   private final byte[] bytes;
   private final int end;
   private final int maxDepth;
   private final String what;
   private final long reportBase;
+  private final ParseBudget budget;
   private int pos;
+  private int maxStringChars = Integer.MAX_VALUE;
+  private long valuesLeft = Long.MAX_VALUE;
+  private boolean checkOnly;
 
-  private StrictJson(byte[] bytes, int start, int end, int maxDepth, String what, long reportBase) {
+  private StrictJson(
+      byte[] bytes,
+      int start,
+      int end,
+      int maxDepth,
+      String what,
+      long reportBase,
+      ParseBudget budget) {
     this.bytes = bytes;
     this.pos = start;
     this.end = end;
     this.maxDepth = maxDepth;
     this.what = what;
     this.reportBase = reportBase - start;
+    this.budget = budget;
+  }
+
+  /**
+   * A reader that pulls values from {@code bytes[start, end)} one by one; see {@link #object} and
+   * {@link #value(int, int, long)}, and call {@link #end} after the last value.
+   *
+   * @param budget charged one unit per value and per 64 bytes of string
+   */
+  static StrictJson reader(
+      byte[] bytes,
+      int start,
+      int end,
+      int maxDepth,
+      String what,
+      long reportBase,
+      ParseBudget budget) {
+    StrictJson p = new StrictJson(bytes, start, end, maxDepth, what, reportBase, budget);
+    p.skipWhitespace();
+    return p;
+  }
+
+  /**
+   * Checks that {@code bytes[start, end)} is one valid JSON value nested at most {@code maxDepth}
+   * deep, keeping nothing: no string, number or container is built, and duplicate keys are left to
+   * the reader that follows. Linear in the length, constant in memory besides the call stack.
+   *
+   * @throws FormatException MALFORMED with the byte offset of the first error, LIMIT_EXCEEDED when
+   *     the nesting is deeper than {@code maxDepth} or the parse budget is spent
+   */
+  static void check(
+      byte[] bytes,
+      int start,
+      int end,
+      int maxDepth,
+      String what,
+      long reportBase,
+      ParseBudget budget)
+      throws FormatException {
+    StrictJson p = new StrictJson(bytes, start, end, maxDepth, what, reportBase, budget);
+    p.checkOnly = true;
+    p.skipWhitespace();
+    p.value(1);
+    p.end();
+  }
+
+  /**
+   * Reads one value with caps.
+   *
+   * @param depth the value's nesting depth (the top level is 1)
+   * @param maxStringChars strings (not object keys) longer than this come back as {@link
+   *     Oversized}; keys longer than this are refused
+   * @param maxValues the most JSON values the value may hold, itself included
+   * @throws FormatException MALFORMED for invalid JSON, LIMIT_EXCEEDED past a cap, the depth or the
+   *     parse budget
+   */
+  Object value(int depth, int maxStringChars, long maxValues) throws FormatException {
+    this.maxStringChars = maxStringChars;
+    this.valuesLeft = maxValues;
+    try {
+      Object v = value(depth);
+      skipWhitespace();
+      return v;
+    } finally {
+      this.maxStringChars = Integer.MAX_VALUE;
+      this.valuesLeft = Long.MAX_VALUE;
+    }
+  }
+
+  /** The next byte (after whitespace) as a char, or -1 at the end, without consuming it. */
+  int peekByte() {
+    return peek();
+  }
+
+  /** Consumes a {@code null} literal if one comes next. */
+  boolean nullNext() throws FormatException {
+    if (peek() == 'n') {
+      literal("null");
+      skipWhitespace();
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Opens an object, whose members the caller then pulls with {@link Members#next}.
+   *
+   * @param depth the object's nesting depth
+   * @throws FormatException when no object starts here or it nests too deep
+   */
+  Members object(int depth) throws FormatException {
+    checkDepth(depth);
+    if (peek() != '{') {
+      throw error("unexpected " + describe() + ", expected '{'");
+    }
+    pos++;
+    return new Members(depth);
+  }
+
+  /** Checks that only whitespace follows the last value. */
+  void end() throws FormatException {
+    skipWhitespace();
+    if (pos != end) {
+      throw error("unexpected " + describe() + " after the end of the JSON value");
+    }
+  }
+
+  /** The members of an open object, pulled one at a time. */
+  final class Members {
+    private final int depth;
+    private boolean first = true;
+    private boolean done;
+    private int keyAt;
+
+    private Members(int depth) {
+      this.depth = depth;
+    }
+
+    /**
+     * Reads the next member's key and its colon; the caller must then read the value.
+     *
+     * @param maxKeyChars keys longer than this come back as {@link Oversized}
+     * @return the key, an {@link Oversized}, or {@code null} after the last member
+     */
+    Object next(int maxKeyChars) throws FormatException {
+      if (done) {
+        return null;
+      }
+      skipWhitespace();
+      if (first) {
+        first = false;
+        if (peek() == '}') {
+          pos++;
+          done = true;
+          return null;
+        }
+      } else if (peek() == ',') {
+        pos++;
+        skipWhitespace();
+      } else if (peek() == '}') {
+        pos++;
+        done = true;
+        return null;
+      } else {
+        throw error("unexpected " + describe() + ", expected ',' or '}' in object");
+      }
+      if (peek() != '"') {
+        throw error("unexpected " + describe() + ", expected a string as object key");
+      }
+      keyAt = pos;
+      Object key = string(maxKeyChars);
+      skipWhitespace();
+      expect(':', "':' after object key");
+      skipWhitespace();
+      return key;
+    }
+
+    /** The depth of this object's values. */
+    int valueDepth() {
+      return depth + 1;
+    }
+
+    /** A MALFORMED refusal at the last key read, e.g. for a duplicate. */
+    FormatException errorAtKey(String reason) {
+      return error(keyAt, reason);
+    }
   }
 
   /**
@@ -57,7 +249,7 @@ final class StrictJson {
    */
   static Object parse(byte[] bytes, int start, int end, int maxDepth, String what, long reportBase)
       throws FormatException {
-    StrictJson p = new StrictJson(bytes, start, end, maxDepth, what, reportBase);
+    StrictJson p = new StrictJson(bytes, start, end, maxDepth, what, reportBase, null);
     p.skipWhitespace();
     Object value = p.value(1);
     p.skipWhitespace();
@@ -82,14 +274,22 @@ final class StrictJson {
     if (pos >= end) {
       throw error("unexpected end of input, expected a value");
     }
+    if (--valuesLeft < 0) {
+      throw new FormatException(
+          FormatException.Kind.LIMIT_EXCEEDED,
+          what + ": too many JSON values in one entry at byte " + (reportBase + pos));
+    }
+    if (budget != null) {
+      budget.charge();
+    }
     byte b = bytes[pos];
     switch (b) {
       case '{':
-        return object(depth);
+        return objectValue(depth);
       case '[':
         return array(depth);
       case '"':
-        return string();
+        return string(maxStringChars);
       case 't':
         literal("true");
         return Boolean.TRUE;
@@ -107,39 +307,34 @@ final class StrictJson {
     }
   }
 
-  private Map<String, Object> object(int depth) throws FormatException {
-    checkDepth(depth);
-    pos++; // '{'
+  private Map<String, Object> objectValue(int depth) throws FormatException {
+    Members members = object(depth);
     Map<String, Object> map = new LinkedHashMap<>();
-    skipWhitespace();
-    if (peek() == '}') {
-      pos++;
-      return map;
-    }
-    while (true) {
-      skipWhitespace();
-      if (peek() != '"') {
-        throw error("unexpected " + describe() + ", expected a string as object key");
+    Object k;
+    while ((k = members.next(maxStringChars)) != null) {
+      if (checkOnly) {
+        value(depth + 1);
+        skipWhitespace();
+        continue;
       }
-      int keyAt = pos;
-      String key = string();
+      if (!(k instanceof String key)) {
+        throw new FormatException(
+            FormatException.Kind.LIMIT_EXCEEDED,
+            what
+                + ": object key of "
+                + ((Oversized) k).chars()
+                + " characters is longer than the limit of "
+                + maxStringChars
+                + " at byte "
+                + (reportBase + members.keyAt));
+      }
       if (map.containsKey(key)) {
-        throw error(keyAt, "duplicate object key " + FormatException.quote(key));
+        throw members.errorAtKey("duplicate object key " + FormatException.quote(key));
       }
-      skipWhitespace();
-      expect(':', "':' after object key");
-      skipWhitespace();
       map.put(key, value(depth + 1));
       skipWhitespace();
-      if (peek() == ',') {
-        pos++;
-      } else if (peek() == '}') {
-        pos++;
-        return map;
-      } else {
-        throw error("unexpected " + describe() + ", expected ',' or '}' in object");
-      }
     }
+    return map;
   }
 
   private List<Object> array(int depth) throws FormatException {
@@ -153,7 +348,10 @@ final class StrictJson {
     }
     while (true) {
       skipWhitespace();
-      list.add(value(depth + 1));
+      Object item = value(depth + 1);
+      if (!checkOnly) {
+        list.add(item);
+      }
       skipWhitespace();
       if (peek() == ',') {
         pos++;
@@ -178,9 +376,15 @@ final class StrictJson {
     }
   }
 
-  private String string() throws FormatException {
+  /**
+   * Reads a string; past {@code maxChars} characters it stops keeping them but goes on checking,
+   * and returns an {@link Oversized}.
+   */
+  private Object string(int maxChars) throws FormatException {
+    int start = pos;
     pos++; // opening quote
-    StringBuilder sb = new StringBuilder();
+    StringBuilder sb = checkOnly ? null : new StringBuilder();
+    long chars = 0;
     while (true) {
       if (pos >= end) {
         throw error("unterminated string");
@@ -188,38 +392,53 @@ final class StrictJson {
       int b = bytes[pos] & 0xff;
       if (b == '"') {
         pos++;
-        return sb.toString();
+        if (budget != null) {
+          budget.charge((pos - start) / 64);
+        }
+        return sb == null ? new Oversized(chars) : sb.toString();
       } else if (b == '\\') {
-        escape(sb);
+        chars += escape(sb);
       } else if (b < 0x20) {
         throw error(String.format("control character 0x%02x in string", b));
       } else if (b < 0x80) {
-        sb.append((char) b);
+        if (sb != null) {
+          sb.append((char) b);
+        }
+        chars++;
         pos++;
       } else {
-        sb.appendCodePoint(utf8());
+        int cp = utf8();
+        if (sb != null) {
+          sb.appendCodePoint(cp);
+        }
+        chars += Character.charCount(cp);
+      }
+      if (sb != null && chars > maxChars) {
+        sb = null; // keep checking, stop keeping
       }
     }
   }
 
-  private void escape(StringBuilder sb) throws FormatException {
+  /** Reads one escape, appending it to {@code sb} unless null; returns the chars it stands for. */
+  private int escape(StringBuilder sb) throws FormatException {
     int at = pos;
     pos++; // backslash
     if (pos >= end) {
       throw error("unterminated string");
     }
     byte e = bytes[pos++];
+    char c;
     switch (e) {
-      case '"' -> sb.append('"');
-      case '\\' -> sb.append('\\');
-      case '/' -> sb.append('/');
-      case 'b' -> sb.append('\b');
-      case 'f' -> sb.append('\f');
-      case 'n' -> sb.append('\n');
-      case 'r' -> sb.append('\r');
-      case 't' -> sb.append('\t');
+      case '"' -> c = '"';
+      case '\\' -> c = '\\';
+      case '/' -> c = '/';
+      case 'b' -> c = '\b';
+      case 'f' -> c = '\f';
+      case 'n' -> c = '\n';
+      case 'r' -> c = '\r';
+      case 't' -> c = '\t';
       case 'u' -> {
-        char c = hex4();
+        c = hex4();
         if (Character.isHighSurrogate(c)) {
           if (pos + 1 < end && bytes[pos] == '\\' && bytes[pos + 1] == 'u') {
             pos += 2;
@@ -227,18 +446,22 @@ final class StrictJson {
             if (!Character.isLowSurrogate(low)) {
               throw error(at, "unpaired surrogate escape in string");
             }
-            sb.append(c).append(low);
-          } else {
-            throw error(at, "unpaired surrogate escape in string");
+            if (sb != null) {
+              sb.append(c).append(low);
+            }
+            return 2;
           }
+          throw error(at, "unpaired surrogate escape in string");
         } else if (Character.isLowSurrogate(c)) {
           throw error(at, "unpaired surrogate escape in string");
-        } else {
-          sb.append(c);
         }
       }
       default -> throw error(at, "invalid escape sequence in string");
     }
+    if (sb != null) {
+      sb.append(c);
+    }
+    return 1;
   }
 
   private char hex4() throws FormatException {
@@ -337,9 +560,19 @@ final class StrictJson {
     if (pos - start > MAX_NUMBER_CHARS) {
       throw error(start, "number literal longer than " + MAX_NUMBER_CHARS + " characters");
     }
+    if (checkOnly) {
+      return null;
+    }
     String text = new String(bytes, start, pos - start, java.nio.charset.StandardCharsets.US_ASCII);
     if (!integer) {
-      return new BigDecimal(text);
+      try {
+        return new BigDecimal(text);
+      } catch (NumberFormatException | ArithmeticException outOfRange) {
+        throw error(start, "number " + text + " is out of range");
+      }
+    }
+    if (text.equals("-0")) {
+      return -0.0; // a number, but not a canonical integer
     }
     BigInteger big = new BigInteger(text);
     return big.bitLength() < 64 ? (Object) big.longValue() : big;

@@ -5,7 +5,8 @@ import java.nio.ByteOrder;
 /**
  * Turns state-dict tensors into {@link TensorInfo}s, checking (more strictly than torch) that every
  * element a tensor views lies inside its storage, with exact arithmetic, and that the tensor count,
- * rank, key length and total element count stay within {@link ReadLimits}.
+ * rank, key length (UTF-8 bytes, no U+0000; see {@link StateDictKeys}) and total element count stay
+ * within {@link ReadLimits}.
  */
 final class TensorIndexer {
 
@@ -32,16 +33,7 @@ final class TensorIndexer {
       throw FormatException.malformed(
           "state dict key is a " + PickleCalls.describe(key) + ", not a str");
     }
-    if (k.length() > limits.maxKeyLength()) {
-      throw FormatException.limit(
-          "state dict key "
-              + FormatException.quote(k)
-              + " is "
-              + k.length()
-              + " characters, more than the limit of "
-              + limits.maxKeyLength());
-    }
-    String who = "tensor " + FormatException.quote(k);
+    StateDictKeys.check(k, limits, "state dict key");
     TensorRef t;
     boolean parameter = value instanceof ParameterRef;
     Boolean requiresGrad = null;
@@ -59,14 +51,14 @@ final class TensorIndexer {
     }
     if (t.size().size() > limits.maxRank()) {
       throw FormatException.limit(
-          who
+          who(k)
               + " has "
               + t.size().size()
               + " dimensions, more than the limit of "
               + limits.maxRank());
     }
     if (t.storageOffset() < 0) {
-      throw FormatException.malformed(who + " has negative storage offset " + t.storageOffset());
+      throw FormatException.malformed(who(k) + " has negative storage offset " + t.storageOffset());
     }
     long numel = 1;
     long lastIndex = t.storageOffset();
@@ -76,11 +68,11 @@ final class TensorIndexer {
         long stride = t.stride().get(i);
         if (size < 0) {
           throw FormatException.malformed(
-              who + " has negative size " + size + " in dimension " + i);
+              who(k) + " has negative size " + size + " in dimension " + i);
         }
         if (stride < 0) {
           throw FormatException.malformed(
-              who + " has negative stride " + stride + " in dimension " + i);
+              who(k) + " has negative stride " + stride + " in dimension " + i);
         }
         numel = Math.multiplyExact(numel, size);
         if (size > 0) {
@@ -88,7 +80,8 @@ final class TensorIndexer {
         }
       }
     } catch (ArithmeticException overflow) {
-      throw FormatException.malformed(who + " has sizes or strides whose extent overflows 64 bits");
+      throw FormatException.malformed(
+          who(k) + " has sizes or strides whose extent overflows 64 bits");
     }
     totalNumel = numel > Long.MAX_VALUE - totalNumel ? Long.MAX_VALUE : totalNumel + numel;
     if (totalNumel > limits.maxTotalNumel()) {
@@ -96,10 +89,10 @@ final class TensorIndexer {
           "tensors hold more than the limit of "
               + limits.maxTotalNumel()
               + " elements (at "
-              + who
+              + who(k)
               + ")");
     }
-    StorageTable.Storage s = storages.resolve(t.storage(), who);
+    StorageTable.Storage s = storages.resolve(t.storage(), () -> who(k));
     DType dtype = t.storage().dtype();
     long endByte;
     try {
@@ -109,11 +102,11 @@ final class TensorIndexer {
       long endIndex = numel == 0 ? 0 : Math.addExact(lastIndex, 1);
       endByte = Math.multiplyExact(endIndex, dtype.itemSize());
     } catch (ArithmeticException overflow) {
-      throw FormatException.malformed(who + " points past the end of any storage (overflow)");
+      throw FormatException.malformed(who(k) + " points past the end of any storage (overflow)");
     }
     if (endByte > s.bytes()) {
       throw FormatException.malformed(
-          who
+          who(k)
               + " points "
               + (endByte - s.bytes())
               + " bytes past the end of storage "
@@ -136,7 +129,12 @@ final class TensorIndexer {
   /** Unused storages are checked too, so a file cannot hide a bad record outside the state dict. */
   void checkRemaining() throws FormatException {
     for (StorageRef ref : storages.declared()) {
-      storages.resolve(ref, "storage " + FormatException.quote(ref.recordName()));
+      storages.resolve(ref, () -> "storage " + FormatException.quote(ref.recordName()));
     }
+  }
+
+  // Built only for a refusal: quoting every key of a large checkpoint costs time.
+  private static String who(String key) {
+    return "tensor " + FormatException.quote(key);
   }
 }

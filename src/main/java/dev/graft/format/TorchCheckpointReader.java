@@ -25,7 +25,7 @@ public final class TorchCheckpointReader {
   private TorchCheckpointReader() {}
 
   /**
-   * Reads a torch checkpoint's index.
+   * Reads a torch checkpoint's index, checking every record's CRC-32 by reading the file.
    *
    * @param file the whole file
    * @param stateDictPath the dotted path of the state dict, or {@code null} to detect it
@@ -36,7 +36,26 @@ public final class TorchCheckpointReader {
    */
   public static CheckpointIndex read(
       SeekableByteChannel file, String stateDictPath, ReadLimits limits) throws IOException {
-    TorchZip zip = TorchZip.open(file, limits);
+    return read(file, stateDictPath, limits, RangeCrc.reading(file));
+  }
+
+  /**
+   * Reads a torch checkpoint's index under one work budget and deadline, then checks every record's
+   * CRC-32 (see {@link TorchZip#verifyRecords}).
+   *
+   * @param file the whole file
+   * @param stateDictPath the dotted path of the state dict, or {@code null} to detect it
+   * @param limits the limits to enforce
+   * @param crcs gives the CRC-32 of byte ranges of {@code file}
+   * @return the checkpoint's index
+   * @throws FormatException when the file is refused; the message says what and where
+   * @throws IOException when the channel cannot be read
+   */
+  public static CheckpointIndex read(
+      SeekableByteChannel file, String stateDictPath, ReadLimits limits, RangeCrc crcs)
+      throws IOException {
+    ParseBudget budget = ParseBudget.start(limits);
+    TorchZip zip = TorchZip.open(file, limits, budget);
     if (isTorchScript(zip)) {
       throw FormatException.unsupported(TORCHSCRIPT_MESSAGE);
     }
@@ -50,7 +69,7 @@ public final class TorchCheckpointReader {
                             + " record"));
     ByteOrder order = byteOrder(file, zip);
     byte[] pickle = zip.readStored(file, pkl, limits.maxPickleBytes());
-    RestrictedUnpickler unpickler = new RestrictedUnpickler(limits);
+    RestrictedUnpickler unpickler = new RestrictedUnpickler(limits, false, budget);
     Object root = unpickler.load(pickle);
     StorageTable storages = StorageTable.of(zip, unpickler.storages());
 
@@ -66,15 +85,16 @@ public final class TorchCheckpointReader {
     TensorIndexer indexer = new TensorIndexer(storages, order, limits);
     List<TensorInfo> tensors = new ArrayList<>(dict.size());
     for (Map.Entry<Object, Object> e : dict.entrySet()) {
+      budget.charge();
       tensors.add(indexer.index(e.getKey(), e.getValue()));
     }
     indexer.checkRemaining();
+    Map<String, Object> metadata = metadata(root, located.path(), limits, budget);
+    Map<String, Long> versions = moduleVersions(dict, limits, budget);
+    // Last: contents are checked once the structure is known to be sound.
+    zip.verifyRecords(file, crcs, limits, budget);
     return new CheckpointIndex(
-        CheckpointFormat.PYTORCH,
-        located.path(),
-        tensors,
-        metadata(root, located.path(), limits),
-        moduleVersions(dict));
+        CheckpointFormat.PYTORCH, located.path(), tensors, metadata, versions);
   }
 
   /**
@@ -105,16 +125,22 @@ public final class TorchCheckpointReader {
   }
 
   /**
-   * The plain-data entries beside a nested state dict; optimizer and scheduler state and anything
-   * holding tensors or other objects is left out.
+   * The plain-data entries beside a nested state dict, as {@link PlainData} admits them: optimizer
+   * and scheduler state, anything holding tensors or other objects, strings with U+0000, integers
+   * JSON readers refuse, and entries past the metadata budget ({@link
+   * ReadLimits#maxMetadataChars()}, {@link ReadLimits#maxMetadataNodes()}) are left out; the file
+   * is not refused for them.
    */
-  private static Map<String, Object> metadata(Object root, String path, ReadLimits limits) {
+  private static Map<String, Object> metadata(
+      Object root, String path, ReadLimits limits, ParseBudget budget) throws FormatException {
     Map<String, Object> out = new LinkedHashMap<>();
     if (path.isEmpty() || !(root instanceof PickleDict top)) {
       return out;
     }
     String stateDictKey = path.split("\\.", -1)[0];
+    PlainData plain = new PlainData(limits, budget);
     for (Map.Entry<Object, Object> e : top.entrySet()) {
+      budget.charge();
       if (!(e.getKey() instanceof String key) || key.equals(stateDictKey)) {
         continue;
       }
@@ -122,22 +148,26 @@ public final class TorchCheckpointReader {
       if (lower.contains("optim") || lower.contains("scheduler")) {
         continue;
       }
-      Object plain = PlainData.convert(e.getValue(), limits.maxDepth());
-      if (plain != PlainData.NOT_PLAIN) {
-        out.put(key, plain);
+      Object value = plain.admit(key, e.getValue());
+      if (value != PlainData.NOT_PLAIN) {
+        out.put(key, value);
       }
     }
     return out;
   }
 
   /**
-   * Reads {@code _metadata}: prefix to {@code {'version': n}}; entries of other shapes are skipped.
+   * Reads {@code _metadata}: prefix to {@code {'version': n}}; entries of other shapes, and
+   * prefixes no key could have (with U+0000, or longer than a key may be), are skipped.
    */
-  private static Map<String, Long> moduleVersions(PickleDict stateDict) {
+  private static Map<String, Long> moduleVersions(
+      PickleDict stateDict, ReadLimits limits, ParseBudget budget) throws FormatException {
     Map<String, Long> out = new LinkedHashMap<>();
     if (stateDict.attributes().get("_metadata") instanceof PickleDict meta) {
       for (Map.Entry<Object, Object> e : meta.entrySet()) {
+        budget.charge();
         if (e.getKey() instanceof String prefix
+            && StateDictKeys.acceptable(prefix, limits)
             && e.getValue() instanceof PickleDict m
             && m.get("version") instanceof Long version) {
           out.put(prefix, version);

@@ -15,6 +15,9 @@ public final class TorchScriptObject {
   private Object state;
   private boolean built;
 
+  /** How deeply containers nest inside it, itself included, as the unpickler counts. */
+  int depth = 1;
+
   TorchScriptObject(String className) {
     this.className = Objects.requireNonNull(className);
   }

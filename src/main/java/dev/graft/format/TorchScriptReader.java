@@ -28,6 +28,15 @@ import java.util.Set;
  * with {@code persistent=False} is listed in {@code __buffers__} like any other, and the loaded
  * module's {@code state_dict()} includes it. This reader returns it too, as the archive describes
  * it; an eager model's {@code state_dict()} would leave it out.
+ *
+ * <p><b>Bounded work.</b> A pickle can share one submodule in many places, so the module graph is a
+ * DAG whose paths can be exponentially many. Each object is analysed once (its class, its own
+ * tensors, its ordered submodules, whether anything below it holds a tensor and how many module
+ * paths it spans), so a subtree without tensors costs O(1) however often it is shared, while keys
+ * still follow {@code state_dict()}: a shared module with tensors appears once per path. Module
+ * paths are bounded by {@code maxTensors}, nesting by {@code maxDepth}, code records by {@code
+ * maxCodeRecordBytes} each and {@code maxCodeBytes} together, and everything by the parse's work
+ * budget and deadline. Every record's CRC-32 is checked last ({@link TorchZip#verifyRecords}).
  */
 public final class TorchScriptReader {
 
@@ -41,8 +50,7 @@ public final class TorchScriptReader {
    * Reads a TorchScript archive's state-dict layout.
    *
    * @param file the whole file
-   * @param limits the limits to enforce; {@code maxPickleBytes} also bounds the code records read,
-   *     each and all together
+   * @param limits the limits to enforce
    * @return the archive's state-dict entries in {@code state_dict()} order
    * @throws FormatException UNSUPPORTED for a checkpoint or safetensors file, UNSAFE for a global
    *     outside the allow-list (such as {@code posix.system}), MALFORMED for a missing or
@@ -53,12 +61,29 @@ public final class TorchScriptReader {
    */
   public static TorchScriptIndex read(SeekableByteChannel file, ReadLimits limits)
       throws IOException {
+    return read(file, limits, RangeCrc.reading(file));
+  }
+
+  /**
+   * Reads a TorchScript archive's state-dict layout, taking the CRC-32 of its records from {@code
+   * crcs} (for a store that computed them while the file was received).
+   *
+   * @param file the whole file
+   * @param limits the limits to enforce
+   * @param crcs gives the CRC-32 of byte ranges of {@code file}
+   * @return the archive's state-dict entries in {@code state_dict()} order
+   * @throws FormatException as {@link #read(SeekableByteChannel, ReadLimits)} says
+   * @throws IOException when the channel cannot be read
+   */
+  public static TorchScriptIndex read(SeekableByteChannel file, ReadLimits limits, RangeCrc crcs)
+      throws IOException {
     if (CheckpointReader.detect(file) != CheckpointFormat.PYTORCH) {
       throw FormatException.unsupported(
           "this is a safetensors file, not a TorchScript archive; save the architecture with"
               + " torch.jit.save(torch.jit.script(model), path)");
     }
-    TorchZip zip = TorchZip.open(file, limits);
+    ParseBudget budget = ParseBudget.start(limits);
+    TorchZip zip = TorchZip.open(file, limits, budget);
     if (!TorchCheckpointReader.isTorchScript(zip)) {
       throw FormatException.unsupported(NOT_TORCHSCRIPT_MESSAGE);
     }
@@ -72,7 +97,7 @@ public final class TorchScriptReader {
                             + " record"));
     ByteOrder order = TorchCheckpointReader.byteOrder(file, zip);
     byte[] pickle = zip.readStored(file, pkl, limits.maxPickleBytes());
-    RestrictedUnpickler unpickler = new RestrictedUnpickler(limits, true);
+    RestrictedUnpickler unpickler = new RestrictedUnpickler(limits, true, budget);
     Object root = unpickler.load(pickle);
     StorageTable storages = StorageTable.of(zip, unpickler.storages());
     if (!(root instanceof TorchScriptObject module)) {
@@ -80,50 +105,84 @@ public final class TorchScriptReader {
           "data.pkl holds a " + PickleCalls.describe(root) + ", not a TorchScript module");
     }
     TensorIndexer indexer = new TensorIndexer(storages, order, limits);
-    Walker walker = new Walker(file, zip, indexer, limits);
+    Walker walker = new Walker(file, zip, indexer, limits, budget);
     if (!walker.classOf(module).module()) {
       throw FormatException.unsupported(
           "the archive's root object of class "
               + FormatException.quote(module.className())
               + " is not a module");
     }
-    walker.module(module, "");
+    walker.analyse(module, "", 1);
+    walker.emit(module, "");
     indexer.checkRemaining();
+    zip.verifyRecords(file, crcs, limits, budget);
     return new TorchScriptIndex(module.className(), walker.entries);
   }
 
-  /** Walks the module tree, reading each class's code record once. */
+  /**
+   * One module object, analysed once however many paths lead to it.
+   *
+   * @param parameters own parameters, name to value, in {@code __parameters__} order
+   * @param buffers own buffers, name to value, in {@code __buffers__} order
+   * @param children submodules, attribute name to object, in slot order
+   * @param holdsTensor whether this module or any below it has a tensor
+   * @param paths module paths in this subtree, itself included (saturating)
+   */
+  private record Node(
+      List<Map.Entry<String, Object>> parameters,
+      List<Map.Entry<String, Object>> buffers,
+      List<Map.Entry<String, TorchScriptObject>> children,
+      boolean holdsTensor,
+      long paths) {}
+
+  /** Walks the module DAG, reading each class's code record once and each object once. */
   private static final class Walker {
     private final SeekableByteChannel file;
     private final TorchZip zip;
     private final TensorIndexer indexer;
     private final ReadLimits limits;
+    private final ParseBudget budget;
     private final Map<String, Map<String, TorchScriptCode.ClassDecl>> codeByRecord =
         new HashMap<>();
+    private final Map<TorchScriptObject, Node> nodes = new IdentityHashMap<>();
     private final Set<TorchScriptObject> onPath =
         Collections.newSetFromMap(new IdentityHashMap<>());
     private final List<TorchScriptEntry> entries = new ArrayList<>();
     private long codeBytes;
     private long modulesVisited;
 
-    Walker(SeekableByteChannel file, TorchZip zip, TensorIndexer indexer, ReadLimits limits) {
+    Walker(
+        SeekableByteChannel file,
+        TorchZip zip,
+        TensorIndexer indexer,
+        ReadLimits limits,
+        ParseBudget budget) {
       this.file = file;
       this.zip = zip;
       this.indexer = indexer;
       this.limits = limits;
+      this.budget = budget;
     }
 
-    void module(TorchScriptObject module, String prefix) throws IOException {
+    /**
+     * Analyses a module and, first time only, everything below it; messages name the path it was
+     * first reached by.
+     */
+    Node analyse(TorchScriptObject module, String prefix, int depth) throws IOException {
       String who = "module " + FormatException.quote(prefix.isEmpty() ? "(root)" : prefix);
-      if (!onPath.add(module)) {
+      if (onPath.contains(module)) {
         throw FormatException.malformed(who + " contains itself");
       }
-      // A shared submodule is visited once per path, as state_dict() does; a pickle of shared
-      // modules nested n deep has 2^n paths, so visits are bounded like tensors are.
-      if (++modulesVisited > limits.maxTensors()) {
-        throw FormatException.limit(
-            "module tree has more than the limit of " + limits.maxTensors() + " module paths");
+      Node done = nodes.get(module);
+      if (done != null) {
+        return done;
       }
+      if (depth > limits.maxDepth()) {
+        throw FormatException.limit(
+            who + " is nested deeper than the limit of " + limits.maxDepth() + " modules");
+      }
+      budget.charge();
+      onPath.add(module);
       TorchScriptCode.ClassDecl decl = classOf(module);
       if (!(module.state() instanceof PickleDict state)) {
         // A module with its own __getstate__ pickles arbitrary state; its layout is unknowable
@@ -137,7 +196,9 @@ public final class TorchScriptReader {
                 + "), not an attribute dict");
       }
       Set<String> tensorNames = new HashSet<>();
+      List<Map.Entry<String, Object>> parameters = new ArrayList<>();
       for (String name : decl.parameters()) {
+        budget.charge();
         tensorNames.add(name);
         Object value = attribute(state, name, who, "parameter");
         if (value == null) {
@@ -152,9 +213,11 @@ public final class TorchScriptReader {
         } else {
           throw notATensor(who, "parameter", name, value);
         }
-        add(prefix + name, parameter, TorchScriptEntry.Kind.PARAMETER);
+        parameters.add(Map.entry(name, parameter));
       }
+      List<Map.Entry<String, Object>> buffers = new ArrayList<>();
       for (String name : decl.buffers()) {
+        budget.charge();
         tensorNames.add(name);
         Object value = attribute(state, name, who, "buffer");
         if (value == null) {
@@ -163,10 +226,14 @@ public final class TorchScriptReader {
         if (!(value instanceof TensorRef)) {
           throw notATensor(who, "buffer", name, value);
         }
-        add(prefix + name, value, TorchScriptEntry.Kind.BUFFER);
+        buffers.add(Map.entry(name, value));
       }
       // Slot order of submodules is the eager model's _modules order, which state_dict() follows.
+      List<Map.Entry<String, TorchScriptObject>> children = new ArrayList<>();
+      boolean holdsTensor = !parameters.isEmpty() || !buffers.isEmpty();
+      long paths = 1;
       for (Map.Entry<Object, Object> e : state.entrySet()) {
+        budget.charge();
         if (!(e.getKey() instanceof String name)) {
           throw FormatException.malformed(
               who + " has an attribute named by a " + PickleCalls.describe(e.getKey()));
@@ -180,12 +247,54 @@ public final class TorchScriptReader {
           throw FormatException.malformed(
               who + " has a submodule named " + FormatException.quote(name));
         }
-        module(child, prefix + name + ".");
+        Node c = analyse(child, prefix + name + ".", depth + 1);
+        children.add(Map.entry(name, child));
+        holdsTensor |= c.holdsTensor();
+        paths = c.paths() > Long.MAX_VALUE - paths ? Long.MAX_VALUE : paths + c.paths();
       }
       onPath.remove(module);
+      Node node = new Node(parameters, buffers, children, holdsTensor, paths);
+      nodes.put(module, node);
+      return node;
+    }
+
+    /**
+     * Adds a module's keys under {@code prefix}, in {@code state_dict()} order: its own parameters,
+     * its buffers, then each submodule's. A submodule without tensors adds no key, so it is only
+     * counted, however many paths it spans.
+     */
+    void emit(TorchScriptObject module, String prefix) throws FormatException {
+      budget.charge();
+      Node node = nodes.get(module);
+      countPaths(1);
+      for (Map.Entry<String, Object> p : node.parameters()) {
+        add(prefix + p.getKey(), p.getValue(), TorchScriptEntry.Kind.PARAMETER);
+      }
+      for (Map.Entry<String, Object> b : node.buffers()) {
+        add(prefix + b.getKey(), b.getValue(), TorchScriptEntry.Kind.BUFFER);
+      }
+      for (Map.Entry<String, TorchScriptObject> c : node.children()) {
+        Node child = nodes.get(c.getValue());
+        if (child.holdsTensor()) {
+          emit(c.getValue(), prefix + c.getKey() + ".");
+        } else {
+          countPaths(child.paths());
+        }
+      }
+    }
+
+    // A shared submodule is visited once per path, as state_dict() does; paths are bounded like
+    // tensors are.
+    private void countPaths(long n) throws FormatException {
+      modulesVisited = n > Long.MAX_VALUE - modulesVisited ? Long.MAX_VALUE : modulesVisited + n;
+      if (modulesVisited > limits.maxTensors()) {
+        throw FormatException.limit(
+            "module tree has more than the limit of " + limits.maxTensors() + " module paths");
+      }
     }
 
     private void add(String key, Object value, TorchScriptEntry.Kind kind) throws FormatException {
+      budget.charge();
       if (entries.size() >= limits.maxTensors()) {
         throw FormatException.limit(
             "state dict holds more than the limit of " + limits.maxTensors() + " tensors");
@@ -238,13 +347,23 @@ public final class TorchScriptReader {
                                 + FormatException.quote(qualified)
                                 + " has no code record "
                                 + FormatException.quote(zip.root() + "/" + record)));
-        long budget = limits.maxPickleBytes() - codeBytes;
-        codeBytes += entry.size();
-        if (entry.size() > budget) {
+        if (entry.size() > limits.maxCodeRecordBytes()) {
           throw FormatException.limit(
-              "code records hold more than the limit of " + limits.maxPickleBytes() + " bytes");
+              "code record "
+                  + FormatException.quote(entry.name())
+                  + " holds "
+                  + entry.size()
+                  + " bytes, more than the limit of "
+                  + limits.maxCodeRecordBytes());
         }
-        byte[] content = zip.readContent(file, entry, budget);
+        codeBytes += entry.size();
+        if (codeBytes > limits.maxCodeBytes()) {
+          throw FormatException.limit(
+              "code records hold more than the limit of " + limits.maxCodeBytes() + " bytes");
+        }
+        // Inflates into a buffer that grows with the actual output, never the declared size.
+        byte[] content = zip.readContent(file, entry, limits.maxCodeRecordBytes());
+        budget.charge(1 + content.length / 64);
         classes = TorchScriptCode.parse(zip.root() + "/" + record, content, limits.maxKeyLength());
         codeByRecord.put(record, classes);
       }

@@ -10,8 +10,9 @@ package dev.graft.format;
  * @param size bytes of the record once decompressed
  * @param localHeaderOffset absolute offset of the record's local file header
  * @param dataOffset absolute offset of the record's first data byte
- * @param crc the CRC-32 of the record's content as the central directory declares it (not checked
- *     against the data), so a record can be copied as it is
+ * @param crc the CRC-32 of the record's content as the central directory (and data descriptor)
+ *     declare it; {@link TorchZip#verifyRecords} checks it against the content, and a record can be
+ *     copied with it as it is
  */
 public record TorchZipEntry(
     String name,

@@ -88,6 +88,15 @@ record ZipEndRecord(long entries, long directoryOffset, long directorySize, long
         throw FormatException.malformed(
             "no zip64 end of central directory record at byte offset " + recordPos);
       }
+      // Torch writes the 56-byte record right before the locator, with no extensible data.
+      if (rec.getLong(4) != ZIP64_EOCD_LEN - 12
+          || recordPos + ZIP64_EOCD_LEN != eocdPos - LOCATOR_LEN) {
+        throw FormatException.unsafe(
+            "zip64 end of central directory record at byte offset "
+                + recordPos
+                + " does not end where its locator starts; the bytes between belong to no"
+                + " record");
+      }
       disk = rec.getInt(16);
       cdDisk = rec.getInt(20);
       diskEntries = rec.getLong(24);
@@ -110,6 +119,14 @@ record ZipEndRecord(long entries, long directoryOffset, long directorySize, long
               + cdSize
               + " bytes) runs past the end records at byte offset "
               + trailer);
+    }
+    if (cdOffset + cdSize != trailer) {
+      throw FormatException.unsafe(
+          "zip has "
+              + (trailer - cdOffset - cdSize)
+              + " bytes between its central directory and its end records (at byte offset "
+              + (cdOffset + cdSize)
+              + ") that belong to no record");
     }
     return new ZipEndRecord(entries, cdOffset, cdSize, trailer);
   }

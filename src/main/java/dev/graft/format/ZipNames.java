@@ -16,6 +16,13 @@ final class ZipNames {
    * @throws FormatException when the bytes are not valid UTF-8
    */
   static String decode(byte[] raw, long offset) throws FormatException {
+    boolean ascii = true;
+    for (byte b : raw) {
+      ascii &= b >= 0;
+    }
+    if (ascii) {
+      return new String(raw, StandardCharsets.ISO_8859_1);
+    }
     try {
       return StandardCharsets.UTF_8
           .newDecoder()
@@ -47,11 +54,20 @@ final class ZipNames {
     } else if (name.endsWith("/")) {
       why = "is a directory entry";
     } else {
-      for (String segment : name.split("/", -1)) {
-        if (segment.equals("..") || segment.equals(".") || segment.isEmpty()) {
-          why = "has a '" + segment + "' path segment";
+      int from = 0;
+      while (from <= name.length()) {
+        int to = name.indexOf('/', from);
+        if (to < 0) {
+          to = name.length();
+        }
+        int n = to - from;
+        boolean dots =
+            (n == 1 && name.charAt(from) == '.') || (n == 2 && name.startsWith("..", from));
+        if (n == 0 || dots) {
+          why = "has a '" + name.substring(from, to) + "' path segment";
           break;
         }
+        from = to + 1;
       }
     }
     if (why != null) {

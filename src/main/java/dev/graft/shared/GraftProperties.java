@@ -82,6 +82,9 @@ public record GraftProperties(
    * @param maxPickleOps pickle opcodes executed
    * @param maxDepth nesting depth of pickled containers
    * @param maxHeaderBytes size of a safetensors JSON header
+   * @param maxWork work units one parse may spend (opcodes, hashing and equality steps, visited
+   *     nodes, rendered characters); a 200,000-tensor checkpoint needs about 12 million
+   * @param maxParseTime wall-clock time one parse may take
    */
   public record Limits(
       @DefaultValue("200000") int maxTensors,
@@ -89,7 +92,9 @@ public record GraftProperties(
       @DefaultValue("256MB") DataSize maxPickleBytes,
       @DefaultValue("50000000") long maxPickleOps,
       @DefaultValue("100") int maxDepth,
-      @DefaultValue("100000000") long maxHeaderBytes) {
+      @DefaultValue("100000000") long maxHeaderBytes,
+      @DefaultValue("200000000") long maxWork,
+      @DefaultValue("10s") java.time.Duration maxParseTime) {
 
     /** These settings over the readers' defaults. */
     public dev.graft.format.ReadLimits toReadLimits() {
@@ -106,7 +111,16 @@ public record GraftProperties(
           d.maxRank(),
           d.maxKeyLength(),
           maxHeaderBytes,
-          d.maxTotalNumel());
+          d.maxTotalNumel(),
+          maxWork,
+          maxParseTime.toMillis(),
+          d.maxKeyTupleWeight(),
+          d.maxIntegerBits(),
+          d.maxMetadataChars(),
+          d.maxMetadataNodes(),
+          d.maxCodeRecordBytes(),
+          d.maxCodeBytes(),
+          d.maxInflatedBytes());
     }
   }
 }

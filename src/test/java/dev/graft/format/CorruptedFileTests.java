@@ -59,7 +59,8 @@ class CorruptedFileTests {
       try {
         Object root = new RestrictedUnpickler(ReadLimits.defaults()).load(bytes);
         StateDictLocator.locate(root, null);
-        PlainData.convert(root, 100);
+        ReadLimits limits = ReadLimits.defaults();
+        new PlainData(limits, ParseBudget.start(limits)).admit("root", root);
       } catch (FormatException expected) {
         // refused: fine
       } catch (Exception | StackOverflowError e) {

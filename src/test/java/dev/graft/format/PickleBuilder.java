@@ -32,6 +32,11 @@ final class PickleBuilder {
     return this;
   }
 
+  PickleBuilder raw(byte[] bytes, int from, int length) {
+    out.write(bytes, from, length);
+    return this;
+  }
+
   PickleBuilder global(String module, String name) {
     return op('c').raw((module + "\n" + name + "\n").getBytes(StandardCharsets.UTF_8));
   }

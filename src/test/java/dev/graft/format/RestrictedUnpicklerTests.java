@@ -336,4 +336,164 @@ class RestrictedUnpicklerTests {
         FormatException.Kind.UNSAFE,
         "pickle opcode INT is not allowed");
   }
+
+  // ---- work that a file controls is bounded (issue 8) ----
+
+  @Test
+  void shouldRefuseAHeavySharedTupleAsADictKeyWithoutHashingItExponentially() {
+    // t0 = (1,), t(k) = (t(k-1), t(k-1)): 434 bytes whose tree has 2^61 items.
+    PickleBuilder b = PickleBuilder.proto2().integer(1).op(0x85).put(0).op('0');
+    for (int k = 1; k <= 60; k++) {
+      b.get(k - 1).get(k - 1).op(0x86).put(k).op('0');
+    }
+    b.emptyDict().get(60).none().setitem().stop();
+    Hostile.refused(() -> load(b), FormatException.Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining("nested items cannot be a dict key; the limit is 1000")
+        .hasMessageContaining("at pickle offset");
+  }
+
+  @Test
+  void shouldAcceptALightTupleAsADictKey() throws FormatException {
+    PickleBuilder b = PickleBuilder.proto2().emptyDict().mark();
+    b.integer(1).integer(2).op(0x86).str("a").integer(1).integer(3).op(0x86).str("b");
+    PickleDict d = (PickleDict) load(b.setitems().stop());
+    assertThat(d.get(new PickleTuple(List.of(1L, 3L)))).isEqualTo("b");
+  }
+
+  @Test
+  void shouldChargeCollidingTupleKeysToTheWorkBudget() {
+    // (B, i, 1860 - 31 i) all hash alike; each B is its own copy of 900 ints, so comparing two keys
+    // walks 900 items before the ints differ. 60 keys stay under the same-hash cap (64) and cost
+    // about 1.6 million steps of equality.
+    PickleBuilder b = PickleBuilder.proto2().emptyDict().mark();
+    for (int i = 0; i < 60; i++) {
+      b.mark();
+      for (int j = 0; j < 900; j++) {
+        b.integer(j % 200);
+      }
+      b.tuple().integer(i).integer(1860 - 31L * i).op(0x87).none();
+    }
+    b.setitems().stop();
+    ReadLimits small = LIMITS.withBudget(1_000_000, 10_000);
+    Hostile.refused(
+            () -> new RestrictedUnpickler(small).load(b.build()),
+            FormatException.Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining("parse exceeded its work budget of 1000000");
+  }
+
+  @Test
+  void shouldRefuseThousandsOfTupleKeysSharingOneHashCode() {
+    // (i, 93000 - 31 i) all hash alike: a linear search per insertion, refused at 65.
+    PickleBuilder b = PickleBuilder.proto2().emptyDict().mark();
+    for (int i = 0; i < 3000; i++) {
+      b.integer(i).integer(93_000 - 31L * i).op(0x86).none();
+    }
+    b.setitems().stop();
+    Hostile.refused(() -> load(b), FormatException.Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining("more than 64 keys of one dict share a hash code");
+  }
+
+  @Test
+  void shouldFindTheKeyHintWithoutRescanningTheStack() {
+    // A key, 150,000 globals, then 150,000 calls: a hint that scanned down through the globals on
+    // every call was quadratic (10^10 steps).
+    int n = 150_000;
+    PickleBuilder b = PickleBuilder.proto2().str("key");
+    for (int i = 0; i < n; i++) {
+      b.global("collections", "OrderedDict");
+    }
+    for (int i = 0; i < n; i++) {
+      b.emptyTuple().reduce().op('0');
+    }
+    Object v = Hostile.finishes(() -> load(b.stop()));
+    assertThat(v).isEqualTo("key");
+  }
+
+  @Test
+  void shouldRefuseAHugeLong4WithAShortMessage() {
+    PickleBuilder b = PickleBuilder.proto2().op(0x8b).raw(PickleBuilder.le32(3_000_000));
+    byte[] digits = new byte[3_000_000];
+    java.util.Arrays.fill(digits, (byte) 0x55);
+    b.raw(digits).stop();
+    Hostile.refused(() -> load(b), FormatException.Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining(
+            "LONG4 integer of 3000000 bytes is longer than the limit of 1024 bits")
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(200));
+  }
+
+  @Test
+  void shouldReadIntegersUpToTheBitLimitAndRefuseLongerOnes() throws FormatException {
+    byte[] max = new byte[128];
+    max[127] = 0x40;
+    Object v = load(PickleBuilder.proto2().op(0x8a).raw(128).raw(max).stop());
+    assertThat(((java.math.BigInteger) v).bitLength()).isEqualTo(1023);
+    assertRefused(
+        PickleBuilder.proto2().op(0x8a).raw(129).raw(new byte[129]).stop(),
+        FormatException.Kind.LIMIT_EXCEEDED,
+        "LONG1 integer of 129 bytes");
+  }
+
+  @Test
+  void shouldKeepMemoSlotsWhereverTheyAreWithoutAllocatingForTheirIndex() throws FormatException {
+    // Slot 4,000,000,000 and slot 5,000 are sparse when stored; dense slots then grow past 5,000.
+    PickleBuilder b = PickleBuilder.proto2().str("far").op('r').raw(PickleBuilder.le32(-294967296));
+    b.op('0').str("mid").op('r').raw(PickleBuilder.le32(5000)).op('0');
+    for (int i = 0; i < 6000; i++) {
+      if (i != 5000) {
+        b.none().op('r').raw(PickleBuilder.le32(i)).op('0');
+      }
+    }
+    b.mark().op('j').raw(PickleBuilder.le32(-294967296)).op('j').raw(PickleBuilder.le32(5000));
+    b.op('j').raw(PickleBuilder.le32(5999)).op('l').stop();
+
+    @SuppressWarnings("unchecked")
+    List<Object> got = (List<Object>) load(b);
+    assertThat(got).containsExactly("far", "mid", null);
+  }
+
+  /** 2^k distinct strings of one hash code: every mix of "Aa" and "BB". */
+  private static List<String> collidingStrings(int k) {
+    List<String> out = new java.util.ArrayList<>(List.of(""));
+    for (int i = 0; i < k; i++) {
+      List<String> next = new java.util.ArrayList<>();
+      for (String s : out) {
+        next.add(s + "Aa");
+        next.add(s + "BB");
+      }
+      out = next;
+    }
+    return out;
+  }
+
+  @Test
+  void shouldRefuseADictOfMixedKeysBuiltToShareOneHashCode() {
+    // str keys alone compare in O(log n) even when their hash codes collide; one int key of the
+    // same hash code makes every lookup a linear search, so mixed keys are counted per hash.
+    List<String> strings = collidingStrings(7);
+    long sameHash = Integer.toUnsignedLong(strings.get(0).hashCode());
+    PickleBuilder mixed = PickleBuilder.proto2().emptyDict().mark();
+    mixed
+        .op(0x8a)
+        .raw(5)
+        .raw(
+            java.nio.ByteBuffer.allocate(8)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putLong(sameHash)
+                .array(),
+            0,
+            5)
+        .none();
+    for (String k : strings) {
+      mixed.str(k).none();
+    }
+    Hostile.refused(() -> load(mixed.setitems().stop()), FormatException.Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining("more than 64 keys of one dict share a hash code");
+
+    PickleBuilder onlyStrings = PickleBuilder.proto2().emptyDict().mark();
+    for (String k : strings) {
+      onlyStrings.str(k).none();
+    }
+    assertThat(Hostile.finishes(() -> (PickleDict) load(onlyStrings.setitems().stop())))
+        .hasSize(128);
+  }
 }

@@ -360,7 +360,7 @@ class SafetensorsReaderTests {
     ReadLimits shortKeys =
         withLimits(d.maxTensors(), d.maxRank(), 3, d.maxTotalNumel(), d.maxDepth());
     assertRefused(file("{\"abcd\":" + t + "}", 1), shortKeys, Kind.LIMIT_EXCEEDED)
-        .hasMessageContaining("tensor key of 4 characters exceeds the limit of 3");
+        .hasMessageContaining("tensor key 'abcd' is 4 bytes in UTF-8, more than the limit of 3");
 
     ReadLimits lowRank =
         withLimits(d.maxTensors(), 1, d.maxKeyLength(), d.maxTotalNumel(), d.maxDepth());
@@ -413,6 +413,117 @@ class SafetensorsReaderTests {
     assertThat(m.get("b")).isEqualTo(true);
     assertThat(m.get("z")).isNull();
     assertThat(m.get("l")).isEqualTo(List.of());
+  }
+
+  // ---- bounded work and canonical integers (issue 8) ----
+
+  private static final String U8_AT_0 = "{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}";
+
+  @Test
+  void refusesNonCanonicalIntegersWhereAnIntegerIsRequired() {
+    for (String bad :
+        List.of(
+            "\"shape\":[1],\"data_offsets\":[-0,1]",
+            "\"shape\":[1.0],\"data_offsets\":[0,1]",
+            "\"shape\":[1],\"data_offsets\":[0,1e0]",
+            "\"shape\":[1],\"data_offsets\":[0,10E-1]")) {
+      byte[] file = file("{\"a\":{\"dtype\":\"U8\"," + bad + "}}", 1);
+      assertRefused(file, Kind.MALFORMED)
+          .as(bad)
+          .hasMessageContaining("tensor 'a'")
+          .hasMessageContaining("must be a non-negative integer, got a number");
+    }
+    assertRefused(
+            file("{\"a\":{\"dtype\":\"U8\",\"shape\":[01],\"data_offsets\":[0,1]}}", 1),
+            Kind.MALFORMED)
+        .hasMessageContaining("leading zero");
+    assertRefused(
+            file("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[-0,1]}}", 1),
+            Kind.MALFORMED)
+        .hasMessageContaining("-0 is not a canonical integer");
+  }
+
+  @Test
+  void refusesAnExponentTooLargeForAnyNumberWithoutFailingOtherwise() {
+    byte[] file = file("{\"__metadata__\":{\"a\":1e9999999999}}", 0);
+    assertRefused(file, Kind.MALFORMED).hasMessageContaining("out of range");
+  }
+
+  @Test
+  void refusesATensorKeyWithNul() {
+    byte[] file = file("{\"a\\u0000b\":" + U8_AT_0 + "}", 1);
+    assertRefused(file, Kind.MALFORMED)
+        .hasMessageContaining("tensor key 'a\\u0000b' contains U+0000");
+  }
+
+  @Test
+  void leavesOutAHugeMetadataValueOfEscapesInLinearTimeAndBoundedMemory() {
+    // 9 MB of \\u escapes: one 1.5-million-character value, past the 1 MiB metadata budget.
+    StringBuilder h = new StringBuilder("{\"__metadata__\":{\"big\":\"");
+    h.append("\\u4e00".repeat(1_500_000)).append("\",\"format\":\"pt\"},\"a\":").append(U8_AT_0);
+    byte[] file = file(h.append("}").toString(), 1);
+    long allocatedBefore = allocatedBytes();
+
+    CheckpointIndex index = Hostile.finishes(() -> read(file));
+
+    long allocated = allocatedBytes() - allocatedBefore;
+    assertThat(index.metadata()).containsExactly(Map.entry("format", "pt"));
+    assertThat(index.tensors()).extracting(TensorInfo::key).containsExactly("a");
+    if (allocatedBefore >= 0) {
+      // The header (9 MB) is read; the value itself is never materialized.
+      assertThat(allocated).isLessThan(3L * file.length);
+    }
+  }
+
+  @Test
+  void keepsMetadataEntriesInOrderWhileTheyFitTheBudgetAndDropsNul() throws IOException {
+    String header =
+        "{\"__metadata__\":{\"a\":\""
+            + "x".repeat(600)
+            + "\",\"b\":\""
+            + "y".repeat(600)
+            + "\",\"nul\":\"p\\u0000q\",\"c\":\"z\"}}";
+    ReadLimits small = LIMITS.withMetadataBudget(1000, 100);
+    CheckpointIndex index = SafetensorsReader.read(new BytesChannel(file(header, 0)), small);
+    assertThat(index.metadata().keySet()).containsExactly("a", "c");
+  }
+
+  @Test
+  void refusesMetadataWithMoreEntriesThanTheNodeLimit() {
+    StringBuilder h = new StringBuilder("{\"__metadata__\":{");
+    for (int i = 0; i < 200_000; i++) {
+      h.append(i == 0 ? "" : ",").append("\"k").append(i).append("\":\"v\"");
+    }
+    byte[] file = file(h.append("}}").toString(), 0);
+    Hostile.refused(() -> read(file), Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining("__metadata__ holds more than 100000 entries");
+  }
+
+  @Test
+  void refusesMoreTensorsThanTheLimitBeforeReadingThemAll() {
+    // 100,000 tiny entries in a 6 MB header; the limit is 1,000.
+    StringBuilder h = new StringBuilder("{");
+    for (int i = 0; i < 100_000; i++) {
+      h.append(i == 0 ? "" : ",")
+          .append("\"t")
+          .append(i)
+          .append("\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}");
+    }
+    byte[] file = file(h.append("}").toString(), 0);
+    ReadLimits few = LIMITS.withMaxTensors(1000);
+    Hostile.refused(() -> SafetensorsReader.read(Bytes.channel(file), few), Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining("more than 1000 tensors");
+  }
+
+  private static long allocatedBytes() {
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    if (threads instanceof com.sun.management.ThreadMXBean sun
+        && sun.isThreadAllocatedMemorySupported()
+        && sun.isThreadAllocatedMemoryEnabled()) {
+      return sun.getThreadAllocatedBytes(Thread.currentThread().getId());
+    }
+    return -1;
   }
 
   // ---- helpers ----

@@ -352,4 +352,52 @@ class TorchCheckpointRefusalTests {
     assertThat(CheckpointReader.read(Bytes.channel(file), null, null, LIMITS).format())
         .isEqualTo(CheckpointFormat.SAFETENSORS);
   }
+
+  @Test
+  void shouldRefuseAKeyWithNulNamingIt() {
+    byte[] file =
+        zip(
+            stateDict("fc\0weight", "FloatStorage", "0", 1, 0, new long[] {1}, new long[] {1}),
+            "data/0",
+            floats(1));
+    assertRefused(
+        file, FormatException.Kind.MALFORMED, "state dict key 'fc\\u0000weight' contains U+0000");
+  }
+
+  @Test
+  void shouldRefuseAKeyLongerThanTheIndexTakesCountingUtf8Bytes() throws IOException {
+    // 600 characters, 1,200 bytes: over the 1,024-byte limit although under it in characters.
+    String key = "\u00e9".repeat(600);
+    byte[] file =
+        zip(
+            stateDict(key, "FloatStorage", "0", 1, 0, new long[] {1}, new long[] {1}),
+            "data/0",
+            floats(1));
+    Hostile.refused(() -> read(file), FormatException.Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining("is 1200 bytes in UTF-8, more than the limit of 1024")
+        .hasMessageContaining("state dict key '\\u00e9\\u00e9");
+
+    String fits = "\u00e9".repeat(512);
+    byte[] ok =
+        zip(
+            stateDict(fits, "FloatStorage", "0", 1, 0, new long[] {1}, new long[] {1}),
+            "data/0",
+            floats(1));
+    assertThat(read(ok).tensors()).extracting(TensorInfo::key).containsExactly(fits);
+  }
+
+  @Test
+  void shouldRefuseAStorageRecordWhoseCrcDoesNotMatchItsBytes() {
+    ZipBuilder z =
+        new ZipBuilder()
+            .add(
+                "archive/data.pkl",
+                stateDict("w", "FloatStorage", "0", 1, 0, new long[] {1}, new long[] {1}).build())
+            .add("archive/data/0", floats(1))
+            .add("archive/version", "3\n");
+    z.entries().get(1).crc = 0xdeadbeef;
+    Hostile.refused(() -> read(z.build()), FormatException.Kind.MALFORMED)
+        .hasMessageContaining("zip entry 'archive/data/0' has CRC-32 2144df1c")
+        .hasMessageContaining("but its headers declare deadbeef");
+  }
 }

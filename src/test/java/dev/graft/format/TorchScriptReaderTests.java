@@ -345,6 +345,151 @@ class TorchScriptReaderTests {
             e -> assertThat(e.kind()).isEqualTo(FormatException.Kind.UNSUPPORTED));
   }
 
+  @Test
+  void shouldCheckTheCrcOfADeflatedCodeRecordOnItsInflatedBytes() throws Exception {
+    byte[] file = resource("linear.pt").clone();
+    TorchZipEntry code =
+        TorchZip.open(Bytes.channel(file), ReadLimits.defaults()).find(LINEAR_CODE).orElseThrow();
+    assertThat(code.method()).isEqualTo(8);
+    int wrong = code.crc() ^ 1;
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+    buf.putInt((int) code.dataEnd() + 4, wrong); // its data descriptor
+    for (int i = 0; i + 46 <= file.length; i++) { // and its central directory entry
+      if (buf.getInt(i) == 0x02014b50 && buf.getInt(i + 42) == (int) code.localHeaderOffset()) {
+        buf.putInt(i + 16, wrong);
+      }
+    }
+    Hostile.refused(() -> read(file), FormatException.Kind.MALFORMED)
+        .hasMessageContaining("'linear/" + LINEAR_CODE + "' has CRC-32");
+  }
+
+  // ---- code records and module graphs stay bounded (issue 8) ----
+
+  /** A TorchScript archive whose root is an object of {@code __torch__.M}, with the given code. */
+  private static ZipBuilder scriptArchive(byte[] pickle) {
+    return new ZipBuilder()
+        .add("m/data.pkl", pickle)
+        .add("m/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'})
+        .add("m/version", "3\n");
+  }
+
+  private static byte[] emptyModulePickle() {
+    return PickleBuilder.proto2()
+        .global("__torch__", "M")
+        .emptyTuple()
+        .op(0x81)
+        .emptyDict()
+        .op('b')
+        .stop()
+        .build();
+  }
+
+  private static byte[] padded(int bytes) {
+    byte[] code = classCode("M", "[]");
+    byte[] out = Arrays.copyOf(code, bytes);
+    Arrays.fill(out, code.length, bytes, (byte) '#');
+    return out;
+  }
+
+  @Test
+  void shouldRefuseADeflateBombCodeRecordBeforeInflatingIt() {
+    // 40 MB of code that deflates to about 40 KB; code records are capped at 16 MiB.
+    byte[] file =
+        scriptArchive(emptyModulePickle())
+            .addDeflated("m/code/__torch__.py", padded(40 << 20))
+            .build();
+    Hostile.refused(() -> read(file), FormatException.Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining("code record 'm/code/__torch__.py' holds 41943040 bytes")
+        .hasMessageContaining("more than the limit of 16777216");
+  }
+
+  @Test
+  void shouldStopInflatingACodeRecordThatLiesAboutItsSize() {
+    ZipBuilder b =
+        scriptArchive(emptyModulePickle()).addDeflated("m/code/__torch__.py", padded(40 << 20));
+    b.last().declaredSize = 1 << 20; // it says 1 MiB
+    byte[] file = b.build();
+    Hostile.refused(() -> read(file), FormatException.Kind.MALFORMED)
+        .hasMessageContaining("does not inflate to its declared 1048576 bytes");
+  }
+
+  @Test
+  void shouldGrowTheInflateBufferWithTheOutputNotTheDeclaredSize() throws Exception {
+    // Declares 16 MiB, the most a code record may, and inflates to a few bytes.
+    ZipBuilder b =
+        scriptArchive(emptyModulePickle()).addDeflated("m/code/__torch__.py", padded(100));
+    b.last().declaredSize = 16 << 20;
+    byte[] file = b.build();
+    TorchZip zip = TorchZip.open(Bytes.channel(file), ReadLimits.defaults());
+    TorchZipEntry code = zip.find("code/__torch__.py").orElseThrow();
+    long before = allocatedBytes();
+    assertThatThrownBy(() -> zip.readContent(Bytes.channel(file), code, 16 << 20))
+        .isInstanceOfSatisfying(
+            FormatException.class,
+            e -> assertThat(e.kind()).isEqualTo(FormatException.Kind.MALFORMED))
+        .hasMessageContaining("does not inflate to its declared 16777216 bytes");
+    if (before >= 0) {
+      assertThat(allocatedBytes() - before).isLessThan(4L << 20);
+    }
+  }
+
+  @Test
+  void shouldReadKeysOncePerPathThroughSharedModulesWithTensors() throws Exception {
+    // Root 'a' and 'b' are one module; its 'x' and 'y' are one leaf holding 'w'.
+    PickleBuilder p = PickleBuilder.proto2();
+    p.global("__torch__", "Leaf").emptyTuple().op(0x81).emptyDict().str("w");
+    p.tensor("FloatStorage", "0", 1, 0, new long[] {1}, new long[] {1}).setitem().op('b').put(0);
+    p.op('0').global("__torch__", "Mid").emptyTuple().op(0x81).emptyDict().mark();
+    p.str("x").get(0).str("y").get(0).setitems().op('b').put(1).op('0');
+    p.global("__torch__", "Root").emptyTuple().op(0x81).emptyDict().mark();
+    p.str("a").get(1).str("b").get(1).setitems().op('b').stop();
+    byte[] code =
+        ("class Leaf(Module):\n  __parameters__ = [\"w\", ]\n  __buffers__ = []\n"
+                + "class Mid(Module):\n  __parameters__ = []\n  __buffers__ = []\n"
+                + "class Root(Module):\n  __parameters__ = []\n  __buffers__ = []\n")
+            .getBytes(StandardCharsets.UTF_8);
+    byte[] file =
+        scriptArchive(p.build())
+            .add("m/code/__torch__.py", code)
+            .add("m/data/0", new byte[4])
+            .build();
+
+    assertThat(read(file).entries())
+        .extracting(TorchScriptEntry::key)
+        .containsExactly("a.x.w", "a.y.w", "b.x.w", "b.y.w");
+  }
+
+  @Test
+  void shouldRefuseAChainOfModulesNestedDeeperThanTheLimitWithoutOverflowingTheStack() {
+    // 20,000 modules, each the 'c' of the one before; BUILD comes after nesting, so the
+    // unpickler's depth count never sees the chain's length.
+    int n = 20_000;
+    PickleBuilder p = PickleBuilder.proto2();
+    for (int i = 0; i <= n; i++) {
+      p.global("__torch__", "M").emptyTuple().op(0x81).op('r').raw(PickleBuilder.le32(i)).op('0');
+    }
+    for (int i = 0; i < n; i++) {
+      p.op('j').raw(PickleBuilder.le32(i)).emptyDict().str("c");
+      p.op('j').raw(PickleBuilder.le32(i + 1)).setitem().op('b').op('0');
+    }
+    p.op('j').raw(PickleBuilder.le32(n)).emptyDict().op('b').op('0');
+    p.op('j').raw(PickleBuilder.le32(0)).stop();
+    byte[] file = scriptArchive(p.build()).add("m/code/__torch__.py", classCode("M", "[]")).build();
+    Hostile.refused(() -> read(file), FormatException.Kind.LIMIT_EXCEEDED)
+        .hasMessageContaining("is nested deeper than the limit of 100 modules");
+  }
+
+  private static long allocatedBytes() {
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    if (threads instanceof com.sun.management.ThreadMXBean sun
+        && sun.isThreadAllocatedMemorySupported()
+        && sun.isThreadAllocatedMemoryEnabled()) {
+      return sun.getThreadAllocatedBytes(Thread.currentThread().getId());
+    }
+    return -1;
+  }
+
   private static TorchZipEntry deflatedEntry(long compressed, long size) {
     return new TorchZipEntry("m/code/x.py", 8, 0, compressed, size, 0, 0);
   }

@@ -151,4 +151,91 @@ class TorchZipTests {
   void shouldRefuseAFileWithoutEndRecord() {
     assertRefused(new byte[100], FormatException.Kind.MALFORMED, "no zip end of central directory");
   }
+
+  // ---- zip rules as strict as the strictest reader (issue 8) ----
+
+  @Test
+  void shouldRefuseNamesThatCollideIgnoringCase() {
+    // torch 1.13 finds 'data.pkl' case-insensitively: it could read the other copy.
+    byte[] bytes =
+        torchLike().add("archive/DATA.pkl", new byte[] {(byte) 0x80, 2, 'N', '.'}).build();
+    Hostile.refused(() -> open(bytes), FormatException.Kind.UNSAFE)
+        .hasMessageContaining("'archive/data.pkl' and 'archive/DATA.pkl' differ only in case");
+  }
+
+  @Test
+  void shouldRefuseALocalHeaderHiddenInAGapBetweenRecords() {
+    ZipBuilder hidden =
+        new ZipBuilder().add("archive/data.pkl", new byte[] {(byte) 0x80, 2, 'N', '.'});
+    byte[] smuggled = hidden.build();
+    ZipBuilder b = torchLike();
+    b.last().after = java.util.Arrays.copyOf(smuggled, 100); // a local header and its data
+    ZipBuilder c = torchLike();
+    c.entries().get(0).after = new byte[] {0};
+    Hostile.refused(() -> open(b.build()), FormatException.Kind.UNSAFE)
+        .hasMessageContaining("100 bytes at byte offset")
+        .hasMessageContaining("between entry 'archive/version' and the central directory")
+        .hasMessageContaining("belong to no record");
+    Hostile.refused(() -> open(c.build()), FormatException.Kind.UNSAFE)
+        .hasMessageContaining("1 bytes at byte offset")
+        .hasMessageContaining("between entry 'archive/data.pkl' and entry 'archive/data/0'");
+  }
+
+  @Test
+  void shouldRefuseADataDescriptorThatDisagreesWithTheCentralDirectory() {
+    ZipBuilder b = torchLike();
+    b.last().declaredCompressedSize = 1;
+    b.last().declaredSize = 1; // the central directory says 1 byte, the descriptor 2
+    Hostile.refused(() -> open(b.build()), FormatException.Kind.UNSAFE)
+        .hasMessageContaining("'archive/version' is not followed by a data descriptor matching");
+  }
+
+  @Test
+  void shouldReportAStoredRecordWhoseTwoSizesDifferAsASizeLie() {
+    ZipBuilder b = torchLike();
+    b.last().declaredCompressedSize = 1;
+    Hostile.refused(() -> open(b.zip64().build()), FormatException.Kind.MALFORMED)
+        .hasMessageContaining(
+            "'archive/version' is stored but declares 1 bytes in the file and 2 bytes of content")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("compressed (method 0"));
+  }
+
+  @Test
+  void shouldRefuseBytesBetweenTheCentralDirectoryAndTheEndRecords() {
+    byte[] ok = torchLike().build();
+    // Move the end record 3 bytes later; its offsets still point at the directory.
+    byte[] bytes = new byte[ok.length + 3];
+    System.arraycopy(ok, 0, bytes, 0, ok.length - 22);
+    System.arraycopy(ok, ok.length - 22, bytes, ok.length - 19, 22);
+    Hostile.refused(() -> open(bytes), FormatException.Kind.UNSAFE)
+        .hasMessageContaining("3 bytes between its central directory and its end records");
+  }
+
+  @Test
+  void shouldCheckEveryRecordsCrcIncludingDeflatedOnesOnTheirInflatedBytes() throws IOException {
+    byte[] good = torchLike().build();
+    open(good)
+        .verifyRecords(
+            Bytes.channel(good),
+            RangeCrc.reading(Bytes.channel(good)),
+            LIMITS,
+            ParseBudget.start(LIMITS));
+
+    ZipBuilder b = torchLike();
+    b.entries().get(1).crc = 0x1234;
+    byte[] bad = b.build();
+    TorchZip zip = open(bad);
+    Hostile.refused(
+            () -> {
+              zip.verifyRecords(
+                  Bytes.channel(bad),
+                  RangeCrc.reading(Bytes.channel(bad)),
+                  LIMITS,
+                  ParseBudget.start(LIMITS));
+              return null;
+            },
+            FormatException.Kind.MALFORMED)
+        .hasMessageContaining("'archive/data/0' has CRC-32")
+        .hasMessageContaining("but its headers declare 00001234");
+  }
 }

@@ -6,6 +6,8 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
 
 /** Builds small zip archives byte by byte, the way torch writes them, with knobs to break them. */
 final class ZipBuilder {
@@ -18,6 +20,15 @@ final class ZipBuilder {
     int method = 0;
     int flags = 0x808;
     long declaredSize = -1;
+
+    /** The compressed size the central directory declares; -1 for the declared size. */
+    long declaredCompressedSize = -1;
+
+    /** The CRC-32 the headers declare; {@code null} for the data's own. */
+    Integer crc;
+
+    /** Bytes written after the record's data descriptor, in the gap before the next record. */
+    byte[] after = new byte[0];
 
     Entry(String name, byte[] data) {
       this.name = name;
@@ -36,9 +47,39 @@ final class ZipBuilder {
     return this;
   }
 
+  /**
+   * Adds a deflated record, as torch.jit.save writes code records: compressed size, content size
+   * and CRC-32 of the content; break them with the entry's knobs.
+   */
+  ZipBuilder addDeflated(String name, byte[] content) {
+    Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION, true);
+    deflater.setInput(content);
+    deflater.finish();
+    ByteArrayOutputStream compressed = new ByteArrayOutputStream();
+    byte[] buf = new byte[1 << 16];
+    while (!deflater.finished()) {
+      compressed.write(buf, 0, deflater.deflate(buf));
+    }
+    deflater.end();
+    Entry e = new Entry(name, compressed.toByteArray());
+    e.method = 8;
+    e.declaredSize = content.length;
+    e.declaredCompressedSize = e.data.length;
+    CRC32 crc = new CRC32();
+    crc.update(content);
+    e.crc = (int) crc.getValue();
+    entries.add(e);
+    return this;
+  }
+
   /** Adds a stored record holding a UTF-8 string. */
   ZipBuilder add(String name, String data) {
     return add(name, data.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The records added so far, to break them. */
+  List<Entry> entries() {
+    return entries;
   }
 
   /** The last record added, to break it. */
@@ -76,26 +117,31 @@ final class ZipBuilder {
           .putShort((short) e.method);
       h.putInt(0).putInt(0).putInt(0).putInt(0);
       h.putShort((short) name.length).putShort((short) (4 + pad)).put(name);
-      h.putShort((short) 0x4246).putShort((short) pad).put(new byte[pad]);
+      h.putShort((short) 0x4246).putShort((short) pad);
+      while (h.hasRemaining()) {
+        h.put((byte) 'Z');
+      }
       out.writeBytes(h.array());
       out.writeBytes(e.data);
       ByteBuffer dd = le(16);
-      dd.putInt(0x08074b50).putInt(0).putInt(e.data.length).putInt(e.data.length);
+      dd.putInt(0x08074b50).putInt(crc(e)).putInt((int) csize(e)).putInt((int) size(e));
       out.writeBytes(dd.array());
+      out.writeBytes(e.after);
     }
     long cdStart = out.size();
     for (int i = 0; i < entries.size(); i++) {
       Entry e = entries.get(i);
       byte[] name = e.name.getBytes(StandardCharsets.UTF_8);
-      long size = e.declaredSize >= 0 ? e.declaredSize : e.data.length;
+      long size = size(e);
+      long csize = csize(e);
       int extraLen = zip64 ? 4 + 24 : 0;
       ByteBuffer c = le(46 + name.length + extraLen);
       c.putInt(0x02014b50).putShort((short) 45).putShort((short) 45).putShort((short) e.flags);
-      c.putShort((short) e.method).putInt(0).putInt(0);
+      c.putShort((short) e.method).putInt(0).putInt(crc(e));
       if (zip64) {
         c.putInt(-1).putInt(-1);
       } else {
-        c.putInt((int) size).putInt((int) size);
+        c.putInt((int) csize).putInt((int) size);
       }
       c.putShort((short) name.length).putShort((short) extraLen).putShort((short) 0);
       c.putShort((short) 0).putShort((short) 0).putInt(0);
@@ -105,7 +151,7 @@ final class ZipBuilder {
         c.putShort((short) 1)
             .putShort((short) 24)
             .putLong(size)
-            .putLong(size)
+            .putLong(csize)
             .putLong(offsets.get(i));
       }
       out.writeBytes(c.array());
@@ -133,6 +179,23 @@ final class ZipBuilder {
     eocd.putInt(zip64 ? -1 : (int) cdSize).putInt(zip64 ? -1 : (int) cdStart).putShort((short) 0);
     out.writeBytes(eocd.array());
     return out.toByteArray();
+  }
+
+  private static long size(Entry e) {
+    return e.declaredSize >= 0 ? e.declaredSize : e.data.length;
+  }
+
+  private static long csize(Entry e) {
+    return e.declaredCompressedSize >= 0 ? e.declaredCompressedSize : size(e);
+  }
+
+  private static int crc(Entry e) {
+    if (e.crc != null) {
+      return e.crc;
+    }
+    CRC32 crc = new CRC32();
+    crc.update(e.data);
+    return (int) crc.getValue();
   }
 
   private static ByteBuffer le(int n) {
