@@ -108,7 +108,9 @@ public record ReadLimits(
   /** Limits generous enough for models with billions of parameters and 200,000 tensors. */
   public static ReadLimits defaults() {
     return new ReadLimits(
-        200_000,
+        // A torch.save zip holds one record per storage plus data.pkl, version, byteorder and a
+        // few more: room for 200,000 tensors with their storages.
+        200_064,
         256L << 20,
         50_000_000L,
         4_000_000,

@@ -88,7 +88,7 @@ public record GraftProperties(
    */
   public record Limits(
       @DefaultValue("200000") int maxTensors,
-      @DefaultValue("200000") int maxZipEntries,
+      @DefaultValue("200064") int maxZipEntries,
       @DefaultValue("256MB") DataSize maxPickleBytes,
       @DefaultValue("50000000") long maxPickleOps,
       @DefaultValue("100") int maxDepth,
