@@ -103,12 +103,12 @@ public class ArchitectureService {
         content,
         "Architecture",
         this::findBySha256,
-        (ch, file) -> {
+        (ch, crc) -> {
           if (CheckpointReader.isTorchScript(ch, limits)) {
-            TorchScriptIndex index = TorchScriptReader.read(ch, limits);
+            TorchScriptIndex index = TorchScriptReader.read(ch, limits, crc);
             return new Parsed("TORCHSCRIPT", fromTorchScript(index));
           }
-          CheckpointIndex index = CheckpointReader.read(ch, null, null, limits);
+          CheckpointIndex index = CheckpointReader.read(ch, null, null, limits, crc);
           return new Parsed(
               index.format() == CheckpointFormat.SAFETENSORS ? "SAFETENSORS" : "STATE_DICT",
               fromIndex(index));
@@ -154,7 +154,7 @@ public class ArchitectureService {
         new ByteArrayInputStream(bytes),
         "Architecture",
         this::findBySha256,
-        (ch, file) -> validated,
+        (ch, crc) -> validated,
         (blob, list) -> save(document.name(), "JSON", blob, list, false),
         key(idempotencyKey, ""));
   }

@@ -108,7 +108,8 @@ public class CheckpointService {
         content,
         "Checkpoint",
         this::findBySha256,
-        (ch, file) -> CheckpointReader.read(ch, upload.format(), upload.stateDictPath(), limits),
+        (ch, crc) ->
+            CheckpointReader.read(ch, upload.format(), upload.stateDictPath(), limits, crc),
         (blob, index) -> {
           CheckpointEntity entity = toEntity(upload.name(), blob, index);
           checkpoints.saveAndFlush(entity);

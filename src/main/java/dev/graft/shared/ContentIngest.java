@@ -28,10 +28,9 @@ public class ContentIngest {
   public interface Reader<I> {
     /**
      * @param file the pending content, for random access
-     * @param localFile the same content as a local file, where the store has one
+     * @param crc CRC-32s of ranges of that content, mostly known from the upload pass already
      */
-    I read(SeekableByteChannel file, java.util.Optional<java.nio.file.Path> localFile)
-        throws IOException;
+    I read(SeekableByteChannel file, dev.graft.format.RangeCrc crc) throws IOException;
   }
 
   private final BlobStore blobs;
@@ -157,7 +156,7 @@ public class ContentIngest {
       }
       I parsed;
       try (SeekableByteChannel ch = pending.open()) {
-        parsed = reader.read(ch, pending.localFile());
+        parsed = reader.read(ch, pending.rangeCrc(ch));
       } catch (FormatException e) {
         throw new FileRejected(what + " rejected", e);
       }

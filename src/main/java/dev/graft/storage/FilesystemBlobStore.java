@@ -30,8 +30,8 @@ public class FilesystemBlobStore extends StagingBlobStore {
   }
 
   @Override
-  PendingBlob pending(Path staged, String sha256, long size) {
-    return new FilePendingBlob(staged, sha256, size);
+  PendingBlob pending(Path staged, String sha256, long size, BlockCrcs crcs) {
+    return new FilePendingBlob(staged, sha256, size, crcs);
   }
 
   @Override
@@ -89,8 +89,8 @@ public class FilesystemBlobStore extends StagingBlobStore {
   private final class FilePendingBlob extends LocalPendingBlob {
     private boolean committed;
 
-    FilePendingBlob(Path file, String sha256, long size) {
-      super(file, sha256, size);
+    FilePendingBlob(Path file, String sha256, long size, BlockCrcs crcs) {
+      super(file, sha256, size, crcs);
     }
 
     @Override

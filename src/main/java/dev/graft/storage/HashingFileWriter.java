@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 final class HashingFileWriter {
 
   /** Result of a copy. */
-  record Result(String sha256, long size) {}
+  record Result(String sha256, long size, BlockCrcs blockCrcs) {}
 
   /**
    * One ring buffer's size: a 512th of the heap, between 256 KiB and 4 MiB, so that the default
@@ -66,8 +66,11 @@ final class HashingFileWriter {
     MessageDigest digest = sha256();
     CompletableFuture<Long> hasher =
         CompletableFuture.supplyAsync(() -> hashLoop(filled, hashed, digest), THREADS);
+    // The writer, which mostly waits on the disk, also takes each buffer's CRC-32 for the zip
+    // readers: the upload is read once for the hash and the CRCs together.
+    BlockCrcs crcs = new BlockCrcs(BUFFER);
     CompletableFuture<Long> writeStage =
-        CompletableFuture.supplyAsync(() -> writeLoop(hashed, free, out), THREADS);
+        CompletableFuture.supplyAsync(() -> writeLoop(hashed, free, out, crcs), THREADS);
     // Either stage failing stops the receiver; the receiver waits on both.
     CompletableFuture<Long> writer =
         CompletableFuture.anyOf(hasher, writeStage)
@@ -95,7 +98,7 @@ final class HashingFileWriter {
       // Durable before a row can point at it: the registry must not outlive its blobs after a
       // crash.
       out.force(true);
-      return new Result(HexFormat.of().formatHex(digest.digest()), total);
+      return new Result(HexFormat.of().formatHex(digest.digest()), total, crcs);
     } catch (IOException | RuntimeException e) {
       hasher.cancel(true);
       writeStage.cancel(true);
@@ -129,7 +132,11 @@ final class HashingFileWriter {
   }
 
   private static long writeLoop(
-      BlockingQueue<ByteBuffer> filled, BlockingQueue<ByteBuffer> free, FileChannel out) {
+      BlockingQueue<ByteBuffer> filled,
+      BlockingQueue<ByteBuffer> free,
+      FileChannel out,
+      BlockCrcs crcs) {
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
     long written = 0;
     long flushedAt = 0;
     CompletableFuture<Void> flush = CompletableFuture.completedFuture(null);
@@ -140,6 +147,9 @@ final class HashingFileWriter {
           flush.join();
           return written;
         }
+        crc.reset();
+        crc.update(buf.array(), 0, buf.limit());
+        crcs.add((int) crc.getValue(), buf.limit());
         while (buf.hasRemaining()) {
           out.write(buf);
         }

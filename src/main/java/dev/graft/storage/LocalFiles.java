@@ -37,7 +37,7 @@ final class LocalFiles {
       }
       in.force(true);
     }
-    return new HashingFileWriter.Result(HexFormat.of().formatHex(digest.digest()), size);
+    return new HashingFileWriter.Result(HexFormat.of().formatHex(digest.digest()), size, null);
   }
 
   /** Moves {@code file} to {@code pending}, a fresh staging name (a rename where possible). */

@@ -15,7 +15,10 @@ abstract class LocalPendingBlob implements PendingBlob {
   private final String sha256;
   private final long size;
 
-  LocalPendingBlob(Path file, String sha256, long size) {
+  private final BlockCrcs crcs;
+
+  LocalPendingBlob(Path file, String sha256, long size, BlockCrcs crcs) {
+    this.crcs = crcs;
     this.file = file;
     this.sha256 = sha256;
     this.size = size;
@@ -39,5 +42,10 @@ abstract class LocalPendingBlob implements PendingBlob {
   @Override
   public Optional<Path> localFile() {
     return Files.exists(file) ? Optional.of(file) : Optional.empty();
+  }
+
+  @Override
+  public dev.graft.format.RangeCrc rangeCrc(SeekableByteChannel channel) {
+    return crcs == null ? PendingBlob.super.rangeCrc(channel) : crcs.over(channel);
   }
 }

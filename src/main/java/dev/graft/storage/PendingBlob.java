@@ -28,6 +28,16 @@ public interface PendingBlob extends AutoCloseable {
   }
 
   /**
+   * CRC-32s of byte ranges of the content, for the zip readers' record checks: from the block CRCs
+   * taken while the upload was written where there are some, else by reading {@code channel}.
+   *
+   * @param channel a channel from {@link #open()}, read for what is not known already
+   */
+  default dev.graft.format.RangeCrc rangeCrc(SeekableByteChannel channel) {
+    return dev.graft.format.RangeCrc.reading(channel);
+  }
+
+  /**
    * Moves the content under its hash. When an object with this hash already exists the temporary
    * copy is dropped, since the bytes are the same.
    */

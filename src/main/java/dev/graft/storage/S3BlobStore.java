@@ -134,8 +134,8 @@ public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
   }
 
   @Override
-  PendingBlob pending(Path staged, String sha256, long size) {
-    return new S3PendingBlob(staged, sha256, size);
+  PendingBlob pending(Path staged, String sha256, long size, BlockCrcs crcs) {
+    return new S3PendingBlob(staged, sha256, size, crcs);
   }
 
   @Override
@@ -186,8 +186,8 @@ public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
 
   private final class S3PendingBlob extends LocalPendingBlob {
 
-    S3PendingBlob(Path file, String sha256, long size) {
-      super(file, sha256, size);
+    S3PendingBlob(Path file, String sha256, long size, BlockCrcs crcs) {
+      super(file, sha256, size, crcs);
     }
 
     @Override

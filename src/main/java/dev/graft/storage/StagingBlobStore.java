@@ -38,7 +38,7 @@ abstract class StagingBlobStore implements BlobStore {
   }
 
   /** A pending blob for a staged file of known hash and size. */
-  abstract PendingBlob pending(Path staged, String sha256, long size);
+  abstract PendingBlob pending(Path staged, String sha256, long size, BlockCrcs crcs);
 
   @Override
   public PendingBlob write(InputStream in, long maxBytes) throws IOException {
@@ -48,7 +48,7 @@ abstract class StagingBlobStore implements BlobStore {
         FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       HashingFileWriter.Result r = HashingFileWriter.copy(in, out, maxBytes);
       ok = true;
-      return pending(file, r.sha256(), r.size());
+      return pending(file, r.sha256(), r.size(), r.blockCrcs());
     } finally {
       if (!ok) {
         Files.deleteIfExists(file);
@@ -64,6 +64,6 @@ abstract class StagingBlobStore implements BlobStore {
 
   @Override
   public PendingBlob adopt(Path file, String sha256, long size) throws IOException {
-    return pending(LocalFiles.stage(staging.newFile(), file), sha256, size);
+    return pending(LocalFiles.stage(staging.newFile(), file), sha256, size, null);
   }
 }
