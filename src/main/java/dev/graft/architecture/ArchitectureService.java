@@ -1,8 +1,5 @@
 package dev.graft.architecture;
 
-import dev.graft.architecture.internal.ArchitectureEntity;
-import dev.graft.architecture.internal.ArchitectureEntryDao;
-import dev.graft.architecture.internal.ArchitectureRepository;
 import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.CheckpointFormat;
 import dev.graft.format.CheckpointIndex;
@@ -38,8 +35,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.springframework.context.ApplicationEventPublisher;
-import org.springframework.data.domain.Sort;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
@@ -53,8 +50,7 @@ public class ArchitectureService {
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
-  private final ArchitectureRepository architectures;
-  private final ArchitectureEntryDao entries;
+  private final ArchitectureStore architectures;
   private final ContentIngest ingest;
   private final ReadLimits limits;
   private final BlobGc gc;
@@ -64,8 +60,7 @@ public class ArchitectureService {
       new IndexCache<>(2_000_000, t -> t.entries().size() + 1L);
 
   ArchitectureService(
-      ArchitectureRepository architectures,
-      ArchitectureEntryDao entries,
+      ArchitectureStore architectures,
       ContentIngest ingest,
       GraftProperties properties,
       BlobGc gc,
@@ -75,7 +70,6 @@ public class ArchitectureService {
     this.tx = tx;
     this.events = events;
     this.architectures = architectures;
-    this.entries = entries;
     this.ingest = ingest;
     this.limits = properties.limits().toReadLimits();
   }
@@ -165,15 +159,12 @@ public class ArchitectureService {
    * @throws ArchitectureNotFound when there is none
    */
   public Architecture get(UUID id) {
-    return architectures
-        .findById(id)
-        .map(ArchitectureService::toDto)
-        .orElseThrow(() -> new ArchitectureNotFound(id));
+    return architectures.find(id).orElseThrow(() -> new ArchitectureNotFound(id));
   }
 
   /** Whether an architecture exists. */
   public boolean exists(UUID id) {
-    return architectures.existsById(id);
+    return architectures.exists(id);
   }
 
   /**
@@ -185,27 +176,21 @@ public class ArchitectureService {
    *     uses it
    */
   public void delete(UUID id) {
-    ArchitectureEntity e =
-        architectures.findById(id).orElseThrow(() -> new ArchitectureNotFound(id));
+    Architecture a = get(id);
     events.publishEvent(new ArchitectureDeleting(id));
-    tx.executeWithoutResult(status -> architectures.delete(e));
+    tx.executeWithoutResult(status -> architectures.delete(id));
     targets.evict(id);
-    gc.collect(e.getSha256());
+    gc.collect(a.sha256());
   }
 
   /** Architectures, newest first. */
+  @Transactional(readOnly = true)
   public PageResponse<Architecture> list(PageRequest page) {
-    var result =
-        architectures.findAll(
-            org.springframework.data.domain.PageRequest.of(
-                page.page(),
-                page.size(),
-                Sort.by(Sort.Order.desc("createdAt"), Sort.Order.asc("id"))));
     return new PageResponse<>(
-        result.getContent().stream().map(ArchitectureService::toDto).toList(),
+        architectures.page(page.offset(), page.size()),
         page.page(),
         page.size(),
-        result.getTotalElements());
+        architectures.count());
   }
 
   /**
@@ -216,22 +201,10 @@ public class ArchitectureService {
   public PageResponse<ArchitectureEntry> entries(UUID id, PageRequest page) {
     Architecture a = get(id);
     List<ArchitectureEntry> items =
-        entries.page(id, page.offset(), page.size()).stream()
+        architectures.entryPage(id, page.offset(), page.size()).stream()
             .map(ArchitectureService::toDto)
             .toList();
     return new PageResponse<>(items, page.page(), page.size(), a.entryCount());
-  }
-
-  /**
-   * All entries of an architecture, in order, with where initial values lie.
-   *
-   * @throws ArchitectureNotFound when there is no such architecture
-   */
-  public List<StoredEntry> storedEntries(UUID id) {
-    if (!architectures.existsById(id)) {
-      throw new ArchitectureNotFound(id);
-    }
-    return entries.all(id);
   }
 
   /**
@@ -244,7 +217,8 @@ public class ArchitectureService {
         id,
         key ->
             new TargetArchitecture(
-                get(key).name(), entries.all(key).stream().map(StoredEntry::toTarget).toList()));
+                get(key).name(),
+                architectures.entries(key).stream().map(StoredEntry::toTarget).toList()));
   }
 
   /**
@@ -256,7 +230,7 @@ public class ArchitectureService {
   public InitialValues initialValues(UUID id) {
     Architecture a = get(id);
     java.util.Map<String, TensorInfo> values = new java.util.HashMap<>();
-    for (StoredEntry e : entries.all(id)) {
+    for (StoredEntry e : architectures.entries(id)) {
       if (e.initialValue() != null) {
         values.put(e.key(), e.initialValue());
       }
@@ -273,7 +247,7 @@ public class ArchitectureService {
   public record InitialValues(String sha256, java.util.Map<String, TensorInfo> byKey) {}
 
   private Optional<Architecture> findBySha256(String sha256) {
-    return architectures.findBySha256(sha256).map(ArchitectureService::toDto);
+    return architectures.findBySha256(sha256);
   }
 
   private Architecture save(
@@ -286,8 +260,8 @@ public class ArchitectureService {
         trainable = Math.addExact(trainable, e.numel());
       }
     }
-    ArchitectureEntity entity =
-        new ArchitectureEntity(
+    Architecture architecture =
+        new Architecture(
             UUID.randomUUID(),
             name,
             source,
@@ -298,9 +272,9 @@ public class ArchitectureService {
             trainable,
             values,
             Instant.now().truncatedTo(ChronoUnit.MICROS));
-    architectures.saveAndFlush(entity);
-    entries.insert(entity.getId(), list);
-    return toDto(entity);
+    architectures.insert(architecture);
+    architectures.insertEntries(architecture.id(), list);
+    return architecture;
   }
 
   /**
@@ -349,20 +323,6 @@ public class ArchitectureService {
       case FLOAT64, FLOAT32, FLOAT16, BFLOAT16, COMPLEX64, COMPLEX128 -> true;
       default -> false;
     };
-  }
-
-  private static Architecture toDto(ArchitectureEntity e) {
-    return new Architecture(
-        e.getId(),
-        e.getName(),
-        e.getSource(),
-        e.getSha256(),
-        e.getSizeBytes(),
-        e.getEntryCount(),
-        e.getNumel(),
-        e.getTrainableNumel(),
-        e.isHasInitialValues(),
-        e.getCreatedAt());
   }
 
   private static ArchitectureEntry toDto(StoredEntry e) {
