@@ -9,12 +9,13 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * Base of the HTTP tests that must decide themselves what happens to a run: the application serves
- * the API but runs no worker ({@code graft.roles=api}), so a queued run stays queued, on a database
- * and data folder of its own (one context, shared by every such test class). Its {@code DataSource}
- * counts statements for {@link SqlStatements#count}.
+ * Base of the HTTP tests that decide themselves when things happen: the application serves the API
+ * but runs no worker ({@code graft.roles=api}), so a queued run stays queued, on a database and
+ * data folder of its own (one context, shared by every such test class). Its {@code DataSource}
+ * counts statements for {@link SqlStatements#count}, and {@link HeldDeletions} can hold a deletion
+ * at its veto check.
  */
-@Import(SqlStatements.class)
+@Import({SqlStatements.class, HeldDeletions.class})
 public abstract class WorkerlessTest extends HttpTest {
 
   private static final Path DATA_DIR;

@@ -16,6 +16,7 @@ import dev.graft.plan.TargetEntry;
 import dev.graft.shared.BadRequest;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
+import dev.graft.shared.DeletionVeto;
 import dev.graft.shared.GraftProperties;
 import dev.graft.shared.IdempotencyKeys;
 import dev.graft.shared.IndexCache;
@@ -34,8 +35,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.core.type.TypeReference;
@@ -55,7 +56,7 @@ public class ArchitectureService {
   private final ReadLimits limits;
   private final BlobGc gc;
   private final TransactionTemplate tx;
-  private final ApplicationEventPublisher events;
+  private final List<DeletionVeto> vetoes;
   private final IndexCache<TargetArchitecture> targets =
       new IndexCache<>(2_000_000, t -> t.entries().size() + 1L);
 
@@ -65,10 +66,10 @@ public class ArchitectureService {
       GraftProperties properties,
       BlobGc gc,
       TransactionTemplate tx,
-      ApplicationEventPublisher events) {
+      List<DeletionVeto> vetoes) {
     this.gc = gc;
     this.tx = tx;
-    this.events = events;
+    this.vetoes = vetoes;
     this.architectures = architectures;
     this.ingest = ingest;
     this.limits = properties.limits().toReadLimits();
@@ -168,19 +169,41 @@ public class ArchitectureService {
   }
 
   /**
+   * Keeps an architecture from being deleted until the current transaction ends: callers that
+   * insert a row naming it (a run, a version) pin it first in the same transaction. A delete that
+   * has already locked it makes this wait, and then it is gone.
+   *
+   * @return whether the architecture exists
+   * @throws org.springframework.transaction.IllegalTransactionStateException when no transaction is
+   *     active
+   * @see DeletionVeto
+   */
+  @Transactional(propagation = Propagation.MANDATORY)
+  public boolean pin(UUID id) {
+    return architectures.lockAgainstDelete(id);
+  }
+
+  /**
    * Deletes an architecture and its entries, then its blob unless other rows still name the same
-   * bytes.
+   * bytes. The {@link DeletionVeto}s are asked inside the delete's transaction, with the row
+   * locked.
    *
    * @throws ArchitectureNotFound when there is none
    * @throws dev.graft.shared.Conflict when a model version's lineage or a queued or running run
    *     uses it
    */
   public void delete(UUID id) {
-    Architecture a = get(id);
-    events.publishEvent(new ArchitectureDeleting(id));
-    tx.executeWithoutResult(status -> architectures.delete(id));
+    String sha256 =
+        tx.execute(
+            status -> {
+              String sha =
+                  architectures.lockForDelete(id).orElseThrow(() -> new ArchitectureNotFound(id));
+              DeletionVeto.check(vetoes, DeletionVeto.ResourceKind.ARCHITECTURE, id);
+              architectures.delete(id);
+              return sha;
+            });
     targets.evict(id);
-    gc.collect(a.sha256());
+    gc.collect(sha256);
   }
 
   /** Architectures, newest first. */

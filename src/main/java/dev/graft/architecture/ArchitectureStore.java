@@ -112,6 +112,33 @@ class ArchitectureStore {
     return jdbc.sql("select count(*) from architecture").query(Long.class).single();
   }
 
+  /**
+   * Locks an architecture's row for deletion until the transaction ends ({@code FOR UPDATE}): a run
+   * or version that pins it meanwhile waits, then finds it gone.
+   *
+   * @return its SHA-256, or empty when there is no such architecture
+   */
+  Optional<String> lockForDelete(UUID id) {
+    return jdbc.sql("select sha256 from architecture where id = ? for update")
+        .param(id)
+        .query(String.class)
+        .optional();
+  }
+
+  /**
+   * Locks an architecture's row against deletion until the transaction ends ({@code FOR KEY SHARE}:
+   * a delete's {@code FOR UPDATE} waits for it; readers and other pins do not).
+   *
+   * @return whether it exists
+   */
+  boolean lockAgainstDelete(UUID id) {
+    return !jdbc.sql("select 1 from architecture where id = ? for key share")
+        .param(id)
+        .query(Integer.class)
+        .list()
+        .isEmpty();
+  }
+
   /** Deletes an architecture's row; its entry rows go with it (on delete cascade). */
   void delete(UUID id) {
     jdbc.sql("delete from architecture where id = ?").param(id).update();

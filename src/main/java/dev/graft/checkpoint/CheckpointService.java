@@ -6,6 +6,7 @@ import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorInfo;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
+import dev.graft.shared.DeletionVeto;
 import dev.graft.shared.GraftProperties;
 import dev.graft.shared.IdempotencyKeys;
 import dev.graft.shared.IndexCache;
@@ -24,6 +25,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -41,7 +43,7 @@ public class CheckpointService {
   private final BlobStore blobs;
   private final TransactionTemplate tx;
   private final ContentIngest ingest;
-  private final org.springframework.context.ApplicationEventPublisher events;
+  private final List<DeletionVeto> vetoes;
   private final BlobGc gc;
   private final ReadLimits limits;
   private final IndexCache<CheckpointIndex> indexes =
@@ -53,9 +55,9 @@ public class CheckpointService {
       TransactionTemplate tx,
       ContentIngest ingest,
       GraftProperties properties,
-      org.springframework.context.ApplicationEventPublisher events,
+      List<DeletionVeto> vetoes,
       BlobGc gc) {
-    this.events = events;
+    this.vetoes = vetoes;
     this.gc = gc;
     this.checkpoints = checkpoints;
     this.blobs = blobs;
@@ -180,18 +182,40 @@ public class CheckpointService {
   }
 
   /**
+   * Keeps a checkpoint from being deleted until the current transaction ends: callers that insert a
+   * row naming it (a run, a version) pin it first in the same transaction. A delete that has
+   * already locked it makes this wait, and then it is gone.
+   *
+   * @return whether the checkpoint exists
+   * @throws org.springframework.transaction.IllegalTransactionStateException when no transaction is
+   *     active
+   * @see DeletionVeto
+   */
+  @Transactional(propagation = Propagation.MANDATORY)
+  public boolean pin(UUID id) {
+    return checkpoints.lockAgainstDelete(id);
+  }
+
+  /**
    * Deletes a checkpoint and its index, then its blob unless other rows still name the same bytes.
+   * The {@link DeletionVeto}s are asked inside the delete's transaction, with the row locked.
    *
    * @throws CheckpointNotFound when there is none
    * @throws dev.graft.shared.Conflict when a model version or a queued or running run uses it
    */
   public void delete(UUID id) {
-    Checkpoint c = get(id);
-    events.publishEvent(new CheckpointDeleting(id));
-    tx.executeWithoutResult(status -> checkpoints.delete(id));
+    String sha256 =
+        tx.execute(
+            status -> {
+              String sha =
+                  checkpoints.lockForDelete(id).orElseThrow(() -> new CheckpointNotFound(id));
+              DeletionVeto.check(vetoes, DeletionVeto.ResourceKind.CHECKPOINT, id);
+              checkpoints.delete(id);
+              return sha;
+            });
     indexes.evict(id);
     // Not blobs.delete: the same bytes may be a model artifact, or be uploaded again right now.
-    gc.collect(c.sha256());
+    gc.collect(sha256);
   }
 
   private Optional<Checkpoint> findBySha256(String sha256) {

@@ -139,6 +139,33 @@ class CheckpointStore {
         .single();
   }
 
+  /**
+   * Locks a checkpoint's row for deletion until the transaction ends ({@code FOR UPDATE}): a run or
+   * version that pins it meanwhile waits, then finds it gone.
+   *
+   * @return its SHA-256, or empty when there is no such checkpoint
+   */
+  Optional<String> lockForDelete(UUID id) {
+    return jdbc.sql("select sha256 from checkpoint where id = ? for update")
+        .param(id)
+        .query(String.class)
+        .optional();
+  }
+
+  /**
+   * Locks a checkpoint's row against deletion until the transaction ends ({@code FOR KEY SHARE}: a
+   * delete's {@code FOR UPDATE} waits for it; readers and other pins do not).
+   *
+   * @return whether it exists
+   */
+  boolean lockAgainstDelete(UUID id) {
+    return !jdbc.sql("select 1 from checkpoint where id = ? for key share")
+        .param(id)
+        .query(Integer.class)
+        .list()
+        .isEmpty();
+  }
+
   /** Deletes a checkpoint's row; its tensor rows go with it (on delete cascade). */
   void delete(UUID id) {
     jdbc.sql("delete from checkpoint where id = ?").param(id).update();

@@ -1,7 +1,7 @@
 package dev.graft.registry;
 
-import dev.graft.architecture.ArchitectureDeleting;
-import dev.graft.checkpoint.CheckpointDeleting;
+import dev.graft.architecture.ArchitectureService;
+import dev.graft.checkpoint.CheckpointService;
 import dev.graft.shared.BadRequest;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.Conflict;
@@ -12,9 +12,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.regex.Pattern;
-import org.springframework.context.event.EventListener;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Isolation;
@@ -44,21 +42,38 @@ public class RegistryService {
   private final RegistryStore store;
   private final TransactionTemplate tx;
   private final BlobGc gc;
+  private final CheckpointService checkpoints;
+  private final ArchitectureService architectures;
 
-  RegistryService(RegistryStore store, TransactionTemplate tx, BlobGc gc) {
+  RegistryService(
+      RegistryStore store,
+      TransactionTemplate tx,
+      BlobGc gc,
+      CheckpointService checkpoints,
+      ArchitectureService architectures) {
     this.store = store;
     this.tx = tx;
     this.gc = gc;
+    this.checkpoints = checkpoints;
+    this.architectures = architectures;
   }
 
   /**
    * Registers the next version of a model, in the caller's transaction (a run registers its version
    * and records its success atomically). Version numbers are never reused, even after deletions.
    *
+   * <p>The lineage's checkpoint and architecture are pinned until that transaction ends, so a
+   * delete of either, which asks {@link LineageVeto}, sees this version or is over before it is
+   * written (see {@link dev.graft.shared.DeletionVeto}). A lineage whose rows are already gone is
+   * still recorded (it keeps the checkpoint's SHA-256); for a run's version that cannot happen, as
+   * the running run keeps them.
+   *
    * @return the registered version
    */
   @Transactional(propagation = Propagation.MANDATORY)
   public ModelVersion register(NewVersion v) {
+    checkpoints.pin(v.lineage().checkpointId());
+    architectures.pin(v.lineage().architectureId());
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     store.createModel(v.model(), now);
     // The counter's row lock serialises registrations per model until this transaction ends.
@@ -261,29 +276,6 @@ public class RegistryService {
     // After commit: the collector must see the rows gone (it keeps blobs other rows still name).
     for (String sha : shas) {
       gc.collect(sha);
-    }
-  }
-
-  @EventListener
-  void refuseDeletingLineage(CheckpointDeleting event) {
-    refuseLineage(RegistryStore.Lineage.CHECKPOINT, "checkpoint", event.id());
-  }
-
-  @EventListener
-  void refuseDeletingLineage(ArchitectureDeleting event) {
-    refuseLineage(RegistryStore.Lineage.ARCHITECTURE, "architecture", event.id());
-  }
-
-  private void refuseLineage(RegistryStore.Lineage column, String what, UUID id) {
-    List<String> users = store.versionsDescendingFrom(column, id, 3);
-    if (!users.isEmpty()) {
-      throw new Conflict(
-          what
-              + " "
-              + id
-              + " is the lineage of model "
-              + String.join(", ", users)
-              + "; delete those versions first");
     }
   }
 

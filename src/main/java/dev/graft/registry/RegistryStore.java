@@ -1,5 +1,6 @@
 package dev.graft.registry;
 
+import dev.graft.shared.DeletionVeto;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -323,26 +324,19 @@ class RegistryStore {
    * Up to {@code limit} versions whose lineage names a checkpoint or an architecture, as {@code
    * "model version n"}, by model and number.
    */
-  List<String> versionsDescendingFrom(Lineage what, UUID id, int limit) {
+  List<String> versionsDescendingFrom(DeletionVeto.ResourceKind kind, UUID id, int limit) {
+    String column =
+        switch (kind) {
+          case CHECKPOINT -> "checkpoint_id";
+          case ARCHITECTURE -> "architecture_id";
+        };
     return jdbc.sql(
             "select model_name || ' version ' || version from model_version where "
-                + what.column
+                + column
                 + " = ? order by model_name, version limit ?")
         .params(id, limit)
         .query(String.class)
         .list();
-  }
-
-  /** What a version's lineage names. */
-  enum Lineage {
-    CHECKPOINT("checkpoint_id"),
-    ARCHITECTURE("architecture_id");
-
-    private final String column;
-
-    Lineage(String column) {
-      this.column = column;
-    }
   }
 
   /** The versions with their artifacts and aliases, read for all of them in two statements. */
