@@ -13,7 +13,6 @@ import dev.graft.shared.IndexCache;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
-import dev.graft.storage.BlobStore;
 import dev.graft.storage.PendingBlob;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,7 +39,6 @@ import org.springframework.transaction.support.TransactionTemplate;
 public class CheckpointService {
 
   private final CheckpointStore checkpoints;
-  private final BlobStore blobs;
   private final TransactionTemplate tx;
   private final ContentIngest ingest;
   private final List<DeletionVeto> vetoes;
@@ -51,7 +49,6 @@ public class CheckpointService {
 
   CheckpointService(
       CheckpointStore checkpoints,
-      BlobStore blobs,
       TransactionTemplate tx,
       ContentIngest ingest,
       GraftProperties properties,
@@ -60,7 +57,6 @@ public class CheckpointService {
     this.vetoes = vetoes;
     this.gc = gc;
     this.checkpoints = checkpoints;
-    this.blobs = blobs;
     this.tx = tx;
     this.ingest = ingest;
     this.limits = properties.limits().toReadLimits();
