@@ -1,8 +1,5 @@
 package dev.graft.architecture;
 
-import dev.graft.architecture.internal.ArchitectureEntity;
-import dev.graft.architecture.internal.ArchitectureEntryDao;
-import dev.graft.architecture.internal.ArchitectureRepository;
 import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.CheckpointFormat;
 import dev.graft.format.CheckpointIndex;
@@ -19,6 +16,7 @@ import dev.graft.plan.TargetEntry;
 import dev.graft.shared.BadRequest;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
+import dev.graft.shared.DeletionVeto;
 import dev.graft.shared.GraftProperties;
 import dev.graft.shared.IdempotencyKeys;
 import dev.graft.shared.IndexCache;
@@ -37,9 +35,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.springframework.context.ApplicationEventPublisher;
-import org.springframework.data.domain.Sort;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
@@ -53,29 +51,26 @@ public class ArchitectureService {
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
-  private final ArchitectureRepository architectures;
-  private final ArchitectureEntryDao entries;
+  private final ArchitectureStore architectures;
   private final ContentIngest ingest;
   private final ReadLimits limits;
   private final BlobGc gc;
   private final TransactionTemplate tx;
-  private final ApplicationEventPublisher events;
+  private final List<DeletionVeto> vetoes;
   private final IndexCache<TargetArchitecture> targets =
       new IndexCache<>(2_000_000, t -> t.entries().size() + 1L);
 
   ArchitectureService(
-      ArchitectureRepository architectures,
-      ArchitectureEntryDao entries,
+      ArchitectureStore architectures,
       ContentIngest ingest,
       GraftProperties properties,
       BlobGc gc,
       TransactionTemplate tx,
-      ApplicationEventPublisher events) {
+      List<DeletionVeto> vetoes) {
     this.gc = gc;
     this.tx = tx;
-    this.events = events;
+    this.vetoes = vetoes;
     this.architectures = architectures;
-    this.entries = entries;
     this.ingest = ingest;
     this.limits = properties.limits().toReadLimits();
   }
@@ -165,47 +160,60 @@ public class ArchitectureService {
    * @throws ArchitectureNotFound when there is none
    */
   public Architecture get(UUID id) {
-    return architectures
-        .findById(id)
-        .map(ArchitectureService::toDto)
-        .orElseThrow(() -> new ArchitectureNotFound(id));
+    return architectures.find(id).orElseThrow(() -> new ArchitectureNotFound(id));
   }
 
   /** Whether an architecture exists. */
   public boolean exists(UUID id) {
-    return architectures.existsById(id);
+    return architectures.exists(id);
+  }
+
+  /**
+   * Keeps an architecture from being deleted until the current transaction ends: callers that
+   * insert a row naming it (a run, a version) pin it first in the same transaction. A delete that
+   * has already locked it makes this wait, and then it is gone.
+   *
+   * @return whether the architecture exists
+   * @throws org.springframework.transaction.IllegalTransactionStateException when no transaction is
+   *     active
+   * @see DeletionVeto
+   */
+  @Transactional(propagation = Propagation.MANDATORY)
+  public boolean pin(UUID id) {
+    return architectures.lockAgainstDelete(id);
   }
 
   /**
    * Deletes an architecture and its entries, then its blob unless other rows still name the same
-   * bytes.
+   * bytes. The {@link DeletionVeto}s are asked inside the delete's transaction, with the row
+   * locked.
    *
    * @throws ArchitectureNotFound when there is none
    * @throws dev.graft.shared.Conflict when a model version's lineage or a queued or running run
    *     uses it
    */
   public void delete(UUID id) {
-    ArchitectureEntity e =
-        architectures.findById(id).orElseThrow(() -> new ArchitectureNotFound(id));
-    events.publishEvent(new ArchitectureDeleting(id));
-    tx.executeWithoutResult(status -> architectures.delete(e));
+    String sha256 =
+        tx.execute(
+            status -> {
+              String sha =
+                  architectures.lockForDelete(id).orElseThrow(() -> new ArchitectureNotFound(id));
+              DeletionVeto.check(vetoes, DeletionVeto.ResourceKind.ARCHITECTURE, id);
+              architectures.delete(id);
+              return sha;
+            });
     targets.evict(id);
-    gc.collect(e.getSha256());
+    gc.collect(sha256);
   }
 
   /** Architectures, newest first. */
+  @Transactional(readOnly = true)
   public PageResponse<Architecture> list(PageRequest page) {
-    var result =
-        architectures.findAll(
-            org.springframework.data.domain.PageRequest.of(
-                page.page(),
-                page.size(),
-                Sort.by(Sort.Order.desc("createdAt"), Sort.Order.asc("id"))));
     return new PageResponse<>(
-        result.getContent().stream().map(ArchitectureService::toDto).toList(),
+        architectures.page(page.offset(), page.size()),
         page.page(),
         page.size(),
-        result.getTotalElements());
+        architectures.count());
   }
 
   /**
@@ -216,22 +224,10 @@ public class ArchitectureService {
   public PageResponse<ArchitectureEntry> entries(UUID id, PageRequest page) {
     Architecture a = get(id);
     List<ArchitectureEntry> items =
-        entries.page(id, page.offset(), page.size()).stream()
+        architectures.entryPage(id, page.offset(), page.size()).stream()
             .map(ArchitectureService::toDto)
             .toList();
     return new PageResponse<>(items, page.page(), page.size(), a.entryCount());
-  }
-
-  /**
-   * All entries of an architecture, in order, with where initial values lie.
-   *
-   * @throws ArchitectureNotFound when there is no such architecture
-   */
-  public List<StoredEntry> storedEntries(UUID id) {
-    if (!architectures.existsById(id)) {
-      throw new ArchitectureNotFound(id);
-    }
-    return entries.all(id);
   }
 
   /**
@@ -244,7 +240,8 @@ public class ArchitectureService {
         id,
         key ->
             new TargetArchitecture(
-                get(key).name(), entries.all(key).stream().map(StoredEntry::toTarget).toList()));
+                get(key).name(),
+                architectures.entries(key).stream().map(StoredEntry::toTarget).toList()));
   }
 
   /**
@@ -256,7 +253,7 @@ public class ArchitectureService {
   public InitialValues initialValues(UUID id) {
     Architecture a = get(id);
     java.util.Map<String, TensorInfo> values = new java.util.HashMap<>();
-    for (StoredEntry e : entries.all(id)) {
+    for (StoredEntry e : architectures.entries(id)) {
       if (e.initialValue() != null) {
         values.put(e.key(), e.initialValue());
       }
@@ -273,7 +270,7 @@ public class ArchitectureService {
   public record InitialValues(String sha256, java.util.Map<String, TensorInfo> byKey) {}
 
   private Optional<Architecture> findBySha256(String sha256) {
-    return architectures.findBySha256(sha256).map(ArchitectureService::toDto);
+    return architectures.findBySha256(sha256);
   }
 
   private Architecture save(
@@ -286,8 +283,8 @@ public class ArchitectureService {
         trainable = Math.addExact(trainable, e.numel());
       }
     }
-    ArchitectureEntity entity =
-        new ArchitectureEntity(
+    Architecture architecture =
+        new Architecture(
             UUID.randomUUID(),
             name,
             source,
@@ -298,9 +295,9 @@ public class ArchitectureService {
             trainable,
             values,
             Instant.now().truncatedTo(ChronoUnit.MICROS));
-    architectures.saveAndFlush(entity);
-    entries.insert(entity.getId(), list);
-    return toDto(entity);
+    architectures.insert(architecture);
+    architectures.insertEntries(architecture.id(), list);
+    return architecture;
   }
 
   /**
@@ -349,20 +346,6 @@ public class ArchitectureService {
       case FLOAT64, FLOAT32, FLOAT16, BFLOAT16, COMPLEX64, COMPLEX128 -> true;
       default -> false;
     };
-  }
-
-  private static Architecture toDto(ArchitectureEntity e) {
-    return new Architecture(
-        e.getId(),
-        e.getName(),
-        e.getSource(),
-        e.getSha256(),
-        e.getSizeBytes(),
-        e.getEntryCount(),
-        e.getNumel(),
-        e.getTrainableNumel(),
-        e.isHasInitialValues(),
-        e.getCreatedAt());
   }
 
   private static ArchitectureEntry toDto(StoredEntry e) {

@@ -1,21 +1,18 @@
 package dev.graft.checkpoint;
 
-import dev.graft.checkpoint.internal.CheckpointEntity;
-import dev.graft.checkpoint.internal.CheckpointRepository;
-import dev.graft.checkpoint.internal.TensorIndexDao;
 import dev.graft.format.CheckpointIndex;
 import dev.graft.format.CheckpointReader;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorInfo;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
+import dev.graft.shared.DeletionVeto;
 import dev.graft.shared.GraftProperties;
 import dev.graft.shared.IdempotencyKeys;
 import dev.graft.shared.IndexCache;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
-import dev.graft.storage.BlobStore;
 import dev.graft.storage.PendingBlob;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,11 +23,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
-import org.springframework.data.domain.Sort;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
-import tools.jackson.core.type.TypeReference;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Checkpoints: safe ingestion of uploaded weight files, their stored tensor index, and deletion.
@@ -42,33 +38,25 @@ import tools.jackson.databind.json.JsonMapper;
 @Service
 public class CheckpointService {
 
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-
-  private final CheckpointRepository checkpoints;
-  private final TensorIndexDao tensors;
-  private final BlobStore blobs;
+  private final CheckpointStore checkpoints;
   private final TransactionTemplate tx;
   private final ContentIngest ingest;
-  private final org.springframework.context.ApplicationEventPublisher events;
+  private final List<DeletionVeto> vetoes;
   private final BlobGc gc;
   private final ReadLimits limits;
   private final IndexCache<CheckpointIndex> indexes =
       new IndexCache<>(2_000_000, i -> i.tensors().size() + 1L);
 
   CheckpointService(
-      CheckpointRepository checkpoints,
-      TensorIndexDao tensors,
-      BlobStore blobs,
+      CheckpointStore checkpoints,
       TransactionTemplate tx,
       ContentIngest ingest,
       GraftProperties properties,
-      org.springframework.context.ApplicationEventPublisher events,
+      List<DeletionVeto> vetoes,
       BlobGc gc) {
-    this.events = events;
+    this.vetoes = vetoes;
     this.gc = gc;
     this.checkpoints = checkpoints;
-    this.tensors = tensors;
-    this.blobs = blobs;
     this.tx = tx;
     this.ingest = ingest;
     this.limits = properties.limits().toReadLimits();
@@ -111,10 +99,11 @@ public class CheckpointService {
         (ch, crc) ->
             CheckpointReader.read(ch, upload.format(), upload.stateDictPath(), limits, crc),
         (blob, index) -> {
-          CheckpointEntity entity = toEntity(upload.name(), blob, index);
-          checkpoints.saveAndFlush(entity);
-          tensors.insert(entity.getId(), index.tensors());
-          return toDto(entity);
+          Checkpoint checkpoint = newCheckpoint(upload.name(), blob, index);
+          checkpoints.insert(checkpoint, index.moduleVersions());
+          checkpoints.insertTensors(checkpoint.id(), index.tensors());
+          // Answered as stored, exactly as a later GET reads it (metadata through its JSON column).
+          return checkpoints.find(checkpoint.id()).orElseThrow();
         },
         key);
   }
@@ -125,31 +114,24 @@ public class CheckpointService {
    * @throws CheckpointNotFound when there is none
    */
   public Checkpoint get(UUID id) {
-    return checkpoints
-        .findById(id)
-        .map(CheckpointService::toDto)
-        .orElseThrow(() -> new CheckpointNotFound(id));
+    return checkpoints.find(id).orElseThrow(() -> new CheckpointNotFound(id));
   }
 
   /** Whether a checkpoint exists. */
   public boolean exists(UUID id) {
-    return checkpoints.existsById(id);
+    return checkpoints.exists(id);
   }
 
-  /** Checkpoints, newest first, optionally only those whose name contains {@code q}. */
+  /**
+   * Checkpoints, newest first, optionally only those whose name contains {@code q} (ignoring case).
+   */
+  @Transactional(readOnly = true)
   public PageResponse<Checkpoint> list(String q, PageRequest page) {
-    var pageable =
-        org.springframework.data.domain.PageRequest.of(
-            page.page(), page.size(), Sort.by(Sort.Order.desc("createdAt"), Sort.Order.asc("id")));
-    var result =
-        q == null || q.isBlank()
-            ? checkpoints.findAll(pageable)
-            : checkpoints.findByNameContainingIgnoreCase(q, pageable);
     return new PageResponse<>(
-        result.getContent().stream().map(CheckpointService::toDto).toList(),
+        checkpoints.page(q, page.offset(), page.size()),
         page.page(),
         page.size(),
-        result.getTotalElements());
+        checkpoints.count(q));
   }
 
   /**
@@ -158,11 +140,11 @@ public class CheckpointService {
    * @throws CheckpointNotFound when there is no such checkpoint
    */
   public PageResponse<CheckpointTensor> tensors(UUID id, String prefix, PageRequest page) {
-    if (!checkpoints.existsById(id)) {
+    if (!checkpoints.exists(id)) {
       throw new CheckpointNotFound(id);
     }
     List<CheckpointTensor> items =
-        tensors.page(id, prefix, page.offset(), page.size()).stream()
+        checkpoints.tensorPage(id, prefix, page.offset(), page.size()).stream()
             .map(
                 t ->
                     new CheckpointTensor(
@@ -173,7 +155,7 @@ public class CheckpointService {
                         t.sizeBytes(),
                         t.requiresGrad()))
             .toList();
-    return new PageResponse<>(items, page.page(), page.size(), tensors.count(id, prefix));
+    return new PageResponse<>(items, page.page(), page.size(), checkpoints.tensorCount(id, prefix));
   }
 
   /**
@@ -186,42 +168,64 @@ public class CheckpointService {
   }
 
   private CheckpointIndex loadIndex(UUID id) {
-    CheckpointEntity e = checkpoints.findById(id).orElseThrow(() -> new CheckpointNotFound(id));
+    Checkpoint c = get(id);
     return new CheckpointIndex(
-        e.getFormat().equals("safetensors")
+        c.format().equals("safetensors")
             ? dev.graft.format.CheckpointFormat.SAFETENSORS
             : dev.graft.format.CheckpointFormat.PYTORCH,
-        e.getStateDictPath(),
-        tensors.all(id),
-        readJson(e.getMetadata(), new TypeReference<Map<String, Object>>() {}),
-        readJson(e.getModuleVersions(), new TypeReference<Map<String, Long>>() {}));
+        c.stateDictPath(),
+        checkpoints.tensors(id),
+        c.metadata(),
+        checkpoints.moduleVersions(id).orElseThrow(() -> new CheckpointNotFound(id)));
+  }
+
+  /**
+   * Keeps a checkpoint from being deleted until the current transaction ends: callers that insert a
+   * row naming it (a run, a version) pin it first in the same transaction. A delete that has
+   * already locked it makes this wait, and then it is gone.
+   *
+   * @return whether the checkpoint exists
+   * @throws org.springframework.transaction.IllegalTransactionStateException when no transaction is
+   *     active
+   * @see DeletionVeto
+   */
+  @Transactional(propagation = Propagation.MANDATORY)
+  public boolean pin(UUID id) {
+    return checkpoints.lockAgainstDelete(id);
   }
 
   /**
    * Deletes a checkpoint and its index, then its blob unless other rows still name the same bytes.
+   * The {@link DeletionVeto}s are asked inside the delete's transaction, with the row locked.
    *
    * @throws CheckpointNotFound when there is none
    * @throws dev.graft.shared.Conflict when a model version or a queued or running run uses it
    */
   public void delete(UUID id) {
-    CheckpointEntity e = checkpoints.findById(id).orElseThrow(() -> new CheckpointNotFound(id));
-    events.publishEvent(new CheckpointDeleting(id));
-    tx.executeWithoutResult(status -> checkpoints.delete(e));
+    String sha256 =
+        tx.execute(
+            status -> {
+              String sha =
+                  checkpoints.lockForDelete(id).orElseThrow(() -> new CheckpointNotFound(id));
+              DeletionVeto.check(vetoes, DeletionVeto.ResourceKind.CHECKPOINT, id);
+              checkpoints.delete(id);
+              return sha;
+            });
     indexes.evict(id);
     // Not blobs.delete: the same bytes may be a model artifact, or be uploaded again right now.
-    gc.collect(e.getSha256());
+    gc.collect(sha256);
   }
 
   private Optional<Checkpoint> findBySha256(String sha256) {
-    return checkpoints.findBySha256(sha256).map(CheckpointService::toDto);
+    return checkpoints.findBySha256(sha256);
   }
 
-  private static CheckpointEntity toEntity(String name, PendingBlob blob, CheckpointIndex index) {
+  private static Checkpoint newCheckpoint(String name, PendingBlob blob, CheckpointIndex index) {
     Map<String, Long> dtypes = new TreeMap<>();
     for (TensorInfo t : index.tensors()) {
       dtypes.merge(t.dtype().torchName(), 1L, Long::sum);
     }
-    return new CheckpointEntity(
+    return new Checkpoint(
         UUID.randomUUID(),
         name,
         blob.sha256(),
@@ -230,28 +234,8 @@ public class CheckpointService {
         index.stateDictPath(),
         index.tensors().size(),
         index.numel(),
-        JSON.writeValueAsString(dtypes),
-        JSON.writeValueAsString(index.metadata()),
-        JSON.writeValueAsString(index.moduleVersions()),
+        dtypes,
+        index.metadata(),
         Instant.now().truncatedTo(ChronoUnit.MICROS));
-  }
-
-  private static Checkpoint toDto(CheckpointEntity e) {
-    return new Checkpoint(
-        e.getId(),
-        e.getName(),
-        e.getSha256(),
-        e.getSizeBytes(),
-        e.getFormat(),
-        e.getStateDictPath(),
-        e.getTensorCount(),
-        e.getNumel(),
-        readJson(e.getDtypes(), new TypeReference<Map<String, Long>>() {}),
-        readJson(e.getMetadata(), new TypeReference<Map<String, Object>>() {}),
-        e.getCreatedAt());
-  }
-
-  private static <T> T readJson(String json, TypeReference<T> type) {
-    return JSON.readValue(json, type);
   }
 }

@@ -29,6 +29,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -49,13 +50,16 @@ public class RunService {
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
   private final GraftProperties properties;
+  private final TransactionTemplate tx;
 
   RunService(
       RunStore runs,
       dev.graft.warmstart.internal.CancelSignals cancels,
       CheckpointService checkpoints,
       ArchitectureService architectures,
-      GraftProperties properties) {
+      GraftProperties properties,
+      TransactionTemplate tx) {
+    this.tx = tx;
     this.runs = runs;
     this.cancels = cancels;
     this.checkpoints = checkpoints;
@@ -97,7 +101,18 @@ public class RunService {
             properties.worker().maxAttempts(),
             Instant.now().truncatedTo(ChronoUnit.MICROS));
     try {
-      runs.insert(row);
+      tx.executeWithoutResult(
+          status -> {
+            // Pinned until the run is committed: a delete of either waits and then sees the queued
+            // run, or has deleted it before we look (see dev.graft.shared.DeletionVeto).
+            if (!checkpoints.pin(row.checkpointId())) {
+              throw unknownCheckpoint(row.checkpointId());
+            }
+            if (!architectures.pin(row.architectureId())) {
+              throw unknownArchitecture(row.architectureId());
+            }
+            runs.insert(row);
+          });
     } catch (DuplicateKeyException e) {
       // A concurrent request with the same key won the insert.
       return replay(
@@ -174,25 +189,12 @@ public class RunService {
     return get(id);
   }
 
-  /** Whether a queued or running run uses this checkpoint or architecture. */
-  public boolean activeRunUses(UUID checkpointId, UUID architectureId) {
-    return runs.activeRunUses(checkpointId, architectureId);
+  private static UnprocessableReference unknownCheckpoint(UUID id) {
+    return new UnprocessableReference("checkpointId", "checkpoint " + id + " does not exist");
   }
 
-  @org.springframework.context.event.EventListener
-  void refuseDeletingWhatARunUses(dev.graft.checkpoint.CheckpointDeleting event) {
-    if (runs.activeRunUses(event.id(), null)) {
-      throw new Conflict(
-          "checkpoint " + event.id() + " is used by a queued or running warm-start run");
-    }
-  }
-
-  @org.springframework.context.event.EventListener
-  void refuseDeletingWhatARunUses(dev.graft.architecture.ArchitectureDeleting event) {
-    if (runs.activeRunUses(null, event.id())) {
-      throw new Conflict(
-          "architecture " + event.id() + " is used by a queued or running warm-start run");
-    }
+  private static UnprocessableReference unknownArchitecture(UUID id) {
+    return new UnprocessableReference("architectureId", "architecture " + id + " does not exist");
   }
 
   private WarmStartRequest validate(WarmStartRequest r) {
@@ -206,12 +208,10 @@ public class RunService {
       throw new UnprocessableReference("architectureId", "architectureId is required");
     }
     if (!checkpoints.exists(r.checkpointId())) {
-      throw new UnprocessableReference(
-          "checkpointId", "checkpoint " + r.checkpointId() + " does not exist");
+      throw unknownCheckpoint(r.checkpointId());
     }
     if (!architectures.exists(r.architectureId())) {
-      throw new UnprocessableReference(
-          "architectureId", "architecture " + r.architectureId() + " does not exist");
+      throw unknownArchitecture(r.architectureId());
     }
     WarmStartRequest.Output o = r.output();
     if (o == null || o.model() == null) {

@@ -1,4 +1,4 @@
-package dev.graft.architecture.internal;
+package dev.graft.architecture;
 
 import dev.graft.shared.BlobGc;
 import org.springframework.stereotype.Component;
@@ -7,9 +7,9 @@ import org.springframework.stereotype.Component;
 @Component
 class ArchitectureBlobReferences implements BlobGc.References {
 
-  private final ArchitectureRepository architectures;
+  private final ArchitectureStore architectures;
 
-  ArchitectureBlobReferences(ArchitectureRepository architectures) {
+  ArchitectureBlobReferences(ArchitectureStore architectures) {
     this.architectures = architectures;
   }
 

@@ -1,4 +1,4 @@
-package dev.graft.checkpoint.internal;
+package dev.graft.checkpoint;
 
 import dev.graft.shared.BlobGc;
 import org.springframework.stereotype.Component;
@@ -7,9 +7,9 @@ import org.springframework.stereotype.Component;
 @Component
 class CheckpointBlobReferences implements BlobGc.References {
 
-  private final CheckpointRepository checkpoints;
+  private final CheckpointStore checkpoints;
 
-  CheckpointBlobReferences(CheckpointRepository checkpoints) {
+  CheckpointBlobReferences(CheckpointStore checkpoints) {
     this.checkpoints = checkpoints;
   }
 

@@ -1,0 +1,453 @@
+package dev.graft.registry;
+
+import dev.graft.shared.DeletionVeto;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The registry tables: {@code model} (with its version counter), {@code model_version}, {@code
+ * model_artifact} and {@code model_alias}.
+ *
+ * <p>Graft's persistence style: each feature keeps its SQL in one package-private store on Spring's
+ * {@link JdbcClient}, with explicit SQL, rows mapped by hand to the feature's records, and JSON
+ * columns (de)serialised here. Transactions, isolation and the order in which rows are locked
+ * belong to the service that calls it; the store joins them. A page is read with a fixed number of
+ * statements whatever its size: its rows, then the artifacts and aliases of all of them at once.
+ */
+@Repository
+class RegistryStore {
+
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private final JdbcClient jdbc;
+
+  RegistryStore(JdbcClient jdbc) {
+    this.jdbc = jdbc;
+  }
+
+  // ---- models
+
+  /** Creates a model unless it exists. */
+  void createModel(String name, Instant now) {
+    jdbc.sql("insert into model (name, created_at) values (?, ?) on conflict (name) do nothing")
+        .params(name, Timestamp.from(now))
+        .update();
+  }
+
+  /**
+   * Takes the model's next version number. The counter row stays locked until the transaction ends,
+   * which serialises registrations per model.
+   */
+  int nextVersion(String model) {
+    return jdbc.sql(
+            "update model set last_version = last_version + 1 where name = ? returning last_version")
+        .param(model)
+        .query(Integer.class)
+        .single();
+  }
+
+  boolean modelExists(String name) {
+    return jdbc.sql("select exists (select 1 from model where name = ?)")
+        .param(name)
+        .query(Boolean.class)
+        .single();
+  }
+
+  /** How many models {@link #models} pages through. */
+  long countModels(String q, List<TagFilter> tags) {
+    Filter f = modelFilter(q, tags);
+    return jdbc.sql("select count(*) from model m" + f.where())
+        .params(f.params())
+        .query(Long.class)
+        .single();
+  }
+
+  /**
+   * A page of models by name, optionally those whose name contains {@code q} (case-insensitive,
+   * LIKE wildcards literal) and those with a version carrying every tag; two statements.
+   */
+  List<Model> models(String q, List<TagFilter> tags, long offset, int limit) {
+    Filter f = modelFilter(q, tags);
+    List<Object> params = new ArrayList<>(f.params());
+    params.add(offset);
+    params.add(limit);
+    return withAliases(
+        jdbc.sql(MODEL_SELECT + f.where() + " order by m.name offset ? limit ?")
+            .params(params)
+            .query((rs, n) -> mapModel(rs))
+            .list());
+  }
+
+  /** A model by name; two statements. */
+  Optional<Model> model(String name) {
+    return withAliases(
+            jdbc.sql(MODEL_SELECT + " where m.name = ?")
+                .param(name)
+                .query((rs, n) -> mapModel(rs))
+                .list())
+        .stream()
+        .findFirst();
+  }
+
+  private static final String MODEL_SELECT =
+      "select m.name, m.created_at,"
+          + " (select max(v.version) from model_version v where v.model_name = m.name) as latest,"
+          + " (select count(*) from model_version v where v.model_name = m.name) as versions"
+          + " from model m";
+
+  private static Filter modelFilter(String q, List<TagFilter> tags) {
+    StringBuilder where = new StringBuilder(" where true");
+    List<Object> params = new ArrayList<>();
+    if (q != null && !q.isBlank()) {
+      where.append(" and m.name ilike ? escape '\\'");
+      params.add("%" + likeEscape(q) + "%");
+    }
+    for (TagFilter t : tags) {
+      where.append(
+          " and exists (select 1 from model_version v where v.model_name = m.name"
+              + " and v.tags @> cast(? as jsonb))");
+      params.add(tagJson(t));
+    }
+    return new Filter(where.toString(), params);
+  }
+
+  /** The models with their aliases, read for all of them in one statement. */
+  private List<Model> withAliases(List<Model> models) {
+    if (models.isEmpty()) {
+      return models;
+    }
+    Map<String, Map<String, Integer>> aliases = new HashMap<>();
+    jdbc.sql(
+            "select model_name, alias, version from model_alias where model_name = any(?)"
+                + " order by model_name, alias")
+        .param(models.stream().map(Model::name).toArray(String[]::new))
+        .query(
+            (rs, n) ->
+                aliases
+                    .computeIfAbsent(rs.getString(1), k -> new LinkedHashMap<>())
+                    .put(rs.getString(2), rs.getInt(3)))
+        .list();
+    return models.stream()
+        .map(
+            m ->
+                new Model(
+                    m.name(),
+                    m.createdAt(),
+                    m.latestVersion(),
+                    m.versionCount(),
+                    aliases.getOrDefault(m.name(), new LinkedHashMap<>())))
+        .toList();
+  }
+
+  private static Model mapModel(ResultSet rs) throws SQLException {
+    return new Model(
+        rs.getString("name"),
+        rs.getTimestamp("created_at").toInstant(),
+        (Integer) rs.getObject("latest"),
+        rs.getLong("versions"),
+        Map.of());
+  }
+
+  // ---- versions
+
+  /** Inserts a version with its artifacts. */
+  void insertVersion(NewVersion v, int version, Instant now) {
+    jdbc.sql(
+            "insert into model_version (model_name, version, created_at, description, tags, run_id,"
+                + " checkpoint_id, checkpoint_sha256, architecture_id, options, summary)"
+                + " values (?,?,?,?,cast(? as jsonb),?,?,?,?,?,?)")
+        .params(
+            v.model(),
+            version,
+            Timestamp.from(now),
+            v.description(),
+            JSON.writeValueAsString(v.tags() == null ? Map.of() : v.tags()),
+            v.runId(),
+            v.lineage().checkpointId(),
+            v.lineage().checkpointSha256(),
+            v.lineage().architectureId(),
+            JSON.writeValueAsString(v.lineage().options()),
+            v.summaryJson())
+        .update();
+    for (ModelVersion.Artifact a : v.artifacts()) {
+      jdbc.sql(
+              "insert into model_artifact (model_name, version, format, sha256, size_bytes)"
+                  + " values (?,?,?,?,?)")
+          .params(v.model(), version, a.format(), a.sha256(), a.sizeBytes())
+          .update();
+    }
+  }
+
+  /** A version with its artifacts and aliases; three statements. */
+  Optional<ModelVersion> version(String model, int version) {
+    return withDetails(
+            model,
+            jdbc.sql("select * from model_version where model_name = ? and version = ?")
+                .params(model, version)
+                .query((rs, n) -> mapVersion(rs))
+                .list())
+        .stream()
+        .findFirst();
+  }
+
+  /** How many of a model's versions {@link #versions} pages through. */
+  long countVersions(String model, List<TagFilter> tags) {
+    Filter f = versionFilter(model, tags);
+    return jdbc.sql("select count(*) from model_version" + f.where())
+        .params(f.params())
+        .query(Long.class)
+        .single();
+  }
+
+  /**
+   * A page of a model's versions, newest first, optionally those carrying every tag, with their
+   * artifacts and aliases; three statements.
+   */
+  List<ModelVersion> versions(String model, List<TagFilter> tags, long offset, int limit) {
+    Filter f = versionFilter(model, tags);
+    List<Object> params = new ArrayList<>(f.params());
+    params.add(offset);
+    params.add(limit);
+    return withDetails(
+        model,
+        jdbc.sql(
+                "select * from model_version"
+                    + f.where()
+                    + " order by version desc offset ? limit ?")
+            .params(params)
+            .query((rs, n) -> mapVersion(rs))
+            .list());
+  }
+
+  private static Filter versionFilter(String model, List<TagFilter> tags) {
+    StringBuilder where = new StringBuilder(" where model_name = ?");
+    List<Object> params = new ArrayList<>(List.of(model));
+    for (TagFilter t : tags) {
+      where.append(" and tags @> cast(? as jsonb)");
+      params.add(tagJson(t));
+    }
+    return new Filter(where.toString(), params);
+  }
+
+  /**
+   * Locks a version's row against deletion until the transaction ends ({@code FOR KEY SHARE}: a
+   * concurrent delete, which takes {@code FOR UPDATE}, waits for it).
+   *
+   * @return whether the version exists
+   */
+  boolean lockVersionAgainstDelete(String model, int version) {
+    return !jdbc.sql(
+            "select 1 from model_version where model_name = ? and version = ? for key share")
+        .params(model, version)
+        .query(Integer.class)
+        .list()
+        .isEmpty();
+  }
+
+  /**
+   * Locks a version's row for deletion until the transaction ends ({@code FOR UPDATE}: an alias
+   * move to it waits, then finds it gone).
+   *
+   * @return whether the version exists
+   */
+  boolean lockVersionForDelete(String model, int version) {
+    return !jdbc.sql("select 1 from model_version where model_name = ? and version = ? for update")
+        .params(model, version)
+        .query(Integer.class)
+        .list()
+        .isEmpty();
+  }
+
+  /** The SHA-256s of a version's artifacts. */
+  List<String> artifactSha256s(String model, int version) {
+    return jdbc.sql(
+            "select distinct sha256 from model_artifact where model_name = ? and version = ?")
+        .params(model, version)
+        .query(String.class)
+        .list();
+  }
+
+  /** Whether any version has an artifact with these bytes. */
+  boolean artifactExists(String sha256) {
+    return jdbc.sql("select exists (select 1 from model_artifact where sha256 = ?)")
+        .param(sha256)
+        .query(Boolean.class)
+        .single();
+  }
+
+  /** Deletes a version; its artifact rows go with it (on delete cascade). */
+  void deleteVersion(String model, int version) {
+    jdbc.sql("delete from model_version where model_name = ? and version = ?")
+        .params(model, version)
+        .update();
+  }
+
+  /**
+   * Sets a version's description when {@code changes} gives one, and replaces its tags when it
+   * gives them.
+   *
+   * @return whether the version exists
+   */
+  boolean updateVersion(String model, int version, VersionChanges changes) {
+    return jdbc.sql(
+                "update model_version set"
+                    + " description = case when ? then ? else description end,"
+                    + " tags = coalesce(cast(? as jsonb), tags)"
+                    + " where model_name = ? and version = ?")
+            .params(
+                changes.descriptionGiven(),
+                changes.description(),
+                changes.tags() == null
+                    ? null
+                    : JSON.writeValueAsString(new TreeMap<>(changes.tags())),
+                model,
+                version)
+            .update()
+        > 0;
+  }
+
+  /**
+   * Up to {@code limit} versions whose lineage names a checkpoint or an architecture, as {@code
+   * "model version n"}, by model and number.
+   */
+  List<String> versionsDescendingFrom(DeletionVeto.ResourceKind kind, UUID id, int limit) {
+    String column =
+        switch (kind) {
+          case CHECKPOINT -> "checkpoint_id";
+          case ARCHITECTURE -> "architecture_id";
+        };
+    return jdbc.sql(
+            "select model_name || ' version ' || version from model_version where "
+                + column
+                + " = ? order by model_name, version limit ?")
+        .params(id, limit)
+        .query(String.class)
+        .list();
+  }
+
+  /** The versions with their artifacts and aliases, read for all of them in two statements. */
+  private List<ModelVersion> withDetails(String model, List<ModelVersion> versions) {
+    if (versions.isEmpty()) {
+      return versions;
+    }
+    Integer[] numbers = versions.stream().map(ModelVersion::version).toArray(Integer[]::new);
+    Map<Integer, List<ModelVersion.Artifact>> artifacts = new HashMap<>();
+    jdbc.sql(
+            "select version, format, sha256, size_bytes from model_artifact"
+                + " where model_name = ? and version = any(?) order by version, format")
+        .params(model, numbers)
+        .query(
+            (rs, n) ->
+                artifacts
+                    .computeIfAbsent(rs.getInt(1), k -> new ArrayList<>())
+                    .add(
+                        new ModelVersion.Artifact(rs.getString(2), rs.getString(3), rs.getLong(4))))
+        .list();
+    Map<Integer, List<String>> aliases = new HashMap<>();
+    jdbc.sql(
+            "select version, alias from model_alias"
+                + " where model_name = ? and version = any(?) order by version, alias")
+        .params(model, numbers)
+        .query(
+            (rs, n) ->
+                aliases.computeIfAbsent(rs.getInt(1), k -> new ArrayList<>()).add(rs.getString(2)))
+        .list();
+    return versions.stream()
+        .map(
+            v ->
+                new ModelVersion(
+                    v.model(),
+                    v.version(),
+                    v.createdAt(),
+                    v.description(),
+                    v.tags(),
+                    aliases.getOrDefault(v.version(), new ArrayList<>()),
+                    v.runId(),
+                    v.lineage(),
+                    v.summary(),
+                    artifacts.getOrDefault(v.version(), new ArrayList<>())))
+        .toList();
+  }
+
+  private static ModelVersion mapVersion(ResultSet rs) throws SQLException {
+    return new ModelVersion(
+        rs.getString("model_name"),
+        rs.getInt("version"),
+        rs.getTimestamp("created_at").toInstant(),
+        rs.getString("description"),
+        JSON.readValue(rs.getString("tags"), new TypeReference<Map<String, String>>() {}),
+        List.of(),
+        rs.getObject("run_id", UUID.class),
+        new ModelVersion.Lineage(
+            rs.getObject("checkpoint_id", UUID.class),
+            rs.getString("checkpoint_sha256"),
+            rs.getObject("architecture_id", UUID.class),
+            JSON.readValue(rs.getString("options"), Object.class)),
+        JSON.readValue(rs.getString("summary"), Object.class),
+        List.of());
+  }
+
+  // ---- aliases
+
+  /** The version an alias points at. */
+  Optional<Integer> aliasTarget(String model, String alias) {
+    return jdbc.sql("select version from model_alias where model_name = ? and alias = ?")
+        .params(model, alias)
+        .query(Integer.class)
+        .optional();
+  }
+
+  /** The aliases that point at a version, by name. */
+  List<String> aliasesOf(String model, int version) {
+    return jdbc.sql(
+            "select alias from model_alias where model_name = ? and version = ? order by alias")
+        .params(model, version)
+        .query(String.class)
+        .list();
+  }
+
+  /** Points an alias at a version, creating it or moving it in one statement. */
+  void upsertAlias(String model, String alias, int version) {
+    jdbc.sql(
+            "insert into model_alias (model_name, alias, version) values (?,?,?)"
+                + " on conflict (model_name, alias) do update set version = excluded.version")
+        .params(model, alias, version)
+        .update();
+  }
+
+  /**
+   * Deletes an alias.
+   *
+   * @return whether it existed
+   */
+  boolean deleteAlias(String model, String alias) {
+    return jdbc.sql("delete from model_alias where model_name = ? and alias = ?")
+            .params(model, alias)
+            .update()
+        > 0;
+  }
+
+  private record Filter(String where, List<Object> params) {}
+
+  private static String tagJson(TagFilter t) {
+    return JSON.writeValueAsString(Map.of(t.key(), t.value()));
+  }
+
+  private static String likeEscape(String s) {
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+  }
+}
