@@ -280,9 +280,9 @@ class PreviewApiTests extends IntegrationTest {
 
     HttpResponse<String> nul =
         preview("{" + ids + ",\"options\":{\"freeze\":[\"fc.*\",\"a\\u0000\"]}}");
+    // Refused while the body is read, before options are bound (JsonBodyGuard).
     assertThat(nul.statusCode()).isEqualTo(400);
-    assertThat(json(nul).get("errors").get(0).get("field").asString())
-        .isEqualTo("options.freeze[1]");
+    assertThat(json(nul).get("detail").asString()).contains("NUL");
 
     // Valid on its own, but an empty match between every character multiplies these keys past
     // the key limit: refused when planned, as 422.
