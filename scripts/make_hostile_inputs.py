@@ -313,8 +313,10 @@ def torchscript_files(c):
           "module, so Graft's reader skips it) has a __setstate__ calling torch.from_file(path, "
           "shared=True, size=16) and writing to the mapping: torch.jit.load (libtorch's "
           "torch::jit::load, which DJL's model.load is) creates and writes " + marker(name) +
-          ". Any file the service user can write could be created or overwritten this way.",
-          pack_script(recs), endpoint="architectures", expect=[422],
+          ". Any file the service user can write could be created or overwritten this way. Graft "
+          "never hands an upload to libtorch: the archive's layout is valid, so it may be stored "
+          "as inert data; what must never happen is the marker.",
+          pack_script(recs), endpoint="architectures", expect=[422], may_accept=True,
           proof={"kind": "marker", "load": "torch.jit.load", "marker": marker(name)})
 
     name = "ts_nested_parens.pt"
@@ -329,9 +331,10 @@ def torchscript_files(c):
           "torch.jit.save archive whose forward (edited at the zip level, record stored) passes "
           "its argument inside 100,000 nested parentheses: libtorch's recursive-descent parser "
           "overflows its stack when torch.jit.load compiles the code, killing the process with "
-          "SIGSEGV (the JVM, its connections and its embedded PostgreSQL's parent).",
+          "SIGSEGV (the JVM, its connections and its embedded PostgreSQL's parent). Graft never "
+          "compiles TorchScript code: it may store the archive as inert data, and must stay up.",
           pack_script(recs, stored_code={"code/__torch__.py"}), endpoint="architectures",
-          expect=[422], proof={"kind": "signal", "load": "torch.jit.load"})
+          expect=[422], may_accept=True, proof={"kind": "signal", "load": "torch.jit.load"})
 
     name = "ts_deflate_bomb.pt"
     recs = script_records(Net)
