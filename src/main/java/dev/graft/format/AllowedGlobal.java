@@ -5,7 +5,7 @@ import java.util.Optional;
 
 /**
  * The callables a restricted pickle may name with {@code GLOBAL}/{@code STACK_GLOBAL}, beside the
- * {@code torch.*Storage} classes ({@link StorageType}) and {@code torch.<dtype>} objects ({@link
+ * {@code torch.*Storage} classes ({@link StorageClass}) and {@code torch.<dtype>} objects ({@link
  * DTypeRef}). Each is interpreted by Graft; none is ever looked up or run.
  */
 public enum AllowedGlobal {
@@ -19,7 +19,7 @@ public enum AllowedGlobal {
   REBUILD_PARAMETER_WITH_STATE("torch._utils", "_rebuild_parameter_with_state"),
   /** A {@code torch.Size}; becomes a {@link TorchSize}. */
   TORCH_SIZE("torch", "Size"),
-  /** A {@code torch.device}; becomes a {@link Device}. */
+  /** A {@code torch.device}; becomes a {@link PickledDevice}. */
   TORCH_DEVICE("torch", "device"),
   /**
    * {@code _codecs.encode(str, 'latin1')}, how protocol 2 pickles bytes; becomes {@code byte[]}.
@@ -50,7 +50,7 @@ public enum AllowedGlobal {
    *
    * @param module the module as the pickle wrote it
    * @param name the attribute as the pickle wrote it
-   * @return an {@link AllowedGlobal}, {@link StorageType} or {@link DTypeRef}; empty when not
+   * @return an {@link AllowedGlobal}, {@link StorageClass} or {@link DTypeRef}; empty when not
    *     allowed
    */
   public static Optional<Object> resolve(String module, String name) {
@@ -66,12 +66,12 @@ public enum AllowedGlobal {
     }
     if (m.equals("torch") || m.equals("torch.storage")) {
       if (name.equals("UntypedStorage")) {
-        return Optional.of(new StorageType(name, DType.UINT8));
+        return Optional.of(new StorageClass(name, DType.UINT8));
       }
       if (m.equals("torch")) {
         Optional<DType> storage = DType.byStorageClass(name);
         if (storage.isPresent()) {
-          return Optional.of(new StorageType(name, storage.get()));
+          return Optional.of(new StorageClass(name, storage.get()));
         }
         for (DType d : DType.values()) {
           if (d.torchName().equals(name)) {

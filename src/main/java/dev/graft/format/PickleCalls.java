@@ -147,7 +147,7 @@ final class PickleCalls {
     return new ParameterRef(tensor, requiresGrad);
   }
 
-  private Device device(PickleTuple args) throws FormatException {
+  private PickledDevice device(PickleTuple args) throws FormatException {
     AllowedGlobal g = AllowedGlobal.TORCH_DEVICE;
     arity(g, args, 1, 2);
     if (!(args.get(0) instanceof String type)) {
@@ -157,7 +157,7 @@ final class PickleCalls {
     if (args.size() == 2 && args.get(1) != null) {
       index = integer(g, args.get(1), 2, "index");
     }
-    return new Device(type, index);
+    return new PickledDevice(type, index);
   }
 
   private byte[] encode(PickleTuple args) throws FormatException {
@@ -191,7 +191,7 @@ final class PickleCalls {
               + describe(pid)
               + ", not a ('storage', type, key, location, numel) tuple");
     }
-    if (!(t.get(1) instanceof StorageType type)) {
+    if (!(t.get(1) instanceof StorageClass type)) {
       throw failure.fail(
           FormatException.Kind.UNSAFE,
           "persistent id names a " + describe(t.get(1)) + ", not a storage class");
@@ -332,7 +332,7 @@ final class PickleCalls {
       return "dtype";
     } else if (v instanceof TorchSize) {
       return "torch.Size";
-    } else if (v instanceof Device) {
+    } else if (v instanceof PickledDevice) {
       return "torch.device";
     } else if (v instanceof ComplexNumber) {
       return "complex";
@@ -344,7 +344,7 @@ final class PickleCalls {
       return "TorchScript class " + FormatException.quote(c.qualifiedName());
     } else if (v instanceof JitPickleHelper h) {
       return "global " + FormatException.quote(h.qualifiedName());
-    } else if (v instanceof StorageType s) {
+    } else if (v instanceof StorageClass s) {
       return "storage class " + FormatException.quote("torch." + s.name());
     }
     return v.getClass().getSimpleName();

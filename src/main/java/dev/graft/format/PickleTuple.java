@@ -131,7 +131,7 @@ public final class PickleTuple {
         || v instanceof Boolean
         || v instanceof DTypeRef
         || v instanceof TorchSize
-        || v instanceof Device
+        || v instanceof PickledDevice
         || v instanceof ComplexNumber;
   }
 

@@ -77,8 +77,8 @@ import java.util.regex.Pattern;
  * <p>Values produced: {@link String}, {@link Long} or {@link BigInteger}, {@link Double}, {@link
  * Boolean}, {@code null}, {@code byte[]}, {@link ArrayList} (list), {@link PickleTuple}, {@link
  * PickleDict}, {@link Set}, {@link StorageRef}, {@link TensorRef}, {@link ParameterRef}, {@link
- * DTypeRef}, {@link TorchSize}, {@link Device}, {@link ComplexNumber}, and the resolved globals
- * themselves.
+ * DTypeRef}, {@link TorchSize}, {@link PickledDevice}, {@link ComplexNumber}, and the resolved
+ * globals themselves.
  *
  * <p>In TorchScript mode (for {@code torch.jit.save} archives) it also accepts {@code __torch__.*}
  * class globals, as {@link TorchScriptClass} placeholders that {@code NEWOBJ} turns into inert
