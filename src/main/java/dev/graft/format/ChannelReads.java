@@ -6,7 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.SeekableByteChannel;
 
 /** Positioned reads from a channel that fail loudly on a short file instead of returning less. */
-final class ChannelReads {
+public final class ChannelReads {
 
   private ChannelReads() {}
 
@@ -16,7 +16,7 @@ final class ChannelReads {
    * @throws FormatException when the file ends first, naming {@code what}
    * @throws IOException when the channel cannot be read
    */
-  static ByteBuffer readAt(SeekableByteChannel ch, long position, int length, String what)
+  public static ByteBuffer readAt(SeekableByteChannel ch, long position, int length, String what)
       throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
     readFully(ch, position, buf, what);
@@ -30,7 +30,7 @@ final class ChannelReads {
    * @throws FormatException when the file ends first, naming {@code what}
    * @throws IOException when the channel cannot be read
    */
-  static void readFully(SeekableByteChannel ch, long position, ByteBuffer buf, String what)
+  public static void readFully(SeekableByteChannel ch, long position, ByteBuffer buf, String what)
       throws IOException {
     long pos = position;
     ch.position(pos);

@@ -1,5 +1,6 @@
 package dev.graft.format;
 
+import dev.graft.format.torchscript.TorchScriptReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;

@@ -10,7 +10,7 @@ import java.math.BigDecimal;
  *
  * <p>The clock is read every {@value #CLOCK_EVERY} units, so charging stays cheap.
  */
-final class ParseBudget {
+public final class ParseBudget {
 
   private static final long CLOCK_EVERY = 4096;
 
@@ -31,7 +31,7 @@ final class ParseBudget {
   }
 
   /** Starts the budget of one parse, now. */
-  static ParseBudget start(ReadLimits limits) {
+  public static ParseBudget start(ReadLimits limits) {
     return new ParseBudget(limits.maxWork(), limits.maxParseMillis());
   }
 
@@ -40,7 +40,7 @@ final class ParseBudget {
    *
    * @throws FormatException LIMIT_EXCEEDED when the work budget is spent or the deadline has passed
    */
-  void charge(long units) throws FormatException {
+  public void charge(long units) throws FormatException {
     used = units > Long.MAX_VALUE - used ? Long.MAX_VALUE : used + units;
     if (used > maxWork) {
       throw FormatException.limit("parse exceeded its work budget of " + maxWork);
@@ -52,7 +52,7 @@ final class ParseBudget {
   }
 
   /** Spends one unit of work. */
-  void charge() throws FormatException {
+  public void charge() throws FormatException {
     charge(1);
   }
 
@@ -60,7 +60,7 @@ final class ParseBudget {
    * Spends work where no checked exception can be thrown, as in {@code equals}: the refusal comes
    * wrapped in an {@link Exceeded}, which the caller unwraps.
    */
-  void chargeUnchecked(long units) {
+  public void chargeUnchecked(long units) {
     try {
       charge(units);
     } catch (FormatException e) {
@@ -73,7 +73,7 @@ final class ParseBudget {
    *
    * @throws FormatException LIMIT_EXCEEDED when the deadline has passed
    */
-  void checkClock() throws FormatException {
+  public void checkClock() throws FormatException {
     if (System.nanoTime() - startNanos > deadlineNanos) {
       throw FormatException.limit(
           "parse took longer than "
@@ -83,12 +83,12 @@ final class ParseBudget {
   }
 
   /** Work spent so far. */
-  long used() {
+  public long used() {
     return used;
   }
 
   /** A budget refusal raised where only unchecked exceptions can pass. */
-  static final class Exceeded extends RuntimeException {
+  public static final class Exceeded extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     Exceeded(FormatException cause) {
@@ -96,7 +96,7 @@ final class ParseBudget {
     }
 
     /** The refusal. */
-    FormatException refusal() {
+    public FormatException refusal() {
       return (FormatException) getCause();
     }
   }

@@ -146,8 +146,14 @@ public final class RestrictedUnpickler {
     this(limits, torchScript, ParseBudget.start(limits));
   }
 
-  /** An unpickler charging the budget of the parse it is part of. */
-  RestrictedUnpickler(ReadLimits limits, boolean torchScript, ParseBudget budget) {
+  /**
+   * An unpickler charging the work budget of the parse it is part of.
+   *
+   * @param limits the limits to enforce
+   * @param torchScript as {@link #RestrictedUnpickler(ReadLimits, boolean)} says
+   * @param budget the parse's budget and deadline
+   */
+  public RestrictedUnpickler(ReadLimits limits, boolean torchScript, ParseBudget budget) {
     this.limits = limits;
     this.torchScript = torchScript;
     this.budget = budget;
@@ -198,6 +204,18 @@ public final class RestrictedUnpickler {
       }
       step(op);
     }
+  }
+
+  /**
+   * Names a value's type the way Python would, without printing its content, for messages about
+   * what a pickle built: {@code str}, {@code OrderedDict}, {@code tensor}, {@code TorchScript
+   * object of class '...'}.
+   *
+   * @param value a value {@link #load} built, or part of one
+   * @return the type's name
+   */
+  public static String describe(Object value) {
+    return PickleCalls.describe(value);
   }
 
   /** Every storage the pickle referred to, in order, one entry per persistent id. */

@@ -40,7 +40,7 @@ final class StateDictLocator {
     }
     if (!(root instanceof PickleDict top)) {
       throw FormatException.malformed(
-          "the checkpoint holds a " + PickleCalls.describe(root) + ", not a state dict");
+          "the checkpoint holds a " + RestrictedUnpickler.describe(root) + ", not a state dict");
     }
     if (isTensorDict(top)) {
       return new Located("", top);
@@ -67,7 +67,8 @@ final class StateDictLocator {
         break;
       }
       keys.append(shown > 1 ? ", " : "")
-          .append(k instanceof String s ? FormatException.quote(s) : PickleCalls.describe(k));
+          .append(
+              k instanceof String s ? FormatException.quote(s) : RestrictedUnpickler.describe(k));
     }
     throw FormatException.malformed(
         "no state dict found: the top level is not a dict of tensors and none of "
@@ -96,7 +97,7 @@ final class StateDictLocator {
           "stateDictPath "
               + FormatException.quote(path)
               + " holds a "
-              + PickleCalls.describe(at)
+              + RestrictedUnpickler.describe(at)
               + ", not a state dict");
     }
     for (Map.Entry<Object, Object> e : d.entrySet()) {
@@ -105,11 +106,11 @@ final class StateDictLocator {
             "state dict at "
                 + FormatException.quote(path)
                 + " holds a "
-                + PickleCalls.describe(e.getValue())
+                + RestrictedUnpickler.describe(e.getValue())
                 + " under key "
                 + (e.getKey() instanceof String s
                     ? FormatException.quote(s)
-                    : "of type " + PickleCalls.describe(e.getKey()))
+                    : "of type " + RestrictedUnpickler.describe(e.getKey()))
                 + "; a state dict holds only tensors");
       }
     }

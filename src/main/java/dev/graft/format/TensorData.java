@@ -117,7 +117,14 @@ public final class TensorData {
     }
   }
 
-  static void swap(byte[] b, DType dtype) {
+  /**
+   * Reverses the byte order of every element in place, as reading a big-endian archive needs;
+   * complex numbers are swapped part by part.
+   *
+   * @param b whole elements of {@code dtype}
+   * @param dtype their type
+   */
+  public static void swap(byte[] b, DType dtype) {
     // Complex numbers are two floats, each swapped on its own.
     int width =
         dtype == DType.COMPLEX64 || dtype == DType.COMPLEX128

@@ -1,6 +1,11 @@
 package dev.graft.format;
 
+import java.io.IOException;
 import java.nio.ByteOrder;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Turns state-dict tensors into {@link TensorInfo}s, checking (more strictly than torch) that every
@@ -8,17 +13,62 @@ import java.nio.ByteOrder;
  * rank, key length (UTF-8 bytes, no U+0000; see {@link StateDictKeys}) and total element count stay
  * within {@link ReadLimits}.
  */
-final class TensorIndexer {
+public final class TensorIndexer {
 
   private final StorageTable storages;
   private final ByteOrder byteOrder;
   private final ReadLimits limits;
   private long totalNumel;
 
-  TensorIndexer(StorageTable storages, ByteOrder byteOrder, ReadLimits limits) {
+  private TensorIndexer(StorageTable storages, ByteOrder byteOrder, ReadLimits limits) {
     this.storages = storages;
     this.byteOrder = byteOrder;
     this.limits = limits;
+  }
+
+  /**
+   * An indexer for the tensors of one torch zip, {@code torch.save} or {@code torch.jit.save}.
+   *
+   * @param zip the archive
+   * @param storages every storage its pickle referred to ({@link RestrictedUnpickler#storages()})
+   * @param byteOrder the archive's byte order ({@link #byteOrder})
+   * @param limits the limits to enforce
+   * @return the indexer
+   * @throws FormatException UNSAFE when a storage key is declared twice with different dtypes or
+   *     sizes
+   */
+  public static TensorIndexer of(
+      TorchZip zip, List<StorageRef> storages, ByteOrder byteOrder, ReadLimits limits)
+      throws FormatException {
+    return new TensorIndexer(StorageTable.of(zip, storages), byteOrder, limits);
+  }
+
+  /**
+   * The byte order a torch zip's {@code byteorder} record declares; little-endian when there is
+   * none, as in archives older than torch 1.10.
+   *
+   * @param file the archive's file
+   * @param zip the archive
+   * @return the order of every storage's elements
+   * @throws FormatException when the record says anything but {@code little} or {@code big}
+   * @throws IOException when the channel cannot be read
+   */
+  public static ByteOrder byteOrder(SeekableByteChannel file, TorchZip zip) throws IOException {
+    Optional<TorchZipEntry> record = zip.find("byteorder");
+    if (record.isEmpty()) {
+      return ByteOrder.LITTLE_ENDIAN;
+    }
+    String text =
+        new String(zip.readStored(file, record.get(), 16), StandardCharsets.US_ASCII).trim();
+    return switch (text) {
+      case "little" -> ByteOrder.LITTLE_ENDIAN;
+      case "big" -> ByteOrder.BIG_ENDIAN;
+      default ->
+          throw FormatException.malformed(
+              "byteorder record says "
+                  + FormatException.quote(text)
+                  + ", expected 'little' or 'big'");
+    };
   }
 
   /**
@@ -28,10 +78,10 @@ final class TensorIndexer {
    * @param value a {@link TensorRef} or {@link ParameterRef}
    * @throws FormatException naming the key when anything is out of bounds or over a limit
    */
-  TensorInfo index(Object key, Object value) throws FormatException {
+  public TensorInfo index(Object key, Object value) throws FormatException {
     if (!(key instanceof String k)) {
       throw FormatException.malformed(
-          "state dict key is a " + PickleCalls.describe(key) + ", not a str");
+          "state dict key is a " + RestrictedUnpickler.describe(key) + ", not a str");
     }
     StateDictKeys.check(k, limits, "state dict key");
     TensorRef t;
@@ -45,7 +95,7 @@ final class TensorIndexer {
     } else {
       throw FormatException.malformed(
           "state dict holds a "
-              + PickleCalls.describe(value)
+              + RestrictedUnpickler.describe(value)
               + " under key "
               + FormatException.quote(k));
     }
@@ -126,8 +176,14 @@ final class TensorIndexer {
         requiresGrad);
   }
 
-  /** Unused storages are checked too, so a file cannot hide a bad record outside the state dict. */
-  void checkRemaining() throws FormatException {
+  /**
+   * Checks the storages no indexed tensor viewed, so a file cannot hide a bad record outside the
+   * state dict.
+   *
+   * @throws FormatException when such a storage's record is missing, compressed or of the wrong
+   *     size
+   */
+  public void checkRemaining() throws FormatException {
     for (StorageRef ref : storages.declared()) {
       storages.resolve(ref, () -> "storage " + FormatException.quote(ref.recordName()));
     }

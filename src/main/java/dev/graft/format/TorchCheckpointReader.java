@@ -3,13 +3,11 @@ package dev.graft.format;
 import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Reads the index of a {@code torch.save} zip archive: opens the zip, evaluates {@code data.pkl}
@@ -67,11 +65,11 @@ public final class TorchCheckpointReader {
                         "zip has no "
                             + FormatException.quote(zip.root() + "/data.pkl")
                             + " record"));
-    ByteOrder order = byteOrder(file, zip);
+    ByteOrder order = TensorIndexer.byteOrder(file, zip);
     byte[] pickle = zip.readStored(file, pkl, limits.maxPickleBytes());
     RestrictedUnpickler unpickler = new RestrictedUnpickler(limits, false, budget);
     Object root = unpickler.load(pickle);
-    StorageTable storages = StorageTable.of(zip, unpickler.storages());
+    TensorIndexer indexer = TensorIndexer.of(zip, unpickler.storages(), order, limits);
 
     StateDictLocator.Located located = StateDictLocator.locate(root, stateDictPath);
     PickleDict dict = located.dict();
@@ -82,7 +80,6 @@ public final class TorchCheckpointReader {
               + " tensors, more than the limit of "
               + limits.maxTensors());
     }
-    TensorIndexer indexer = new TensorIndexer(storages, order, limits);
     List<TensorInfo> tensors = new ArrayList<>(dict.size());
     for (Map.Entry<Object, Object> e : dict.entrySet()) {
       budget.charge();
@@ -100,28 +97,13 @@ public final class TorchCheckpointReader {
   /**
    * Whether a torch zip is a TorchScript archive: {@code torch.jit.save} writes {@code
    * constants.pkl} and {@code code/} records, {@code torch.save} never does.
+   *
+   * @param zip an opened torch zip
+   * @return {@code true} when it holds TorchScript records
    */
-  static boolean isTorchScript(TorchZip zip) {
+  public static boolean isTorchScript(TorchZip zip) {
     return zip.find("constants.pkl").isPresent()
         || zip.entries().stream().anyMatch(e -> e.name().startsWith(zip.root() + "/code/"));
-  }
-
-  static ByteOrder byteOrder(SeekableByteChannel file, TorchZip zip) throws IOException {
-    Optional<TorchZipEntry> record = zip.find("byteorder");
-    if (record.isEmpty()) {
-      return ByteOrder.LITTLE_ENDIAN;
-    }
-    String text =
-        new String(zip.readStored(file, record.get(), 16), StandardCharsets.US_ASCII).trim();
-    return switch (text) {
-      case "little" -> ByteOrder.LITTLE_ENDIAN;
-      case "big" -> ByteOrder.BIG_ENDIAN;
-      default ->
-          throw FormatException.malformed(
-              "byteorder record says "
-                  + FormatException.quote(text)
-                  + ", expected 'little' or 'big'");
-    };
   }
 
   /**

@@ -80,8 +80,17 @@ public final class TorchZip {
     return open(ch, limits, ParseBudget.start(limits));
   }
 
-  /** Opens an archive as part of a parse, charging its budget per record. */
-  static TorchZip open(SeekableByteChannel ch, ReadLimits limits, ParseBudget budget)
+  /**
+   * Reads and checks an archive's record table as part of a parse, charging its budget per record.
+   *
+   * @param ch the whole file
+   * @param limits supplies {@code maxZipEntries}
+   * @param budget the parse's budget and deadline
+   * @return the archive's records
+   * @throws FormatException when the structure is malformed or unsafe, naming the entry and offset
+   * @throws IOException when the channel cannot be read
+   */
+  public static TorchZip open(SeekableByteChannel ch, ReadLimits limits, ParseBudget budget)
       throws IOException {
     ZipEndRecord end = ZipEndRecord.read(ch);
     if (end.entries() > limits.maxZipEntries()) {
@@ -269,7 +278,8 @@ public final class TorchZip {
    *     deflate, LIMIT_EXCEEDED past a limit
    * @throws IOException when the channel cannot be read
    */
-  void verifyRecords(SeekableByteChannel ch, RangeCrc crcs, ReadLimits limits, ParseBudget budget)
+  public void verifyRecords(
+      SeekableByteChannel ch, RangeCrc crcs, ReadLimits limits, ParseBudget budget)
       throws IOException {
     // Compressed records first, under the budget and deadline; then stored ones, whose check is
     // linear in the file's size and is not charged, so that a large file is not refused for it.

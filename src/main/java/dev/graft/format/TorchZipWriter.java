@@ -27,10 +27,10 @@ import java.util.zip.CRC32;
  *       does.
  * </ul>
  */
-final class TorchZipWriter {
+public final class TorchZipWriter {
 
   /** Where the bytes go; positions count from the output's first byte. */
-  interface Sink {
+  public interface Sink {
     /** Writes all of {@code buf}. */
     void emit(ByteBuffer buf) throws IOException;
 
@@ -38,8 +38,10 @@ final class TorchZipWriter {
     long position();
   }
 
-  static final long ZIP32_LIMIT = 0xffffffffL;
-  static final int STORED = 0;
+  /** The largest size or offset a record's 32-bit fields hold; past it records use ZIP64. */
+  public static final long ZIP32_LIMIT = 0xffffffffL;
+
+  private static final int STORED = 0;
   private static final int LOCAL_SIG = 0x04034b50;
   private static final int CENTRAL_SIG = 0x02014b50;
   private static final int DESCRIPTOR_SIG = 0x08074b50;
@@ -57,7 +59,14 @@ final class TorchZipWriter {
   private Central open;
   private Integer knownCrc;
 
-  TorchZipWriter(Sink sink, long zip64Threshold) {
+  /**
+   * A writer laying records out into {@code sink}.
+   *
+   * @param sink where the bytes go
+   * @param zip64Threshold the size or offset from which records use ZIP64; {@link #ZIP32_LIMIT} but
+   *     in tests
+   */
+  public TorchZipWriter(Sink sink, long zip64Threshold) {
     this.sink = sink;
     this.zip64Threshold = zip64Threshold;
   }
@@ -68,7 +77,7 @@ final class TorchZipWriter {
    * @param fullName the record name with its root folder, e.g. {@code archive/data/0}
    * @param size the bytes the caller will write after this header
    */
-  void begin(String fullName, long size) throws IOException {
+  public void begin(String fullName, long size) throws IOException {
     begin(fullName, STORED, size, size);
     knownCrc = null;
   }
@@ -77,19 +86,19 @@ final class TorchZipWriter {
    * Starts a record copied as it is, compressed or not, whose CRC-32 is already known: the caller
    * writes exactly {@code compressedSize} raw bytes next, and {@link #update} is not needed.
    */
-  void beginCopy(String fullName, int method, long compressedSize, long size, int crc32)
+  public void beginCopy(String fullName, int method, long compressedSize, long size, int crc32)
       throws IOException {
     begin(fullName, method, compressedSize, size);
     knownCrc = crc32;
   }
 
   /** Counts a slice of a stored record's data into its CRC-32; the caller writes it. */
-  void update(ByteBuffer data) {
+  public void update(ByteBuffer data) {
     crc.update(data.duplicate());
   }
 
   /** Writes a whole small stored record. */
-  void record(String fullName, byte[] data) throws IOException {
+  public void record(String fullName, byte[] data) throws IOException {
     begin(fullName, data.length);
     ByteBuffer buf = ByteBuffer.wrap(data);
     update(buf);
@@ -127,7 +136,7 @@ final class TorchZipWriter {
   }
 
   /** Ends the open record with its data descriptor. */
-  void end() throws IOException {
+  public void end() throws IOException {
     Central c = open;
     open = null;
     c.crc = knownCrc != null ? knownCrc : (int) crc.getValue();
@@ -146,7 +155,7 @@ final class TorchZipWriter {
   }
 
   /** Writes the central directory and the end records. */
-  void finish() throws IOException {
+  public void finish() throws IOException {
     if (open != null) {
       throw new IllegalStateException("record " + open.nameString() + " is still open");
     }

@@ -123,8 +123,8 @@ class RunApiTests extends IntegrationTest {
     String ckpt = ts.checkpointId();
     Path archive = ts.archive();
     try (FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ)) {
-      dev.graft.format.TorchScriptIndex index =
-          dev.graft.format.TorchScriptReader.read(ch, ReadLimits.defaults());
+      dev.graft.format.torchscript.TorchScriptIndex index =
+          dev.graft.format.torchscript.TorchScriptReader.read(ch, ReadLimits.defaults());
       JsonNode result = c.get("expected").get("result");
       assertThat(index.tensors())
           .extracting(TensorInfo::key)

@@ -1,5 +1,20 @@
-package dev.graft.format;
+package dev.graft.format.torchscript;
 
+import dev.graft.format.CheckpointFormat;
+import dev.graft.format.CheckpointReader;
+import dev.graft.format.FormatException;
+import dev.graft.format.ParameterRef;
+import dev.graft.format.ParseBudget;
+import dev.graft.format.PickleDict;
+import dev.graft.format.RangeCrc;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.RestrictedUnpickler;
+import dev.graft.format.TensorIndexer;
+import dev.graft.format.TensorRef;
+import dev.graft.format.TorchCheckpointReader;
+import dev.graft.format.TorchScriptObject;
+import dev.graft.format.TorchZip;
+import dev.graft.format.TorchZipEntry;
 import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.channels.SeekableByteChannel;
@@ -95,16 +110,15 @@ public final class TorchScriptReader {
                         "TorchScript archive has no "
                             + FormatException.quote(zip.root() + "/data.pkl")
                             + " record"));
-    ByteOrder order = TorchCheckpointReader.byteOrder(file, zip);
+    ByteOrder order = TensorIndexer.byteOrder(file, zip);
     byte[] pickle = zip.readStored(file, pkl, limits.maxPickleBytes());
     RestrictedUnpickler unpickler = new RestrictedUnpickler(limits, true, budget);
     Object root = unpickler.load(pickle);
-    StorageTable storages = StorageTable.of(zip, unpickler.storages());
+    TensorIndexer indexer = TensorIndexer.of(zip, unpickler.storages(), order, limits);
     if (!(root instanceof TorchScriptObject module)) {
       throw FormatException.malformed(
-          "data.pkl holds a " + PickleCalls.describe(root) + ", not a TorchScript module");
+          "data.pkl holds a " + RestrictedUnpickler.describe(root) + ", not a TorchScript module");
     }
-    TensorIndexer indexer = new TensorIndexer(storages, order, limits);
     Walker walker = new Walker(file, zip, indexer, limits, budget);
     if (!walker.classOf(module).module()) {
       throw FormatException.unsupported(
@@ -192,7 +206,7 @@ public final class TorchScriptReader {
                 + " of class "
                 + FormatException.quote(module.className())
                 + " has custom pickled state (a "
-                + PickleCalls.describe(module.state())
+                + RestrictedUnpickler.describe(module.state())
                 + "), not an attribute dict");
       }
       Set<String> tensorNames = new HashSet<>();
@@ -236,7 +250,7 @@ public final class TorchScriptReader {
         budget.charge();
         if (!(e.getKey() instanceof String name)) {
           throw FormatException.malformed(
-              who + " has an attribute named by a " + PickleCalls.describe(e.getKey()));
+              who + " has an attribute named by a " + RestrictedUnpickler.describe(e.getKey()));
         }
         if (tensorNames.contains(name)
             || !(e.getValue() instanceof TorchScriptObject child)
@@ -324,7 +338,7 @@ public final class TorchScriptReader {
               + " "
               + FormatException.quote(name)
               + " is a "
-              + PickleCalls.describe(v)
+              + RestrictedUnpickler.describe(v)
               + ", not a tensor");
     }
 

@@ -1,5 +1,13 @@
-package dev.graft.format;
+package dev.graft.format.torchscript;
 
+import dev.graft.format.ChannelReads;
+import dev.graft.format.FormatException;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.TensorData;
+import dev.graft.format.TensorInfo;
+import dev.graft.format.TorchZip;
+import dev.graft.format.TorchZipEntry;
+import dev.graft.format.TorchZipWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

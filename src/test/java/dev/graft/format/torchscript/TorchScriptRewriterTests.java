@@ -1,8 +1,15 @@
-package dev.graft.format;
+package dev.graft.format.torchscript;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.graft.format.Bytes;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.TensorData;
+import dev.graft.format.TensorInfo;
+import dev.graft.format.TorchZip;
+import dev.graft.format.TorchZipEntry;
+import dev.graft.format.WriterFixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
-package dev.graft.format;
+package dev.graft.format.torchscript;
 
+import dev.graft.format.TensorInfo;
 import java.util.List;
 
 /**

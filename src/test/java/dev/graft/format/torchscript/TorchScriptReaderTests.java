@@ -1,8 +1,21 @@
-package dev.graft.format;
+package dev.graft.format.torchscript;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.graft.format.Bytes;
+import dev.graft.format.CheckpointReader;
+import dev.graft.format.DType;
+import dev.graft.format.FormatException;
+import dev.graft.format.Hostile;
+import dev.graft.format.PickleBuilder;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.RestrictedUnpickler;
+import dev.graft.format.TensorData;
+import dev.graft.format.TensorInfo;
+import dev.graft.format.TorchZip;
+import dev.graft.format.TorchZipEntry;
+import dev.graft.format.ZipBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteOrder;

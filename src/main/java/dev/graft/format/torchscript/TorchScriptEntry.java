@@ -1,4 +1,6 @@
-package dev.graft.format;
+package dev.graft.format.torchscript;
+
+import dev.graft.format.TensorInfo;
 
 /**
  * One {@code state_dict()} entry of a TorchScript archive: the tensor's initial value in the file
