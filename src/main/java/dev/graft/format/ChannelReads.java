@@ -11,6 +11,21 @@ public final class ChannelReads {
   private ChannelReads() {}
 
   /**
+   * Reads a file's first bytes, as many as it has up to {@code max}.
+   *
+   * @param ch the whole file
+   * @param max the most bytes wanted
+   * @return {@code min(max, size)} bytes from offset 0
+   * @throws IOException when the channel cannot be read
+   */
+  public static byte[] head(SeekableByteChannel ch, int max) throws IOException {
+    int n = (int) Math.min(max, ch.size());
+    byte[] b = new byte[n];
+    readAt(ch, 0, n, "the file header").get(b);
+    return b;
+  }
+
+  /**
    * Reads exactly {@code length} bytes at {@code position} into a little-endian buffer.
    *
    * @throws FormatException when the file ends first, naming {@code what}

@@ -2,6 +2,7 @@ package dev.graft.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.graft.format.read.CheckpointReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.graft.format.FormatException.Kind;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -40,7 +39,7 @@ class SafetensorsReaderTests {
       })
   void readsFixtureFilesAsTorchWroteThem(String name) throws Exception {
     Map<String, Object> expected = expectedEntry(name);
-    Path file = fixtures().resolve(name);
+    Path file = Fixtures.conformance().resolve(name);
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       CheckpointIndex index = SafetensorsReader.read(ch, LIMITS);
 
@@ -79,7 +78,8 @@ class SafetensorsReaderTests {
   @Test
   void coversBf16BoolZeroDimAndZeroSizeTensorsWithTorchStrides() throws Exception {
     try (FileChannel ch =
-        FileChannel.open(fixtures().resolve("st_small.safetensors"), StandardOpenOption.READ)) {
+        FileChannel.open(
+            Fixtures.conformance().resolve("st_small.safetensors"), StandardOpenOption.READ)) {
       Map<String, TensorInfo> byKey = byKey(SafetensorsReader.read(ch, LIMITS));
       assertThat(byKey.get("model.scale").shape()).isEmpty();
       assertThat(byKey.get("model.scale").numel()).isEqualTo(1);
@@ -596,17 +596,11 @@ class SafetensorsReaderTests {
     return m;
   }
 
-  static Path fixtures() throws URISyntaxException {
-    return Path.of(
-            SafetensorsReaderTests.class.getResource("/fixtures/conformance/expected.json").toURI())
-        .getParent();
-  }
-
   @SuppressWarnings("unchecked")
   private static Map<String, Object> expectedEntry(String file) throws Exception {
     Map<String, Object> doc =
         (Map<String, Object>)
-            StrictJson.parse(Files.readAllBytes(fixtures().resolve("expected.json")));
+            StrictJson.parse(Files.readAllBytes(Fixtures.conformance().resolve("expected.json")));
     for (Object e : (List<Object>) doc.get("files")) {
       Map<String, Object> entry = (Map<String, Object>) e;
       if (file.equals(entry.get("file"))) {

@@ -3,6 +3,7 @@ package dev.graft.format;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.graft.format.read.CheckpointReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteOrder;

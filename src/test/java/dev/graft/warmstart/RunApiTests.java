@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.graft.IntegrationTest;
 import dev.graft.format.CheckpointIndex;
-import dev.graft.format.CheckpointReader;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorData;
 import dev.graft.format.TensorInfo;
+import dev.graft.format.read.CheckpointReader;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.channels.FileChannel;

@@ -1,7 +1,7 @@
 package dev.graft.format.torchscript;
 
+import dev.graft.format.ChannelReads;
 import dev.graft.format.CheckpointFormat;
-import dev.graft.format.CheckpointReader;
 import dev.graft.format.FormatException;
 import dev.graft.format.ParameterRef;
 import dev.graft.format.ParseBudget;
@@ -92,7 +92,8 @@ public final class TorchScriptReader {
    */
   public static TorchScriptIndex read(SeekableByteChannel file, ReadLimits limits, RangeCrc crcs)
       throws IOException {
-    if (CheckpointReader.detect(file) != CheckpointFormat.PYTORCH) {
+    if (CheckpointFormat.detect(ChannelReads.head(file, CheckpointFormat.SIGNATURE_BYTES))
+        != CheckpointFormat.PYTORCH) {
       throw FormatException.unsupported(
           "this is a safetensors file, not a TorchScript archive; save the architecture with"
               + " torch.jit.save(torch.jit.script(model), path)");

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.graft.format.Bytes;
-import dev.graft.format.CheckpointReader;
 import dev.graft.format.DType;
 import dev.graft.format.FormatException;
 import dev.graft.format.Hostile;
@@ -16,6 +15,7 @@ import dev.graft.format.TensorInfo;
 import dev.graft.format.TorchZip;
 import dev.graft.format.TorchZipEntry;
 import dev.graft.format.ZipBuilder;
+import dev.graft.format.read.CheckpointReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteOrder;

@@ -1,8 +1,11 @@
-package dev.graft.format;
+package dev.graft.format.read;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.graft.format.Fixtures;
+import dev.graft.format.FormatException;
+import dev.graft.format.ReadLimits;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,8 +34,7 @@ class BadInputCorpusTests {
     Path dir =
         Path.of(BadInputCorpusTests.class.getResource("/bad-inputs/manifest.json").toURI())
             .getParent();
-    Map<String, Object> doc =
-        (Map<String, Object>) StrictJson.parse(Files.readAllBytes(dir.resolve("manifest.json")));
+    Map<String, Object> doc = (Map<String, Object>) Fixtures.json(dir.resolve("manifest.json"));
     List<DynamicTest> tests = new ArrayList<>();
     for (Object o : (List<Object>) doc.get("files")) {
       Map<String, Object> e = (Map<String, Object>) o;

@@ -1,11 +1,15 @@
-package dev.graft.format;
+package dev.graft.format.read;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.Fixtures;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.TensorData;
+import dev.graft.format.TensorInfo;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
@@ -36,7 +40,7 @@ class TorchConformanceTests {
   @TestFactory
   Stream<DynamicNode> everyFixtureReadsAsTorchWroteIt() throws Exception {
     List<DynamicNode> folders = new ArrayList<>();
-    folders.add(folder("committed", SafetensorsReaderTests.fixtures()));
+    folders.add(folder("committed", Fixtures.conformance()));
     String extra = System.getProperty("GRAFT_FIXTURES_DIR", System.getenv("GRAFT_FIXTURES_DIR"));
     if (extra != null && !extra.isBlank()) {
       Path dir = Path.of(extra);
@@ -50,8 +54,7 @@ class TorchConformanceTests {
 
   @SuppressWarnings("unchecked")
   private static DynamicContainer folder(String label, Path dir) throws Exception {
-    Map<String, Object> doc =
-        (Map<String, Object>) StrictJson.parse(Files.readAllBytes(dir.resolve("expected.json")));
+    Map<String, Object> doc = (Map<String, Object>) Fixtures.json(dir.resolve("expected.json"));
     List<DynamicTest> tests = new ArrayList<>();
     for (Object e : (List<Object>) doc.get("files")) {
       Map<String, Object> entry = (Map<String, Object>) e;

@@ -1,8 +1,16 @@
-package dev.graft.format;
+package dev.graft.format.read;
 
+import dev.graft.format.ChannelReads;
+import dev.graft.format.CheckpointFormat;
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.FormatException;
+import dev.graft.format.RangeCrc;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.SafetensorsReader;
+import dev.graft.format.TorchCheckpointReader;
+import dev.graft.format.TorchZip;
 import dev.graft.format.torchscript.TorchScriptReader;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 
 /**
@@ -15,29 +23,6 @@ import java.nio.channels.SeekableByteChannel;
  * supply.
  */
 public final class CheckpointReader {
-
-  static final String LEGACY_MESSAGE =
-      "this is a legacy torch.save file (pre-1.6 format); re-save it with torch.save(...,"
-          + " _use_new_zipfile_serialization=True) or send safetensors";
-
-  // The legacy format opens with the pickled magic number 0x1950a86a20f9469cfc6c: PROTO 2, LONG1
-  // 10.
-  private static final byte[] LEGACY_MAGIC = {
-    (byte) 0x80,
-    0x02,
-    (byte) 0x8a,
-    0x0a,
-    0x6c,
-    (byte) 0xfc,
-    (byte) 0x9c,
-    0x46,
-    (byte) 0xf9,
-    0x20,
-    0x6a,
-    (byte) 0xa8,
-    0x50,
-    0x19
-  };
 
   private CheckpointReader() {}
 
@@ -117,7 +102,7 @@ public final class CheckpointReader {
   }
 
   /**
-   * Recognises a file's format from its first bytes.
+   * Recognises a file's format from its first bytes ({@link CheckpointFormat#detect}).
    *
    * @param file the whole file
    * @return the format
@@ -126,45 +111,6 @@ public final class CheckpointReader {
    * @throws IOException when the channel cannot be read
    */
   public static CheckpointFormat detect(SeekableByteChannel file) throws IOException {
-    int n = (int) Math.min(16, file.size());
-    ByteBuffer head = ChannelReads.readAt(file, 0, n, "the file header");
-    byte[] b = new byte[n];
-    head.get(b);
-    if (n >= 4 && b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4) {
-      return CheckpointFormat.PYTORCH;
-    }
-    // Before the pickle check: a safetensors header of 128 + 256k bytes also starts with 0x80.
-    long headerLength = n >= 8 ? head.getLong(0) : 0;
-    if (n >= 9 && b[8] == '{' && headerLength != 0) {
-      return CheckpointFormat.SAFETENSORS;
-    }
-    if (n >= 1 && (b[0] & 0xff) == 0x80) {
-      if (startsWith(b, LEGACY_MAGIC)) {
-        throw FormatException.unsupported(LEGACY_MESSAGE);
-      }
-      throw FormatException.unsupported(
-          "this is a bare pickle, not a torch.save zip; re-save it with"
-              + " torch.save(model.state_dict()) in torch 1.6 or later, or send safetensors");
-    }
-    StringBuilder hex = new StringBuilder();
-    for (int i = 0; i < Math.min(n, 8); i++) {
-      hex.append(i > 0 ? " " : "").append(String.format("%02x", b[i] & 0xff));
-    }
-    throw FormatException.malformed(
-        "not a checkpoint: expected a torch.save zip or safetensors file (first bytes "
-            + hex
-            + ")");
-  }
-
-  private static boolean startsWith(byte[] b, byte[] prefix) {
-    if (b.length < prefix.length) {
-      return false;
-    }
-    for (int i = 0; i < prefix.length; i++) {
-      if (b[i] != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
+    return CheckpointFormat.detect(ChannelReads.head(file, CheckpointFormat.SIGNATURE_BYTES));
   }
 }
