@@ -44,8 +44,7 @@ final class PlainData {
 
   private final int maxDepth;
   private final ParseBudget budget;
-  private long charsLeft;
-  private long nodesLeft;
+  private final MetadataBudget metadata;
   private final Map<Object, Measure> measured = new IdentityHashMap<>();
   private final Map<Object, Object> converted = new IdentityHashMap<>();
 
@@ -58,8 +57,7 @@ final class PlainData {
   PlainData(ReadLimits limits, ParseBudget budget) {
     this.maxDepth = limits.maxDepth();
     this.budget = budget;
-    this.charsLeft = limits.maxMetadataChars() - 2; // the enclosing {}
-    this.nodesLeft = limits.maxMetadataNodes() - 1L;
+    this.metadata = new MetadataBudget(limits);
   }
 
   /**
@@ -71,7 +69,7 @@ final class PlainData {
    * @throws FormatException LIMIT_EXCEEDED when the parse's work budget or deadline is spent
    */
   Object admit(String key, Object value) throws FormatException {
-    long keyChars = stringChars(key);
+    long keyChars = MetadataBudget.stringChars(key);
     if (keyChars < 0) {
       return NOT_PLAIN;
     }
@@ -79,28 +77,10 @@ final class PlainData {
     if (!m.plain() || m.height() > maxDepth) {
       return NOT_PLAIN;
     }
-    long chars = add(add(keyChars, 2), m.chars()); // ':' and ','
-    if (chars > charsLeft || m.nodes() > nodesLeft) {
+    if (!metadata.spend(keyChars, m.chars(), m.nodes())) {
       return NOT_PLAIN;
     }
-    charsLeft -= chars;
-    nodesLeft -= m.nodes();
     return convert(value);
-  }
-
-  /**
-   * JSON characters of a string with its quotes, or -1 when it holds U+0000; linear in its length.
-   */
-  static long stringChars(String s) {
-    long n = 2;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == 0) {
-        return -1;
-      }
-      n += c == '"' || c == '\\' ? 2 : c < 0x20 ? 6 : 1;
-    }
-    return n;
   }
 
   private Measure measure(Object root) throws FormatException {
@@ -186,7 +166,7 @@ final class PlainData {
     Measure m = measured.get(s);
     if (m == null) {
       budget.charge(1 + s.length() / 64);
-      long n = stringChars(s);
+      long n = MetadataBudget.stringChars(s);
       m = n < 0 ? LEFT_OUT : new Measure(true, n, 1, 0);
       measured.put(s, m);
     }

@@ -14,7 +14,7 @@ import java.util.Set;
  * the first mistake fails the writer for good, since its output is then unusable. Subclasses only
  * lay out bytes around each tensor's data.
  */
-abstract class SequencedWriter implements StateDictWriter {
+public abstract class SequencedWriter implements StateDictWriter {
 
   private final WritableByteChannel out;
   private final List<OutputTensor> layout;
@@ -24,7 +24,14 @@ abstract class SequencedWriter implements StateDictWriter {
   private String failure;
   private boolean finished;
 
-  SequencedWriter(WritableByteChannel out, List<OutputTensor> layout) {
+  /**
+   * A writer of {@code layout} to {@code out}.
+   *
+   * @param out where the file goes, from its first byte; never closed
+   * @param layout every tensor, in the order the data will arrive
+   * @throws IllegalArgumentException when a key appears twice in the layout
+   */
+  protected SequencedWriter(WritableByteChannel out, List<OutputTensor> layout) {
     this.out = Objects.requireNonNull(out, "out");
     this.layout = List.copyOf(layout);
     Set<String> seen = new HashSet<>();
@@ -37,16 +44,16 @@ abstract class SequencedWriter implements StateDictWriter {
   }
 
   /** Called before a tensor's first byte, at {@link #position()}. */
-  abstract void beginTensor(int index, OutputTensor t) throws IOException;
+  protected abstract void beginTensor(int index, OutputTensor t) throws IOException;
 
   /** Called with each slice of a tensor's bytes before it is written to the output. */
-  abstract void observeData(ByteBuffer data);
+  protected abstract void observeData(ByteBuffer data);
 
   /** Called after a tensor's last byte. */
-  abstract void endTensor(int index, OutputTensor t) throws IOException;
+  protected abstract void endTensor(int index, OutputTensor t) throws IOException;
 
   /** Called once all tensors are complete. */
-  abstract void writeTail() throws IOException;
+  protected abstract void writeTail() throws IOException;
 
   @Override
   public final List<OutputTensor> layout() {
@@ -59,19 +66,19 @@ abstract class SequencedWriter implements StateDictWriter {
   }
 
   /** Output offset of the next byte, counted from where the channel was when the writer opened. */
-  final long position() {
+  protected final long position() {
     return position;
   }
 
   /** Writes all of {@code buf} to the output, counting it. */
-  final void emit(ByteBuffer buf) throws IOException {
+  protected final void emit(ByteBuffer buf) throws IOException {
     while (buf.hasRemaining()) {
       position += out.write(buf);
     }
   }
 
   /** Writes all of {@code bytes} to the output, counting it. */
-  final void emit(byte[] bytes) throws IOException {
+  protected final void emit(byte[] bytes) throws IOException {
     emit(ByteBuffer.wrap(bytes));
   }
 

@@ -171,22 +171,22 @@ public final class TorchStateDictWriter extends SequencedWriter {
   }
 
   @Override
-  void beginTensor(int index, OutputTensor t) throws IOException {
+  protected void beginTensor(int index, OutputTensor t) throws IOException {
     zip.begin(ROOT + "/data/" + index, t.sizeBytes());
   }
 
   @Override
-  void observeData(ByteBuffer data) {
+  protected void observeData(ByteBuffer data) {
     zip.update(data);
   }
 
   @Override
-  void endTensor(int index, OutputTensor t) throws IOException {
+  protected void endTensor(int index, OutputTensor t) throws IOException {
     zip.end();
   }
 
   @Override
-  void writeTail() throws IOException {
+  protected void writeTail() throws IOException {
     record("version", "3\n".getBytes(StandardCharsets.US_ASCII));
     zip.finish();
   }

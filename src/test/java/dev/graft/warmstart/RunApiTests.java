@@ -460,7 +460,7 @@ class RunApiTests extends IntegrationTest {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
       var layout =
           List.of(dev.graft.format.OutputTensor.of("w", dev.graft.format.DType.FLOAT32, 2, 3));
-      var writer = dev.graft.format.SafetensorsWriter.open(ch, layout, Map.of());
+      var writer = dev.graft.format.safetensors.SafetensorsWriter.open(ch, layout, Map.of());
       writer.write("w", java.nio.ByteBuffer.wrap(values));
       writer.finish();
     }

@@ -3,9 +3,9 @@ package dev.graft.format.read;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.graft.format.Fixtures;
 import dev.graft.format.FormatException;
 import dev.graft.format.ReadLimits;
+import dev.graft.format.safetensors.Fixtures;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;

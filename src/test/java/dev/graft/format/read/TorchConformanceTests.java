@@ -3,10 +3,10 @@ package dev.graft.format.read;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.graft.format.CheckpointIndex;
-import dev.graft.format.Fixtures;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorData;
 import dev.graft.format.TensorInfo;
+import dev.graft.format.safetensors.Fixtures;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.channels.FileChannel;

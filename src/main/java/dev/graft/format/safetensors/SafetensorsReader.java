@@ -1,5 +1,14 @@
-package dev.graft.format;
+package dev.graft.format.safetensors;
 
+import dev.graft.format.CheckpointFormat;
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.DType;
+import dev.graft.format.FormatException;
+import dev.graft.format.MetadataBudget;
+import dev.graft.format.ParseBudget;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.StateDictKeys;
+import dev.graft.format.TensorInfo;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -254,7 +263,7 @@ public final class SafetensorsReader {
               + typeName(json, depth));
     }
     int maxChars = (int) Math.min(Integer.MAX_VALUE - 16, limits.maxMetadataChars());
-    PlainData plain = new PlainData(limits, budget);
+    MetadataBudget left = new MetadataBudget(limits);
     Set<String> keys = new HashSet<>();
     StrictJson.Members members = json.object(depth);
     Object k;
@@ -285,13 +294,25 @@ public final class SafetensorsReader {
                 + typeName(json, members.valueDepth()));
       }
       // Too long a value is left out like any value past the budget.
-      if (value instanceof String s && plain.admit(key, s) != PlainData.NOT_PLAIN) {
+      if (value instanceof String s && admit(left, key, s, budget)) {
         into.put(key, s);
       }
     }
   }
 
   private static final Object NOT_A_STRING = new Object();
+
+  /** Whether a metadata entry is plain (no U+0000) and fits what is left of the budget. */
+  private static boolean admit(MetadataBudget left, String key, String value, ParseBudget budget)
+      throws FormatException {
+    long keyChars = MetadataBudget.stringChars(key);
+    if (keyChars < 0) {
+      return false;
+    }
+    budget.charge(1 + value.length() / 64);
+    long valueChars = MetadataBudget.stringChars(value);
+    return valueChars >= 0 && left.spend(keyChars, valueChars, 1);
+  }
 
   /** Names the type of the value that comes next, reading only a scalar. */
   private static String typeName(StrictJson json, int depth) throws FormatException {

@@ -1,9 +1,18 @@
-package dev.graft.format;
+package dev.graft.format.safetensors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.graft.format.Bytes;
+import dev.graft.format.BytesChannel;
+import dev.graft.format.CheckpointFormat;
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.DType;
+import dev.graft.format.FormatException;
 import dev.graft.format.FormatException.Kind;
+import dev.graft.format.Hostile;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.TensorInfo;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,10 +1,13 @@
-package dev.graft.format;
+package dev.graft.format.safetensors;
 
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The committed files real PyTorch wrote, and the JSON manifests that describe test inputs. */
+/**
+ * The committed files real PyTorch wrote, and the JSON manifests that describe test inputs; it
+ * lives beside the package-private {@link StrictJson} it reads manifests with.
+ */
 public final class Fixtures {
 
   private Fixtures() {}

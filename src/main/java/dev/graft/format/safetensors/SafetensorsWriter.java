@@ -1,5 +1,8 @@
-package dev.graft.format;
+package dev.graft.format.safetensors;
 
+import dev.graft.format.FormatException;
+import dev.graft.format.OutputTensor;
+import dev.graft.format.SequencedWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -113,7 +116,8 @@ public final class SafetensorsWriter extends SequencedWriter {
 
   /** Appends a JSON string escaped as serde_json escapes it: quote, backslash, controls only. */
   private static void string(StringBuilder json, String s) {
-    if (!OutputTensor.wellFormedUtf16(s)) {
+    // The UTF-8 encoder refuses exactly the unpaired surrogates, as OutputTensor does for keys.
+    if (!StandardCharsets.UTF_8.newEncoder().canEncode(s)) {
       // serde_json and Python's json.loads would both reject or mangle it.
       throw new IllegalArgumentException(
           "safetensors header string " + FormatException.quote(s) + " has an unpaired surrogate");
@@ -142,18 +146,18 @@ public final class SafetensorsWriter extends SequencedWriter {
   }
 
   @Override
-  void beginTensor(int index, OutputTensor t) {
+  protected void beginTensor(int index, OutputTensor t) {
     // The header already placed every tensor; its bytes follow the previous one's directly.
   }
 
   @Override
-  void observeData(ByteBuffer data) {}
+  protected void observeData(ByteBuffer data) {}
 
   @Override
-  void endTensor(int index, OutputTensor t) {}
+  protected void endTensor(int index, OutputTensor t) {}
 
   @Override
-  void writeTail() {
+  protected void writeTail() {
     // safetensors has no trailer: the data section ends with the last tensor.
   }
 }
