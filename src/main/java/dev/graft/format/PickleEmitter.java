@@ -14,21 +14,21 @@ import java.util.Map;
  * string, one {@code _rebuild_tensor_v2} global) by passing {@code shared = true}, and every other
  * memoized value gets a fresh memo slot, as a fresh Python object would.
  */
-final class PickleEmitter {
+public final class PickleEmitter {
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final Map<String, Integer> sharedMemo = new HashMap<>();
   private int memoSize;
 
   /** PROTO 2. */
-  PickleEmitter proto2() {
+  public PickleEmitter proto2() {
     out.write(PickleOpcodes.PROTO);
     out.write(2);
     return this;
   }
 
   /** A global; the same module and name are fetched from the memo after their first use. */
-  PickleEmitter global(String module, String name) {
+  public PickleEmitter global(String module, String name) {
     if (get("g:" + module + "\n" + name)) {
       return this;
     }
@@ -41,7 +41,7 @@ final class PickleEmitter {
   /**
    * A str as BINUNICODE, memoized; a shared string is fetched from the memo after its first use.
    */
-  PickleEmitter unicode(String s, boolean shared) {
+  public PickleEmitter unicode(String s, boolean shared) {
     if (shared && get("s:" + s)) {
       return this;
     }
@@ -58,7 +58,7 @@ final class PickleEmitter {
   }
 
   /** An int in the shortest form protocol 2 has, as {@code save_long} picks it. */
-  PickleEmitter integer(long v) {
+  public PickleEmitter integer(long v) {
     if (v >= 0 && v <= 0xff) {
       out.write(PickleOpcodes.BININT1);
       out.write((int) v);
@@ -82,12 +82,12 @@ final class PickleEmitter {
   }
 
   /** A tuple of ints as Python writes one: EMPTY_TUPLE, TUPLE1..3 or MARK ... TUPLE, memoized. */
-  PickleEmitter intTuple(long[] values) {
+  public PickleEmitter intTuple(long[] values) {
     if (values.length == 0) {
-      return op(PickleOpcodes.EMPTY_TUPLE); // the empty tuple is a singleton and never memoized
+      return emptyTuple(); // the empty tuple is a singleton and never memoized
     }
     if (values.length > 3) {
-      op(PickleOpcodes.MARK);
+      mark();
     }
     for (long v : values) {
       integer(v);
@@ -96,19 +96,63 @@ final class PickleEmitter {
       case 1 -> op(PickleOpcodes.TUPLE1);
       case 2 -> op(PickleOpcodes.TUPLE2);
       case 3 -> op(PickleOpcodes.TUPLE3);
-      default -> op(PickleOpcodes.TUPLE);
+      default -> tuple();
     }
     return memoize();
   }
 
-  /** A single opcode without argument (MARK, TUPLE, REDUCE, NEWFALSE, SETITEMS, STOP, ...). */
-  PickleEmitter op(int opcode) {
+  /** {@code MARK}: opens the items of a tuple or a {@code SETITEMS} batch. */
+  public PickleEmitter mark() {
+    return op(PickleOpcodes.MARK);
+  }
+
+  /** {@code EMPTY_TUPLE}, a singleton Python never memoizes. */
+  public PickleEmitter emptyTuple() {
+    return op(PickleOpcodes.EMPTY_TUPLE);
+  }
+
+  /** {@code TUPLE}: the items since the last {@code MARK} as a tuple. */
+  public PickleEmitter tuple() {
+    return op(PickleOpcodes.TUPLE);
+  }
+
+  /** {@code REDUCE}: calls the callable below the argument tuple on top. */
+  public PickleEmitter reduce() {
+    return op(PickleOpcodes.REDUCE);
+  }
+
+  /** {@code BINPERSID}: the tuple on top as a persistent id. */
+  public PickleEmitter binPersId() {
+    return op(PickleOpcodes.BINPERSID);
+  }
+
+  /** {@code NEWFALSE}. */
+  public PickleEmitter newFalse() {
+    return op(PickleOpcodes.NEWFALSE);
+  }
+
+  /** {@code SETITEM}: one key and value into the dict below them. */
+  public PickleEmitter setItem() {
+    return op(PickleOpcodes.SETITEM);
+  }
+
+  /** {@code SETITEMS}: the keys and values since the last {@code MARK} into the dict below. */
+  public PickleEmitter setItems() {
+    return op(PickleOpcodes.SETITEMS);
+  }
+
+  /** {@code STOP}: ends the pickle. */
+  public PickleEmitter stop() {
+    return op(PickleOpcodes.STOP);
+  }
+
+  private PickleEmitter op(int opcode) {
     out.write(opcode);
     return this;
   }
 
   /** Puts the value on top of the stack in the next memo slot, as the pickler does for objects. */
-  PickleEmitter memoize() {
+  public PickleEmitter memoize() {
     int slot = memoSize++;
     if (slot < 256) {
       out.write(PickleOpcodes.BINPUT);
@@ -121,7 +165,7 @@ final class PickleEmitter {
   }
 
   /** The pickle so far. */
-  byte[] toByteArray() {
+  public byte[] toByteArray() {
     return out.toByteArray();
   }
 

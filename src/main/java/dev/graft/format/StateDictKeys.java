@@ -36,8 +36,14 @@ public final class StateDictKeys {
     return n;
   }
 
-  /** Whether a key follows the rules; for values that are skipped rather than refused. */
-  static boolean acceptable(String key, ReadLimits limits) {
+  /**
+   * Whether a key follows the rules; for values that are skipped rather than refused.
+   *
+   * @param key the key
+   * @param limits supplies {@code maxKeyLength}
+   * @return {@code true} when {@link #check} would accept it
+   */
+  public static boolean acceptable(String key, ReadLimits limits) {
     return key.indexOf('\0') < 0 && utf8Length(key) <= limits.maxKeyLength();
   }
 

@@ -1,7 +1,13 @@
-package dev.graft.format;
+package dev.graft.format.torch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.graft.format.Bytes;
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.Hostile;
+import dev.graft.format.PickleBuilder;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.ZipBuilder;
 import dev.graft.format.read.CheckpointReader;
 import java.io.IOException;
 import java.util.Map;

@@ -1,8 +1,15 @@
-package dev.graft.format;
+package dev.graft.format.torch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.graft.format.Bytes;
+import dev.graft.format.CheckpointFormat;
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.FormatException;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.TensorData;
+import dev.graft.format.TensorInfo;
 import dev.graft.format.read.CheckpointReader;
 import java.io.IOException;
 import java.io.InputStream;

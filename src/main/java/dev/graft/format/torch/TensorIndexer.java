@@ -1,5 +1,16 @@
-package dev.graft.format;
+package dev.graft.format.torch;
 
+import dev.graft.format.DType;
+import dev.graft.format.FormatException;
+import dev.graft.format.ParameterRef;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.RestrictedUnpickler;
+import dev.graft.format.StateDictKeys;
+import dev.graft.format.StorageRef;
+import dev.graft.format.TensorInfo;
+import dev.graft.format.TensorRef;
+import dev.graft.format.TorchZip;
+import dev.graft.format.TorchZipEntry;
 import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.channels.SeekableByteChannel;
@@ -11,7 +22,8 @@ import java.util.Optional;
  * Turns state-dict tensors into {@link TensorInfo}s, checking (more strictly than torch) that every
  * element a tensor views lies inside its storage, with exact arithmetic, and that the tensor count,
  * rank, key length (UTF-8 bytes, no U+0000; see {@link StateDictKeys}) and total element count stay
- * within {@link ReadLimits}.
+ * within {@link ReadLimits}. Both torch zips Graft reads use it: {@code torch.save} checkpoints
+ * here and {@code torch.jit.save} archives in {@code format.torchscript}.
  */
 public final class TensorIndexer {
 

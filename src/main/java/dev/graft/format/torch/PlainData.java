@@ -1,5 +1,11 @@
-package dev.graft.format;
+package dev.graft.format.torch;
 
+import dev.graft.format.FormatException;
+import dev.graft.format.MetadataBudget;
+import dev.graft.format.ParseBudget;
+import dev.graft.format.PickleDict;
+import dev.graft.format.PickleTuple;
+import dev.graft.format.ReadLimits;
 import java.math.BigInteger;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

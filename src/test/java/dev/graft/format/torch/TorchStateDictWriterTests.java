@@ -1,9 +1,21 @@
-package dev.graft.format;
+package dev.graft.format.torch;
 
 import static dev.graft.format.WriterFixtures.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.graft.format.BytesChannel;
+import dev.graft.format.CheckpointFormat;
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.DType;
+import dev.graft.format.OutputTensor;
+import dev.graft.format.PickleEmitter;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.TensorData;
+import dev.graft.format.TensorInfo;
+import dev.graft.format.TorchZip;
+import dev.graft.format.TorchZipEntry;
+import dev.graft.format.WriterFixtures;
 import dev.graft.format.read.CheckpointReader;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

@@ -1,5 +1,17 @@
-package dev.graft.format;
+package dev.graft.format.torch;
 
+import dev.graft.format.CheckpointFormat;
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.FormatException;
+import dev.graft.format.ParseBudget;
+import dev.graft.format.PickleDict;
+import dev.graft.format.RangeCrc;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.RestrictedUnpickler;
+import dev.graft.format.StateDictKeys;
+import dev.graft.format.TensorInfo;
+import dev.graft.format.TorchZip;
+import dev.graft.format.TorchZipEntry;
 import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.channels.SeekableByteChannel;

@@ -1,5 +1,11 @@
-package dev.graft.format;
+package dev.graft.format.torch;
 
+import dev.graft.format.DType;
+import dev.graft.format.FormatException;
+import dev.graft.format.OutputTensor;
+import dev.graft.format.PickleEmitter;
+import dev.graft.format.SequencedWriter;
+import dev.graft.format.TorchZipWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
@@ -132,42 +138,46 @@ public final class TorchStateDictWriter extends SequencedWriter {
   /** The {@code data.pkl} bytes for a layout. */
   static byte[] pickle(List<OutputTensor> layout) {
     PickleEmitter p = new PickleEmitter().proto2();
-    p.global("collections", "OrderedDict").op(PickleOpcodes.EMPTY_TUPLE);
-    p.op(PickleOpcodes.REDUCE).memoize();
+    p.global("collections", "OrderedDict").emptyTuple();
+    p.reduce().memoize();
     // CPython's _batch_setitems: MARK ... SETITEMS per 1000 items, SETITEM for a lone item.
     for (int start = 0; start < layout.size(); start += PICKLE_BATCH) {
       int end = Math.min(layout.size(), start + PICKLE_BATCH);
       boolean batch = end - start > 1;
       if (batch) {
-        p.op(PickleOpcodes.MARK);
+        p.mark();
       }
       for (int i = start; i < end; i++) {
         OutputTensor t = layout.get(i);
         p.unicode(t.key(), false);
         p.global("torch._utils", "_rebuild_tensor_v2");
-        p.op(PickleOpcodes.MARK);
-        p.op(PickleOpcodes.MARK)
+        p.mark();
+        p.mark()
             .unicode("storage", true)
             .global("torch", t.dtype().storageClass())
             .unicode(Integer.toString(i), false)
             .unicode("cpu", true)
             .integer(t.numel())
-            .op(PickleOpcodes.TUPLE)
+            .tuple()
             .memoize()
-            .op(PickleOpcodes.BINPERSID);
+            .binPersId();
         p.integer(0);
         p.intTuple(t.shape().stream().mapToLong(Long::longValue).toArray());
         p.intTuple(t.contiguousStrides().stream().mapToLong(Long::longValue).toArray());
-        p.op(PickleOpcodes.NEWFALSE);
+        p.newFalse();
         // backward_hooks: a fresh empty OrderedDict.
-        p.global("collections", "OrderedDict").op(PickleOpcodes.EMPTY_TUPLE);
-        p.op(PickleOpcodes.REDUCE).memoize();
-        p.op(PickleOpcodes.TUPLE).memoize();
-        p.op(PickleOpcodes.REDUCE).memoize();
+        p.global("collections", "OrderedDict").emptyTuple();
+        p.reduce().memoize();
+        p.tuple().memoize();
+        p.reduce().memoize();
       }
-      p.op(batch ? PickleOpcodes.SETITEMS : PickleOpcodes.SETITEM);
+      if (batch) {
+        p.setItems();
+      } else {
+        p.setItem();
+      }
     }
-    return p.op(PickleOpcodes.STOP).toByteArray();
+    return p.stop().toByteArray();
   }
 
   @Override
