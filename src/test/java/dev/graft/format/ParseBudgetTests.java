@@ -2,6 +2,7 @@ package dev.graft.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.graft.format.pickle.RestrictedUnpickler;
 import org.junit.jupiter.api.Test;
 
 class ParseBudgetTests {

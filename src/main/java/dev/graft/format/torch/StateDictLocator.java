@@ -1,10 +1,10 @@
 package dev.graft.format.torch;
 
 import dev.graft.format.FormatException;
-import dev.graft.format.ParameterRef;
-import dev.graft.format.PickleDict;
-import dev.graft.format.RestrictedUnpickler;
-import dev.graft.format.TensorRef;
+import dev.graft.format.pickle.ParameterRef;
+import dev.graft.format.pickle.PickleDict;
+import dev.graft.format.pickle.RestrictedUnpickler;
+import dev.graft.format.pickle.TensorRef;
 import java.util.List;
 import java.util.Map;
 

@@ -1,8 +1,10 @@
-package dev.graft.format;
+package dev.graft.format.pickle;
+
+import dev.graft.format.DType;
 
 /**
  * A {@code torch.<dtype>} object from a pickle, e.g. {@code torch.float32}.
  *
  * @param dtype the type
  */
-public record DTypeRef(DType dtype) {}
+record DTypeRef(DType dtype) {}

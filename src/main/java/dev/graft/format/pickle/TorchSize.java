@@ -1,4 +1,4 @@
-package dev.graft.format;
+package dev.graft.format.pickle;
 
 import java.util.List;
 
@@ -7,7 +7,7 @@ import java.util.List;
  *
  * @param dims the sizes
  */
-public record TorchSize(List<Long> dims) {
+record TorchSize(List<Long> dims) {
 
   /** Copies the sizes so the record stays immutable. */
   public TorchSize {

@@ -1,4 +1,6 @@
-package dev.graft.format;
+package dev.graft.format.pickle;
+
+import dev.graft.format.DType;
 
 /**
  * A torch storage class global such as {@code torch.FloatStorage}, as a pickle's persistent id
@@ -7,4 +9,4 @@ package dev.graft.format;
  * @param name the class name as the pickle wrote it
  * @param dtype the element type it stores ({@code uint8} for {@code UntypedStorage})
  */
-public record StorageClass(String name, DType dtype) {}
+record StorageClass(String name, DType dtype) {}

@@ -1,8 +1,13 @@
-package dev.graft.format;
+package dev.graft.format.pickle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.graft.format.DType;
+import dev.graft.format.FormatException;
+import dev.graft.format.Hostile;
+import dev.graft.format.PickleBuilder;
+import dev.graft.format.ReadLimits;
 import java.util.List;
 import java.util.Map;
 import org.assertj.core.api.AbstractThrowableAssert;

@@ -1,4 +1,4 @@
-package dev.graft.format;
+package dev.graft.format.pickle;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package dev.graft.format;
+package dev.graft.format.pickle;
 
 /** Pickle opcode bytes and the names messages give them (as {@code pickletools} names them). */
 final class PickleOpcodes {

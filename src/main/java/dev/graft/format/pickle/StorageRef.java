@@ -1,4 +1,6 @@
-package dev.graft.format;
+package dev.graft.format.pickle;
+
+import dev.graft.format.DType;
 
 /**
  * A storage a pickle refers to through a persistent id {@code ('storage', type, key, location,

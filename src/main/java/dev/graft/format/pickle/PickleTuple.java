@@ -1,5 +1,7 @@
-package dev.graft.format;
+package dev.graft.format.pickle;
 
+import dev.graft.format.ParseBudget;
+import dev.graft.format.ReadLimits;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,4 +1,4 @@
-package dev.graft.format;
+package dev.graft.format.pickle;
 
 /**
  * An {@code nn.Parameter} as {@code torch._utils._rebuild_parameter} would rebuild it.

@@ -1,4 +1,4 @@
-package dev.graft.format;
+package dev.graft.format.pickle;
 
 /**
  * A Python {@code complex} from a pickle ({@code builtins.complex(real, imag)}).
@@ -6,4 +6,4 @@ package dev.graft.format;
  * @param real the real part
  * @param imag the imaginary part
  */
-public record ComplexNumber(double real, double imag) {}
+record ComplexNumber(double real, double imag) {}

@@ -1,4 +1,4 @@
-package dev.graft.format;
+package dev.graft.format.pickle;
 
 /**
  * A TorchScript class global ({@code __torch__.<module> <Name>}) resolved by an unpickler in
@@ -7,4 +7,4 @@ package dev.graft.format;
  *
  * @param qualifiedName the dotted name, e.g. {@code __torch__.torch.nn.modules.linear.Linear}
  */
-public record TorchScriptClass(String qualifiedName) {}
+record TorchScriptClass(String qualifiedName) {}

@@ -1,5 +1,6 @@
-package dev.graft.format;
+package dev.graft.format.pickle;
 
+import dev.graft.format.DType;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -8,7 +9,7 @@ import java.util.Optional;
  * {@code torch.*Storage} classes ({@link StorageClass}) and {@code torch.<dtype>} objects ({@link
  * DTypeRef}). Each is interpreted by Graft; none is ever looked up or run.
  */
-public enum AllowedGlobal {
+enum AllowedGlobal {
   /** An empty {@code collections.OrderedDict()}; state dicts and backward hooks. */
   ORDERED_DICT("collections", "OrderedDict"),
   /** A tensor viewing a storage; becomes a {@link TensorRef}. */

@@ -1,4 +1,4 @@
-package dev.graft.format;
+package dev.graft.format.pickle;
 
 /**
  * A {@code torch.device} value as a pickle describes it: inert data, never a device Graft computes
@@ -7,4 +7,4 @@ package dev.graft.format;
  * @param type the device type, e.g. {@code cpu} or {@code cuda}
  * @param index the device index, or {@code null} when none was given
  */
-public record PickledDevice(String type, Long index) {}
+record PickledDevice(String type, Long index) {}
