@@ -4,12 +4,12 @@ import dev.graft.format.ChannelReads;
 import dev.graft.format.CheckpointFormat;
 import dev.graft.format.CheckpointIndex;
 import dev.graft.format.FormatException;
-import dev.graft.format.RangeCrc;
 import dev.graft.format.ReadLimits;
-import dev.graft.format.TorchZip;
 import dev.graft.format.safetensors.SafetensorsReader;
 import dev.graft.format.torch.TorchCheckpointReader;
 import dev.graft.format.torchscript.TorchScriptReader;
+import dev.graft.format.zip.RangeCrc;
+import dev.graft.format.zip.TorchZip;
 import java.io.IOException;
 import java.nio.channels.SeekableByteChannel;
 

@@ -1,9 +1,9 @@
 package dev.graft.format.torch;
 
 import dev.graft.format.FormatException;
-import dev.graft.format.TorchZip;
-import dev.graft.format.TorchZipEntry;
 import dev.graft.format.pickle.StorageRef;
+import dev.graft.format.zip.TorchZip;
+import dev.graft.format.zip.TorchZipEntry;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,9 @@
-package dev.graft.format;
+package dev.graft.format.zip;
 
+import dev.graft.format.ChannelReads;
+import dev.graft.format.FormatException;
+import dev.graft.format.ParseBudget;
+import dev.graft.format.ReadLimits;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

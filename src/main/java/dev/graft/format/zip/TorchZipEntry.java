@@ -1,4 +1,4 @@
-package dev.graft.format;
+package dev.graft.format.zip;
 
 /**
  * One record of a torch zip archive as its central directory and local header describe it.

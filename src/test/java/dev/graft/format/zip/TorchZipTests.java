@@ -1,8 +1,14 @@
-package dev.graft.format;
+package dev.graft.format.zip;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.graft.format.Bytes;
+import dev.graft.format.FormatException;
+import dev.graft.format.Hostile;
+import dev.graft.format.ParseBudget;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.ZipBuilder;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
-package dev.graft.format;
+package dev.graft.format.zip;
 
+import dev.graft.format.FormatException;
 import java.io.IOException;
 import java.nio.channels.SeekableByteChannel;
 import java.util.zip.CRC32;

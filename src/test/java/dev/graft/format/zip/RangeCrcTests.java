@@ -1,7 +1,12 @@
-package dev.graft.format;
+package dev.graft.format.zip;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.graft.format.Bytes;
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.FormatException;
+import dev.graft.format.Hostile;
+import dev.graft.format.ReadLimits;
 import dev.graft.format.read.CheckpointReader;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
-package dev.graft.format;
+package dev.graft.format.zip;
 
+import dev.graft.format.FormatException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;

@@ -1,4 +1,4 @@
-package dev.graft.format;
+package dev.graft.format.zip;
 
 /**
  * The GF(2) operators behind {@link RangeCrc#combine}: 32x32 bit matrices stored as 32 column
