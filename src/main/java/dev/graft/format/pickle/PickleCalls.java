@@ -1,7 +1,7 @@
 package dev.graft.format.pickle;
 
 import dev.graft.format.FormatException;
-import dev.graft.format.ParseBudget;
+import dev.graft.format.internal.ParseBudget;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

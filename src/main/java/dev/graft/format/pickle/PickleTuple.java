@@ -1,7 +1,7 @@
 package dev.graft.format.pickle;
 
-import dev.graft.format.ParseBudget;
 import dev.graft.format.ReadLimits;
+import dev.graft.format.internal.ParseBudget;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Collections;

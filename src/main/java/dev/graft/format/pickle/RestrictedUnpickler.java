@@ -53,8 +53,8 @@ import static dev.graft.format.pickle.PickleOpcodes.TUPLE2;
 import static dev.graft.format.pickle.PickleOpcodes.TUPLE3;
 
 import dev.graft.format.FormatException;
-import dev.graft.format.ParseBudget;
 import dev.graft.format.ReadLimits;
+import dev.graft.format.internal.ParseBudget;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;

@@ -1,10 +1,10 @@
 package dev.graft.format.read;
 
-import dev.graft.format.ChannelReads;
 import dev.graft.format.CheckpointFormat;
 import dev.graft.format.CheckpointIndex;
 import dev.graft.format.FormatException;
 import dev.graft.format.ReadLimits;
+import dev.graft.format.internal.ChannelReads;
 import dev.graft.format.safetensors.SafetensorsReader;
 import dev.graft.format.torch.TorchCheckpointReader;
 import dev.graft.format.torchscript.TorchScriptReader;

@@ -2,7 +2,7 @@ package dev.graft.format.safetensors;
 
 import dev.graft.format.FormatException;
 import dev.graft.format.OutputTensor;
-import dev.graft.format.SequencedWriter;
+import dev.graft.format.internal.SequencedWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,7 +1,7 @@
 package dev.graft.format.safetensors;
 
 import dev.graft.format.FormatException;
-import dev.graft.format.ParseBudget;
+import dev.graft.format.internal.ParseBudget;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;

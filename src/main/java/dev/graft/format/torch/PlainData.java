@@ -1,9 +1,9 @@
 package dev.graft.format.torch;
 
 import dev.graft.format.FormatException;
-import dev.graft.format.MetadataBudget;
-import dev.graft.format.ParseBudget;
 import dev.graft.format.ReadLimits;
+import dev.graft.format.internal.MetadataBudget;
+import dev.graft.format.internal.ParseBudget;
 import dev.graft.format.pickle.PickleDict;
 import dev.graft.format.pickle.PickleTuple;
 import java.math.BigInteger;

@@ -3,7 +3,7 @@ package dev.graft.format.torch;
 import dev.graft.format.DType;
 import dev.graft.format.FormatException;
 import dev.graft.format.OutputTensor;
-import dev.graft.format.SequencedWriter;
+import dev.graft.format.internal.SequencedWriter;
 import dev.graft.format.pickle.PickleEmitter;
 import dev.graft.format.zip.TorchZipWriter;
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package dev.graft.format.torchscript;
 
-import dev.graft.format.ChannelReads;
 import dev.graft.format.CheckpointFormat;
 import dev.graft.format.FormatException;
-import dev.graft.format.ParseBudget;
 import dev.graft.format.ReadLimits;
+import dev.graft.format.internal.ChannelReads;
+import dev.graft.format.internal.ParseBudget;
 import dev.graft.format.pickle.ParameterRef;
 import dev.graft.format.pickle.PickleDict;
 import dev.graft.format.pickle.RestrictedUnpickler;

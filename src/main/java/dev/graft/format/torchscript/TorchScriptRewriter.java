@@ -1,10 +1,10 @@
 package dev.graft.format.torchscript;
 
-import dev.graft.format.ChannelReads;
 import dev.graft.format.FormatException;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorData;
 import dev.graft.format.TensorInfo;
+import dev.graft.format.internal.ChannelReads;
 import dev.graft.format.zip.TorchZip;
 import dev.graft.format.zip.TorchZipEntry;
 import dev.graft.format.zip.TorchZipWriter;

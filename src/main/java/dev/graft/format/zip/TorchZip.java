@@ -1,9 +1,9 @@
 package dev.graft.format.zip;
 
-import dev.graft.format.ChannelReads;
 import dev.graft.format.FormatException;
-import dev.graft.format.ParseBudget;
 import dev.graft.format.ReadLimits;
+import dev.graft.format.internal.ChannelReads;
+import dev.graft.format.internal.ParseBudget;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

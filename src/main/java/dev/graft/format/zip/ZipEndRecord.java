@@ -1,7 +1,7 @@
 package dev.graft.format.zip;
 
-import dev.graft.format.ChannelReads;
 import dev.graft.format.FormatException;
+import dev.graft.format.internal.ChannelReads;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.graft.format.Bytes;
 import dev.graft.format.FormatException;
 import dev.graft.format.Hostile;
-import dev.graft.format.ParseBudget;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.ZipBuilder;
+import dev.graft.format.internal.ParseBudget;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,8 @@
-package dev.graft.format;
+package dev.graft.format.internal;
 
+import dev.graft.format.FormatException;
+import dev.graft.format.OutputTensor;
+import dev.graft.format.StateDictWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;

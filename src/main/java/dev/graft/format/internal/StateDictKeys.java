@@ -1,4 +1,7 @@
-package dev.graft.format;
+package dev.graft.format.internal;
+
+import dev.graft.format.FormatException;
+import dev.graft.format.ReadLimits;
 
 /**
  * The rules every state-dict key follows before Graft stores it: no U+0000 (PostgreSQL text holds

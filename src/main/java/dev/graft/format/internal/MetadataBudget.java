@@ -1,4 +1,6 @@
-package dev.graft.format;
+package dev.graft.format.internal;
+
+import dev.graft.format.ReadLimits;
 
 /**
  * What is left of one checkpoint's metadata budget, shared by all its entries: rendered JSON

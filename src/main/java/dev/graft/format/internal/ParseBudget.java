@@ -1,5 +1,7 @@
-package dev.graft.format;
+package dev.graft.format.internal;
 
+import dev.graft.format.FormatException;
+import dev.graft.format.ReadLimits;
 import java.math.BigDecimal;
 
 /**

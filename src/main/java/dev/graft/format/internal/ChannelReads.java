@@ -1,5 +1,6 @@
-package dev.graft.format;
+package dev.graft.format.internal;
 
+import dev.graft.format.FormatException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
