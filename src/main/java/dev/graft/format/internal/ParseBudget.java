@@ -75,7 +75,7 @@ public final class ParseBudget {
    *
    * @throws FormatException LIMIT_EXCEEDED when the deadline has passed
    */
-  public void checkClock() throws FormatException {
+  void checkClock() throws FormatException {
     if (System.nanoTime() - startNanos > deadlineNanos) {
       throw FormatException.limit(
           "parse took longer than "
@@ -85,7 +85,7 @@ public final class ParseBudget {
   }
 
   /** Work spent so far. */
-  public long used() {
+  long used() {
     return used;
   }
 

@@ -19,7 +19,7 @@ public final class StateDictKeys {
    * @param s any string
    * @return its length in UTF-8
    */
-  public static long utf8Length(String s) {
+  static long utf8Length(String s) {
     long n = 0;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
