@@ -3,10 +3,10 @@ package dev.graft;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.graft.format.CheckpointIndex;
-import dev.graft.format.CheckpointReader;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorData;
 import dev.graft.format.TensorInfo;
+import dev.graft.format.read.CheckpointReader;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,9 +1,9 @@
 package dev.graft.checkpoint;
 
 import dev.graft.format.CheckpointIndex;
-import dev.graft.format.CheckpointReader;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorInfo;
+import dev.graft.format.read.CheckpointReader;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
 import dev.graft.shared.DeletionVeto;

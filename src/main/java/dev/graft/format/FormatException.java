@@ -71,22 +71,27 @@ public class FormatException extends IOException {
     return message.substring(0, head) + marker + message.substring(tail);
   }
 
+  /** Why the file was refused. */
   public Kind kind() {
     return kind;
   }
 
+  /** A refusal of bytes that do not follow the format. */
   public static FormatException malformed(String message) {
     return new FormatException(Kind.MALFORMED, message);
   }
 
+  /** A refusal of a file that asks for something never allowed. */
   public static FormatException unsafe(String message) {
     return new FormatException(Kind.UNSAFE, message);
   }
 
+  /** A refusal of a declared size or count over a configured limit. */
   public static FormatException limit(String message) {
     return new FormatException(Kind.LIMIT_EXCEEDED, message);
   }
 
+  /** A refusal of a recognised file of a kind Graft does not take here. */
   public static FormatException unsupported(String message) {
     return new FormatException(Kind.UNSUPPORTED, message);
   }

@@ -41,7 +41,7 @@ public final class TensorData {
     }
     int item = t.dtype().itemSize();
     if (t.contiguous()) {
-      ChannelReads.readFully(file, t.byteStart(), ByteBuffer.wrap(out), tensorName(t));
+      readFully(file, t.byteStart(), ByteBuffer.wrap(out), tensorName(t));
     } else {
       long spanBytes = t.byteEnd() - t.byteStart();
       if (spanBytes > Integer.MAX_VALUE - 8) {
@@ -51,7 +51,7 @@ public final class TensorData {
                 + " spans too many bytes to gather in memory");
       }
       byte[] span = new byte[(int) spanBytes];
-      ChannelReads.readFully(file, t.byteStart(), ByteBuffer.wrap(span), tensorName(t));
+      readFully(file, t.byteStart(), ByteBuffer.wrap(span), tensorName(t));
       gather(t, span, out);
     }
     if (t.byteOrder() == ByteOrder.BIG_ENDIAN) {
@@ -84,7 +84,7 @@ public final class TensorData {
     while (remaining > 0) {
       int n = (int) Math.min(chunk, remaining);
       ByteBuffer buf = ByteBuffer.allocate(n);
-      ChannelReads.readFully(file, position, buf, tensorName(t));
+      readFully(file, position, buf, tensorName(t));
       if (t.byteOrder() == ByteOrder.BIG_ENDIAN) {
         swap(buf.array(), t.dtype());
       }
@@ -117,7 +117,14 @@ public final class TensorData {
     }
   }
 
-  static void swap(byte[] b, DType dtype) {
+  /**
+   * Reverses the byte order of every element in place, as reading a big-endian archive needs;
+   * complex numbers are swapped part by part.
+   *
+   * @param b whole elements of {@code dtype}
+   * @param dtype their type
+   */
+  public static void swap(byte[] b, DType dtype) {
     // Complex numbers are two floats, each swapped on its own.
     int width =
         dtype == DType.COMPLEX64 || dtype == DType.COMPLEX128
@@ -132,6 +139,22 @@ public final class TensorData {
         b[i + j] = b[i + width - 1 - j];
         b[i + width - 1 - j] = tmp;
       }
+    }
+  }
+
+  // The one positioned read of the root package, which depends on no other format package; the
+  // readers share theirs in format.internal.
+  private static void readFully(SeekableByteChannel ch, long position, ByteBuffer buf, String what)
+      throws IOException {
+    long pos = position;
+    ch.position(pos);
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf);
+      if (n < 0) {
+        throw FormatException.malformed(
+            "file ends inside " + what + " (at byte offset " + pos + ")");
+      }
+      pos += n;
     }
   }
 

@@ -30,7 +30,7 @@ public class ContentIngest {
      * @param file the pending content, for random access
      * @param crc CRC-32s of ranges of that content, mostly known from the upload pass already
      */
-    I read(SeekableByteChannel file, dev.graft.format.RangeCrc crc) throws IOException;
+    I read(SeekableByteChannel file, dev.graft.format.zip.RangeCrc crc) throws IOException;
   }
 
   private final BlobStore blobs;

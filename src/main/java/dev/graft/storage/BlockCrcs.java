@@ -1,6 +1,6 @@
 package dev.graft.storage;
 
-import dev.graft.format.RangeCrc;
+import dev.graft.format.zip.RangeCrc;
 import java.nio.channels.SeekableByteChannel;
 import java.util.Arrays;
 

@@ -45,7 +45,7 @@ abstract class LocalPendingBlob implements PendingBlob {
   }
 
   @Override
-  public dev.graft.format.RangeCrc rangeCrc(SeekableByteChannel channel) {
+  public dev.graft.format.zip.RangeCrc rangeCrc(SeekableByteChannel channel) {
     return crcs == null ? PendingBlob.super.rangeCrc(channel) : crcs.over(channel);
   }
 }

@@ -33,8 +33,8 @@ public interface PendingBlob extends AutoCloseable {
    *
    * @param channel a channel from {@link #open()}, read for what is not known already
    */
-  default dev.graft.format.RangeCrc rangeCrc(SeekableByteChannel channel) {
-    return dev.graft.format.RangeCrc.reading(channel);
+  default dev.graft.format.zip.RangeCrc rangeCrc(SeekableByteChannel channel) {
+    return dev.graft.format.zip.RangeCrc.reading(channel);
   }
 
   /**

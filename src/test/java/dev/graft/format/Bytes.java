@@ -6,11 +6,11 @@ import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
 
 /** Test helpers for handing byte arrays to readers as channels. */
-final class Bytes {
+public final class Bytes {
 
   private Bytes() {}
 
-  static SeekableByteChannel channel(byte[] bytes) {
+  public static SeekableByteChannel channel(byte[] bytes) {
     return new SeekableByteChannel() {
       private long position;
       private boolean open = true;
@@ -64,7 +64,7 @@ final class Bytes {
     };
   }
 
-  static byte[] concat(byte[]... parts) {
+  public static byte[] concat(byte[]... parts) {
     int n = 0;
     for (byte[] p : parts) {
       n += p.length;

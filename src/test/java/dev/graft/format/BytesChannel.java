@@ -8,18 +8,18 @@ import java.nio.channels.SeekableByteChannel;
  * A read-only in-memory channel for tests. It can claim a larger size than the bytes it holds (the
  * rest reads as zeros), to show that a reader checks a declared length before it allocates.
  */
-final class BytesChannel implements SeekableByteChannel {
+public final class BytesChannel implements SeekableByteChannel {
 
   private final byte[] bytes;
   private final long size;
   private long position;
   private boolean open = true;
 
-  BytesChannel(byte[] bytes) {
+  public BytesChannel(byte[] bytes) {
     this(bytes, bytes.length);
   }
 
-  BytesChannel(byte[] bytes, long claimedSize) {
+  public BytesChannel(byte[] bytes, long claimedSize) {
     this.bytes = bytes;
     this.size = claimedSize;
   }

@@ -13,26 +13,26 @@ import org.junit.jupiter.api.function.ThrowingSupplier;
  * or exhausted the heap, and must now finish well under a few seconds. Only hostile inputs are
  * timed; readers' ordinary work never is.
  */
-final class Hostile {
+public final class Hostile {
 
   /** Far above what the fixed readers need (milliseconds), far below what the attacks took. */
-  static final Duration BOUND = Duration.ofSeconds(5);
+  public static final Duration BOUND = Duration.ofSeconds(5);
 
   private Hostile() {}
 
   /** A reader call on hostile input. */
   @FunctionalInterface
-  interface Call {
+  public interface Call {
     Object run() throws Exception;
   }
 
   /** Runs {@code call} within {@link #BOUND} and returns what it returned. */
-  static <T> T finishes(ThrowingSupplier<T> call) {
+  public static <T> T finishes(ThrowingSupplier<T> call) {
     return assertTimeoutPreemptively(BOUND, call);
   }
 
   /** Asserts {@code call} is refused with {@code kind} within {@link #BOUND}. */
-  static AbstractThrowableAssert<?, ? extends Throwable> refused(
+  public static AbstractThrowableAssert<?, ? extends Throwable> refused(
       Call call, FormatException.Kind kind) {
     Throwable thrown =
         assertTimeoutPreemptively(

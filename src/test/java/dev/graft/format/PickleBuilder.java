@@ -6,113 +6,113 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /** Writes pickles opcode by opcode, so tests can build exactly the bytes an attacker would. */
-final class PickleBuilder {
+public final class PickleBuilder {
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
   /** Starts with {@code PROTO 2}, as torch.save writes. */
-  static PickleBuilder proto2() {
+  public static PickleBuilder proto2() {
     return new PickleBuilder().op(0x80).raw(2);
   }
 
-  PickleBuilder op(int opcode) {
+  public PickleBuilder op(int opcode) {
     out.write(opcode);
     return this;
   }
 
-  PickleBuilder raw(int... bytes) {
+  public PickleBuilder raw(int... bytes) {
     for (int b : bytes) {
       out.write(b);
     }
     return this;
   }
 
-  PickleBuilder raw(byte[] bytes) {
+  public PickleBuilder raw(byte[] bytes) {
     out.writeBytes(bytes);
     return this;
   }
 
-  PickleBuilder raw(byte[] bytes, int from, int length) {
+  public PickleBuilder raw(byte[] bytes, int from, int length) {
     out.write(bytes, from, length);
     return this;
   }
 
-  PickleBuilder global(String module, String name) {
+  public PickleBuilder global(String module, String name) {
     return op('c').raw((module + "\n" + name + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
-  PickleBuilder str(String s) {
+  public PickleBuilder str(String s) {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     return op('X').raw(le32(b.length)).raw(b);
   }
 
-  PickleBuilder shortStr(String s) {
+  public PickleBuilder shortStr(String s) {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     return op(0x8c).raw(b.length).raw(b);
   }
 
-  PickleBuilder integer(long v) {
+  public PickleBuilder integer(long v) {
     if (v >= 0 && v < 256) {
       return op('K').raw((int) v);
     }
     return op('J').raw(le32((int) v));
   }
 
-  PickleBuilder mark() {
+  public PickleBuilder mark() {
     return op('(');
   }
 
-  PickleBuilder tuple() {
+  public PickleBuilder tuple() {
     return op('t');
   }
 
-  PickleBuilder emptyTuple() {
+  public PickleBuilder emptyTuple() {
     return op(')');
   }
 
-  PickleBuilder emptyDict() {
+  public PickleBuilder emptyDict() {
     return op('}');
   }
 
-  PickleBuilder emptyList() {
+  public PickleBuilder emptyList() {
     return op(']');
   }
 
-  PickleBuilder reduce() {
+  public PickleBuilder reduce() {
     return op('R');
   }
 
-  PickleBuilder put(int slot) {
+  public PickleBuilder put(int slot) {
     return op('q').raw(slot);
   }
 
-  PickleBuilder get(int slot) {
+  public PickleBuilder get(int slot) {
     return op('h').raw(slot);
   }
 
-  PickleBuilder bool(boolean v) {
+  public PickleBuilder bool(boolean v) {
     return op(v ? 0x88 : 0x89);
   }
 
-  PickleBuilder none() {
+  public PickleBuilder none() {
     return op('N');
   }
 
-  PickleBuilder setitem() {
+  public PickleBuilder setitem() {
     return op('s');
   }
 
-  PickleBuilder setitems() {
+  public PickleBuilder setitems() {
     return op('u');
   }
 
   /** An empty {@code OrderedDict()}, as torch writes backward hooks and state dicts. */
-  PickleBuilder orderedDict() {
+  public PickleBuilder orderedDict() {
     return global("collections", "OrderedDict").emptyTuple().reduce();
   }
 
   /** A persistent id {@code ('storage', torch.<cls>, key, 'cpu', numel)} and BINPERSID. */
-  PickleBuilder storage(String cls, String key, long numel) {
+  public PickleBuilder storage(String cls, String key, long numel) {
     return mark()
         .str("storage")
         .global("torch", cls)
@@ -124,7 +124,7 @@ final class PickleBuilder {
   }
 
   /** Ints as a tuple. */
-  PickleBuilder ints(long... values) {
+  public PickleBuilder ints(long... values) {
     mark();
     for (long v : values) {
       integer(v);
@@ -135,22 +135,22 @@ final class PickleBuilder {
   /**
    * A whole {@code _rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())} call.
    */
-  PickleBuilder tensor(
+  public PickleBuilder tensor(
       String cls, String key, long numel, long offset, long[] size, long[] stride) {
     global("torch._utils", "_rebuild_tensor_v2").mark();
     storage(cls, key, numel).integer(offset).ints(size).ints(stride).bool(false).orderedDict();
     return tuple().reduce();
   }
 
-  PickleBuilder stop() {
+  public PickleBuilder stop() {
     return op('.');
   }
 
-  byte[] build() {
+  public byte[] build() {
     return out.toByteArray();
   }
 
-  static byte[] le32(int v) {
+  public static byte[] le32(int v) {
     return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array();
   }
 }

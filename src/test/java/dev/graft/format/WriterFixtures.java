@@ -2,6 +2,7 @@ package dev.graft.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.graft.format.read.CheckpointReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,14 +22,14 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /** Layouts, deterministic tensor bytes and the torch check shared by the writer tests. */
-final class WriterFixtures {
+public final class WriterFixtures {
 
-  static final String PYTHON = "/usr/bin/python3";
-  static final String NEEDS_TORCH =
+  public static final String PYTHON = "/usr/bin/python3";
+  public static final String NEEDS_TORCH =
       "needs /usr/bin/python3 with torch (apt-get install python3-torch)";
 
   /** The dtypes torch 1.13 has, which the torch check can load. */
-  static final List<DType> TORCH_113_DTYPES =
+  public static final List<DType> TORCH_113_DTYPES =
       List.of(
           DType.FLOAT64,
           DType.FLOAT32,
@@ -48,7 +49,7 @@ final class WriterFixtures {
   private WriterFixtures() {}
 
   /** One tensor of every dtype in {@code dtypes}, with shapes that vary in rank. */
-  static List<OutputTensor> everyDtype(List<DType> dtypes) {
+  public static List<OutputTensor> everyDtype(List<DType> dtypes) {
     long[][] shapes = {{3, 4}, {5}, {2, 1, 3}, {7}, {}, {1, 1}, {4, 2}};
     List<OutputTensor> layout = new ArrayList<>();
     for (int i = 0; i < dtypes.size(); i++) {
@@ -58,7 +59,7 @@ final class WriterFixtures {
   }
 
   /** Deterministic bytes for a tensor; bool elements are 0 or 1, as torch requires. */
-  static byte[] data(OutputTensor t, long seed) {
+  public static byte[] data(OutputTensor t, long seed) {
     byte[] b = new byte[(int) t.sizeBytes()];
     SplittableRandom r = new SplittableRandom(seed ^ t.key().hashCode());
     for (int i = 0; i < b.length; i++) {
@@ -68,7 +69,7 @@ final class WriterFixtures {
   }
 
   /** Writes every tensor of the writer's layout with {@link #data} bytes. */
-  static void writeAll(StateDictWriter w, long seed) throws IOException {
+  public static void writeAll(StateDictWriter w, long seed) throws IOException {
     for (OutputTensor t : w.layout()) {
       w.write(t.key(), ByteBuffer.wrap(data(t, seed)));
     }
@@ -76,17 +77,17 @@ final class WriterFixtures {
   }
 
   /** An in-memory output. */
-  static final class Sink {
-    final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    final WritableByteChannel channel = Channels.newChannel(bytes);
+  public static final class Sink {
+    public final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    public final WritableByteChannel channel = Channels.newChannel(bytes);
 
-    byte[] toByteArray() {
+    public byte[] toByteArray() {
       return bytes.toByteArray();
     }
   }
 
   /** Checks that a written file reads back with the given tensors and seeded bytes. */
-  static CheckpointIndex readBack(
+  public static CheckpointIndex readBack(
       byte[] file, CheckpointFormat format, List<OutputTensor> layout, long seed)
       throws IOException {
     BytesChannel ch = new BytesChannel(file);
@@ -108,7 +109,7 @@ final class WriterFixtures {
     return index;
   }
 
-  static synchronized boolean torchAvailable() {
+  public static synchronized boolean torchAvailable() {
     if (torchAvailable == null) {
       try {
         Process p =
@@ -126,7 +127,7 @@ final class WriterFixtures {
   }
 
   /** The expectation the Python check reads for one file. */
-  static String fileSpec(
+  public static String fileSpec(
       Path path, String format, List<OutputTensor> layout, long seed, Map<String, String> meta) {
     StringBuilder json = new StringBuilder("{\"path\":");
     str(json, path.toString());
@@ -152,7 +153,7 @@ final class WriterFixtures {
   }
 
   /** Runs check_written.py on the expectations and asserts that it prints OK. */
-  static void runTorchCheck(Path dir, String expectationsJson) throws Exception {
+  public static void runTorchCheck(Path dir, String expectationsJson) throws Exception {
     Path spec = dir.resolve("expectations.json");
     Files.writeString(spec, expectationsJson);
     Path script = dir.resolve("check_written.py");
@@ -169,7 +170,7 @@ final class WriterFixtures {
     assertThat(output).startsWith("OK");
   }
 
-  static String sha256(byte[] b) {
+  public static String sha256(byte[] b) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
     } catch (NoSuchAlgorithmException e) {

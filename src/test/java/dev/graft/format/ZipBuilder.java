@@ -10,27 +10,27 @@ import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 
 /** Builds small zip archives byte by byte, the way torch writes them, with knobs to break them. */
-final class ZipBuilder {
+public final class ZipBuilder {
 
   /** One record to write; the knobs default to what torch writes. */
-  static final class Entry {
-    final String name;
-    final byte[] data;
-    String localName;
-    int method = 0;
-    int flags = 0x808;
-    long declaredSize = -1;
+  public static final class Entry {
+    public final String name;
+    public final byte[] data;
+    public String localName;
+    public int method = 0;
+    public int flags = 0x808;
+    public long declaredSize = -1;
 
     /** The compressed size the central directory declares; -1 for the declared size. */
-    long declaredCompressedSize = -1;
+    public long declaredCompressedSize = -1;
 
     /** The CRC-32 the headers declare; {@code null} for the data's own. */
-    Integer crc;
+    public Integer crc;
 
     /** Bytes written after the record's data descriptor, in the gap before the next record. */
-    byte[] after = new byte[0];
+    public byte[] after = new byte[0];
 
-    Entry(String name, byte[] data) {
+    public Entry(String name, byte[] data) {
       this.name = name;
       this.data = data;
       this.localName = name;
@@ -42,7 +42,7 @@ final class ZipBuilder {
   private boolean zip64;
 
   /** Adds a stored record. */
-  ZipBuilder add(String name, byte[] data) {
+  public ZipBuilder add(String name, byte[] data) {
     entries.add(new Entry(name, data));
     return this;
   }
@@ -51,7 +51,7 @@ final class ZipBuilder {
    * Adds a deflated record, as torch.jit.save writes code records: compressed size, content size
    * and CRC-32 of the content; break them with the entry's knobs.
    */
-  ZipBuilder addDeflated(String name, byte[] content) {
+  public ZipBuilder addDeflated(String name, byte[] content) {
     Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION, true);
     deflater.setInput(content);
     deflater.finish();
@@ -73,33 +73,33 @@ final class ZipBuilder {
   }
 
   /** Adds a stored record holding a UTF-8 string. */
-  ZipBuilder add(String name, String data) {
+  public ZipBuilder add(String name, String data) {
     return add(name, data.getBytes(StandardCharsets.UTF_8));
   }
 
   /** The records added so far, to break them. */
-  List<Entry> entries() {
+  public List<Entry> entries() {
     return entries;
   }
 
   /** The last record added, to break it. */
-  Entry last() {
+  public Entry last() {
     return entries.get(entries.size() - 1);
   }
 
   /** Puts bytes before the first local header, as when a zip is appended to another file. */
-  ZipBuilder prefix(byte[] bytes) {
+  public ZipBuilder prefix(byte[] bytes) {
     this.prefix = bytes;
     return this;
   }
 
   /** Writes ZIP64 end records and extras, as torch does for files over 4 GB. */
-  ZipBuilder zip64() {
+  public ZipBuilder zip64() {
     this.zip64 = true;
     return this;
   }
 
-  byte[] build() {
+  public byte[] build() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(prefix);
     List<Long> offsets = new ArrayList<>();

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import dev.graft.format.CheckpointFormat;
 import dev.graft.format.CheckpointIndex;
-import dev.graft.format.CheckpointReader;
 import dev.graft.format.DType;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorInfo;
+import dev.graft.format.read.CheckpointReader;
 import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;

@@ -2,7 +2,7 @@ package dev.graft.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.graft.format.RangeCrc;
+import dev.graft.format.zip.RangeCrc;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.graft.IntegrationTest;
 import dev.graft.format.CheckpointIndex;
-import dev.graft.format.CheckpointReader;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorData;
 import dev.graft.format.TensorInfo;
+import dev.graft.format.read.CheckpointReader;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.channels.FileChannel;
@@ -123,8 +123,8 @@ class RunApiTests extends IntegrationTest {
     String ckpt = ts.checkpointId();
     Path archive = ts.archive();
     try (FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ)) {
-      dev.graft.format.TorchScriptIndex index =
-          dev.graft.format.TorchScriptReader.read(ch, ReadLimits.defaults());
+      dev.graft.format.torchscript.TorchScriptIndex index =
+          dev.graft.format.torchscript.TorchScriptReader.read(ch, ReadLimits.defaults());
       JsonNode result = c.get("expected").get("result");
       assertThat(index.tensors())
           .extracting(TensorInfo::key)
@@ -460,7 +460,7 @@ class RunApiTests extends IntegrationTest {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
       var layout =
           List.of(dev.graft.format.OutputTensor.of("w", dev.graft.format.DType.FLOAT32, 2, 3));
-      var writer = dev.graft.format.SafetensorsWriter.open(ch, layout, Map.of());
+      var writer = dev.graft.format.safetensors.SafetensorsWriter.open(ch, layout, Map.of());
       writer.write("w", java.nio.ByteBuffer.wrap(values));
       writer.finish();
     }

@@ -1,9 +1,0 @@
-package dev.graft.format;
-
-/**
- * A Python {@code complex} from a pickle ({@code builtins.complex(real, imag)}).
- *
- * @param real the real part
- * @param imag the imaginary part
- */
-public record ComplexNumber(double real, double imag) {}

@@ -1,9 +1,0 @@
-package dev.graft.format;
-
-/**
- * An {@code nn.Parameter} as {@code torch._utils._rebuild_parameter} would rebuild it.
- *
- * @param tensor the parameter's data
- * @param requiresGrad the parameter's {@code requires_grad}
- */
-public record ParameterRef(TensorRef tensor, boolean requiresGrad) {}
