@@ -2,6 +2,9 @@ package dev.graft.format;
 
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.graft.format.pickle.RestrictedUnpickler;
+import dev.graft.format.read.CheckpointReader;
+import dev.graft.format.torchscript.TorchScriptReader;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
