@@ -13,13 +13,13 @@ import dev.graft.format.TorchScriptReader;
 import dev.graft.plan.TargetArchitecture;
 import dev.graft.plan.TargetArchitectures;
 import dev.graft.plan.TargetEntry;
-import dev.graft.shared.BadRequest;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
 import dev.graft.shared.DeletionVeto;
 import dev.graft.shared.GraftProperties;
 import dev.graft.shared.IdempotencyKeys;
 import dev.graft.shared.IndexCache;
+import dev.graft.shared.InvalidInput;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
@@ -90,7 +90,7 @@ public class ArchitectureService {
    * Stores an architecture file under an {@code Idempotency-Key}.
    *
    * @param idempotencyKey the client's key, or {@code null}
-   * @throws dev.graft.shared.Conflict when the key was used for another upload
+   * @throws dev.graft.shared.IdempotencyKeyReused when the key was used for another upload
    */
   public Stored<Architecture> uploadFile(String name, InputStream content, String idempotencyKey)
       throws IOException {
@@ -124,7 +124,7 @@ public class ArchitectureService {
   /**
    * Stores an architecture described in JSON.
    *
-   * @throws BadRequest when an entry is invalid; the field names the entry
+   * @throws InvalidInput when an entry is invalid; the field names the entry
    */
   public Stored<Architecture> uploadJson(ArchitectureDocument document) throws IOException {
     return uploadJson(document, null);
@@ -134,7 +134,7 @@ public class ArchitectureService {
    * Stores a JSON architecture under an {@code Idempotency-Key}.
    *
    * @param idempotencyKey the client's key, or {@code null}
-   * @throws dev.graft.shared.Conflict when the key was used for another description
+   * @throws dev.graft.shared.IdempotencyKeyReused when the key was used for another description
    */
   public Stored<Architecture> uploadJson(ArchitectureDocument document, String idempotencyKey)
       throws IOException {
@@ -189,7 +189,7 @@ public class ArchitectureService {
    * locked.
    *
    * @throws ArchitectureNotFound when there is none
-   * @throws dev.graft.shared.Conflict when a model version's lineage or a queued or running run
+   * @throws dev.graft.shared.StillInUse when a model version's lineage or a queued or running run
    *     uses it
    */
   public void delete(UUID id) {

@@ -3,7 +3,7 @@ package dev.graft.architecture;
 import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.DType;
 import dev.graft.format.ReadLimits;
-import dev.graft.shared.BadRequest;
+import dev.graft.shared.InvalidInput;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -61,18 +61,18 @@ final class JsonEntries {
   /**
    * Checks a document against the limits and turns it into entries.
    *
-   * @throws BadRequest naming the field at fault, e.g. {@code entries[7].shape}
+   * @throws InvalidInput naming the field at fault, e.g. {@code entries[7].shape}
    */
   static List<StoredEntry> validate(ArchitectureDocument doc, ReadLimits limits) {
     if (doc.name() == null || doc.name().isBlank() || doc.name().length() > 255) {
-      throw new BadRequest("name", "is required, at most 255 characters");
+      throw new InvalidInput("name", "is required, at most 255 characters");
     }
     checkText("name", doc.name());
     if (doc.entries() == null) {
-      throw new BadRequest("entries", "is required");
+      throw new InvalidInput("entries", "is required");
     }
     if (doc.entries().size() > limits.maxTensors()) {
-      throw new BadRequest(
+      throw new InvalidInput(
           "entries",
           "holds "
               + doc.entries().size()
@@ -87,11 +87,11 @@ final class JsonEntries {
       ArchitectureDocument.Entry e = doc.entries().get(i);
       String at = "entries[" + i + "]";
       if (e == null || e.key() == null || e.key().isEmpty()) {
-        throw new BadRequest(at + ".key", "is required");
+        throw new InvalidInput(at + ".key", "is required");
       }
       int keyBytes = checkText(at + ".key", e.key());
       if (keyBytes > MAX_KEY_BYTES || e.key().length() > limits.maxKeyLength()) {
-        throw new BadRequest(
+        throw new InvalidInput(
             at + ".key",
             "is "
                 + keyBytes
@@ -100,20 +100,20 @@ final class JsonEntries {
                 + " are allowed");
       }
       if (!keys.add(e.key())) {
-        throw new BadRequest(at + ".key", "'" + e.key() + "' appears twice");
+        throw new InvalidInput(at + ".key", "'" + e.key() + "' appears twice");
       }
       DType dtype =
           DType.byTorchName(e.dtype() == null ? "" : e.dtype())
               .orElseThrow(
                   () ->
-                      new BadRequest(
+                      new InvalidInput(
                           at + ".dtype",
                           abbreviate(e.dtype()) + " is not a torch dtype name such as float32"));
       if (e.shape() == null) {
-        throw new BadRequest(at + ".shape", "is required ([] for a 0-dim entry)");
+        throw new InvalidInput(at + ".shape", "is required ([] for a 0-dim entry)");
       }
       if (e.shape().size() > limits.maxRank()) {
-        throw new BadRequest(
+        throw new InvalidInput(
             at + ".shape",
             "has "
                 + e.shape().size()
@@ -123,16 +123,17 @@ final class JsonEntries {
       }
       for (Long s : e.shape()) {
         if (s == null || s < 0) {
-          throw new BadRequest(at + ".shape", "sizes must be 0 or more, was " + e.shape());
+          throw new InvalidInput(at + ".shape", "sizes must be 0 or more, was " + e.shape());
         }
       }
       String kind = e.kind() == null ? "PARAMETER" : e.kind();
       if (!kind.equals("PARAMETER") && !kind.equals("BUFFER")) {
-        throw new BadRequest(at + ".kind", "must be PARAMETER or BUFFER, was " + abbreviate(kind));
+        throw new InvalidInput(
+            at + ".kind", "must be PARAMETER or BUFFER, was " + abbreviate(kind));
       }
       boolean requiresGrad = e.requiresGrad() != null ? e.requiresGrad() : kind.equals("PARAMETER");
       if (requiresGrad && !ArchitectureService.floating(dtype)) {
-        throw new BadRequest(
+        throw new InvalidInput(
             at + ".requiresGrad",
             "only floating-point entries can require gradients (" + dtype.torchName() + ")");
       }
@@ -152,10 +153,10 @@ final class JsonEntries {
       try {
         numel = stored.numel();
       } catch (ArithmeticException overflow) {
-        throw new BadRequest(at + ".shape", "has more elements than fit in 64 bits");
+        throw new InvalidInput(at + ".shape", "has more elements than fit in 64 bits");
       }
       if (numel > limits.maxTotalNumel() - totalNumel) {
-        throw new BadRequest(
+        throw new InvalidInput(
             at + ".shape",
             "brings the architecture to more than "
                 + limits.maxTotalNumel()
@@ -178,7 +179,7 @@ final class JsonEntries {
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       if (c == 0) {
-        throw new BadRequest(field, "must not contain U+0000");
+        throw new InvalidInput(field, "must not contain U+0000");
       }
       if (Character.isHighSurrogate(c)
           && i + 1 < value.length()
@@ -186,7 +187,7 @@ final class JsonEntries {
         bytes += 4;
         i++;
       } else if (Character.isSurrogate(c)) {
-        throw new BadRequest(field, "is not valid Unicode (it holds a lone surrogate)");
+        throw new InvalidInput(field, "is not valid Unicode (it holds a lone surrogate)");
       } else {
         bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
       }
@@ -216,7 +217,7 @@ final class JsonEntries {
       String at, Map<String, Object> init, DType dtype, List<Long> shape) {
     Object scheme = init.get("scheme");
     if (!(scheme instanceof String s) || !SCHEMES.contains(s)) {
-      throw new BadRequest(
+      throw new InvalidInput(
           at + ".scheme",
           "must be one of "
               + new java.util.TreeSet<>(SCHEMES)
@@ -229,15 +230,15 @@ final class JsonEntries {
       }
       if (!PARAMS.get(s).contains(p.getKey())) {
         String name = p.getKey();
-        throw new BadRequest(
+        throw new InvalidInput(
             at + "." + (name.length() <= 64 ? name : name.substring(0, 61) + "..."),
             "is not a parameter of '" + s + "' (it takes " + PARAMS.get(s) + ")");
       }
       if (!(p.getValue() instanceof Number number)) {
-        throw new BadRequest(at + "." + p.getKey(), "must be a number");
+        throw new InvalidInput(at + "." + p.getKey(), "must be a number");
       }
       if (!Double.isFinite(number.doubleValue())) {
-        throw new BadRequest(
+        throw new InvalidInput(
             at + "." + p.getKey(),
             "must be a finite number (JSON reads 1e999 and a 400-digit integer as infinite)");
       }
@@ -248,7 +249,7 @@ final class JsonEntries {
       }
     }
     if (s.equals("constant") && !init.containsKey("value")) {
-      throw new BadRequest(at + ".value", "is required by 'constant'");
+      throw new InvalidInput(at + ".value", "is required by 'constant'");
     }
     boolean random =
         s.equals("normal")
@@ -256,11 +257,11 @@ final class JsonEntries {
             || s.equals("kaiming_uniform")
             || s.equals("xavier_uniform");
     if (random && !ArchitectureService.floating(dtype)) {
-      throw new BadRequest(
+      throw new InvalidInput(
           at + ".scheme", "'" + s + "' needs a floating-point dtype, not " + dtype.torchName());
     }
     if ((s.equals("kaiming_uniform") || s.equals("xavier_uniform")) && shape.size() < 2) {
-      throw new BadRequest(
+      throw new InvalidInput(
           at + ".scheme",
           "'"
               + s
@@ -268,13 +269,13 @@ final class JsonEntries {
               + shape);
     }
     if (s.equals("normal") && init.get("std") instanceof Number std && std.doubleValue() < 0) {
-      throw new BadRequest(at + ".std", "must be 0 or more");
+      throw new InvalidInput(at + ".std", "must be 0 or more");
     }
     if (s.equals("uniform")) {
       double a = init.get("a") instanceof Number n ? n.doubleValue() : 0;
       double b = init.get("b") instanceof Number n ? n.doubleValue() : 1;
       if (a > b) {
-        throw new BadRequest(at + ".a", "must not exceed b");
+        throw new InvalidInput(at + ".a", "must not exceed b");
       }
     }
   }

@@ -82,7 +82,7 @@ public class ContentIngest {
    * refused before anything is stored.
    *
    * @param key the key and how to find what it created, or {@code null} for none
-   * @throws Conflict when the key was used for another upload
+   * @throws IdempotencyKeyReused when the key was used for another upload
    */
   public <I, T> Stored<T> ingest(
       InputStream content,

@@ -4,14 +4,13 @@ import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.plan.LoadOptions;
 import dev.graft.plan.Report;
-import dev.graft.shared.BadRequest;
-import dev.graft.shared.Conflict;
 import dev.graft.shared.GraftProperties;
-import dev.graft.shared.NotFound;
+import dev.graft.shared.IdempotencyKeyReused;
+import dev.graft.shared.InvalidInput;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
-import dev.graft.shared.UnprocessableReference;
+import dev.graft.shared.UnknownReference;
 import dev.graft.warmstart.internal.RunRow;
 import dev.graft.warmstart.internal.RunStore;
 import java.nio.charset.StandardCharsets;
@@ -73,9 +72,9 @@ public class RunService {
    * @param idempotencyKey the client's key, or {@code null}: the same key and body return the first
    *     run; the same key with another body is a conflict
    * @return the run, and whether it was created now
-   * @throws BadRequest when the output is invalid
-   * @throws UnprocessableReference when the checkpoint or architecture does not exist
-   * @throws Conflict when the key was used with another body
+   * @throws InvalidInput when the output is invalid
+   * @throws UnknownReference when the checkpoint or architecture does not exist
+   * @throws IdempotencyKeyReused when the key was used with another body
    */
   public Stored<Run> create(WarmStartRequest request, String idempotencyKey) {
     if (idempotencyKey != null) {
@@ -125,12 +124,7 @@ public class RunService {
 
   private Stored<Run> replay(RunRow before, String requestSha, String key) {
     if (!requestSha.equals(before.requestSha256())) {
-      throw new Conflict(
-          "Idempotency-Key "
-              + dev.graft.shared.Texts.quote(key)
-              + " was used for another request (run "
-              + before.id()
-              + ")");
+      throw new IdempotencyKeyReused(key, "request (run " + before.id() + ")");
     }
     return new Stored<>(toDto(before), false);
   }
@@ -147,7 +141,7 @@ public class RunService {
   /** Runs, newest first, optionally of one status. */
   public PageResponse<Run> list(String status, PageRequest page) {
     if (status != null && !STATUSES.contains(status)) {
-      throw new BadRequest("status", "must be one of " + STATUSES + ", was '" + status + "'");
+      throw new InvalidInput("status", "must be one of " + STATUSES + ", was '" + status + "'");
     }
     List<Run> items =
         runs.list(status, page.offset(), page.size()).stream().map(RunService::toDto).toList();
@@ -158,17 +152,12 @@ public class RunService {
    * A run's report, as executed.
    *
    * @throws RunNotFound when there is no such run
-   * @throws NotFound when no worker has planned it yet
+   * @throws RunNotFound when no worker has planned it yet
    */
   public Report report(UUID id) {
     RunRow r = runs.find(id).orElseThrow(() -> new RunNotFound(id));
     if (r.reportJson() == null) {
-      throw new NotFound(
-          "run "
-              + id
-              + " is "
-              + r.status()
-              + " and has no report yet; a worker writes it when it plans the run");
+      throw RunNotFound.withoutReport(id, r.status());
     }
     return JSON.readValue(r.reportJson(), Report.class);
   }
@@ -177,35 +166,35 @@ public class RunService {
    * Asks a run to stop: a queued run ends CANCELLED at once, a running one at its next tensor.
    *
    * @throws RunNotFound when there is no such run
-   * @throws Conflict when it already succeeded or failed
+   * @throws RunAlreadyEnded when it already succeeded or failed
    */
   public Run cancel(UUID id) {
     RunRow before = runs.find(id).orElseThrow(() -> new RunNotFound(id));
     if (before.status().equals("SUCCEEDED") || before.status().equals("FAILED")) {
-      throw new Conflict("run " + id + " already ended " + before.status());
+      throw new RunAlreadyEnded(id, before.status());
     }
     runs.requestCancel(id);
     cancels.cancel(id);
     return get(id);
   }
 
-  private static UnprocessableReference unknownCheckpoint(UUID id) {
-    return new UnprocessableReference("checkpointId", "checkpoint " + id + " does not exist");
+  private static UnknownReference unknownCheckpoint(UUID id) {
+    return new UnknownReference("checkpointId", "checkpoint " + id + " does not exist");
   }
 
-  private static UnprocessableReference unknownArchitecture(UUID id) {
-    return new UnprocessableReference("architectureId", "architecture " + id + " does not exist");
+  private static UnknownReference unknownArchitecture(UUID id) {
+    return new UnknownReference("architectureId", "architecture " + id + " does not exist");
   }
 
   private WarmStartRequest validate(WarmStartRequest r) {
     if (r == null) {
-      throw new BadRequest("body", "is required");
+      throw new InvalidInput("body", "is required");
     }
     if (r.checkpointId() == null) {
-      throw new UnprocessableReference("checkpointId", "checkpointId is required");
+      throw new UnknownReference("checkpointId", "checkpointId is required");
     }
     if (r.architectureId() == null) {
-      throw new UnprocessableReference("architectureId", "architectureId is required");
+      throw new UnknownReference("architectureId", "architectureId is required");
     }
     if (!checkpoints.exists(r.checkpointId())) {
       throw unknownCheckpoint(r.checkpointId());
@@ -215,10 +204,10 @@ public class RunService {
     }
     WarmStartRequest.Output o = r.output();
     if (o == null || o.model() == null) {
-      throw new BadRequest("output.model", "is required");
+      throw new InvalidInput("output.model", "is required");
     }
     if (!MODEL_NAME.matcher(o.model()).matches()) {
-      throw new BadRequest(
+      throw new InvalidInput(
           "output.model",
           "must be 1-255 letters, digits, '.', '_' or '-', starting with a letter or digit; was "
               + dev.graft.shared.Texts.quote(o.model()));
@@ -230,18 +219,18 @@ public class RunService {
     LoadOptions options = r.options() == null ? LoadOptions.defaults() : r.options();
     for (String f : formats) {
       if (!FORMATS.contains(f)) {
-        throw new BadRequest(
+        throw new InvalidInput(
             "output.formats",
             "'" + f + "' is not an output format: use safetensors, pytorch or torchscript");
       }
       if (f.equals("torchscript")) {
         if (!architectures.get(r.architectureId()).source().equals("TORCHSCRIPT")) {
-          throw new BadRequest(
+          throw new InvalidInput(
               "output.formats",
               "torchscript output needs an architecture uploaded as a TorchScript archive; this one is not");
         }
         if (options.dtype() == dev.graft.plan.DtypePolicy.CHECKPOINT) {
-          throw new BadRequest(
+          throw new InvalidInput(
               "output.formats",
               "torchscript output keeps the archive's dtypes, so it needs options.dtype TARGET, not CHECKPOINT");
         }
@@ -250,7 +239,7 @@ public class RunService {
     List<String> aliases = o.aliases() == null ? List.of() : o.aliases();
     for (String a : aliases) {
       if (a == null || !MODEL_NAME.matcher(a).matches()) {
-        throw new BadRequest(
+        throw new InvalidInput(
             "output.aliases",
             "alias "
                 + dev.graft.shared.Texts.quote(a)

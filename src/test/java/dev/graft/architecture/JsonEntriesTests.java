@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.ReadLimits;
-import dev.graft.shared.BadRequest;
+import dev.graft.shared.InvalidInput;
 import java.io.Reader;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -34,8 +34,8 @@ class JsonEntriesTests {
     return new ArchitectureDocument("Net", List.of(entries));
   }
 
-  private static BadRequest refused(ArchitectureDocument doc) {
-    return catchThrowableOfType(() -> JsonEntries.validate(doc, LIMITS), BadRequest.class);
+  private static InvalidInput refused(ArchitectureDocument doc) {
+    return catchThrowableOfType(() -> JsonEntries.validate(doc, LIMITS), InvalidInput.class);
   }
 
   private static String path(JacksonException e) {
@@ -131,7 +131,7 @@ class JsonEntriesTests {
     for (int i = 0; i <= LIMITS.maxTensors(); i++) {
       many.add(entry("k" + i));
     }
-    BadRequest e = refused(new ArchitectureDocument("Net", many));
+    InvalidInput e = refused(new ArchitectureDocument("Net", many));
 
     assertThat(e.field()).isEqualTo("entries");
     assertThat(e.getMessage()).contains("at most 200000");
@@ -155,13 +155,13 @@ class JsonEntriesTests {
     assertThat(refused(doc(entry("a", rank17))).getMessage()).contains("at most 16");
     assertThat(refused(doc(entry("a", 1L << 62, 4L))).getMessage()).contains("64 bits");
     // 2^62 elements fit in a long but not under the limit of 2^40.
-    BadRequest huge = refused(doc(entry("a", 1L << 62)));
+    InvalidInput huge = refused(doc(entry("a", 1L << 62)));
     assertThat(huge.field()).isEqualTo("entries[0].shape");
     assertThat(huge.getMessage()).contains("more than 1099511627776 elements");
     // Each under the limit, together over it: the sum is checked without overflowing.
-    BadRequest sum = refused(doc(entry("a", 1L << 39), entry("b", 1L << 39), entry("c", 1L)));
+    InvalidInput sum = refused(doc(entry("a", 1L << 39), entry("b", 1L << 39), entry("c", 1L)));
     assertThat(sum.field()).isEqualTo("entries[2].shape");
-    BadRequest overflow =
+    InvalidInput overflow =
         refused(doc(entry("a", 1L << 40), entry("b", Long.MAX_VALUE / 2), entry("c", 1L)));
     assertThat(overflow.field()).isEqualTo("entries[1].shape");
   }
@@ -177,7 +177,7 @@ class JsonEntriesTests {
                   + "}}]}",
               ArchitectureDocument.class);
 
-      BadRequest e = refused(doc);
+      InvalidInput e = refused(doc);
 
       assertThat(e.field()).as(value).isEqualTo("entries[0].init.value");
       assertThat(e.getMessage()).contains("finite");
