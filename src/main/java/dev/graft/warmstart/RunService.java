@@ -45,7 +45,6 @@ public class RunService {
       Set.of("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED");
 
   private final RunStore runs;
-  private final dev.graft.warmstart.internal.CancelSignals cancels;
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
   private final GraftProperties properties;
@@ -53,14 +52,12 @@ public class RunService {
 
   RunService(
       RunStore runs,
-      dev.graft.warmstart.internal.CancelSignals cancels,
       CheckpointService checkpoints,
       ArchitectureService architectures,
       GraftProperties properties,
       TransactionTemplate tx) {
     this.tx = tx;
     this.runs = runs;
-    this.cancels = cancels;
     this.checkpoints = checkpoints;
     this.architectures = architectures;
     this.properties = properties;
@@ -163,7 +160,8 @@ public class RunService {
   }
 
   /**
-   * Asks a run to stop: a queued run ends CANCELLED at once, a running one at its next tensor.
+   * Asks a run to stop: a queued run ends CANCELLED at once, a running one at its worker's next
+   * heartbeat ({@code graft.worker.heartbeat}), wherever that worker runs.
    *
    * @throws RunNotFound when there is no such run
    * @throws RunAlreadyEnded when it already succeeded or failed
@@ -174,7 +172,6 @@ public class RunService {
       throw new RunAlreadyEnded(id, before.status());
     }
     runs.requestCancel(id);
-    cancels.cancel(id);
     return get(id);
   }
 

@@ -71,7 +71,6 @@ public class RunExecutor {
   private final RunStore runs;
   private final TransactionTemplate tx;
   private final GraftProperties properties;
-  private final CancelSignals cancels;
   private final BlobGc gc;
 
   RunExecutor(
@@ -82,10 +81,8 @@ public class RunExecutor {
       RunStore runs,
       TransactionTemplate tx,
       GraftProperties properties,
-      BlobGc gc,
-      CancelSignals cancels) {
+      BlobGc gc) {
     this.gc = gc;
-    this.cancels = cancels;
     this.checkpoints = checkpoints;
     this.architectures = architectures;
     this.blobs = blobs;

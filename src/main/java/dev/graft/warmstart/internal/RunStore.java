@@ -190,7 +190,8 @@ public class RunStore {
   }
 
   /**
-   * Asks a run to stop: a queued run is cancelled at once, a running one at its next tensor.
+   * Asks a run to stop: a queued run is cancelled at once, a running one when its worker next
+   * heartbeats.
    *
    * @return the status after the request
    */

@@ -25,7 +25,6 @@ public class Worker implements SmartLifecycle {
 
   private final RunStore runs;
   private final RunExecutor executor;
-  private final CancelSignals cancels;
   private final GraftProperties properties;
   private final String owner;
   private final AtomicBoolean running = new AtomicBoolean();
@@ -33,17 +32,11 @@ public class Worker implements SmartLifecycle {
   private volatile String device;
   private volatile String engineError;
 
-  Worker(RunStore runs, RunExecutor executor, CancelSignals cancels, GraftProperties properties) {
-    this.cancels = cancels;
+  Worker(RunStore runs, RunExecutor executor, GraftProperties properties) {
     this.runs = runs;
     this.executor = executor;
     this.properties = properties;
     this.owner = hostname() + "/" + UUID.randomUUID();
-  }
-
-  /** This worker's identity in leases. */
-  public String owner() {
-    return owner;
   }
 
   @Override
@@ -174,7 +167,6 @@ public class Worker implements SmartLifecycle {
       log.warn("run {}: {}; another worker has it", run.id(), e.getMessage());
     } catch (RunCancelled e) {
       runs.finish(run.id(), owner, "CANCELLED", null, null, null, null);
-      cancels.forget(run.id());
     } catch (EngineUnsupported | IllegalArgumentException | IllegalStateException e) {
       // These do not change with another attempt.
       runs.finish(run.id(), owner, "FAILED", e.getMessage(), null, null, null);
@@ -215,11 +207,6 @@ public class Worker implements SmartLifecycle {
     } catch (java.io.IOException e) {
       log.warn("could not clean up {}: {}", work, e.toString());
     }
-  }
-
-  /** The device the worker threads use, once started. */
-  public String device() {
-    return device;
   }
 
   private String requestedDevice() {

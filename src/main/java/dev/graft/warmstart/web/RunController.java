@@ -77,7 +77,7 @@ class RunController {
     return runs.report(id);
   }
 
-  @Operation(summary = "Cancel a run: a queued run at once, a running one at its next tensor")
+  @Operation(summary = "Cancel a run: a queued run at once, a running one at its next heartbeat")
   @PostMapping("/{id}/cancel")
   Run cancel(@PathVariable UUID id) {
     return runs.cancel(id);
