@@ -11,8 +11,6 @@ import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
 import dev.graft.shared.UnknownReference;
-import dev.graft.warmstart.internal.RunRow;
-import dev.graft.warmstart.internal.RunStore;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -33,7 +31,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Warm-start runs: submission (idempotent by key), status, report and cancellation. Workers execute
- * them from the queue; see {@code dev.graft.warmstart.internal.Worker}.
+ * them from the queue; see {@link Worker}.
  */
 @Service
 public class RunService {

@@ -93,6 +93,14 @@ public final class DjlTensorEngine implements TensorEngine {
     return new DjlTensorEngine(engine, device);
   }
 
+  /**
+   * How many CUDA devices an engine can be opened on: 0 with the CPU-only native library or without
+   * a GPU.
+   */
+  public static int gpuCount() {
+    return EngineDevices.gpuCount();
+  }
+
   /** The DJL data type for a dtype, when DJL's PyTorch engine can hold it. */
   static Optional<DataType> djlType(DType dtype) {
     // The native library aborts the JVM on the rest (see the class comment), or DJL lacks them.

@@ -1,6 +1,9 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import dev.graft.shared.GraftProperties;
+import dev.graft.warmstart.internal.DjlTensorEngine;
+import dev.graft.warmstart.internal.EngineUnsupported;
+import dev.graft.warmstart.internal.TensorEngine;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +22,7 @@ import org.springframework.stereotype.Component;
  * Started only when {@code graft.roles} includes {@code worker}.
  */
 @Component
-public class Worker implements SmartLifecycle {
+class Worker implements SmartLifecycle {
 
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
@@ -122,7 +125,7 @@ public class Worker implements SmartLifecycle {
    * Whether this process's worker can take runs: every thread alive and its engine open. A worker
    * that is not running (role off) reports {@code null}.
    */
-  public Health health() {
+  Health health() {
     if (!running.get()) {
       return null;
     }
@@ -145,7 +148,7 @@ public class Worker implements SmartLifecycle {
    * @param device the engine's device, once opened
    * @param error why the engine is not usable, or {@code null}
    */
-  public record Health(boolean up, int threadsAlive, int threads, String device, String error) {}
+  record Health(boolean up, int threadsAlive, int threads, String device, String error) {}
 
   /** Claims and executes one run; returns whether there was one. */
   boolean runOnce(TensorEngine engine) {

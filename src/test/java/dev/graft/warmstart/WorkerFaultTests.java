@@ -1,4 +1,4 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,6 +7,8 @@ import dev.graft.checkpoint.CheckpointService;
 import dev.graft.checkpoint.CheckpointUpload;
 import dev.graft.format.DType;
 import dev.graft.plan.InitScheme;
+import dev.graft.warmstart.internal.DjlTensorEngine;
+import dev.graft.warmstart.internal.TensorEngine;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

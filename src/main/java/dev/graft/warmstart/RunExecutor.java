@@ -1,4 +1,4 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.Checkpoint;
@@ -29,6 +29,8 @@ import dev.graft.shared.BlobGc;
 import dev.graft.shared.GraftProperties;
 import dev.graft.storage.BlobStore;
 import dev.graft.storage.PendingBlob;
+import dev.graft.warmstart.internal.EngineUnsupported;
+import dev.graft.warmstart.internal.TensorEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -59,7 +61,7 @@ import tools.jackson.databind.json.JsonMapper;
  * never visible.
  */
 @Component
-public class RunExecutor {
+class RunExecutor {
 
   private static final Logger log = LoggerFactory.getLogger(RunExecutor.class);
   static final JsonMapper JSON = JsonMapper.builder().build();

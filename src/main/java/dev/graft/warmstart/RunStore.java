@@ -1,4 +1,4 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -17,16 +17,16 @@ import org.springframework.stereotype.Repository;
  * LOCKED}, and a heartbeat or a finish only applies while the caller still holds the lease.
  */
 @Repository
-public class RunStore {
+class RunStore {
 
   private final JdbcClient jdbc;
 
-  public RunStore(JdbcClient jdbc) {
+  RunStore(JdbcClient jdbc) {
     this.jdbc = jdbc;
   }
 
   /** Inserts a new QUEUED run. */
-  public void insert(RunRow r) {
+  void insert(RunRow r) {
     jdbc.sql(
             "insert into warm_start_run (id, status, checkpoint_id, architecture_id, options, output, idempotency_key,"
                 + " request_sha256, max_attempts, created_at) values (?,?,?,?,?,?,?,?,?,?)")
@@ -45,7 +45,7 @@ public class RunStore {
   }
 
   /** A run by id. */
-  public Optional<RunRow> find(UUID id) {
+  Optional<RunRow> find(UUID id) {
     return jdbc.sql("select * from warm_start_run where id = ?")
         .param(id)
         .query((rs, n) -> map(rs))
@@ -53,7 +53,7 @@ public class RunStore {
   }
 
   /** A run by its idempotency key. */
-  public Optional<RunRow> findByIdempotencyKey(String key) {
+  Optional<RunRow> findByIdempotencyKey(String key) {
     return jdbc.sql("select * from warm_start_run where idempotency_key = ?")
         .param(key)
         .query((rs, n) -> map(rs))
@@ -61,7 +61,7 @@ public class RunStore {
   }
 
   /** Runs, newest first, optionally of one status. */
-  public List<RunRow> list(String status, long offset, int limit) {
+  List<RunRow> list(String status, long offset, int limit) {
     return jdbc.sql(
             "select * from warm_start_run where (cast(? as varchar) is null or status = ?) order by created_at desc, id offset ? limit ?")
         .params(status, status, offset, limit)
@@ -70,7 +70,7 @@ public class RunStore {
   }
 
   /** How many runs, optionally of one status. */
-  public long count(String status) {
+  long count(String status) {
     return jdbc.sql(
             "select count(*) from warm_start_run where (cast(? as varchar) is null or status = ?)")
         .params(status, status)
@@ -79,7 +79,7 @@ public class RunStore {
   }
 
   /** Whether any run that has not ended uses a checkpoint or architecture. */
-  public boolean activeRunUses(UUID checkpointId, UUID architectureId) {
+  boolean activeRunUses(UUID checkpointId, UUID architectureId) {
     return jdbc.sql(
                 "select count(*) from warm_start_run where status in ('QUEUED','RUNNING')"
                     + " and (checkpoint_id = ? or architecture_id = ?)")
@@ -93,7 +93,7 @@ public class RunStore {
    * Claims the oldest run that is queued, or running under an expired lease (its worker died), for
    * {@code owner}; counts the attempt.
    */
-  public Optional<RunRow> claim(String owner, Duration lease, String device) {
+  Optional<RunRow> claim(String owner, Duration lease, String device) {
     return jdbc.sql(
             "with next as (select id from warm_start_run"
                 + " where (status = 'QUEUED' or (status = 'RUNNING' and lease_expires_at < now()))"
@@ -112,7 +112,7 @@ public class RunStore {
    * Ends runs whose worker keeps dying: running under an expired lease with no attempt left, or
    * asked to cancel. Returns how many were ended.
    */
-  public int sweepAbandoned() {
+  int sweepAbandoned() {
     int failed =
         jdbc.sql(
                 "update warm_start_run set status = 'FAILED', finished_at = now(), lease_owner = null,"
@@ -134,7 +134,7 @@ public class RunStore {
    *
    * @return whether a cancel was asked for; empty when the lease is no longer this owner's
    */
-  public Optional<Boolean> heartbeat(
+  Optional<Boolean> heartbeat(
       UUID id, String owner, Duration lease, int tensorsDone, long bytesDone) {
     return jdbc.sql(
             "update warm_start_run set lease_expires_at = now() + make_interval(secs => ?), tensors_done = ?, bytes_done = ?"
@@ -145,8 +145,7 @@ public class RunStore {
   }
 
   /** Records the plan's totals and report while the owner holds the lease. */
-  public boolean planned(
-      UUID id, String owner, int tensorsTotal, long bytesTotal, String reportJson) {
+  boolean planned(UUID id, String owner, int tensorsTotal, long bytesTotal, String reportJson) {
     return jdbc.sql(
                 "update warm_start_run set tensors_total = ?, bytes_total = ?, report = ?"
                     + " where id = ? and lease_owner = ? and status = 'RUNNING'")
@@ -160,7 +159,7 @@ public class RunStore {
    *
    * @return whether the owner still held it (if not, nothing changed)
    */
-  public boolean finish(
+  boolean finish(
       UUID id,
       String owner,
       String status,
@@ -180,7 +179,7 @@ public class RunStore {
   }
 
   /** Gives a run back to the queue after a fault, for another attempt. */
-  public boolean requeue(UUID id, String owner, String error) {
+  boolean requeue(UUID id, String owner, String error) {
     return jdbc.sql(
                 "update warm_start_run set status = 'QUEUED', error = ?, lease_owner = null, lease_expires_at = null"
                     + " where id = ? and lease_owner = ? and status = 'RUNNING'")
@@ -195,7 +194,7 @@ public class RunStore {
    *
    * @return the status after the request
    */
-  public Optional<String> requestCancel(UUID id) {
+  Optional<String> requestCancel(UUID id) {
     jdbc.sql(
             "update warm_start_run set status = 'CANCELLED', finished_at = now(), cancel_requested = true where id = ? and status = 'QUEUED'")
         .param(id)

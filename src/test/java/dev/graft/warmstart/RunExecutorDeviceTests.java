@@ -1,4 +1,4 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -8,6 +8,8 @@ import dev.graft.checkpoint.CheckpointService;
 import dev.graft.checkpoint.CheckpointUpload;
 import dev.graft.registry.ModelVersion;
 import dev.graft.registry.RegistryService;
+import dev.graft.warmstart.internal.DjlTensorEngine;
+import dev.graft.warmstart.internal.TensorEngine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
@@ -146,7 +148,7 @@ class RunExecutorDeviceTests extends WorkerOffTest {
   @Tag("gpu")
   void shouldWriteOnTheGpuExactlyWhatTheCpuWrites() throws IOException {
     assumeTrue(
-        EngineDevices.gpuCount() > 0,
+        DjlTensorEngine.gpuCount() > 0,
         "no CUDA device visible to DJL (the CPU build of libtorch, or no GPU): build with -Pcuda on a GPU machine");
     for (Map.Entry<String, String> c :
         Map.of(
