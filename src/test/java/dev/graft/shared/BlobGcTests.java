@@ -1,5 +1,6 @@
 package dev.graft.shared;
 
+import static dev.graft.TestSupport.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.graft.IntegrationTest;

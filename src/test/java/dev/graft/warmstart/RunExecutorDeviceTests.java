@@ -3,6 +3,7 @@ package dev.graft.warmstart;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.graft.TestSupport.QueuedRun;
 import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.checkpoint.CheckpointUpload;
@@ -13,7 +14,6 @@ import dev.graft.warmstart.internal.TensorEngine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Tag;
@@ -47,19 +47,15 @@ class RunExecutorDeviceTests extends WorkerOffTest {
             .resource()
             .id();
     UUID arch = architectures.uploadFile("MLP", fixture(oracleCase + ".target.pt")).resource().id();
-    UUID id = UUID.randomUUID();
-    String model = "device-" + id;
-    runs.insert(
-        RunRow.queued(
-            id,
-            ckpt,
-            arch,
-            options,
-            "{\"model\":\"" + model + "\",\"formats\":[\"pytorch\"],\"tags\":{},\"aliases\":[]}",
-            null,
-            null,
-            1,
-            Instant.now()));
+    String model = "device-" + UUID.randomUUID();
+    UUID id =
+        QueuedRun.of(ckpt, arch)
+            .withOptions(options)
+            .withOutput(
+                "{\"model\":\""
+                    + model
+                    + "\",\"formats\":[\"pytorch\"],\"tags\":{},\"aliases\":[]}")
+            .insert(jdbc);
     String owner = "test-" + device;
     RunRow claimed = runs.claim(owner, Duration.ofMinutes(5), device).orElseThrow();
     assertThat(claimed.id()).isEqualTo(id);
@@ -84,18 +80,7 @@ class RunExecutorDeviceTests extends WorkerOffTest {
             .id();
     UUID arch =
         architectures.uploadFile("MLP", fixture("identical_lenient.target.pt")).resource().id();
-    UUID id = UUID.randomUUID();
-    runs.insert(
-        RunRow.queued(
-            id,
-            ckpt,
-            arch,
-            "{\"strict\":false}",
-            "{\"model\":\"cancelled-" + id + "\",\"formats\":[\"pytorch\"]}",
-            null,
-            null,
-            1,
-            Instant.now()));
+    UUID id = QueuedRun.of(ckpt, arch).withOptions("{\"strict\":false}").insert(jdbc);
     RunRow claimed = runs.claim("w", Duration.ofMinutes(5), "cpu").orElseThrow();
 
     assertThat(runService.cancel(id).status()).isEqualTo("RUNNING");
@@ -117,18 +102,7 @@ class RunExecutorDeviceTests extends WorkerOffTest {
             .id();
     UUID arch =
         architectures.uploadFile("MLP", fixture("identical_lenient.target.pt")).resource().id();
-    UUID id = UUID.randomUUID();
-    runs.insert(
-        RunRow.queued(
-            id,
-            ckpt,
-            arch,
-            "{\"strict\":false}",
-            "{\"model\":\"cancelled-" + id + "\",\"formats\":[\"pytorch\"]}",
-            null,
-            null,
-            1,
-            Instant.now()));
+    UUID id = QueuedRun.of(ckpt, arch).withOptions("{\"strict\":false}").insert(jdbc);
 
     assertThat(runService.cancel(id).status()).isEqualTo("CANCELLED");
 

@@ -2,8 +2,8 @@ package dev.graft.warmstart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.graft.TestSupport.QueuedRun;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,19 +26,7 @@ class RunQueueTests extends WorkerOffTest {
   @Autowired RunStore runs;
 
   private UUID enqueue(int maxAttempts) {
-    UUID id = UUID.randomUUID();
-    runs.insert(
-        RunRow.queued(
-            id,
-            UUID.randomUUID(),
-            UUID.randomUUID(),
-            "{}",
-            "{}",
-            null,
-            null,
-            maxAttempts,
-            Instant.now()));
-    return id;
+    return QueuedRun.ofNothing().withMaxAttempts(maxAttempts).insert(jdbc);
   }
 
   @Test

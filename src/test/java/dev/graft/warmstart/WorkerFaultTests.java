@@ -2,6 +2,7 @@ package dev.graft.warmstart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.graft.TestSupport.QueuedRun;
 import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.checkpoint.CheckpointUpload;
@@ -11,7 +12,6 @@ import dev.graft.warmstart.internal.DjlTensorEngine;
 import dev.graft.warmstart.internal.TensorEngine;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -39,18 +39,8 @@ class WorkerFaultTests extends WorkerOffTest {
             .id();
     UUID arch =
         architectures.uploadFile("MLP", fixture("bfloat16_into_float.target.pt")).resource().id();
-    UUID id = UUID.randomUUID();
-    runs.insert(
-        RunRow.queued(
-            id,
-            ckpt,
-            arch,
-            "{\"strict\":false}",
-            "{\"model\":\"oom-" + id + "\",\"formats\":[\"pytorch\"]}",
-            null,
-            null,
-            2,
-            Instant.now()));
+    UUID id =
+        QueuedRun.of(ckpt, arch).withOptions("{\"strict\":false}").withMaxAttempts(2).insert(jdbc);
 
     try (TensorEngine real = DjlTensorEngine.open("cpu")) {
       assertThat(worker.runOnce(new OutOfMemory(real))).isTrue();
