@@ -39,7 +39,6 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
-import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -49,14 +48,13 @@ import tools.jackson.databind.json.JsonMapper;
 @Service
 public class ArchitectureService {
 
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-
   private final ArchitectureStore architectures;
   private final ContentIngest ingest;
   private final ReadLimits limits;
   private final BlobGc gc;
   private final TransactionTemplate tx;
   private final List<DeletionVeto> vetoes;
+  private final JsonMapper json;
   private final IndexCache<TargetArchitecture> targets =
       new IndexCache<>(2_000_000, t -> t.entries().size() + 1L);
 
@@ -66,7 +64,9 @@ public class ArchitectureService {
       GraftProperties properties,
       BlobGc gc,
       TransactionTemplate tx,
-      List<DeletionVeto> vetoes) {
+      List<DeletionVeto> vetoes,
+      JsonMapper json) {
+    this.json = json;
     this.gc = gc;
     this.tx = tx;
     this.vetoes = vetoes;
@@ -144,7 +144,7 @@ public class ArchitectureService {
     Map<String, Object> canonical = new LinkedHashMap<>();
     canonical.put("name", document.name());
     canonical.put("entries", validated.stream().map(JsonEntries::toJson).toList());
-    byte[] bytes = JSON.writeValueAsBytes(canonical);
+    byte[] bytes = json.writeValueAsBytes(canonical);
     return ingest.ingest(
         new ByteArrayInputStream(bytes),
         "Architecture",
@@ -349,11 +349,7 @@ public class ArchitectureService {
   }
 
   private static ArchitectureEntry toDto(StoredEntry e) {
-    Map<String, Object> init =
-        e.initJson() == null
-            ? null
-            : JSON.readValue(e.initJson(), new TypeReference<Map<String, Object>>() {});
     return new ArchitectureEntry(
-        e.key(), e.dtype().torchName(), e.shape(), e.kind(), e.requiresGrad(), init, e.numel());
+        e.key(), e.dtype().torchName(), e.shape(), e.kind(), e.requiresGrad(), e.init(), e.numel());
   }
 }

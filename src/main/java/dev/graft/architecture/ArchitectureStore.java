@@ -10,11 +10,14 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The architecture tables: one {@code architecture} row per upload, and its entries in {@code
@@ -43,10 +46,12 @@ class ArchitectureStore {
 
   private final JdbcClient jdbc;
   private final JdbcTemplate batches;
+  private final JsonMapper json;
 
-  ArchitectureStore(JdbcClient jdbc, JdbcTemplate batches) {
+  ArchitectureStore(JdbcClient jdbc, JdbcTemplate batches, JsonMapper json) {
     this.jdbc = jdbc;
     this.batches = batches;
+    this.json = json;
   }
 
   /** Inserts an architecture's row; its entries follow with {@link #insertEntries}. */
@@ -164,7 +169,7 @@ class ArchitectureStore {
           ps.setArray(c++, con.createArrayOf("bigint", e.shape().toArray()));
           ps.setString(c++, e.kind());
           ps.setBoolean(c++, e.requiresGrad());
-          ps.setString(c++, e.initJson());
+          ps.setString(c++, e.init() == null ? null : json.writeValueAsString(e.init()));
           ps.setArray(c++, v == null ? null : con.createArrayOf("bigint", v.strides().toArray()));
           ps.setString(c++, v == null ? null : v.storageKey());
           ps.setObject(c++, v == null ? null : v.storageOffset());
@@ -210,8 +215,9 @@ class ArchitectureStore {
         rs.getTimestamp("created_at").toInstant());
   }
 
-  private static StoredEntry mapEntry(ResultSet rs) throws SQLException {
+  private StoredEntry mapEntry(ResultSet rs) throws SQLException {
     DType dtype = DType.byTorchName(rs.getString("dtype")).orElseThrow();
+    String init = rs.getString("init");
     List<Long> shape = PgLongArrays.parse(rs.getString("shape"));
     TensorInfo value = null;
     if (rs.getString("storage_key") != null) {
@@ -235,7 +241,7 @@ class ArchitectureStore {
         shape,
         rs.getString("kind"),
         rs.getBoolean("requires_grad"),
-        rs.getString("init"),
+        init == null ? null : json.readValue(init, new TypeReference<Map<String, Object>>() {}),
         value);
   }
 }

@@ -13,10 +13,8 @@ import java.util.Set;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
-import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.ValueDeserializer;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Validation of JSON entries, one place for every rule. A JSON architecture is held to the limits a
@@ -41,8 +39,6 @@ final class JsonEntries {
 
   /** Sizes read in one shape before the configured rank limit is applied. */
   static final int MAX_PARSED_RANK = 64;
-
-  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private static final Set<String> SCHEMES =
       Set.of("zeros", "ones", "constant", "normal", "uniform", "kaiming_uniform", "xavier_uniform");
@@ -141,14 +137,7 @@ final class JsonEntries {
           e.init() != null ? new LinkedHashMap<>(e.init()) : defaultInit(kind, dtype, e.shape());
       validateInit(at + ".init", init, dtype, e.shape());
       StoredEntry stored =
-          new StoredEntry(
-              e.key(),
-              dtype,
-              List.copyOf(e.shape()),
-              kind,
-              requiresGrad,
-              JSON.writeValueAsString(init),
-              null);
+          new StoredEntry(e.key(), dtype, List.copyOf(e.shape()), kind, requiresGrad, init, null);
       long numel;
       try {
         numel = stored.numel();
@@ -287,7 +276,7 @@ final class JsonEntries {
     m.put("shape", e.shape());
     m.put("kind", e.kind());
     m.put("requiresGrad", e.requiresGrad());
-    m.put("init", JSON.readValue(e.initJson(), new TypeReference<Map<String, Object>>() {}));
+    m.put("init", e.init());
     return m;
   }
 

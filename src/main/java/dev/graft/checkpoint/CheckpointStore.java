@@ -32,8 +32,6 @@ import tools.jackson.databind.json.JsonMapper;
 @Repository
 class CheckpointStore {
 
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-
   private static final String CHECKPOINT_COLUMNS =
       "id, name, sha256, size_bytes, format, state_dict_path, tensor_count, numel, dtypes,"
           + " metadata, created_at";
@@ -48,10 +46,12 @@ class CheckpointStore {
 
   private final JdbcClient jdbc;
   private final JdbcTemplate batches;
+  private final JsonMapper json;
 
-  CheckpointStore(JdbcClient jdbc, JdbcTemplate batches) {
+  CheckpointStore(JdbcClient jdbc, JdbcTemplate batches, JsonMapper json) {
     this.jdbc = jdbc;
     this.batches = batches;
+    this.json = json;
   }
 
   /** Inserts a checkpoint's row; its tensors follow with {@link #insertTensors}. */
@@ -69,10 +69,10 @@ class CheckpointStore {
             c.stateDictPath(),
             c.tensorCount(),
             c.numel(),
-            JSON.writeValueAsString(c.dtypes()),
-            JSON.writeValueAsString(c.metadata()),
+            json.writeValueAsString(c.dtypes()),
+            json.writeValueAsString(c.metadata()),
             Timestamp.from(c.createdAt()),
-            JSON.writeValueAsString(moduleVersions))
+            json.writeValueAsString(moduleVersions))
         .update();
   }
 
@@ -112,7 +112,7 @@ class CheckpointStore {
         .param(id)
         .query(String.class)
         .optional()
-        .map(json -> JSON.readValue(json, new TypeReference<Map<String, Long>>() {}));
+        .map(text -> json.readValue(text, new TypeReference<Map<String, Long>>() {}));
   }
 
   /**
@@ -253,7 +253,7 @@ class CheckpointStore {
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
   }
 
-  private static Checkpoint map(ResultSet rs) throws SQLException {
+  private Checkpoint map(ResultSet rs) throws SQLException {
     return new Checkpoint(
         rs.getObject("id", UUID.class),
         rs.getString("name"),
@@ -263,8 +263,8 @@ class CheckpointStore {
         rs.getString("state_dict_path"),
         rs.getInt("tensor_count"),
         rs.getLong("numel"),
-        JSON.readValue(rs.getString("dtypes"), new TypeReference<Map<String, Long>>() {}),
-        JSON.readValue(rs.getString("metadata"), new TypeReference<Map<String, Object>>() {}),
+        json.readValue(rs.getString("dtypes"), new TypeReference<Map<String, Long>>() {}),
+        json.readValue(rs.getString("metadata"), new TypeReference<Map<String, Object>>() {}),
         rs.getTimestamp("created_at").toInstant());
   }
 

@@ -64,7 +64,6 @@ import tools.jackson.databind.json.JsonMapper;
 class RunExecutor {
 
   private static final Logger log = LoggerFactory.getLogger(RunExecutor.class);
-  static final JsonMapper JSON = JsonMapper.builder().build();
 
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
@@ -74,6 +73,7 @@ class RunExecutor {
   private final TransactionTemplate tx;
   private final GraftProperties properties;
   private final BlobGc gc;
+  private final JsonMapper json;
 
   RunExecutor(
       CheckpointService checkpoints,
@@ -83,8 +83,10 @@ class RunExecutor {
       RunStore runs,
       TransactionTemplate tx,
       GraftProperties properties,
-      BlobGc gc) {
+      BlobGc gc,
+      JsonMapper json) {
     this.gc = gc;
+    this.json = json;
     this.checkpoints = checkpoints;
     this.architectures = architectures;
     this.blobs = blobs;
@@ -109,13 +111,13 @@ class RunExecutor {
    * @throws RunCancelled when a cancel was asked for
    */
   void execute(RunRow run, String owner, TensorEngine engine) throws IOException {
-    LoadOptions options = JSON.readValue(run.optionsJson(), LoadOptions.class);
-    Output output = JSON.readValue(run.outputJson(), Output.class);
+    LoadOptions options = json.readValue(run.optionsJson(), LoadOptions.class);
+    Output output = json.readValue(run.outputJson(), Output.class);
     Checkpoint checkpoint = checkpoints.get(run.checkpointId());
     CheckpointIndex index = checkpoints.index(run.checkpointId());
     TargetArchitecture target = architectures.target(run.architectureId());
     Report report = LoadPlanner.plan(index, target, options);
-    String reportJson = JSON.writeValueAsString(report);
+    String reportJson = json.writeValueAsString(report);
     List<OutputTensor> layout = new ArrayList<>();
     for (Report.Entry e : report.entries()) {
       layout.add(new OutputTensor(e.targetKey(), dtype(e.dtype()), e.shape()));
@@ -179,8 +181,8 @@ class RunExecutor {
                               checkpoint.id(),
                               checkpoint.sha256(),
                               run.architectureId(),
-                              JSON.readValue(run.optionsJson(), Object.class)),
-                          JSON.writeValueAsString(report.summary()),
+                              json.readValue(run.optionsJson(), Object.class)),
+                          json.writeValueAsString(report.summary()),
                           artifacts));
               if (!runs.finish(
                   run.id(), owner, "SUCCEEDED", null, reportJson, v.model(), v.version())) {
@@ -423,7 +425,7 @@ class RunExecutor {
     return ByteBuffer.wrap(TensorData.readContiguous(ch, t)).order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  private static Map<String, String> metadata(RunRow run, Checkpoint checkpoint, Report report) {
+  private Map<String, String> metadata(RunRow run, Checkpoint checkpoint, Report report) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("format", "pt");
     m.put("graft.run_id", run.id().toString());
@@ -434,7 +436,7 @@ class RunExecutor {
     for (Report.Entry e : report.entries()) {
       requiresGrad.put(e.targetKey(), e.requiresGrad());
     }
-    m.put("graft.requires_grad", JSON.writeValueAsString(requiresGrad));
+    m.put("graft.requires_grad", json.writeValueAsString(requiresGrad));
     return m;
   }
 

@@ -36,7 +36,6 @@ import tools.jackson.databind.json.JsonMapper;
 @Service
 public class RunService {
 
-  static final JsonMapper JSON = JsonMapper.builder().build();
   private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
   private static final Set<String> FORMATS = Set.of("safetensors", "pytorch", "torchscript");
   private static final Set<String> STATUSES =
@@ -47,14 +46,17 @@ public class RunService {
   private final ArchitectureService architectures;
   private final GraftProperties properties;
   private final TransactionTemplate tx;
+  private final JsonMapper json;
 
   RunService(
       RunStore runs,
       CheckpointService checkpoints,
       ArchitectureService architectures,
       GraftProperties properties,
-      TransactionTemplate tx) {
+      TransactionTemplate tx,
+      JsonMapper json) {
     this.tx = tx;
+    this.json = json;
     this.runs = runs;
     this.checkpoints = checkpoints;
     this.architectures = architectures;
@@ -76,7 +78,7 @@ public class RunService {
       dev.graft.shared.IdempotencyKeys.check(idempotencyKey);
     }
     WarmStartRequest normalized = validate(request);
-    String requestSha = sha256(JSON.writeValueAsString(normalized));
+    String requestSha = sha256(json.writeValueAsString(normalized));
     if (idempotencyKey != null) {
       Optional<RunRow> before = runs.findByIdempotencyKey(idempotencyKey);
       if (before.isPresent()) {
@@ -88,8 +90,8 @@ public class RunService {
             UUID.randomUUID(),
             normalized.checkpointId(),
             normalized.architectureId(),
-            JSON.writeValueAsString(normalized.options()),
-            JSON.writeValueAsString(normalized.output()),
+            json.writeValueAsString(normalized.options()),
+            json.writeValueAsString(normalized.output()),
             idempotencyKey,
             requestSha,
             properties.worker().maxAttempts(),
@@ -154,7 +156,7 @@ public class RunService {
     if (r.reportJson() == null) {
       throw RunNotFound.withoutReport(id, r.status());
     }
-    return JSON.readValue(r.reportJson(), Report.class);
+    return json.readValue(r.reportJson(), Report.class);
   }
 
   /**

@@ -2,7 +2,12 @@ package dev.graft.architecture.internal;
 
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
+import dev.graft.plan.EntryKind;
+import dev.graft.plan.InitScheme;
+import dev.graft.plan.TargetEntry;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * An entry as stored: what the model expects, and where its initial value lies in the blob.
@@ -12,7 +17,8 @@ import java.util.List;
  * @param shape the sizes
  * @param kind PARAMETER, BUFFER or UNKNOWN
  * @param requiresGrad whether it is trained
- * @param initJson the init scheme as JSON for JSON sources, else {@code null}
+ * @param init the init scheme of a JSON entry as the client gave it and validation completed it
+ *     ({@code scheme} and its parameters, in the client's order), else {@code null}
  * @param initialValue where the initial value lies in the blob, or {@code null} for JSON sources
  */
 public record StoredEntry(
@@ -21,37 +27,24 @@ public record StoredEntry(
     List<Long> shape,
     String kind,
     boolean requiresGrad,
-    String initJson,
+    Map<String, Object> init,
     TensorInfo initialValue) {
 
-  private static final tools.jackson.databind.json.JsonMapper JSON =
-      tools.jackson.databind.json.JsonMapper.builder().build();
-
   /** The entry as the planner sees it. */
-  public dev.graft.plan.TargetEntry toTarget() {
-    dev.graft.plan.InitScheme scheme = null;
-    if (initJson != null) {
-      java.util.Map<String, Object> m =
-          JSON.readValue(
-              initJson,
-              new tools.jackson.core.type.TypeReference<java.util.Map<String, Object>>() {});
-      java.util.Map<String, Double> params = new java.util.LinkedHashMap<>();
-      m.forEach(
+  public TargetEntry toTarget() {
+    InitScheme scheme = null;
+    if (init != null) {
+      Map<String, Double> params = new LinkedHashMap<>();
+      init.forEach(
           (k, v) -> {
             if (v instanceof Number n) {
               params.put(k, n.doubleValue());
             }
           });
-      scheme = new dev.graft.plan.InitScheme((String) m.get("scheme"), params);
+      scheme = new InitScheme((String) init.get("scheme"), params);
     }
-    return new dev.graft.plan.TargetEntry(
-        key,
-        dtype,
-        shape,
-        dev.graft.plan.EntryKind.valueOf(kind),
-        requiresGrad,
-        initialValue != null,
-        scheme);
+    return new TargetEntry(
+        key, dtype, shape, EntryKind.valueOf(kind), requiresGrad, initialValue != null, scheme);
   }
 
   /** Elements. */
