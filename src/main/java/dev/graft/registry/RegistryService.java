@@ -145,7 +145,7 @@ public class RegistryService {
   public ModelVersion.Artifact artifact(String model, int version, String format) {
     ModelVersion v = get(model, version);
     return v.artifacts().stream()
-        .filter(a -> a.format().equals(format))
+        .filter(a -> a.format().wireName().equals(format))
         .findFirst()
         .orElseThrow(() -> ModelVersionNotFound.forArtifact(model, version, format));
   }

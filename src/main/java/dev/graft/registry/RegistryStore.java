@@ -1,5 +1,7 @@
 package dev.graft.registry;
 
+import dev.graft.plan.LoadOptions;
+import dev.graft.plan.Report;
 import dev.graft.shared.DeletionVeto;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -181,13 +183,13 @@ class RegistryStore {
             v.lineage().checkpointSha256(),
             v.lineage().architectureId(),
             json.writeValueAsString(v.lineage().options()),
-            v.summaryJson())
+            json.writeValueAsString(v.summary()))
         .update();
     for (ModelVersion.Artifact a : v.artifacts()) {
       jdbc.sql(
               "insert into model_artifact (model_name, version, format, sha256, size_bytes)"
                   + " values (?,?,?,?,?)")
-          .params(v.model(), version, a.format(), a.sha256(), a.sizeBytes())
+          .params(v.model(), version, a.format().wireName(), a.sha256(), a.sizeBytes())
           .update();
     }
   }
@@ -355,7 +357,8 @@ class RegistryStore {
                 artifacts
                     .computeIfAbsent(rs.getInt(1), k -> new ArrayList<>())
                     .add(
-                        new ModelVersion.Artifact(rs.getString(2), rs.getString(3), rs.getLong(4))))
+                        new ModelVersion.Artifact(
+                            format(rs.getString(2)), rs.getString(3), rs.getLong(4))))
         .list();
     Map<Integer, List<String>> aliases = new HashMap<>();
     jdbc.sql(
@@ -396,8 +399,8 @@ class RegistryStore {
             rs.getObject("checkpoint_id", UUID.class),
             rs.getString("checkpoint_sha256"),
             rs.getObject("architecture_id", UUID.class),
-            json.readValue(rs.getString("options"), Object.class)),
-        json.readValue(rs.getString("summary"), Object.class),
+            json.readValue(rs.getString("options"), LoadOptions.class)),
+        json.readValue(rs.getString("summary"), Report.Summary.class),
         List.of());
   }
 
@@ -442,6 +445,12 @@ class RegistryStore {
   }
 
   private record Filter(String where, List<Object> params) {}
+
+  private static ArtifactFormat format(String name) {
+    return ArtifactFormat.byName(name)
+        .orElseThrow(
+            () -> new IllegalStateException("unknown artifact format in the registry: " + name));
+  }
 
   private String tagJson(TagFilter t) {
     return json.writeValueAsString(Map.of(t.key(), t.value()));

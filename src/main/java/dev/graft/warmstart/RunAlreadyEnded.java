@@ -6,7 +6,7 @@ import java.util.UUID;
 /** A run that already succeeded or failed cannot be cancelled: there is nothing left to stop. */
 public class RunAlreadyEnded extends StateConflict {
 
-  public RunAlreadyEnded(UUID id, String status) {
+  public RunAlreadyEnded(UUID id, RunStatus status) {
     super("run " + id + " already ended " + status);
   }
 }

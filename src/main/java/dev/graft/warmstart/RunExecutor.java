@@ -22,6 +22,7 @@ import dev.graft.plan.Outcome;
 import dev.graft.plan.Report;
 import dev.graft.plan.TargetArchitecture;
 import dev.graft.plan.TargetEntry;
+import dev.graft.registry.ArtifactFormat;
 import dev.graft.registry.ModelVersion;
 import dev.graft.registry.NewVersion;
 import dev.graft.registry.RegistryService;
@@ -96,14 +97,6 @@ class RunExecutor {
     this.properties = properties;
   }
 
-  /** The parts of a run's output section the executor needs. */
-  record Output(
-      String model,
-      List<String> formats,
-      String description,
-      Map<String, String> tags,
-      List<String> aliases) {}
-
   /**
    * Runs a claimed run to its end. Faults are left to the caller, which retries or fails the run.
    *
@@ -112,7 +105,9 @@ class RunExecutor {
    */
   void execute(RunRow run, String owner, TensorEngine engine) throws IOException {
     LoadOptions options = json.readValue(run.optionsJson(), LoadOptions.class);
-    Output output = json.readValue(run.outputJson(), Output.class);
+    WarmStartRequest.Output output =
+        json.readValue(run.outputJson(), WarmStartRequest.Output.class);
+    List<ArtifactFormat> formats = output.artifactFormats();
     Checkpoint checkpoint = checkpoints.get(run.checkpointId());
     CheckpointIndex index = checkpoints.index(run.checkpointId());
     TargetArchitecture target = architectures.target(run.architectureId());
@@ -124,12 +119,12 @@ class RunExecutor {
     }
     long bytesPerFormat = layout.stream().mapToLong(OutputTensor::sizeBytes).sum();
     if (!runs.planned(
-        run.id(), owner, layout.size(), bytesPerFormat * output.formats().size(), reportJson)) {
+        run.id(), owner, layout.size(), bytesPerFormat * formats.size(), reportJson)) {
       throw new LeaseLost(run.id());
     }
     if (report.outcome() == Outcome.FAILED) {
       // PyTorch would have raised: the run fails with its text, and no version is made.
-      runs.finish(run.id(), owner, "FAILED", report.error(), reportJson, null, null);
+      runs.finish(run.id(), owner, RunStatus.FAILED, report.error(), reportJson, null, null);
       return;
     }
 
@@ -144,7 +139,7 @@ class RunExecutor {
       List<ModelVersion.Artifact> artifacts = new ArrayList<>();
       List<PendingBlob> pending = new ArrayList<>();
       try {
-        Map<String, Written> files =
+        Map<ArtifactFormat, Written> files =
             writeOutputs(
                 run,
                 owner,
@@ -154,10 +149,10 @@ class RunExecutor {
                 target,
                 report,
                 layout,
-                output,
+                formats,
                 options,
                 work);
-        for (Map.Entry<String, Written> f : files.entrySet()) {
+        for (Map.Entry<ArtifactFormat, Written> f : files.entrySet()) {
           PendingBlob blob =
               blobs.adopt(f.getValue().file(), f.getValue().sha256(), f.getValue().size());
           pending.add(blob);
@@ -178,14 +173,11 @@ class RunExecutor {
                           output.aliases(),
                           run.id(),
                           new ModelVersion.Lineage(
-                              checkpoint.id(),
-                              checkpoint.sha256(),
-                              run.architectureId(),
-                              json.readValue(run.optionsJson(), Object.class)),
-                          json.writeValueAsString(report.summary()),
+                              checkpoint.id(), checkpoint.sha256(), run.architectureId(), options),
+                          report.summary(),
                           artifacts));
               if (!runs.finish(
-                  run.id(), owner, "SUCCEEDED", null, reportJson, v.model(), v.version())) {
+                  run.id(), owner, RunStatus.SUCCEEDED, null, reportJson, v.model(), v.version())) {
                 throw new LeaseLost(run.id());
               }
               try {
@@ -211,7 +203,7 @@ class RunExecutor {
   /** An output file, hashed while it was written. */
   private record Written(Path file, String sha256, long size) {}
 
-  private Map<String, Written> writeOutputs(
+  private Map<ArtifactFormat, Written> writeOutputs(
       RunRow run,
       String owner,
       TensorEngine engine,
@@ -220,7 +212,7 @@ class RunExecutor {
       TargetArchitecture target,
       Report report,
       List<OutputTensor> layout,
-      Output output,
+      List<ArtifactFormat> formats,
       LoadOptions options,
       Path work)
       throws IOException {
@@ -233,18 +225,18 @@ class RunExecutor {
       targets.put(t.key(), t);
     }
     ArchitectureService.InitialValues initial = architectures.initialValues(run.architectureId());
-    Map<String, Path> files = new LinkedHashMap<>();
+    Map<ArtifactFormat, Path> files = new LinkedHashMap<>();
     List<FileChannel> channels = new ArrayList<>();
     List<dev.graft.storage.HashingChannel> hashing = new ArrayList<>();
     List<StateDictWriter> writers = new ArrayList<>();
     boolean needInitialBlob = !initial.byKey().isEmpty();
     try (SeekableByteChannel source = blobs.open(checkpoint.sha256());
         SeekableByteChannel initialBlob = needInitialBlob ? blobs.open(initial.sha256()) : null) {
-      for (String format : output.formats()) {
-        if (format.equals("torchscript")) {
+      for (ArtifactFormat format : formats) {
+        if (format == ArtifactFormat.TORCHSCRIPT) {
           continue; // written after the state-dict formats, in the archive's own record order
         }
-        Path file = work.resolve(format.equals("safetensors") ? "model.safetensors" : "model.pt");
+        Path file = work.resolve("model-" + format.wireName() + format.extension());
         FileChannel ch =
             FileChannel.open(
                 file,
@@ -256,7 +248,7 @@ class RunExecutor {
         dev.graft.storage.HashingChannel hashed = new dev.graft.storage.HashingChannel(ch);
         hashing.add(hashed);
         writers.add(
-            format.equals("safetensors")
+            format == ArtifactFormat.SAFETENSORS
                 ? SafetensorsWriter.open(hashed, layout, metadata(run, checkpoint, report))
                 : TorchStateDictWriter.open(hashed, layout));
       }
@@ -276,10 +268,10 @@ class RunExecutor {
       for (StateDictWriter w : writers) {
         w.finish();
       }
-      if (output.formats().contains("torchscript")) {
+      if (formats.contains(ArtifactFormat.TORCHSCRIPT)) {
         // The archive asks for values in its data/N record order, so they are produced again for
         // it; the engine's work is repeated, memory stays one tensor.
-        Path file = work.resolve("model.torchscript.pt");
+        Path file = work.resolve("model-torchscript.pt");
         FileChannel ch =
             FileChannel.open(
                 file,
@@ -287,7 +279,7 @@ class RunExecutor {
                 StandardOpenOption.WRITE,
                 StandardOpenOption.READ);
         channels.add(ch);
-        files.put("torchscript", file);
+        files.put(ArtifactFormat.TORCHSCRIPT, file);
         dev.graft.storage.HashingChannel hashed = new dev.graft.storage.HashingChannel(ch);
         hashing.add(hashed);
         Map<String, Report.Entry> byKey = new HashMap<>();
@@ -331,9 +323,9 @@ class RunExecutor {
         ch.close();
       }
     }
-    Map<String, Written> written = new LinkedHashMap<>();
+    Map<ArtifactFormat, Written> written = new LinkedHashMap<>();
     int i = 0;
-    for (Map.Entry<String, Path> f : files.entrySet()) {
+    for (Map.Entry<ArtifactFormat, Path> f : files.entrySet()) {
       dev.graft.storage.HashingChannel h = hashing.get(i++);
       written.put(f.getKey(), new Written(f.getValue(), h.sha256(), h.size()));
     }

@@ -16,7 +16,7 @@ public class RunNotFound extends NotFound {
   }
 
   /** The run exists but no worker has planned it yet, so it has no report. */
-  public static RunNotFound withoutReport(UUID id, String status) {
+  public static RunNotFound withoutReport(UUID id, RunStatus status) {
     return new RunNotFound(
         "run "
             + id

@@ -6,7 +6,7 @@ import java.util.UUID;
 /** A run's row as stored. */
 record RunRow(
     UUID id,
-    String status,
+    RunStatus status,
     UUID checkpointId,
     UUID architectureId,
     String optionsJson,
@@ -43,7 +43,7 @@ record RunRow(
       Instant createdAt) {
     return new RunRow(
         id,
-        "QUEUED",
+        RunStatus.QUEUED,
         checkpointId,
         architectureId,
         optionsJson,

@@ -4,6 +4,7 @@ import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.plan.LoadOptions;
 import dev.graft.plan.Report;
+import dev.graft.registry.ArtifactFormat;
 import dev.graft.shared.GraftProperties;
 import dev.graft.shared.IdempotencyKeyReused;
 import dev.graft.shared.InvalidInput;
@@ -21,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.springframework.dao.DuplicateKeyException;
@@ -37,9 +37,6 @@ import tools.jackson.databind.json.JsonMapper;
 public class RunService {
 
   private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
-  private static final Set<String> FORMATS = Set.of("safetensors", "pytorch", "torchscript");
-  private static final Set<String> STATUSES =
-      Set.of("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED");
 
   private final RunStore runs;
   private final CheckpointService checkpoints;
@@ -137,12 +134,10 @@ public class RunService {
 
   /** Runs, newest first, optionally of one status. */
   public PageResponse<Run> list(String status, PageRequest page) {
-    if (status != null && !STATUSES.contains(status)) {
-      throw new InvalidInput("status", "must be one of " + STATUSES + ", was '" + status + "'");
-    }
+    RunStatus only = status == null ? null : RunStatus.parse("status", status);
     List<Run> items =
-        runs.list(status, page.offset(), page.size()).stream().map(RunService::toDto).toList();
-    return new PageResponse<>(items, page.page(), page.size(), runs.count(status));
+        runs.list(only, page.offset(), page.size()).stream().map(RunService::toDto).toList();
+    return new PageResponse<>(items, page.page(), page.size(), runs.count(only));
   }
 
   /**
@@ -168,7 +163,8 @@ public class RunService {
    */
   public Run cancel(UUID id) {
     RunRow before = runs.find(id).orElseThrow(() -> new RunNotFound(id));
-    if (before.status().equals("SUCCEEDED") || before.status().equals("FAILED")) {
+    // A cancelled run may be cancelled again: the answer is the same run.
+    if (before.status() == RunStatus.SUCCEEDED || before.status() == RunStatus.FAILED) {
       throw new RunAlreadyEnded(id, before.status());
     }
     runs.requestCancel(id);
@@ -211,16 +207,21 @@ public class RunService {
     }
     List<String> formats =
         o.formats() == null || o.formats().isEmpty()
-            ? List.of("safetensors", "pytorch")
+            ? List.of(ArtifactFormat.SAFETENSORS.wireName(), ArtifactFormat.PYTORCH.wireName())
             : o.formats();
     LoadOptions options = r.options() == null ? LoadOptions.defaults() : r.options();
-    for (String f : formats) {
-      if (!FORMATS.contains(f)) {
-        throw new InvalidInput(
-            "output.formats",
-            "'" + f + "' is not an output format: use safetensors, pytorch or torchscript");
-      }
-      if (f.equals("torchscript")) {
+    for (String name : formats) {
+      ArtifactFormat f =
+          ArtifactFormat.byName(name)
+              .orElseThrow(
+                  () ->
+                      new InvalidInput(
+                          "output.formats",
+                          "'"
+                              + name
+                              + "' is not an output format: use safetensors, pytorch or"
+                              + " torchscript"));
+      if (f == ArtifactFormat.TORCHSCRIPT) {
         if (!architectures.get(r.architectureId()).source().equals("TORCHSCRIPT")) {
           throw new InvalidInput(
               "output.formats",

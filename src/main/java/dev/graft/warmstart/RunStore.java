@@ -32,7 +32,7 @@ class RunStore {
                 + " request_sha256, max_attempts, created_at) values (?,?,?,?,?,?,?,?,?,?)")
         .params(
             r.id(),
-            r.status(),
+            r.status().name(),
             r.checkpointId(),
             r.architectureId(),
             r.optionsJson(),
@@ -61,19 +61,21 @@ class RunStore {
   }
 
   /** Runs, newest first, optionally of one status. */
-  List<RunRow> list(String status, long offset, int limit) {
+  List<RunRow> list(RunStatus status, long offset, int limit) {
+    String name = status == null ? null : status.name();
     return jdbc.sql(
             "select * from warm_start_run where (cast(? as varchar) is null or status = ?) order by created_at desc, id offset ? limit ?")
-        .params(status, status, offset, limit)
+        .params(name, name, offset, limit)
         .query((rs, n) -> map(rs))
         .list();
   }
 
   /** How many runs, optionally of one status. */
-  long count(String status) {
+  long count(RunStatus status) {
+    String name = status == null ? null : status.name();
     return jdbc.sql(
             "select count(*) from warm_start_run where (cast(? as varchar) is null or status = ?)")
-        .params(status, status)
+        .params(name, name)
         .query(Long.class)
         .single();
   }
@@ -162,7 +164,7 @@ class RunStore {
   boolean finish(
       UUID id,
       String owner,
-      String status,
+      RunStatus status,
       String error,
       String reportJson,
       String modelName,
@@ -173,7 +175,16 @@ class RunStore {
                     + " tensors_done = case when ? = 'SUCCEEDED' then tensors_total else tensors_done end,"
                     + " bytes_done = case when ? = 'SUCCEEDED' then bytes_total else bytes_done end"
                     + " where id = ? and lease_owner = ? and status = 'RUNNING'")
-            .params(status, error, reportJson, modelName, modelVersion, status, status, id, owner)
+            .params(
+                status.name(),
+                error,
+                reportJson,
+                modelName,
+                modelVersion,
+                status.name(),
+                status.name(),
+                id,
+                owner)
             .update()
         == 1;
   }
@@ -194,7 +205,7 @@ class RunStore {
    *
    * @return the status after the request
    */
-  Optional<String> requestCancel(UUID id) {
+  Optional<RunStatus> requestCancel(UUID id) {
     jdbc.sql(
             "update warm_start_run set status = 'CANCELLED', finished_at = now(), cancel_requested = true where id = ? and status = 'QUEUED'")
         .param(id)
@@ -209,7 +220,7 @@ class RunStore {
   private static RunRow map(ResultSet rs) throws SQLException {
     return new RunRow(
         rs.getObject("id", UUID.class),
-        rs.getString("status"),
+        RunStatus.valueOf(rs.getString("status")),
         rs.getObject("checkpoint_id", UUID.class),
         rs.getObject("architecture_id", UUID.class),
         rs.getString("options"),

@@ -169,10 +169,10 @@ class Worker implements SmartLifecycle {
     } catch (LeaseLost e) {
       log.warn("run {}: {}; another worker has it", run.id(), e.getMessage());
     } catch (RunCancelled e) {
-      runs.finish(run.id(), owner, "CANCELLED", null, null, null, null);
+      runs.finish(run.id(), owner, RunStatus.CANCELLED, null, null, null, null);
     } catch (EngineUnsupported | IllegalArgumentException | IllegalStateException e) {
       // These do not change with another attempt.
-      runs.finish(run.id(), owner, "FAILED", e.getMessage(), null, null, null);
+      runs.finish(run.id(), owner, RunStatus.FAILED, e.getMessage(), null, null, null);
     } catch (Exception | Error e) {
       // An Error (out of memory, a stack overflow in native code's caller) ends this attempt, not
       // the worker: it is retried like any fault, within the run's attempts.
@@ -185,7 +185,8 @@ class Worker implements SmartLifecycle {
       if (run.attempts() < run.maxAttempts()) {
         runs.requeue(run.id(), owner, error);
       } else {
-        runs.finish(run.id(), owner, "FAILED", error + " (no attempts left)", null, null, null);
+        runs.finish(
+            run.id(), owner, RunStatus.FAILED, error + " (no attempts left)", null, null, null);
       }
     }
     return true;

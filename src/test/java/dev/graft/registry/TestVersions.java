@@ -1,5 +1,7 @@
 package dev.graft.registry;
 
+import dev.graft.plan.LoadOptions;
+import dev.graft.plan.Report;
 import dev.graft.shared.BlobGc;
 import dev.graft.storage.BlobStore;
 import dev.graft.storage.PendingBlob;
@@ -32,6 +34,9 @@ public final class TestVersions {
     this.gc = gc;
     this.tx = tx;
   }
+
+  /** The summary of a plan that loaded one one-element entry. */
+  public static final Report.Summary SUMMARY = new Report.Summary(1, 1, 0, 0, 0, 1, 1, 0, 0, 1.0);
 
   /** A model name no other test uses. */
   public static String uniqueModel(String prefix) {
@@ -73,11 +78,11 @@ public final class TestVersions {
                         aliases,
                         UUID.randomUUID(),
                         new ModelVersion.Lineage(
-                            checkpointId, "0".repeat(64), architectureId, Map.of("strict", true)),
-                        "{\"loaded\": 1}",
+                            checkpointId, "0".repeat(64), architectureId, LoadOptions.defaults()),
+                        SUMMARY,
                         List.of(
                             new ModelVersion.Artifact(
-                                "safetensors", pending.sha256(), pending.size()))));
+                                ArtifactFormat.SAFETENSORS, pending.sha256(), pending.size()))));
             try {
               pending.commit();
             } catch (IOException e) {

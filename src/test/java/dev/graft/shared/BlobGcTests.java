@@ -189,11 +189,16 @@ class BlobGcTests extends IntegrationTest {
                               List.of(),
                               UUID.randomUUID(),
                               new dev.graft.registry.ModelVersion.Lineage(
-                                  UUID.randomUUID(), sha, UUID.randomUUID(), Map.of()),
-                              "{}",
+                                  UUID.randomUUID(),
+                                  sha,
+                                  UUID.randomUUID(),
+                                  dev.graft.plan.LoadOptions.defaults()),
+                              TestVersions.SUMMARY,
                               List.of(
                                   new dev.graft.registry.ModelVersion.Artifact(
-                                      "safetensors", sha, bytes.length))));
+                                      dev.graft.registry.ArtifactFormat.SAFETENSORS,
+                                      sha,
+                                      bytes.length))));
                       locked.countDown();
                       try {
                         release.await(10, TimeUnit.SECONDS);

@@ -63,7 +63,7 @@ class RunExecutorDeviceTests extends WorkerOffTest {
       executor.execute(claimed, owner, engine);
     }
     RunRow done = runs.find(id).orElseThrow();
-    assertThat(done.status()).as(String.valueOf(done.error())).isEqualTo("SUCCEEDED");
+    assertThat(done.status()).as(String.valueOf(done.error())).isEqualTo(RunStatus.SUCCEEDED);
     assertThat(done.device()).isEqualTo(device);
     ModelVersion v = registry.get(model, done.modelVersion());
     return v.artifacts().get(0).sha256();
@@ -83,7 +83,7 @@ class RunExecutorDeviceTests extends WorkerOffTest {
     UUID id = QueuedRun.of(ckpt, arch).withOptions("{\"strict\":false}").insert(jdbc);
     RunRow claimed = runs.claim("w", Duration.ofMinutes(5), "cpu").orElseThrow();
 
-    assertThat(runService.cancel(id).status()).isEqualTo("RUNNING");
+    assertThat(runService.cancel(id).status()).isEqualTo(RunStatus.RUNNING);
 
     try (TensorEngine engine = DjlTensorEngine.open("cpu")) {
       org.assertj.core.api.Assertions.assertThatThrownBy(
@@ -104,7 +104,7 @@ class RunExecutorDeviceTests extends WorkerOffTest {
         architectures.uploadFile("MLP", fixture("identical_lenient.target.pt")).resource().id();
     UUID id = QueuedRun.of(ckpt, arch).withOptions("{\"strict\":false}").insert(jdbc);
 
-    assertThat(runService.cancel(id).status()).isEqualTo("CANCELLED");
+    assertThat(runService.cancel(id).status()).isEqualTo(RunStatus.CANCELLED);
 
     assertThat(runs.claim("w", Duration.ofMinutes(5), "cpu")).isEmpty();
     assertThat(runs.find(id).orElseThrow().modelVersion()).isNull();

@@ -45,12 +45,12 @@ class WorkerFaultTests extends WorkerOffTest {
     try (TensorEngine real = DjlTensorEngine.open("cpu")) {
       assertThat(worker.runOnce(new OutOfMemory(real))).isTrue();
       RunRow afterError = runs.find(id).orElseThrow();
-      assertThat(afterError.status()).isEqualTo("QUEUED");
+      assertThat(afterError.status()).isEqualTo(RunStatus.QUEUED);
       assertThat(afterError.error()).contains("OutOfMemoryError");
 
       assertThat(worker.runOnce(real)).isTrue();
       RunRow done = runs.find(id).orElseThrow();
-      assertThat(done.status()).as(String.valueOf(done.error())).isEqualTo("SUCCEEDED");
+      assertThat(done.status()).as(String.valueOf(done.error())).isEqualTo(RunStatus.SUCCEEDED);
       assertThat(done.attempts()).isEqualTo(2);
     }
   }

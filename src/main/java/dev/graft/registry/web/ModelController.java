@@ -139,7 +139,9 @@ class ModelController {
   }
 
   @Operation(
-      summary = "Download an artifact (safetensors, pytorch); honours Range, ETag is the SHA-256")
+      summary =
+          "Download an artifact (safetensors, pytorch, torchscript); honours Range, ETag is the"
+              + " SHA-256")
   @GetMapping("/{name}/versions/{version}/artifacts/{format}")
   void artifact(
       @PathVariable String name,
@@ -149,12 +151,11 @@ class ModelController {
       HttpServletResponse response)
       throws IOException {
     ModelVersion.Artifact a = registry.artifact(name, version, format);
-    String ext = format.equals("safetensors") ? ".safetensors" : ".pt";
     BlobDownload.send(
         blobs,
         a.sha256(),
         "application/octet-stream",
-        name + "-v" + version + ext,
+        name + "-v" + version + a.format().extension(),
         request,
         response);
   }

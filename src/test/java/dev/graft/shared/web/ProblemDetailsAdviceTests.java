@@ -11,6 +11,7 @@ import dev.graft.shared.StillInUse;
 import dev.graft.shared.UnknownReference;
 import dev.graft.warmstart.RunAlreadyEnded;
 import dev.graft.warmstart.RunNotFound;
+import dev.graft.warmstart.RunStatus;
 import java.lang.reflect.Method;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +81,7 @@ class ProblemDetailsAdviceTests {
             "checkpoint " + ID + " is used by a queued or running warm-start run",
             new IdempotencyKeyReused("k-1", "checkpoint upload (" + ID + ")"),
             "Idempotency-Key 'k-1' was used for another checkpoint upload (" + ID + ")",
-            new RunAlreadyEnded(ID, "SUCCEEDED"),
+            new RunAlreadyEnded(ID, RunStatus.SUCCEEDED),
             "run " + ID + " already ended SUCCEEDED");
     for (Map.Entry<Exception, String> c : details.entrySet()) {
       ProblemDetail p = answer(c.getKey(), 409);
@@ -103,7 +104,7 @@ class ProblemDetailsAdviceTests {
             "model 'm' has no alias 'prod'",
             new RunNotFound(ID),
             "warm-start run " + ID + " does not exist",
-            RunNotFound.withoutReport(ID, "QUEUED"),
+            RunNotFound.withoutReport(ID, RunStatus.QUEUED),
             "run "
                 + ID
                 + " is QUEUED and has no report yet; a worker writes it when it plans the run");
