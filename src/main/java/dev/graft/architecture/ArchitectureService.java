@@ -10,6 +10,7 @@ import dev.graft.format.TensorInfo;
 import dev.graft.format.TorchScriptEntry;
 import dev.graft.format.TorchScriptIndex;
 import dev.graft.format.TorchScriptReader;
+import dev.graft.plan.EntryKind;
 import dev.graft.plan.TargetArchitecture;
 import dev.graft.plan.TargetArchitectures;
 import dev.graft.plan.TargetEntry;
@@ -101,11 +102,13 @@ public class ArchitectureService {
         (ch, crc) -> {
           if (CheckpointReader.isTorchScript(ch, limits)) {
             TorchScriptIndex index = TorchScriptReader.read(ch, limits, crc);
-            return new Parsed("TORCHSCRIPT", fromTorchScript(index));
+            return new Parsed(ArchitectureSource.TORCHSCRIPT, fromTorchScript(index));
           }
           CheckpointIndex index = CheckpointReader.read(ch, null, null, limits, crc);
           return new Parsed(
-              index.format() == CheckpointFormat.SAFETENSORS ? "SAFETENSORS" : "STATE_DICT",
+              index.format() == CheckpointFormat.SAFETENSORS
+                  ? ArchitectureSource.SAFETENSORS
+                  : ArchitectureSource.STATE_DICT,
               fromIndex(index));
         },
         (blob, parsed) -> save(name, parsed.source(), blob, parsed.entries(), true),
@@ -119,7 +122,7 @@ public class ArchitectureService {
             "architecture", idempotencyKey, params, this::get, Architecture::id);
   }
 
-  private record Parsed(String source, List<StoredEntry> entries) {}
+  private record Parsed(ArchitectureSource source, List<StoredEntry> entries) {}
 
   /**
    * Stores an architecture described in JSON.
@@ -150,7 +153,7 @@ public class ArchitectureService {
         "Architecture",
         this::findBySha256,
         (ch, crc) -> validated,
-        (blob, list) -> save(document.name(), "JSON", blob, list, false),
+        (blob, list) -> save(document.name(), ArchitectureSource.JSON, blob, list, false),
         key(idempotencyKey, ""));
   }
 
@@ -274,7 +277,11 @@ public class ArchitectureService {
   }
 
   private Architecture save(
-      String name, String source, PendingBlob blob, List<StoredEntry> list, boolean values) {
+      String name,
+      ArchitectureSource source,
+      PendingBlob blob,
+      List<StoredEntry> list,
+      boolean values) {
     long numel = 0;
     long trainable = 0;
     for (StoredEntry e : list) {
@@ -314,7 +321,7 @@ public class ArchitectureService {
               t.key(),
               t.dtype(),
               t.shape(),
-              t.kind().name(),
+              t.kind(),
               t.requiresGrad(),
               null,
               index.tensors().get(i)));
@@ -333,7 +340,7 @@ public class ArchitectureService {
               t.key(),
               t.dtype(),
               t.shape(),
-              parameter ? "PARAMETER" : "BUFFER",
+              parameter ? EntryKind.PARAMETER : EntryKind.BUFFER,
               parameter && Boolean.TRUE.equals(t.requiresGrad()),
               null,
               t));

@@ -3,6 +3,7 @@ package dev.graft.architecture;
 import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
+import dev.graft.plan.EntryKind;
 import dev.graft.shared.JdbcBatches;
 import dev.graft.shared.PgLongArrays;
 import java.nio.ByteOrder;
@@ -60,7 +61,7 @@ class ArchitectureStore {
         .params(
             a.id(),
             a.name(),
-            a.source(),
+            a.source().name(),
             a.sha256(),
             a.sizeBytes(),
             a.entryCount(),
@@ -167,7 +168,7 @@ class ArchitectureStore {
           ps.setString(c++, e.key());
           ps.setString(c++, e.dtype().torchName());
           ps.setArray(c++, con.createArrayOf("bigint", e.shape().toArray()));
-          ps.setString(c++, e.kind());
+          ps.setString(c++, e.kind().name());
           ps.setBoolean(c++, e.requiresGrad());
           ps.setString(c++, e.init() == null ? null : json.writeValueAsString(e.init()));
           ps.setArray(c++, v == null ? null : con.createArrayOf("bigint", v.strides().toArray()));
@@ -205,7 +206,7 @@ class ArchitectureStore {
     return new Architecture(
         rs.getObject("id", UUID.class),
         rs.getString("name"),
-        rs.getString("source"),
+        ArchitectureSource.valueOf(rs.getString("source")),
         rs.getString("sha256"),
         rs.getLong("size_bytes"),
         rs.getInt("entry_count"),
@@ -239,7 +240,7 @@ class ArchitectureStore {
         rs.getString("entry_key"),
         dtype,
         shape,
-        rs.getString("kind"),
+        EntryKind.valueOf(rs.getString("kind")),
         rs.getBoolean("requires_grad"),
         init == null ? null : json.readValue(init, new TypeReference<Map<String, Object>>() {}),
         value);

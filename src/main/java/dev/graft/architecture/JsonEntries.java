@@ -3,6 +3,7 @@ package dev.graft.architecture;
 import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.DType;
 import dev.graft.format.ReadLimits;
+import dev.graft.plan.EntryKind;
 import dev.graft.shared.InvalidInput;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -122,12 +123,9 @@ final class JsonEntries {
           throw new InvalidInput(at + ".shape", "sizes must be 0 or more, was " + e.shape());
         }
       }
-      String kind = e.kind() == null ? "PARAMETER" : e.kind();
-      if (!kind.equals("PARAMETER") && !kind.equals("BUFFER")) {
-        throw new InvalidInput(
-            at + ".kind", "must be PARAMETER or BUFFER, was " + abbreviate(kind));
-      }
-      boolean requiresGrad = e.requiresGrad() != null ? e.requiresGrad() : kind.equals("PARAMETER");
+      EntryKind kind = kind(at, e.kind());
+      boolean requiresGrad =
+          e.requiresGrad() != null ? e.requiresGrad() : kind == EntryKind.PARAMETER;
       if (requiresGrad && !ArchitectureService.floating(dtype)) {
         throw new InvalidInput(
             at + ".requiresGrad",
@@ -192,8 +190,19 @@ final class JsonEntries {
   }
 
   /** PyTorch's layer default for weights (kaiming_uniform with a = sqrt(5)); zeros otherwise. */
-  private static Map<String, Object> defaultInit(String kind, DType dtype, List<Long> shape) {
-    if (kind.equals("PARAMETER") && ArchitectureService.floating(dtype) && shape.size() >= 2) {
+  /** A JSON entry is a parameter unless it says it is a buffer; it cannot be of unknown kind. */
+  private static EntryKind kind(String at, String kind) {
+    if (kind == null || kind.equals(EntryKind.PARAMETER.name())) {
+      return EntryKind.PARAMETER;
+    }
+    if (kind.equals(EntryKind.BUFFER.name())) {
+      return EntryKind.BUFFER;
+    }
+    throw new InvalidInput(at + ".kind", "must be PARAMETER or BUFFER, was " + abbreviate(kind));
+  }
+
+  private static Map<String, Object> defaultInit(EntryKind kind, DType dtype, List<Long> shape) {
+    if (kind == EntryKind.PARAMETER && ArchitectureService.floating(dtype) && shape.size() >= 2) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("scheme", "kaiming_uniform");
       m.put("a", Math.sqrt(5));

@@ -170,9 +170,7 @@ public class CheckpointService {
   private CheckpointIndex loadIndex(UUID id) {
     Checkpoint c = get(id);
     return new CheckpointIndex(
-        c.format().equals("safetensors")
-            ? dev.graft.format.CheckpointFormat.SAFETENSORS
-            : dev.graft.format.CheckpointFormat.PYTORCH,
+        c.format(),
         c.stateDictPath(),
         checkpoints.tensors(id),
         c.metadata(),
@@ -230,7 +228,7 @@ public class CheckpointService {
         name,
         blob.sha256(),
         blob.size(),
-        index.format().wireName(),
+        index.format(),
         index.stateDictPath(),
         index.tensors().size(),
         index.numel(),

@@ -1,5 +1,6 @@
 package dev.graft.checkpoint;
 
+import dev.graft.format.CheckpointFormat;
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
 import dev.graft.shared.JdbcBatches;
@@ -65,7 +66,7 @@ class CheckpointStore {
             c.name(),
             c.sha256(),
             c.sizeBytes(),
-            c.format(),
+            c.format().wireName(),
             c.stateDictPath(),
             c.tensorCount(),
             c.numel(),
@@ -259,13 +260,22 @@ class CheckpointStore {
         rs.getString("name"),
         rs.getString("sha256"),
         rs.getLong("size_bytes"),
-        rs.getString("format"),
+        format(rs.getString("format")),
         rs.getString("state_dict_path"),
         rs.getInt("tensor_count"),
         rs.getLong("numel"),
         json.readValue(rs.getString("dtypes"), new TypeReference<Map<String, Long>>() {}),
         json.readValue(rs.getString("metadata"), new TypeReference<Map<String, Object>>() {}),
         rs.getTimestamp("created_at").toInstant());
+  }
+
+  private static CheckpointFormat format(String wireName) {
+    for (CheckpointFormat f : CheckpointFormat.values()) {
+      if (f.wireName().equals(wireName)) {
+        return f;
+      }
+    }
+    throw new IllegalStateException("unknown checkpoint format in the database: " + wireName);
   }
 
   private static TensorInfo mapTensor(ResultSet rs) throws SQLException {

@@ -1,6 +1,7 @@
 package dev.graft.warmstart;
 
 import dev.graft.architecture.ArchitectureService;
+import dev.graft.architecture.ArchitectureSource;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.plan.LoadOptions;
 import dev.graft.plan.Report;
@@ -222,7 +223,7 @@ public class RunService {
                               + "' is not an output format: use safetensors, pytorch or"
                               + " torchscript"));
       if (f == ArtifactFormat.TORCHSCRIPT) {
-        if (!architectures.get(r.architectureId()).source().equals("TORCHSCRIPT")) {
+        if (architectures.get(r.architectureId()).source() != ArchitectureSource.TORCHSCRIPT) {
           throw new InvalidInput(
               "output.formats",
               "torchscript output needs an architecture uploaded as a TorchScript archive; this one is not");

@@ -59,6 +59,12 @@ class OpenApiDocumentTests extends IntegrationTest {
         .containsExactly("safetensors", "pytorch", "torchscript");
     assertThat(enumOf(schemas.get("Output").get("properties").get("formats").get("items")))
         .containsExactly("safetensors", "pytorch", "torchscript");
+    assertThat(enumOf(schemas.get("Architecture").get("properties").get("source")))
+        .containsExactly("STATE_DICT", "TORCHSCRIPT", "SAFETENSORS", "JSON");
+    assertThat(enumOf(schemas.get("ArchitectureEntry").get("properties").get("kind")))
+        .containsExactly("PARAMETER", "BUFFER", "UNKNOWN");
+    assertThat(enumOf(schemas.get("Checkpoint").get("properties").get("format")))
+        .containsExactly("pytorch", "safetensors");
     assertThat(schemas.get("Lineage").get("properties").get("options").get("$ref").asString())
         .endsWith("/LoadOptions");
     assertThat(schemas.get("ModelVersion").get("properties").get("summary").get("$ref").asString())

@@ -25,7 +25,7 @@ public record StoredEntry(
     String key,
     DType dtype,
     List<Long> shape,
-    String kind,
+    EntryKind kind,
     boolean requiresGrad,
     Map<String, Object> init,
     TensorInfo initialValue) {
@@ -43,8 +43,7 @@ public record StoredEntry(
           });
       scheme = new InitScheme((String) init.get("scheme"), params);
     }
-    return new TargetEntry(
-        key, dtype, shape, EntryKind.valueOf(kind), requiresGrad, initialValue != null, scheme);
+    return new TargetEntry(key, dtype, shape, kind, requiresGrad, initialValue != null, scheme);
   }
 
   /** Elements. */

@@ -149,7 +149,7 @@ class CheckpointController {
   void content(@PathVariable UUID id, HttpServletRequest request, HttpServletResponse response)
       throws IOException {
     Checkpoint c = service.get(id);
-    String ext = c.format().equals("safetensors") ? ".safetensors" : ".pt";
+    String ext = c.format() == CheckpointFormat.SAFETENSORS ? ".safetensors" : ".pt";
     BlobDownload.send(
         blobs,
         c.sha256(),
