@@ -162,27 +162,29 @@ public class ContentIngest {
       }
       try {
         return tx.execute(
-            status -> {
-              // Held to commit: a collector deleting an older copy of these bytes either sees
-              // this row or has finished deleting before the blob is moved into place below.
-              gc.lock(pending.sha256());
-              // A concurrent upload of the same bytes that committed while we parsed or waited
-              // for the lock won: answer with its resource rather than fail on the unique key.
-              Optional<T> raced = existing.apply(pending.sha256());
-              if (raced.isPresent()) {
-                return recordedIn(new Stored<>(raced.get(), false), key, fingerprint);
-              }
-              T t = save.apply(pending, parsed);
-              // The key is written with the rows: either both are stored or neither.
-              Stored<T> result = recordedIn(new Stored<>(t, true), key, fingerprint);
-              try {
-                // Inside the transaction: if the move fails, no row points at a missing blob.
-                pending.commit();
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-              return result;
-            });
+            status ->
+                gc.underLock(
+                    pending.sha256(),
+                    () -> {
+                      // A concurrent upload of the same bytes that committed while we parsed or
+                      // waited for the lock won: answer with its resource rather than fail on the
+                      // unique key.
+                      Optional<T> raced = existing.apply(pending.sha256());
+                      if (raced.isPresent()) {
+                        return recordedIn(new Stored<>(raced.get(), false), key, fingerprint);
+                      }
+                      T t = save.apply(pending, parsed);
+                      // The key is written with the rows: either both are stored or neither.
+                      Stored<T> result = recordedIn(new Stored<>(t, true), key, fingerprint);
+                      try {
+                        // Inside the transaction: if the move fails, no row points at a missing
+                        // blob.
+                        pending.commit();
+                      } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                      }
+                      return result;
+                    }));
       } catch (DataIntegrityViolationException e) {
         // Kept as a fallback (another writer that does not take the lock): the same answer.
         return existing

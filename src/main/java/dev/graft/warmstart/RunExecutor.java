@@ -159,35 +159,44 @@ class RunExecutor {
           artifacts.add(new ModelVersion.Artifact(f.getKey(), blob.sha256(), blob.size()));
         }
         tx.executeWithoutResult(
-            status -> {
-              // The artifacts' blob locks, held to commit, keep a concurrent collection of
-              // identical
-              // bytes (a deleted version's artifact) from removing what these rows will name.
-              gc.lockAll(artifacts.stream().map(ModelVersion.Artifact::sha256).toList());
-              ModelVersion v =
-                  registry.register(
-                      new NewVersion(
-                          output.model(),
-                          output.description(),
-                          output.tags(),
-                          output.aliases(),
+            status ->
+                gc.underLock(
+                    artifacts.stream().map(ModelVersion.Artifact::sha256).toList(),
+                    () -> {
+                      ModelVersion v =
+                          registry.register(
+                              new NewVersion(
+                                  output.model(),
+                                  output.description(),
+                                  output.tags(),
+                                  output.aliases(),
+                                  run.id(),
+                                  new ModelVersion.Lineage(
+                                      checkpoint.id(),
+                                      checkpoint.sha256(),
+                                      run.architectureId(),
+                                      options),
+                                  report.summary(),
+                                  artifacts));
+                      if (!runs.finish(
                           run.id(),
-                          new ModelVersion.Lineage(
-                              checkpoint.id(), checkpoint.sha256(), run.architectureId(), options),
-                          report.summary(),
-                          artifacts));
-              if (!runs.finish(
-                  run.id(), owner, RunStatus.SUCCEEDED, null, reportJson, v.model(), v.version())) {
-                throw new LeaseLost(run.id());
-              }
-              try {
-                for (PendingBlob b : pending) {
-                  b.commit();
-                }
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-            });
+                          owner,
+                          RunStatus.SUCCEEDED,
+                          null,
+                          reportJson,
+                          v.model(),
+                          v.version())) {
+                        throw new LeaseLost(run.id());
+                      }
+                      try {
+                        for (PendingBlob b : pending) {
+                          b.commit();
+                        }
+                      } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                      }
+                      return v;
+                    }));
       } catch (UncheckedIOException e) {
         throw e.getCause();
       } finally {

@@ -67,29 +67,36 @@ public final class TestVersions {
       UUID architectureId) {
     try (PendingBlob pending = blobs.write(new ByteArrayInputStream(artifact), Long.MAX_VALUE)) {
       return tx.execute(
-          status -> {
-            gc.lock(pending.sha256());
-            ModelVersion v =
-                registry.register(
-                    new NewVersion(
-                        model,
-                        "made by a test",
-                        tags,
-                        aliases,
-                        UUID.randomUUID(),
-                        new ModelVersion.Lineage(
-                            checkpointId, "0".repeat(64), architectureId, LoadOptions.defaults()),
-                        SUMMARY,
-                        List.of(
-                            new ModelVersion.Artifact(
-                                ArtifactFormat.SAFETENSORS, pending.sha256(), pending.size()))));
-            try {
-              pending.commit();
-            } catch (IOException e) {
-              throw new UncheckedIOException(e);
-            }
-            return v;
-          });
+          status ->
+              gc.underLock(
+                  pending.sha256(),
+                  () -> {
+                    ModelVersion v =
+                        registry.register(
+                            new NewVersion(
+                                model,
+                                "made by a test",
+                                tags,
+                                aliases,
+                                UUID.randomUUID(),
+                                new ModelVersion.Lineage(
+                                    checkpointId,
+                                    "0".repeat(64),
+                                    architectureId,
+                                    LoadOptions.defaults()),
+                                SUMMARY,
+                                List.of(
+                                    new ModelVersion.Artifact(
+                                        ArtifactFormat.SAFETENSORS,
+                                        pending.sha256(),
+                                        pending.size()))));
+                    try {
+                      pending.commit();
+                    } catch (IOException e) {
+                      throw new UncheckedIOException(e);
+                    }
+                    return v;
+                  }));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
