@@ -113,7 +113,7 @@ public class ContentIngest {
       if (key == null) {
         return store(pending, what, existing, reader, save, null, null);
       }
-      String fingerprint = fingerprint(pending.sha256() + "\n" + key.params());
+      String fingerprint = Sha256.hex(pending.sha256() + "\n" + key.params());
       Optional<Stored<T>> replay = keys.replay(key, fingerprint);
       if (replay.isPresent()) {
         return replay.get();
@@ -126,17 +126,6 @@ public class ContentIngest {
       }
     } finally {
       uploads.release();
-    }
-  }
-
-  private static String fingerprint(String s) {
-    try {
-      return java.util.HexFormat.of()
-          .formatHex(
-              java.security.MessageDigest.getInstance("SHA-256")
-                  .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 

@@ -1,52 +1,45 @@
 package dev.graft.warmstart;
 
 import dev.graft.architecture.ArchitectureService;
-import dev.graft.checkpoint.Checkpoint;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.format.CheckpointIndex;
-import dev.graft.format.DType;
-import dev.graft.format.OutputTensor;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.SafetensorsWriter;
 import dev.graft.format.StateDictWriter;
-import dev.graft.format.TensorData;
-import dev.graft.format.TensorInfo;
 import dev.graft.format.TorchScriptIndex;
 import dev.graft.format.TorchScriptReader;
 import dev.graft.format.TorchScriptRewriter;
 import dev.graft.format.TorchStateDictWriter;
-import dev.graft.plan.EntryAction;
 import dev.graft.plan.LoadOptions;
 import dev.graft.plan.LoadPlanner;
 import dev.graft.plan.Outcome;
 import dev.graft.plan.Report;
 import dev.graft.plan.TargetArchitecture;
-import dev.graft.plan.TargetEntry;
 import dev.graft.registry.ArtifactFormat;
 import dev.graft.registry.ModelVersion;
 import dev.graft.registry.NewVersion;
 import dev.graft.registry.RegistryService;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.GraftProperties;
+import dev.graft.shared.Sha256;
 import dev.graft.storage.BlobStore;
+import dev.graft.storage.HashingChannel;
 import dev.graft.storage.PendingBlob;
-import dev.graft.warmstart.internal.EngineUnsupported;
 import dev.graft.warmstart.internal.TensorEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +52,7 @@ import tools.jackson.databind.json.JsonMapper;
  * (read from the blob store, cast or sliced or initialised by the {@link TensorEngine}), streams it
  * into each requested format, then registers the version and ends the run in one transaction.
  * Output files stay private to the attempt until that transaction, so a half-written artifact is
- * never visible.
+ * never visible. What one attempt works with travels as a {@link RunAttempt}.
  */
 @Component
 class RunExecutor {
@@ -104,30 +97,21 @@ class RunExecutor {
    * @throws RunCancelled when a cancel was asked for
    */
   void execute(RunRow run, String owner, TensorEngine engine) throws IOException {
-    LoadOptions options = json.readValue(run.optionsJson(), LoadOptions.class);
-    WarmStartRequest.Output output =
-        json.readValue(run.outputJson(), WarmStartRequest.Output.class);
-    List<ArtifactFormat> formats = output.artifactFormats();
-    Checkpoint checkpoint = checkpoints.get(run.checkpointId());
-    CheckpointIndex index = checkpoints.index(run.checkpointId());
-    TargetArchitecture target = architectures.target(run.architectureId());
-    Report report = LoadPlanner.plan(index, target, options);
-    String reportJson = json.writeValueAsString(report);
-    List<OutputTensor> layout = new ArrayList<>();
-    for (Report.Entry e : report.entries()) {
-      layout.add(new OutputTensor(e.targetKey(), dtype(e.dtype()), e.shape()));
-    }
-    long bytesPerFormat = layout.stream().mapToLong(OutputTensor::sizeBytes).sum();
+    RunAttempt.Plan plan = plan(run);
     if (!runs.planned(
-        run.id(), owner, layout.size(), bytesPerFormat * formats.size(), reportJson)) {
+        run.id(),
+        owner,
+        plan.layout().size(),
+        plan.bytesPerFormat() * plan.formats().size(),
+        plan.reportJson())) {
       throw new LeaseLost(run.id());
     }
-    if (report.outcome() == Outcome.FAILED) {
+    if (plan.report().outcome() == Outcome.FAILED) {
       // PyTorch would have raised: the run fails with its text, and no version is made.
-      runs.finish(run.id(), owner, RunStatus.FAILED, report.error(), reportJson, null, null);
+      runs.finish(
+          run.id(), owner, RunStatus.FAILED, plan.report().error(), plan.reportJson(), null, null);
       return;
     }
-
     Path work =
         properties
             .dataDir()
@@ -135,326 +119,189 @@ class RunExecutor {
             .resolve(run.id() + "-" + run.attempts())
             .toAbsolutePath();
     Files.createDirectories(work);
-    try {
-      List<ModelVersion.Artifact> artifacts = new ArrayList<>();
-      List<PendingBlob> pending = new ArrayList<>();
-      try {
-        Map<ArtifactFormat, Written> files =
-            writeOutputs(
-                run,
-                owner,
-                engine,
-                checkpoint,
-                index,
-                target,
-                report,
-                layout,
-                formats,
-                options,
-                work);
-        for (Map.Entry<ArtifactFormat, Written> f : files.entrySet()) {
-          PendingBlob blob =
-              blobs.adopt(f.getValue().file(), f.getValue().sha256(), f.getValue().size());
-          pending.add(blob);
-          artifacts.add(new ModelVersion.Artifact(f.getKey(), blob.sha256(), blob.size()));
-        }
-        tx.executeWithoutResult(
-            status ->
-                gc.underLock(
-                    artifacts.stream().map(ModelVersion.Artifact::sha256).toList(),
-                    () -> {
-                      ModelVersion v =
-                          registry.register(
-                              new NewVersion(
-                                  output.model(),
-                                  output.description(),
-                                  output.tags(),
-                                  output.aliases(),
-                                  run.id(),
-                                  new ModelVersion.Lineage(
-                                      checkpoint.id(),
-                                      checkpoint.sha256(),
-                                      run.architectureId(),
-                                      options),
-                                  report.summary(),
-                                  artifacts));
-                      if (!runs.finish(
-                          run.id(),
-                          owner,
-                          RunStatus.SUCCEEDED,
-                          null,
-                          reportJson,
-                          v.model(),
-                          v.version())) {
-                        throw new LeaseLost(run.id());
-                      }
-                      try {
-                        for (PendingBlob b : pending) {
-                          b.commit();
-                        }
-                      } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                      }
-                      return v;
-                    }));
-      } catch (UncheckedIOException e) {
-        throw e.getCause();
-      } finally {
-        for (PendingBlob b : pending) {
-          b.close();
-        }
-      }
+    try (OutputTensors tensors = OutputTensors.open(blobs, plan, engine)) {
+      RunAttempt attempt =
+          new RunAttempt(
+              run,
+              owner,
+              plan,
+              work,
+              tensors,
+              new Heartbeat(
+                  runs,
+                  run.id(),
+                  owner,
+                  properties.worker().heartbeat(),
+                  properties.worker().lease()));
+      register(attempt, writeOutputs(attempt));
     } finally {
       deleteTree(work);
     }
   }
 
-  /** An output file, hashed while it was written. */
-  private record Written(Path file, String sha256, long size) {}
+  /** Plans a run from the options and output it was submitted with. */
+  private RunAttempt.Plan plan(RunRow run) {
+    LoadOptions options = json.readValue(run.optionsJson(), LoadOptions.class);
+    WarmStartRequest.Output output =
+        json.readValue(run.outputJson(), WarmStartRequest.Output.class);
+    CheckpointIndex index = checkpoints.index(run.checkpointId());
+    TargetArchitecture target = architectures.target(run.architectureId());
+    Report report = LoadPlanner.plan(index, target, options);
+    return RunAttempt.Plan.of(
+        options,
+        output,
+        checkpoints.get(run.checkpointId()),
+        index,
+        target,
+        architectures.initialValues(run.architectureId()),
+        report,
+        json.writeValueAsString(report));
+  }
 
-  private Map<ArtifactFormat, Written> writeOutputs(
-      RunRow run,
-      String owner,
-      TensorEngine engine,
-      Checkpoint checkpoint,
-      CheckpointIndex index,
-      TargetArchitecture target,
-      Report report,
-      List<OutputTensor> layout,
-      List<ArtifactFormat> formats,
-      LoadOptions options,
-      Path work)
-      throws IOException {
-    Map<String, TensorInfo> sources = new HashMap<>();
-    for (TensorInfo t : index.tensors()) {
-      sources.put(t.key(), t);
-    }
-    Map<String, TargetEntry> targets = new HashMap<>();
-    for (TargetEntry t : target.entries()) {
-      targets.put(t.key(), t);
-    }
-    ArchitectureService.InitialValues initial = architectures.initialValues(run.architectureId());
-    Map<ArtifactFormat, Path> files = new LinkedHashMap<>();
-    List<FileChannel> channels = new ArrayList<>();
-    List<dev.graft.storage.HashingChannel> hashing = new ArrayList<>();
-    List<StateDictWriter> writers = new ArrayList<>();
-    boolean needInitialBlob = !initial.byKey().isEmpty();
-    try (SeekableByteChannel source = blobs.open(checkpoint.sha256());
-        SeekableByteChannel initialBlob = needInitialBlob ? blobs.open(initial.sha256()) : null) {
-      for (ArtifactFormat format : formats) {
-        if (format == ArtifactFormat.TORCHSCRIPT) {
-          continue; // written after the state-dict formats, in the archive's own record order
+  /** Writes every requested format into the work folder; returns the files, hashed. */
+  private Map<ArtifactFormat, Written> writeOutputs(RunAttempt a) throws IOException {
+    RunAttempt.Plan plan = a.plan();
+    try (OutputFiles files = new OutputFiles(a.work())) {
+      List<StateDictWriter> writers = new ArrayList<>();
+      for (ArtifactFormat format : plan.formats()) {
+        StateDictWriter writer =
+            switch (format) {
+              case SAFETENSORS ->
+                  SafetensorsWriter.open(files.create(format), plan.layout(), metadata(a));
+              case PYTORCH -> TorchStateDictWriter.open(files.create(format), plan.layout());
+              // Written after the state-dict formats, in the archive's own record order.
+              case TORCHSCRIPT -> null;
+            };
+        if (writer != null) {
+          writers.add(writer);
         }
-        Path file = work.resolve("model-" + format.wireName() + format.extension());
-        FileChannel ch =
-            FileChannel.open(
-                file,
-                StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.WRITE,
-                StandardOpenOption.READ);
-        channels.add(ch);
-        files.put(format, file);
-        dev.graft.storage.HashingChannel hashed = new dev.graft.storage.HashingChannel(ch);
-        hashing.add(hashed);
-        writers.add(
-            format == ArtifactFormat.SAFETENSORS
-                ? SafetensorsWriter.open(hashed, layout, metadata(run, checkpoint, report))
-                : TorchStateDictWriter.open(hashed, layout));
       }
-      Heartbeat beat = new Heartbeat(run.id(), owner);
-      long bytesDone = 0;
-      int done = 0;
-      for (Report.Entry e : report.entries()) {
-        ByteBuffer out =
-            produce(e, sources, targets, initial, source, initialBlob, engine, options);
+      for (Report.Entry e : plan.report().entries()) {
+        ByteBuffer out = a.tensors().produce(e);
         for (StateDictWriter w : writers) {
           w.write(e.targetKey(), out.duplicate());
         }
-        done++;
-        bytesDone += out.remaining() * (long) writers.size();
-        beat.maybe(done, bytesDone);
+        a.heartbeat().add(1, out.remaining() * (long) writers.size());
       }
       for (StateDictWriter w : writers) {
         w.finish();
       }
-      if (formats.contains(ArtifactFormat.TORCHSCRIPT)) {
-        // The archive asks for values in its data/N record order, so they are produced again for
-        // it; the engine's work is repeated, memory stays one tensor.
-        Path file = work.resolve("model-torchscript.pt");
-        FileChannel ch =
-            FileChannel.open(
-                file,
-                StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.WRITE,
-                StandardOpenOption.READ);
-        channels.add(ch);
-        files.put(ArtifactFormat.TORCHSCRIPT, file);
-        dev.graft.storage.HashingChannel hashed = new dev.graft.storage.HashingChannel(ch);
-        hashing.add(hashed);
-        Map<String, Report.Entry> byKey = new HashMap<>();
-        for (Report.Entry e : report.entries()) {
-          byKey.put(e.targetKey(), e);
-        }
-        ReadLimits limits = properties.limits().toReadLimits();
-        long[] progress = {done, bytesDone};
-        // Its own channel: the rewriter streams the archive while produce() reads initial values.
-        try (SeekableByteChannel archiveBytes = blobs.open(initial.sha256())) {
-          TorchScriptIndex archive = TorchScriptReader.read(archiveBytes, limits);
-          TorchScriptRewriter.rewrite(
-              archiveBytes,
-              archive,
-              key -> {
-                ByteBuffer out =
-                    produce(
-                        byKey.get(key),
-                        sources,
-                        targets,
-                        initial,
-                        source,
-                        initialBlob,
-                        engine,
-                        options);
-                progress[1] += out.remaining();
-                beat.maybe((int) progress[0], progress[1]);
-                return out;
-              },
-              hashed,
-              limits);
-        }
-        bytesDone = progress[1];
+      if (plan.formats().contains(ArtifactFormat.TORCHSCRIPT)) {
+        writeTorchScript(a, files.create(ArtifactFormat.TORCHSCRIPT));
       }
-      for (FileChannel ch : channels) {
-        ch.force(true);
-      }
-      beat.now(done, bytesDone);
-    } finally {
-      for (FileChannel ch : channels) {
-        ch.close();
-      }
+      files.force();
+      a.heartbeat().beat();
+      return files.written();
     }
-    Map<ArtifactFormat, Written> written = new LinkedHashMap<>();
-    int i = 0;
-    for (Map.Entry<ArtifactFormat, Path> f : files.entrySet()) {
-      dev.graft.storage.HashingChannel h = hashing.get(i++);
-      written.put(f.getKey(), new Written(f.getValue(), h.sha256(), h.size()));
-    }
-    return written;
-  }
-
-  /** The bytes of one output tensor, in the report's dtype and shape. */
-  private ByteBuffer produce(
-      Report.Entry e,
-      Map<String, TensorInfo> sources,
-      Map<String, TargetEntry> targets,
-      ArchitectureService.InitialValues initial,
-      SeekableByteChannel source,
-      SeekableByteChannel initialBlob,
-      TensorEngine engine,
-      LoadOptions options)
-      throws IOException {
-    DType out = dtype(e.dtype());
-    EntryAction action = e.action();
-    try {
-      switch (action) {
-        case COPIED, CAST -> {
-          TensorInfo s = sources.get(e.sourceKey());
-          ByteBuffer bytes = read(source, s);
-          if (e.shape().isEmpty() && s.shape().size() == 1) {
-            // torch loads a 1-element vector into a 0-dim tensor by taking its first element.
-            bytes = bytes.slice(0, s.dtype().itemSize()).order(ByteOrder.LITTLE_ENDIAN);
-          }
-          return s.dtype() == out ? bytes : engine.cast(bytes, s.dtype(), out, e.shape());
-        }
-        case COPIED_OVERLAP -> {
-          TensorInfo s = sources.get(e.sourceKey());
-          return engine.copyOverlap(
-              read(source, s),
-              s.dtype(),
-              s.shape(),
-              initialValue(e, targets, initial, initialBlob, engine, options),
-              out,
-              e.shape());
-        }
-        case INITIALIZED, SKIPPED -> {
-          return initialValue(e, targets, initial, initialBlob, engine, options);
-        }
-        case DEFAULTED -> {
-          // BatchNorm's num_batches_tracked, which torch fills with 0 for checkpoints that predate
-          // it.
-          return ByteBuffer.allocate(
-                  (int) new OutputTensor(e.targetKey(), out, e.shape()).sizeBytes())
-              .order(ByteOrder.LITTLE_ENDIAN);
-        }
-        default ->
-            throw new IllegalStateException(
-                "entry " + e.targetKey() + " has no action in an executable plan");
-      }
-    } catch (EngineUnsupported u) {
-      throw u.key() == null ? u.forKey(e.targetKey()) : u;
-    }
-  }
-
-  private ByteBuffer initialValue(
-      Report.Entry e,
-      Map<String, TargetEntry> targets,
-      ArchitectureService.InitialValues initial,
-      SeekableByteChannel initialBlob,
-      TensorEngine engine,
-      LoadOptions options)
-      throws IOException {
-    DType out = dtype(e.dtype());
-    TensorInfo value = initial.byKey().get(e.targetKey());
-    if (value != null) {
-      ByteBuffer bytes = read(initialBlob, value);
-      return value.dtype() == out ? bytes : engine.cast(bytes, value.dtype(), out, e.shape());
-    }
-    TargetEntry t = targets.get(e.targetKey());
-    return engine.initialize(t.init(), out, e.shape(), options.initSeed(), e.targetKey());
   }
 
   /**
-   * A tensor's bytes, contiguous and little-endian: mapped where they already are, else gathered.
+   * Writes the target's TorchScript archive with the plan's values. The archive asks for values in
+   * its data/N record order, so they are produced again for it: the engine's work is repeated,
+   * memory stays one tensor.
    */
-  private static ByteBuffer read(SeekableByteChannel ch, TensorInfo t) throws IOException {
-    if (ch instanceof FileChannel fc
-        && t.contiguous()
-        && t.byteOrder() == ByteOrder.LITTLE_ENDIAN
-        && t.sizeBytes() > 0) {
-      return fc.map(FileChannel.MapMode.READ_ONLY, t.byteStart(), t.sizeBytes())
-          .order(ByteOrder.LITTLE_ENDIAN);
+  private void writeTorchScript(RunAttempt a, HashingChannel out) throws IOException {
+    Map<String, Report.Entry> byKey = new HashMap<>();
+    for (Report.Entry e : a.plan().report().entries()) {
+      byKey.put(e.targetKey(), e);
     }
-    return ByteBuffer.wrap(TensorData.readContiguous(ch, t)).order(ByteOrder.LITTLE_ENDIAN);
+    ReadLimits limits = properties.limits().toReadLimits();
+    // Its own channel: the rewriter streams the archive while the tensors read initial values.
+    try (SeekableByteChannel archiveBytes = blobs.open(a.plan().initial().sha256())) {
+      TorchScriptIndex archive = TorchScriptReader.read(archiveBytes, limits);
+      TorchScriptRewriter.rewrite(
+          archiveBytes,
+          archive,
+          key -> {
+            ByteBuffer value = a.tensors().produce(byKey.get(key));
+            a.heartbeat().add(0, value.remaining());
+            return value;
+          },
+          out,
+          limits);
+    }
   }
 
-  private Map<String, String> metadata(RunRow run, Checkpoint checkpoint, Report report) {
+  /**
+   * Moves the files into the blob store, registers the version and ends the run, in one transaction
+   * under the artifacts' blob locks.
+   *
+   * @throws LeaseLost when another worker took the run over (nothing is registered)
+   */
+  private void register(RunAttempt a, Map<ArtifactFormat, Written> files) throws IOException {
+    RunRow run = a.run();
+    RunAttempt.Plan plan = a.plan();
+    List<ModelVersion.Artifact> artifacts = new ArrayList<>();
+    List<PendingBlob> pending = new ArrayList<>();
+    try {
+      for (Map.Entry<ArtifactFormat, Written> f : files.entrySet()) {
+        PendingBlob blob =
+            blobs.adopt(f.getValue().file(), f.getValue().sha256(), f.getValue().size());
+        pending.add(blob);
+        artifacts.add(new ModelVersion.Artifact(f.getKey(), blob.sha256(), blob.size()));
+      }
+      NewVersion version =
+          new NewVersion(
+              plan.output().model(),
+              plan.output().description(),
+              plan.output().tags(),
+              plan.output().aliases(),
+              run.id(),
+              new ModelVersion.Lineage(
+                  plan.checkpoint().id(),
+                  plan.checkpoint().sha256(),
+                  run.architectureId(),
+                  plan.options()),
+              plan.report().summary(),
+              artifacts);
+      tx.executeWithoutResult(
+          status ->
+              gc.underLock(
+                  artifacts.stream().map(ModelVersion.Artifact::sha256).toList(),
+                  () -> {
+                    ModelVersion v = registry.register(version);
+                    if (!runs.finish(
+                        run.id(),
+                        a.owner(),
+                        RunStatus.SUCCEEDED,
+                        null,
+                        plan.reportJson(),
+                        v.model(),
+                        v.version())) {
+                      throw new LeaseLost(run.id());
+                    }
+                    try {
+                      for (PendingBlob b : pending) {
+                        b.commit();
+                      }
+                    } catch (IOException e) {
+                      throw new UncheckedIOException(e);
+                    }
+                    return v;
+                  }));
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    } finally {
+      for (PendingBlob b : pending) {
+        b.close();
+      }
+    }
+  }
+
+  /** The safetensors {@code __metadata__}: provenance, and each entry's {@code requiresGrad}. */
+  private Map<String, String> metadata(RunAttempt a) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("format", "pt");
-    m.put("graft.run_id", run.id().toString());
-    m.put("graft.checkpoint_sha256", checkpoint.sha256());
-    m.put("graft.architecture_id", run.architectureId().toString());
-    m.put("graft.options_sha256", sha256(run.optionsJson()));
+    m.put("graft.run_id", a.run().id().toString());
+    m.put("graft.checkpoint_sha256", a.plan().checkpoint().sha256());
+    m.put("graft.architecture_id", a.run().architectureId().toString());
+    m.put("graft.options_sha256", Sha256.hex(a.run().optionsJson()));
     Map<String, Boolean> requiresGrad = new LinkedHashMap<>();
-    for (Report.Entry e : report.entries()) {
+    for (Report.Entry e : a.plan().report().entries()) {
       requiresGrad.put(e.targetKey(), e.requiresGrad());
     }
     m.put("graft.requires_grad", json.writeValueAsString(requiresGrad));
     return m;
-  }
-
-  static DType dtype(String name) {
-    return DType.byTorchName(name)
-        .orElseThrow(() -> new IllegalStateException("unknown dtype " + name));
-  }
-
-  private static String sha256(String s) {
-    try {
-      return java.util.HexFormat.of()
-          .formatHex(
-              java.security.MessageDigest.getInstance("SHA-256")
-                  .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   static void deleteTree(Path dir) {
@@ -462,38 +309,70 @@ class RunExecutor {
       return;
     }
     try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
       log.warn("could not remove work folder {}: {}", dir, e.toString());
     }
   }
 
-  /**
-   * Renews the lease and reports progress every heartbeat interval; notices cancels and takeovers.
-   */
-  private final class Heartbeat {
-    private final UUID run;
-    private final String owner;
-    private long last = System.nanoTime();
+  /** An output file, hashed while it was written. */
+  private record Written(Path file, String sha256, long size) {}
 
-    Heartbeat(UUID run, String owner) {
-      this.run = run;
-      this.owner = owner;
+  /** An attempt's output files in its work folder, one per format, each hashed as written. */
+  private static final class OutputFiles implements AutoCloseable {
+
+    private final Path work;
+    private final Map<ArtifactFormat, Path> paths = new LinkedHashMap<>();
+    private final Map<ArtifactFormat, FileChannel> channels = new LinkedHashMap<>();
+    private final Map<ArtifactFormat, HashingChannel> hashed = new LinkedHashMap<>();
+
+    OutputFiles(Path work) {
+      this.work = work;
     }
 
-    void maybe(int tensors, long bytes) {
-      if (System.nanoTime() - last >= properties.worker().heartbeat().toNanos()) {
-        now(tensors, bytes);
+    /** Creates a format's file; what is written to the channel is hashed on the way. */
+    HashingChannel create(ArtifactFormat format) throws IOException {
+      Path file = work.resolve("model-" + format.wireName() + format.extension());
+      FileChannel ch =
+          FileChannel.open(
+              file,
+              StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.READ);
+      paths.put(format, file);
+      channels.put(format, ch);
+      HashingChannel h = new HashingChannel(ch);
+      hashed.put(format, h);
+      return h;
+    }
+
+    /** Flushes every file to the disk. */
+    void force() throws IOException {
+      for (FileChannel ch : channels.values()) {
+        ch.force(true);
       }
     }
 
-    void now(int tensors, long bytes) {
-      last = System.nanoTime();
-      Boolean cancel =
-          runs.heartbeat(run, owner, properties.worker().lease(), tensors, bytes)
-              .orElseThrow(() -> new LeaseLost(run));
-      if (cancel) {
-        throw new RunCancelled();
+    /** The files written, in the order they were created, with their hashes and sizes. */
+    Map<ArtifactFormat, Written> written() {
+      Map<ArtifactFormat, Written> w = new LinkedHashMap<>();
+      paths.forEach(
+          (f, file) -> w.put(f, new Written(file, hashed.get(f).sha256(), hashed.get(f).size())));
+      return w;
+    }
+
+    @Override
+    public void close() throws IOException {
+      IOException failed = null;
+      for (FileChannel ch : channels.values()) {
+        try {
+          ch.close();
+        } catch (IOException e) {
+          failed = failed == null ? e : failed;
+        }
+      }
+      if (failed != null) {
+        throw failed;
       }
     }
   }

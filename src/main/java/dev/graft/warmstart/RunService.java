@@ -11,14 +11,11 @@ import dev.graft.shared.IdempotencyKeyReused;
 import dev.graft.shared.InvalidInput;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
+import dev.graft.shared.Sha256;
 import dev.graft.shared.Stored;
 import dev.graft.shared.UnknownReference;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +73,7 @@ public class RunService {
       dev.graft.shared.IdempotencyKeys.check(idempotencyKey);
     }
     WarmStartRequest normalized = validate(request);
-    String requestSha = sha256(json.writeValueAsString(normalized));
+    String requestSha = Sha256.hex(json.writeValueAsString(normalized));
     if (idempotencyKey != null) {
       Optional<RunRow> before = runs.findByIdempotencyKey(idempotencyKey);
       if (before.isPresent()) {
@@ -275,15 +272,5 @@ public class RunService {
         r.finishedAt(),
         r.error(),
         r.modelName() == null ? null : new Run.VersionRef(r.modelName(), r.modelVersion()));
-  }
-
-  static String sha256(String s) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
