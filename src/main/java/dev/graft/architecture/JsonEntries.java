@@ -4,12 +4,15 @@ import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.DType;
 import dev.graft.format.ReadLimits;
 import dev.graft.plan.EntryKind;
+import dev.graft.plan.Init;
+import dev.graft.plan.InitScheme;
 import dev.graft.shared.InvalidInput;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
@@ -40,18 +43,6 @@ final class JsonEntries {
 
   /** Sizes read in one shape before the configured rank limit is applied. */
   static final int MAX_PARSED_RANK = 64;
-
-  private static final Set<String> SCHEMES =
-      Set.of("zeros", "ones", "constant", "normal", "uniform", "kaiming_uniform", "xavier_uniform");
-  private static final Map<String, Set<String>> PARAMS =
-      Map.of(
-          "zeros", Set.of(),
-          "ones", Set.of(),
-          "constant", Set.of("value"),
-          "normal", Set.of("mean", "std"),
-          "uniform", Set.of("a", "b"),
-          "kaiming_uniform", Set.of("a"),
-          "xavier_uniform", Set.of("gain"));
 
   private JsonEntries() {}
 
@@ -204,33 +195,41 @@ final class JsonEntries {
   private static Map<String, Object> defaultInit(EntryKind kind, DType dtype, List<Long> shape) {
     if (kind == EntryKind.PARAMETER && ArchitectureService.floating(dtype) && shape.size() >= 2) {
       Map<String, Object> m = new LinkedHashMap<>();
-      m.put("scheme", "kaiming_uniform");
+      m.put("scheme", InitScheme.KAIMING_UNIFORM.wireName());
       m.put("a", Math.sqrt(5));
       return m;
     }
-    return Map.of("scheme", "zeros");
+    return Map.of("scheme", InitScheme.ZEROS.wireName());
   }
 
+  /**
+   * Checks an init scheme against {@link InitScheme}: a known name, only its parameters, each a
+   * finite number, the required ones given, a dtype and rank the scheme can work with, and values
+   * it accepts. Numbers Jackson read as something other than an int, a long or a double are stored
+   * as doubles.
+   */
   private static void validateInit(
       String at, Map<String, Object> init, DType dtype, List<Long> shape) {
-    Object scheme = init.get("scheme");
-    if (!(scheme instanceof String s) || !SCHEMES.contains(s)) {
+    Object name = init.get("scheme");
+    InitScheme scheme = name instanceof String text ? InitScheme.byName(text).orElse(null) : null;
+    if (scheme == null) {
       throw new InvalidInput(
           at + ".scheme",
           "must be one of "
-              + new java.util.TreeSet<>(SCHEMES)
+              + InitScheme.names()
               + ", was "
-              + (scheme instanceof String text ? abbreviate(text) : scheme));
+              + (name instanceof String text ? abbreviate(text) : name));
     }
+    Map<String, Double> values = new LinkedHashMap<>();
     for (Map.Entry<String, Object> p : init.entrySet()) {
       if (p.getKey().equals("scheme")) {
         continue;
       }
-      if (!PARAMS.get(s).contains(p.getKey())) {
-        String name = p.getKey();
+      if (scheme.parameter(p.getKey()).isEmpty()) {
+        String param = p.getKey();
         throw new InvalidInput(
-            at + "." + (name.length() <= 64 ? name : name.substring(0, 61) + "..."),
-            "is not a parameter of '" + s + "' (it takes " + PARAMS.get(s) + ")");
+            at + "." + (param.length() <= 64 ? param : param.substring(0, 61) + "..."),
+            "is not a parameter of '" + scheme + "' (it takes " + scheme.parameterNames() + ")");
       }
       if (!(p.getValue() instanceof Number number)) {
         throw new InvalidInput(at + "." + p.getKey(), "must be a number");
@@ -245,36 +244,29 @@ final class JsonEntries {
         // as 300 digits.
         p.setValue(number.doubleValue());
       }
+      values.put(p.getKey(), number.doubleValue());
     }
-    if (s.equals("constant") && !init.containsKey("value")) {
-      throw new InvalidInput(at + ".value", "is required by 'constant'");
+    for (InitScheme.Parameter p : scheme.parameters()) {
+      if (p.defaultValue() == null && !values.containsKey(p.name())) {
+        throw new InvalidInput(at + "." + p.name(), "is required by '" + scheme + "'");
+      }
     }
-    boolean random =
-        s.equals("normal")
-            || s.equals("uniform")
-            || s.equals("kaiming_uniform")
-            || s.equals("xavier_uniform");
-    if (random && !ArchitectureService.floating(dtype)) {
+    if (scheme.random() && !ArchitectureService.floating(dtype)) {
       throw new InvalidInput(
-          at + ".scheme", "'" + s + "' needs a floating-point dtype, not " + dtype.torchName());
+          at + ".scheme",
+          "'" + scheme + "' needs a floating-point dtype, not " + dtype.torchName());
     }
-    if ((s.equals("kaiming_uniform") || s.equals("xavier_uniform")) && shape.size() < 2) {
+    if (scheme.needsFans() && shape.size() < 2) {
       throw new InvalidInput(
           at + ".scheme",
           "'"
-              + s
+              + scheme
               + "' needs at least 2 dimensions to compute fan in and fan out, shape was "
               + shape);
     }
-    if (s.equals("normal") && init.get("std") instanceof Number std && std.doubleValue() < 0) {
-      throw new InvalidInput(at + ".std", "must be 0 or more");
-    }
-    if (s.equals("uniform")) {
-      double a = init.get("a") instanceof Number n ? n.doubleValue() : 0;
-      double b = init.get("b") instanceof Number n ? n.doubleValue() : 1;
-      if (a > b) {
-        throw new InvalidInput(at + ".a", "must not exceed b");
-      }
+    Optional<InitScheme.Refusal> refused = scheme.refuse(new Init(scheme, values));
+    if (refused.isPresent()) {
+      throw new InvalidInput(at + "." + refused.get().parameter(), refused.get().reason());
     }
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.ReadLimits;
+import dev.graft.plan.InitScheme;
 import dev.graft.shared.InvalidInput;
 import java.io.Reader;
 import java.util.ArrayList;
@@ -196,5 +197,34 @@ class JsonEntriesTests {
     StoredEntry stored = JsonEntries.validate(doc, LIMITS).get(0);
 
     assertThat(stored.init().get("value")).isEqualTo(1e300);
+  }
+
+  @Test
+  void shouldAcceptEverySchemeWithItsRequiredParametersAndRefuseItWithoutThem() {
+    for (InitScheme scheme : InitScheme.values()) {
+      java.util.Map<String, Object> init = new java.util.LinkedHashMap<>();
+      init.put("scheme", scheme.wireName());
+      for (InitScheme.Parameter p : scheme.parameters()) {
+        if (p.defaultValue() == null) {
+          init.put(p.name(), 0.5);
+        }
+      }
+      ArchitectureDocument.Entry e =
+          new ArchitectureDocument.Entry("w", "float32", List.of(4L, 3L), "PARAMETER", null, init);
+      assertThat(JsonEntries.validate(doc(e), LIMITS).get(0).toTarget().init().scheme())
+          .isEqualTo(scheme);
+      for (InitScheme.Parameter p : scheme.parameters()) {
+        if (p.defaultValue() == null) {
+          java.util.Map<String, Object> without = new java.util.LinkedHashMap<>(init);
+          without.remove(p.name());
+          InvalidInput refusal =
+              refused(
+                  doc(
+                      new ArchitectureDocument.Entry(
+                          "w", "float32", List.of(4L, 3L), "PARAMETER", null, without)));
+          assertThat(refusal.field()).isEqualTo("entries[0].init." + p.name());
+        }
+      }
+    }
   }
 }

@@ -7,7 +7,7 @@ import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.checkpoint.CheckpointUpload;
 import dev.graft.format.DType;
-import dev.graft.plan.InitScheme;
+import dev.graft.plan.Init;
 import dev.graft.warmstart.internal.DjlTensorEngine;
 import dev.graft.warmstart.internal.TensorEngine;
 import java.io.InputStream;
@@ -93,8 +93,7 @@ class WorkerFaultTests extends WorkerOffTest {
     }
 
     @Override
-    public ByteBuffer initialize(
-        InitScheme scheme, DType dtype, List<Long> shape, long seed, String key) {
+    public ByteBuffer initialize(Init init, DType dtype, List<Long> shape, long seed, String key) {
       throw new OutOfMemoryError("Java heap space (injected)");
     }
 

@@ -3,7 +3,7 @@ package dev.graft.architecture.internal;
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
 import dev.graft.plan.EntryKind;
-import dev.graft.plan.InitScheme;
+import dev.graft.plan.Init;
 import dev.graft.plan.TargetEntry;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +32,7 @@ public record StoredEntry(
 
   /** The entry as the planner sees it. */
   public TargetEntry toTarget() {
-    InitScheme scheme = null;
+    Init scheme = null;
     if (init != null) {
       Map<String, Double> params = new LinkedHashMap<>();
       init.forEach(
@@ -41,7 +41,7 @@ public record StoredEntry(
               params.put(k, n.doubleValue());
             }
           });
-      scheme = new InitScheme((String) init.get("scheme"), params);
+      scheme = Init.of((String) init.get("scheme"), params);
     }
     return new TargetEntry(key, dtype, shape, kind, requiresGrad, initialValue != null, scheme);
   }
