@@ -1,6 +1,5 @@
 package dev.graft.architecture;
 
-import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.CheckpointFormat;
 import dev.graft.format.CheckpointIndex;
 import dev.graft.format.CheckpointReader;
@@ -44,7 +43,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Target architectures: the ordered layout of a new model, read from a saved state dict, a
- * safetensors file or a JSON document, with initial values left in the blob store.
+ * TorchScript archive, a safetensors file or a JSON document, with initial values left in the blob
+ * store.
  */
 @Service
 public class ArchitectureService {
@@ -79,7 +79,8 @@ public class ArchitectureService {
   /**
    * Stores an architecture uploaded as a file: a {@code torch.save} of {@code
    * state_dict(keep_vars=True)} (parameters keep their {@code requires_grad}, other tensors are
-   * buffers) or of a plain {@code state_dict()}, or safetensors (kinds then UNKNOWN).
+   * buffers) or of a plain {@code state_dict()}, a TorchScript archive (which says which entries
+   * are parameters), or safetensors (kinds then UNKNOWN).
    *
    * @throws dev.graft.shared.FileRejected when the file is refused
    */

@@ -1,6 +1,5 @@
 package dev.graft.architecture;
 
-import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
 import dev.graft.plan.EntryKind;

@@ -1,6 +1,5 @@
 package dev.graft.architecture;
 
-import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.DType;
 import dev.graft.format.ReadLimits;
 import dev.graft.plan.EntryKind;

@@ -12,9 +12,10 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 /**
- * The run table, which is also the job queue. Plain SQL rather than JPA because every state change
- * is a conditional update: a claim takes the oldest claimable row with {@code FOR UPDATE SKIP
- * LOCKED}, and a heartbeat or a finish only applies while the caller still holds the lease.
+ * The run table, which is also the job queue. Every state change is a conditional update: a claim
+ * takes the oldest claimable row with {@code FOR UPDATE SKIP LOCKED}, and a heartbeat or a finish
+ * only applies while the caller still holds the lease. Statuses are stored by their {@link
+ * RunStatus} names; options, output and report as the JSON text they were written as.
  */
 @Repository
 class RunStore {

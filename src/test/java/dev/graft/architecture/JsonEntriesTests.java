@@ -3,7 +3,6 @@ package dev.graft.architecture;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.ReadLimits;
 import dev.graft.plan.InitScheme;
 import dev.graft.shared.InvalidInput;

@@ -6,7 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What DJL's PyTorch engine sees on this machine: for the run record and a health endpoint.
+ * What DJL's PyTorch engine sees on this machine, and the device names runs record ({@code cpu},
+ * {@code cuda:N}).
  *
  * <p>Every entry point loads the engine through {@link #engine()}, which forbids downloads first:
  * the native library comes from the Maven artifact on the classpath, never from the network.

@@ -1,4 +1,4 @@
-package dev.graft.architecture.internal;
+package dev.graft.architecture;
 
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * An entry as stored: what the model expects, and where its initial value lies in the blob.
+ * An architecture entry as {@link ArchitectureStore} keeps it: what the model expects, and where
+ * its initial value lies in the blob.
  *
  * @param key the state-dict key
  * @param dtype the element type
@@ -21,7 +22,7 @@ import java.util.Map;
  *     ({@code scheme} and its parameters, in the client's order), else {@code null}
  * @param initialValue where the initial value lies in the blob, or {@code null} for JSON sources
  */
-public record StoredEntry(
+record StoredEntry(
     String key,
     DType dtype,
     List<Long> shape,
@@ -31,7 +32,7 @@ public record StoredEntry(
     TensorInfo initialValue) {
 
   /** The entry as the planner sees it. */
-  public TargetEntry toTarget() {
+  TargetEntry toTarget() {
     Init scheme = null;
     if (init != null) {
       Map<String, Double> params = new LinkedHashMap<>();
@@ -47,7 +48,7 @@ public record StoredEntry(
   }
 
   /** Elements. */
-  public long numel() {
+  long numel() {
     long n = 1;
     for (long s : shape) {
       n = Math.multiplyExact(n, s);
