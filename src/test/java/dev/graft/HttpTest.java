@@ -1,5 +1,6 @@
 package dev.graft;
 
+import static dev.graft.TestSupport.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.graft.format.CheckpointIndex;
@@ -16,10 +17,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -147,8 +146,7 @@ public abstract class HttpTest {
                 .build(),
             HttpResponse.BodyHandlers.ofFile(file));
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.headers().firstValue("ETag"))
-        .hasValue("\"" + sha256(Files.readAllBytes(file)) + "\"");
+    assertThat(r.headers().firstValue("ETag")).hasValue("\"" + sha256(file) + "\"");
     return file;
   }
 
@@ -165,15 +163,6 @@ public abstract class HttpTest {
       }
     }
     throw new IllegalArgumentException(name);
-  }
-
-  /** Lower-case hex SHA-256. */
-  protected static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /**

@@ -82,7 +82,7 @@ public class CheckpointService {
    * Stores an uploaded checkpoint under an {@code Idempotency-Key}.
    *
    * @param idempotencyKey the client's key, or {@code null}
-   * @throws dev.graft.shared.Conflict when the key was used for another upload
+   * @throws dev.graft.shared.IdempotencyKeyReused when the key was used for another upload
    * @see #upload(CheckpointUpload, InputStream)
    */
   public Stored<Checkpoint> upload(
@@ -170,9 +170,7 @@ public class CheckpointService {
   private CheckpointIndex loadIndex(UUID id) {
     Checkpoint c = get(id);
     return new CheckpointIndex(
-        c.format().equals("safetensors")
-            ? dev.graft.format.CheckpointFormat.SAFETENSORS
-            : dev.graft.format.CheckpointFormat.PYTORCH,
+        c.format(),
         c.stateDictPath(),
         checkpoints.tensors(id),
         c.metadata(),
@@ -199,7 +197,7 @@ public class CheckpointService {
    * The {@link DeletionVeto}s are asked inside the delete's transaction, with the row locked.
    *
    * @throws CheckpointNotFound when there is none
-   * @throws dev.graft.shared.Conflict when a model version or a queued or running run uses it
+   * @throws dev.graft.shared.StillInUse when a model version or a queued or running run uses it
    */
   public void delete(UUID id) {
     String sha256 =
@@ -230,7 +228,7 @@ public class CheckpointService {
         name,
         blob.sha256(),
         blob.size(),
-        index.format().wireName(),
+        index.format(),
         index.stateDictPath(),
         index.tensors().size(),
         index.numel(),

@@ -1,9 +1,9 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.graft.TestSupport.QueuedRun;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,19 +26,7 @@ class RunQueueTests extends WorkerOffTest {
   @Autowired RunStore runs;
 
   private UUID enqueue(int maxAttempts) {
-    UUID id = UUID.randomUUID();
-    runs.insert(
-        RunRow.queued(
-            id,
-            UUID.randomUUID(),
-            UUID.randomUUID(),
-            "{}",
-            "{}",
-            null,
-            null,
-            maxAttempts,
-            Instant.now()));
-    return id;
+    return QueuedRun.ofNothing().withMaxAttempts(maxAttempts).insert(jdbc);
   }
 
   @Test
@@ -102,9 +90,9 @@ class RunQueueTests extends WorkerOffTest {
     assertThat(second.tensorsDone()).as("progress restarts with the attempt").isZero();
     // The dead worker, should it come back, has lost the run: nothing it says changes it.
     assertThat(runs.heartbeat(id, "dies", Duration.ofMinutes(1), 5, 500)).isEmpty();
-    assertThat(runs.finish(id, "dies", "SUCCEEDED", null, null, "m", 1)).isFalse();
-    assertThat(runs.finish(id, "survives", "SUCCEEDED", null, null, null, null)).isTrue();
-    assertThat(runs.find(id).orElseThrow().status()).isEqualTo("SUCCEEDED");
+    assertThat(runs.finish(id, "dies", RunStatus.SUCCEEDED, null, null, "m", 1)).isFalse();
+    assertThat(runs.finish(id, "survives", RunStatus.SUCCEEDED, null, null, null, null)).isTrue();
+    assertThat(runs.find(id).orElseThrow().status()).isEqualTo(RunStatus.SUCCEEDED);
   }
 
   @Test
@@ -120,7 +108,7 @@ class RunQueueTests extends WorkerOffTest {
     assertThat(runs.sweepAbandoned()).isEqualTo(1);
 
     RunRow r = runs.find(id).orElseThrow();
-    assertThat(r.status()).isEqualTo("FAILED");
+    assertThat(r.status()).isEqualTo(RunStatus.FAILED);
     assertThat(r.error()).contains("stopped responding").contains("2 attempts");
     assertThat(r.finishedAt()).isNotNull();
   }
@@ -138,12 +126,12 @@ class RunQueueTests extends WorkerOffTest {
   @Test
   void shouldCancelQueuedRunsAtOnceAndRunningOnesThroughTheirHeartbeat() {
     UUID queued = enqueue(3);
-    assertThat(runs.requestCancel(queued)).hasValue("CANCELLED");
+    assertThat(runs.requestCancel(queued)).hasValue(RunStatus.CANCELLED);
     assertThat(runs.claim("w", Duration.ofMinutes(1), "cpu")).isEmpty();
 
     UUID running = enqueue(3);
     runs.claim("w", Duration.ofMinutes(1), "cpu").orElseThrow();
-    assertThat(runs.requestCancel(running)).hasValue("RUNNING");
+    assertThat(runs.requestCancel(running)).hasValue(RunStatus.RUNNING);
     assertThat(runs.heartbeat(running, "w", Duration.ofMinutes(1), 1, 1)).hasValue(true);
   }
 }

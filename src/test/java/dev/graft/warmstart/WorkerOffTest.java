@@ -1,4 +1,4 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

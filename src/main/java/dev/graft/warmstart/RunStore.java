@@ -1,4 +1,4 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -12,27 +12,28 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 /**
- * The run table, which is also the job queue. Plain SQL rather than JPA because every state change
- * is a conditional update: a claim takes the oldest claimable row with {@code FOR UPDATE SKIP
- * LOCKED}, and a heartbeat or a finish only applies while the caller still holds the lease.
+ * The run table, which is also the job queue. Every state change is a conditional update: a claim
+ * takes the oldest claimable row with {@code FOR UPDATE SKIP LOCKED}, and a heartbeat or a finish
+ * only applies while the caller still holds the lease. Statuses are stored by their {@link
+ * RunStatus} names; options, output and report as the JSON text they were written as.
  */
 @Repository
-public class RunStore {
+class RunStore {
 
   private final JdbcClient jdbc;
 
-  public RunStore(JdbcClient jdbc) {
+  RunStore(JdbcClient jdbc) {
     this.jdbc = jdbc;
   }
 
   /** Inserts a new QUEUED run. */
-  public void insert(RunRow r) {
+  void insert(RunRow r) {
     jdbc.sql(
             "insert into warm_start_run (id, status, checkpoint_id, architecture_id, options, output, idempotency_key,"
                 + " request_sha256, max_attempts, created_at) values (?,?,?,?,?,?,?,?,?,?)")
         .params(
             r.id(),
-            r.status(),
+            r.status().name(),
             r.checkpointId(),
             r.architectureId(),
             r.optionsJson(),
@@ -45,7 +46,7 @@ public class RunStore {
   }
 
   /** A run by id. */
-  public Optional<RunRow> find(UUID id) {
+  Optional<RunRow> find(UUID id) {
     return jdbc.sql("select * from warm_start_run where id = ?")
         .param(id)
         .query((rs, n) -> map(rs))
@@ -53,7 +54,7 @@ public class RunStore {
   }
 
   /** A run by its idempotency key. */
-  public Optional<RunRow> findByIdempotencyKey(String key) {
+  Optional<RunRow> findByIdempotencyKey(String key) {
     return jdbc.sql("select * from warm_start_run where idempotency_key = ?")
         .param(key)
         .query((rs, n) -> map(rs))
@@ -61,25 +62,27 @@ public class RunStore {
   }
 
   /** Runs, newest first, optionally of one status. */
-  public List<RunRow> list(String status, long offset, int limit) {
+  List<RunRow> list(RunStatus status, long offset, int limit) {
+    String name = status == null ? null : status.name();
     return jdbc.sql(
             "select * from warm_start_run where (cast(? as varchar) is null or status = ?) order by created_at desc, id offset ? limit ?")
-        .params(status, status, offset, limit)
+        .params(name, name, offset, limit)
         .query((rs, n) -> map(rs))
         .list();
   }
 
   /** How many runs, optionally of one status. */
-  public long count(String status) {
+  long count(RunStatus status) {
+    String name = status == null ? null : status.name();
     return jdbc.sql(
             "select count(*) from warm_start_run where (cast(? as varchar) is null or status = ?)")
-        .params(status, status)
+        .params(name, name)
         .query(Long.class)
         .single();
   }
 
   /** Whether any run that has not ended uses a checkpoint or architecture. */
-  public boolean activeRunUses(UUID checkpointId, UUID architectureId) {
+  boolean activeRunUses(UUID checkpointId, UUID architectureId) {
     return jdbc.sql(
                 "select count(*) from warm_start_run where status in ('QUEUED','RUNNING')"
                     + " and (checkpoint_id = ? or architecture_id = ?)")
@@ -93,7 +96,7 @@ public class RunStore {
    * Claims the oldest run that is queued, or running under an expired lease (its worker died), for
    * {@code owner}; counts the attempt.
    */
-  public Optional<RunRow> claim(String owner, Duration lease, String device) {
+  Optional<RunRow> claim(String owner, Duration lease, String device) {
     return jdbc.sql(
             "with next as (select id from warm_start_run"
                 + " where (status = 'QUEUED' or (status = 'RUNNING' and lease_expires_at < now()))"
@@ -112,7 +115,7 @@ public class RunStore {
    * Ends runs whose worker keeps dying: running under an expired lease with no attempt left, or
    * asked to cancel. Returns how many were ended.
    */
-  public int sweepAbandoned() {
+  int sweepAbandoned() {
     int failed =
         jdbc.sql(
                 "update warm_start_run set status = 'FAILED', finished_at = now(), lease_owner = null,"
@@ -134,7 +137,7 @@ public class RunStore {
    *
    * @return whether a cancel was asked for; empty when the lease is no longer this owner's
    */
-  public Optional<Boolean> heartbeat(
+  Optional<Boolean> heartbeat(
       UUID id, String owner, Duration lease, int tensorsDone, long bytesDone) {
     return jdbc.sql(
             "update warm_start_run set lease_expires_at = now() + make_interval(secs => ?), tensors_done = ?, bytes_done = ?"
@@ -145,8 +148,7 @@ public class RunStore {
   }
 
   /** Records the plan's totals and report while the owner holds the lease. */
-  public boolean planned(
-      UUID id, String owner, int tensorsTotal, long bytesTotal, String reportJson) {
+  boolean planned(UUID id, String owner, int tensorsTotal, long bytesTotal, String reportJson) {
     return jdbc.sql(
                 "update warm_start_run set tensors_total = ?, bytes_total = ?, report = ?"
                     + " where id = ? and lease_owner = ? and status = 'RUNNING'")
@@ -160,10 +162,10 @@ public class RunStore {
    *
    * @return whether the owner still held it (if not, nothing changed)
    */
-  public boolean finish(
+  boolean finish(
       UUID id,
       String owner,
-      String status,
+      RunStatus status,
       String error,
       String reportJson,
       String modelName,
@@ -174,13 +176,22 @@ public class RunStore {
                     + " tensors_done = case when ? = 'SUCCEEDED' then tensors_total else tensors_done end,"
                     + " bytes_done = case when ? = 'SUCCEEDED' then bytes_total else bytes_done end"
                     + " where id = ? and lease_owner = ? and status = 'RUNNING'")
-            .params(status, error, reportJson, modelName, modelVersion, status, status, id, owner)
+            .params(
+                status.name(),
+                error,
+                reportJson,
+                modelName,
+                modelVersion,
+                status.name(),
+                status.name(),
+                id,
+                owner)
             .update()
         == 1;
   }
 
   /** Gives a run back to the queue after a fault, for another attempt. */
-  public boolean requeue(UUID id, String owner, String error) {
+  boolean requeue(UUID id, String owner, String error) {
     return jdbc.sql(
                 "update warm_start_run set status = 'QUEUED', error = ?, lease_owner = null, lease_expires_at = null"
                     + " where id = ? and lease_owner = ? and status = 'RUNNING'")
@@ -190,11 +201,12 @@ public class RunStore {
   }
 
   /**
-   * Asks a run to stop: a queued run is cancelled at once, a running one at its next tensor.
+   * Asks a run to stop: a queued run is cancelled at once, a running one when its worker next
+   * heartbeats.
    *
    * @return the status after the request
    */
-  public Optional<String> requestCancel(UUID id) {
+  Optional<RunStatus> requestCancel(UUID id) {
     jdbc.sql(
             "update warm_start_run set status = 'CANCELLED', finished_at = now(), cancel_requested = true where id = ? and status = 'QUEUED'")
         .param(id)
@@ -209,7 +221,7 @@ public class RunStore {
   private static RunRow map(ResultSet rs) throws SQLException {
     return new RunRow(
         rs.getObject("id", UUID.class),
-        rs.getString("status"),
+        RunStatus.valueOf(rs.getString("status")),
         rs.getObject("checkpoint_id", UUID.class),
         rs.getObject("architecture_id", UUID.class),
         rs.getString("options"),

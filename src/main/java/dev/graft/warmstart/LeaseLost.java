@@ -1,4 +1,4 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 /** This worker no longer holds a run's lease (it expired and another worker took the run). */
 class LeaseLost extends RuntimeException {

@@ -1,17 +1,19 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.graft.TestSupport.QueuedRun;
 import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.checkpoint.CheckpointUpload;
 import dev.graft.registry.ModelVersion;
 import dev.graft.registry.RegistryService;
+import dev.graft.warmstart.internal.DjlTensorEngine;
+import dev.graft.warmstart.internal.TensorEngine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Tag;
@@ -45,19 +47,15 @@ class RunExecutorDeviceTests extends WorkerOffTest {
             .resource()
             .id();
     UUID arch = architectures.uploadFile("MLP", fixture(oracleCase + ".target.pt")).resource().id();
-    UUID id = UUID.randomUUID();
-    String model = "device-" + id;
-    runs.insert(
-        RunRow.queued(
-            id,
-            ckpt,
-            arch,
-            options,
-            "{\"model\":\"" + model + "\",\"formats\":[\"pytorch\"],\"tags\":{},\"aliases\":[]}",
-            null,
-            null,
-            1,
-            Instant.now()));
+    String model = "device-" + UUID.randomUUID();
+    UUID id =
+        QueuedRun.of(ckpt, arch)
+            .withOptions(options)
+            .withOutput(
+                "{\"model\":\""
+                    + model
+                    + "\",\"formats\":[\"pytorch\"],\"tags\":{},\"aliases\":[]}")
+            .insert(jdbc);
     String owner = "test-" + device;
     RunRow claimed = runs.claim(owner, Duration.ofMinutes(5), device).orElseThrow();
     assertThat(claimed.id()).isEqualTo(id);
@@ -65,7 +63,7 @@ class RunExecutorDeviceTests extends WorkerOffTest {
       executor.execute(claimed, owner, engine);
     }
     RunRow done = runs.find(id).orElseThrow();
-    assertThat(done.status()).as(String.valueOf(done.error())).isEqualTo("SUCCEEDED");
+    assertThat(done.status()).as(String.valueOf(done.error())).isEqualTo(RunStatus.SUCCEEDED);
     assertThat(done.device()).isEqualTo(device);
     ModelVersion v = registry.get(model, done.modelVersion());
     return v.artifacts().get(0).sha256();
@@ -82,21 +80,10 @@ class RunExecutorDeviceTests extends WorkerOffTest {
             .id();
     UUID arch =
         architectures.uploadFile("MLP", fixture("identical_lenient.target.pt")).resource().id();
-    UUID id = UUID.randomUUID();
-    runs.insert(
-        RunRow.queued(
-            id,
-            ckpt,
-            arch,
-            "{\"strict\":false}",
-            "{\"model\":\"cancelled-" + id + "\",\"formats\":[\"pytorch\"]}",
-            null,
-            null,
-            1,
-            Instant.now()));
+    UUID id = QueuedRun.of(ckpt, arch).withOptions("{\"strict\":false}").insert(jdbc);
     RunRow claimed = runs.claim("w", Duration.ofMinutes(5), "cpu").orElseThrow();
 
-    assertThat(runService.cancel(id).status()).isEqualTo("RUNNING");
+    assertThat(runService.cancel(id).status()).isEqualTo(RunStatus.RUNNING);
 
     try (TensorEngine engine = DjlTensorEngine.open("cpu")) {
       org.assertj.core.api.Assertions.assertThatThrownBy(
@@ -115,20 +102,9 @@ class RunExecutorDeviceTests extends WorkerOffTest {
             .id();
     UUID arch =
         architectures.uploadFile("MLP", fixture("identical_lenient.target.pt")).resource().id();
-    UUID id = UUID.randomUUID();
-    runs.insert(
-        RunRow.queued(
-            id,
-            ckpt,
-            arch,
-            "{\"strict\":false}",
-            "{\"model\":\"cancelled-" + id + "\",\"formats\":[\"pytorch\"]}",
-            null,
-            null,
-            1,
-            Instant.now()));
+    UUID id = QueuedRun.of(ckpt, arch).withOptions("{\"strict\":false}").insert(jdbc);
 
-    assertThat(runService.cancel(id).status()).isEqualTo("CANCELLED");
+    assertThat(runService.cancel(id).status()).isEqualTo(RunStatus.CANCELLED);
 
     assertThat(runs.claim("w", Duration.ofMinutes(5), "cpu")).isEmpty();
     assertThat(runs.find(id).orElseThrow().modelVersion()).isNull();
@@ -146,7 +122,7 @@ class RunExecutorDeviceTests extends WorkerOffTest {
   @Tag("gpu")
   void shouldWriteOnTheGpuExactlyWhatTheCpuWrites() throws IOException {
     assumeTrue(
-        EngineDevices.gpuCount() > 0,
+        DjlTensorEngine.gpuCount() > 0,
         "no CUDA device visible to DJL (the CPU build of libtorch, or no GPU): build with -Pcuda on a GPU machine");
     for (Map.Entry<String, String> c :
         Map.of(

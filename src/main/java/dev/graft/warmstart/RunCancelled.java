@@ -1,4 +1,4 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 /** A cancel was asked for while the run was executing. */
 class RunCancelled extends RuntimeException {

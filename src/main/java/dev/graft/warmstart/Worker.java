@@ -1,6 +1,9 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import dev.graft.shared.GraftProperties;
+import dev.graft.warmstart.internal.DjlTensorEngine;
+import dev.graft.warmstart.internal.EngineUnsupported;
+import dev.graft.warmstart.internal.TensorEngine;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,13 +22,12 @@ import org.springframework.stereotype.Component;
  * Started only when {@code graft.roles} includes {@code worker}.
  */
 @Component
-public class Worker implements SmartLifecycle {
+class Worker implements SmartLifecycle {
 
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
   private final RunStore runs;
   private final RunExecutor executor;
-  private final CancelSignals cancels;
   private final GraftProperties properties;
   private final String owner;
   private final AtomicBoolean running = new AtomicBoolean();
@@ -33,17 +35,11 @@ public class Worker implements SmartLifecycle {
   private volatile String device;
   private volatile String engineError;
 
-  Worker(RunStore runs, RunExecutor executor, CancelSignals cancels, GraftProperties properties) {
-    this.cancels = cancels;
+  Worker(RunStore runs, RunExecutor executor, GraftProperties properties) {
     this.runs = runs;
     this.executor = executor;
     this.properties = properties;
     this.owner = hostname() + "/" + UUID.randomUUID();
-  }
-
-  /** This worker's identity in leases. */
-  public String owner() {
-    return owner;
   }
 
   @Override
@@ -129,7 +125,7 @@ public class Worker implements SmartLifecycle {
    * Whether this process's worker can take runs: every thread alive and its engine open. A worker
    * that is not running (role off) reports {@code null}.
    */
-  public Health health() {
+  Health health() {
     if (!running.get()) {
       return null;
     }
@@ -152,7 +148,7 @@ public class Worker implements SmartLifecycle {
    * @param device the engine's device, once opened
    * @param error why the engine is not usable, or {@code null}
    */
-  public record Health(boolean up, int threadsAlive, int threads, String device, String error) {}
+  record Health(boolean up, int threadsAlive, int threads, String device, String error) {}
 
   /** Claims and executes one run; returns whether there was one. */
   boolean runOnce(TensorEngine engine) {
@@ -173,11 +169,10 @@ public class Worker implements SmartLifecycle {
     } catch (LeaseLost e) {
       log.warn("run {}: {}; another worker has it", run.id(), e.getMessage());
     } catch (RunCancelled e) {
-      runs.finish(run.id(), owner, "CANCELLED", null, null, null, null);
-      cancels.forget(run.id());
+      runs.finish(run.id(), owner, RunStatus.CANCELLED, null, null, null, null);
     } catch (EngineUnsupported | IllegalArgumentException | IllegalStateException e) {
       // These do not change with another attempt.
-      runs.finish(run.id(), owner, "FAILED", e.getMessage(), null, null, null);
+      runs.finish(run.id(), owner, RunStatus.FAILED, e.getMessage(), null, null, null);
     } catch (Exception | Error e) {
       // An Error (out of memory, a stack overflow in native code's caller) ends this attempt, not
       // the worker: it is retried like any fault, within the run's attempts.
@@ -190,7 +185,8 @@ public class Worker implements SmartLifecycle {
       if (run.attempts() < run.maxAttempts()) {
         runs.requeue(run.id(), owner, error);
       } else {
-        runs.finish(run.id(), owner, "FAILED", error + " (no attempts left)", null, null, null);
+        runs.finish(
+            run.id(), owner, RunStatus.FAILED, error + " (no attempts left)", null, null, null);
       }
     }
     return true;
@@ -215,11 +211,6 @@ public class Worker implements SmartLifecycle {
     } catch (java.io.IOException e) {
       log.warn("could not clean up {}: {}", work, e.toString());
     }
-  }
-
-  /** The device the worker threads use, once started. */
-  public String device() {
-    return device;
   }
 
   private String requestedDevice() {

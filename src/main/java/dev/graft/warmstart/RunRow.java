@@ -1,12 +1,12 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import java.time.Instant;
 import java.util.UUID;
 
 /** A run's row as stored. */
-public record RunRow(
+record RunRow(
     UUID id,
-    String status,
+    RunStatus status,
     UUID checkpointId,
     UUID architectureId,
     String optionsJson,
@@ -31,7 +31,7 @@ public record RunRow(
     Instant finishedAt) {
 
   /** A new run as it enters the queue: QUEUED, never attempted, no progress yet. */
-  public static RunRow queued(
+  static RunRow queued(
       UUID id,
       UUID checkpointId,
       UUID architectureId,
@@ -43,7 +43,7 @@ public record RunRow(
       Instant createdAt) {
     return new RunRow(
         id,
-        "QUEUED",
+        RunStatus.QUEUED,
         checkpointId,
         architectureId,
         optionsJson,

@@ -1,4 +1,4 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;

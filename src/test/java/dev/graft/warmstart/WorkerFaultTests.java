@@ -1,15 +1,17 @@
-package dev.graft.warmstart.internal;
+package dev.graft.warmstart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.graft.TestSupport.QueuedRun;
 import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.checkpoint.CheckpointUpload;
 import dev.graft.format.DType;
-import dev.graft.plan.InitScheme;
+import dev.graft.plan.Init;
+import dev.graft.warmstart.internal.DjlTensorEngine;
+import dev.graft.warmstart.internal.TensorEngine;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -37,28 +39,18 @@ class WorkerFaultTests extends WorkerOffTest {
             .id();
     UUID arch =
         architectures.uploadFile("MLP", fixture("bfloat16_into_float.target.pt")).resource().id();
-    UUID id = UUID.randomUUID();
-    runs.insert(
-        RunRow.queued(
-            id,
-            ckpt,
-            arch,
-            "{\"strict\":false}",
-            "{\"model\":\"oom-" + id + "\",\"formats\":[\"pytorch\"]}",
-            null,
-            null,
-            2,
-            Instant.now()));
+    UUID id =
+        QueuedRun.of(ckpt, arch).withOptions("{\"strict\":false}").withMaxAttempts(2).insert(jdbc);
 
     try (TensorEngine real = DjlTensorEngine.open("cpu")) {
       assertThat(worker.runOnce(new OutOfMemory(real))).isTrue();
       RunRow afterError = runs.find(id).orElseThrow();
-      assertThat(afterError.status()).isEqualTo("QUEUED");
+      assertThat(afterError.status()).isEqualTo(RunStatus.QUEUED);
       assertThat(afterError.error()).contains("OutOfMemoryError");
 
       assertThat(worker.runOnce(real)).isTrue();
       RunRow done = runs.find(id).orElseThrow();
-      assertThat(done.status()).as(String.valueOf(done.error())).isEqualTo("SUCCEEDED");
+      assertThat(done.status()).as(String.valueOf(done.error())).isEqualTo(RunStatus.SUCCEEDED);
       assertThat(done.attempts()).isEqualTo(2);
     }
   }
@@ -101,8 +93,7 @@ class WorkerFaultTests extends WorkerOffTest {
     }
 
     @Override
-    public ByteBuffer initialize(
-        InitScheme scheme, DType dtype, List<Long> shape, long seed, String key) {
+    public ByteBuffer initialize(Init init, DType dtype, List<Long> shape, long seed, String key) {
       throw new OutOfMemoryError("Java heap space (injected)");
     }
 
