@@ -13,6 +13,7 @@ import dev.graft.format.torchscript.TorchScriptReader;
 import dev.graft.plan.TargetArchitecture;
 import dev.graft.plan.TargetArchitectures;
 import dev.graft.plan.TargetEntry;
+import dev.graft.security.AuditLog;
 import dev.graft.shared.BadRequest;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
@@ -57,6 +58,7 @@ public class ArchitectureService {
   private final BlobGc gc;
   private final TransactionTemplate tx;
   private final List<DeletionVeto> vetoes;
+  private final AuditLog audit;
   private final IndexCache<TargetArchitecture> targets =
       new IndexCache<>(2_000_000, t -> t.entries().size() + 1L);
 
@@ -66,7 +68,9 @@ public class ArchitectureService {
       GraftProperties properties,
       BlobGc gc,
       TransactionTemplate tx,
-      List<DeletionVeto> vetoes) {
+      List<DeletionVeto> vetoes,
+      AuditLog audit) {
+    this.audit = audit;
     this.gc = gc;
     this.tx = tx;
     this.vetoes = vetoes;
@@ -200,6 +204,7 @@ public class ArchitectureService {
                   architectures.lockForDelete(id).orElseThrow(() -> new ArchitectureNotFound(id));
               DeletionVeto.check(vetoes, DeletionVeto.ResourceKind.ARCHITECTURE, id);
               architectures.delete(id);
+              audit.record("architecture.delete", "architecture", id.toString(), "sha256 " + sha);
               return sha;
             });
     targets.evict(id);
@@ -297,6 +302,18 @@ public class ArchitectureService {
             Instant.now().truncatedTo(ChronoUnit.MICROS));
     architectures.insert(architecture);
     architectures.insertEntries(architecture.id(), list);
+    audit.record(
+        "architecture.upload",
+        "architecture",
+        architecture.id().toString(),
+        "name "
+            + dev.graft.shared.Texts.quote(name)
+            + ", "
+            + source
+            + ", "
+            + list.size()
+            + " entries, sha256 "
+            + blob.sha256());
     return architecture;
   }
 

@@ -4,6 +4,7 @@ import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.plan.LoadOptions;
 import dev.graft.plan.Report;
+import dev.graft.security.AuditLog;
 import dev.graft.shared.BadRequest;
 import dev.graft.shared.Conflict;
 import dev.graft.shared.GraftProperties;
@@ -51,6 +52,7 @@ public class RunService {
   private final ArchitectureService architectures;
   private final GraftProperties properties;
   private final TransactionTemplate tx;
+  private final AuditLog audit;
 
   RunService(
       RunStore runs,
@@ -58,7 +60,9 @@ public class RunService {
       CheckpointService checkpoints,
       ArchitectureService architectures,
       GraftProperties properties,
-      TransactionTemplate tx) {
+      TransactionTemplate tx,
+      AuditLog audit) {
+    this.audit = audit;
     this.tx = tx;
     this.runs = runs;
     this.cancels = cancels;
@@ -112,6 +116,16 @@ public class RunService {
               throw unknownArchitecture(row.architectureId());
             }
             runs.insert(row);
+            audit.record(
+                "run.create",
+                "run",
+                row.id().toString(),
+                "checkpoint "
+                    + row.checkpointId()
+                    + " into architecture "
+                    + row.architectureId()
+                    + ", output model "
+                    + dev.graft.shared.Texts.quote(normalized.output().model()));
           });
     } catch (DuplicateKeyException e) {
       // A concurrent request with the same key won the insert.
@@ -184,7 +198,11 @@ public class RunService {
     if (before.status().equals("SUCCEEDED") || before.status().equals("FAILED")) {
       throw new Conflict("run " + id + " already ended " + before.status());
     }
-    runs.requestCancel(id);
+    tx.executeWithoutResult(
+        status -> {
+          runs.requestCancel(id);
+          audit.record("run.cancel", "run", id.toString(), "was " + before.status());
+        });
     cancels.cancel(id);
     return get(id);
   }
