@@ -6,6 +6,7 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
@@ -22,9 +23,11 @@ import org.springframework.security.web.SecurityFilterChain;
  * sent by a browser on its own). The console, when it comes, brings its own session-based chain for
  * {@code /console/**} with CSRF protection; its sign-in page and assets are already open here
  * ({@link ScopeRules#CONSOLE_SIGN_IN_PATHS}). Graft's own servlet filters (the request text guard,
- * the JSON body guard) run before this chain; the worker-role filter after it.
+ * the JSON body guard) run before this chain; the worker-role filter after it. A process without a
+ * web server (a test without one) has no chain.
  */
 @Configuration(proxyBeanMethods = false)
+@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
 class SecurityConfiguration {
 
   private static final Logger log = LoggerFactory.getLogger(SecurityConfiguration.class);
