@@ -13,6 +13,7 @@ import dev.graft.plan.EntryKind;
 import dev.graft.plan.TargetArchitecture;
 import dev.graft.plan.TargetArchitectures;
 import dev.graft.plan.TargetEntry;
+import dev.graft.security.AuditLog;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
 import dev.graft.shared.DeletionVeto;
@@ -56,6 +57,7 @@ public class ArchitectureService {
   private final TransactionTemplate tx;
   private final List<DeletionVeto> vetoes;
   private final JsonMapper json;
+  private final AuditLog audit;
   private final IndexCache<TargetArchitecture> targets =
       new IndexCache<>(2_000_000, t -> t.entries().size() + 1L);
 
@@ -66,8 +68,10 @@ public class ArchitectureService {
       BlobGc gc,
       TransactionTemplate tx,
       List<DeletionVeto> vetoes,
-      JsonMapper json) {
+      JsonMapper json,
+      AuditLog audit) {
     this.json = json;
+    this.audit = audit;
     this.gc = gc;
     this.tx = tx;
     this.vetoes = vetoes;
@@ -204,6 +208,7 @@ public class ArchitectureService {
                   architectures.lockForDelete(id).orElseThrow(() -> new ArchitectureNotFound(id));
               DeletionVeto.check(vetoes, DeletionVeto.ResourceKind.ARCHITECTURE, id);
               architectures.delete(id);
+              audit.record("architecture.delete", "architecture", id.toString(), "sha256 " + sha);
               return sha;
             });
     targets.evict(id);
@@ -305,6 +310,18 @@ public class ArchitectureService {
             Instant.now().truncatedTo(ChronoUnit.MICROS));
     architectures.insert(architecture);
     architectures.insertEntries(architecture.id(), list);
+    audit.record(
+        "architecture.upload",
+        "architecture",
+        architecture.id().toString(),
+        "name "
+            + dev.graft.shared.Texts.quote(name)
+            + ", "
+            + source
+            + ", "
+            + list.size()
+            + " entries, sha256 "
+            + blob.sha256());
     return architecture;
   }
 

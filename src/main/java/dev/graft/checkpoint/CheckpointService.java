@@ -4,6 +4,7 @@ import dev.graft.format.CheckpointIndex;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorInfo;
 import dev.graft.format.read.CheckpointReader;
+import dev.graft.security.AuditLog;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
 import dev.graft.shared.DeletionVeto;
@@ -44,6 +45,7 @@ public class CheckpointService {
   private final List<DeletionVeto> vetoes;
   private final BlobGc gc;
   private final ReadLimits limits;
+  private final AuditLog audit;
   private final IndexCache<CheckpointIndex> indexes =
       new IndexCache<>(2_000_000, i -> i.tensors().size() + 1L);
 
@@ -53,7 +55,9 @@ public class CheckpointService {
       ContentIngest ingest,
       GraftProperties properties,
       List<DeletionVeto> vetoes,
-      BlobGc gc) {
+      BlobGc gc,
+      AuditLog audit) {
+    this.audit = audit;
     this.vetoes = vetoes;
     this.gc = gc;
     this.checkpoints = checkpoints;
@@ -102,6 +106,20 @@ public class CheckpointService {
           Checkpoint checkpoint = newCheckpoint(upload.name(), blob, index);
           checkpoints.insert(checkpoint, index.moduleVersions());
           checkpoints.insertTensors(checkpoint.id(), index.tensors());
+          audit.record(
+              "checkpoint.upload",
+              "checkpoint",
+              checkpoint.id().toString(),
+              "name "
+                  + dev.graft.shared.Texts.quote(checkpoint.name())
+                  + ", "
+                  + checkpoint.format()
+                  + ", "
+                  + checkpoint.tensorCount()
+                  + " tensors, "
+                  + checkpoint.sizeBytes()
+                  + " bytes, sha256 "
+                  + checkpoint.sha256());
           // Answered as stored, exactly as a later GET reads it (metadata through its JSON column).
           return checkpoints.find(checkpoint.id()).orElseThrow();
         },
@@ -207,6 +225,7 @@ public class CheckpointService {
                   checkpoints.lockForDelete(id).orElseThrow(() -> new CheckpointNotFound(id));
               DeletionVeto.check(vetoes, DeletionVeto.ResourceKind.CHECKPOINT, id);
               checkpoints.delete(id);
+              audit.record("checkpoint.delete", "checkpoint", id.toString(), "sha256 " + sha);
               return sha;
             });
     indexes.evict(id);

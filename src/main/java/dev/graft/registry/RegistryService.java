@@ -2,6 +2,7 @@ package dev.graft.registry;
 
 import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
+import dev.graft.security.AuditLog;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.InvalidInput;
 import dev.graft.shared.PageRequest;
@@ -44,13 +45,16 @@ public class RegistryService {
   private final BlobGc gc;
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
+  private final AuditLog audit;
 
   RegistryService(
       RegistryStore store,
       TransactionTemplate tx,
       BlobGc gc,
       CheckpointService checkpoints,
-      ArchitectureService architectures) {
+      ArchitectureService architectures,
+      AuditLog audit) {
+    this.audit = audit;
     this.store = store;
     this.tx = tx;
     this.gc = gc;
@@ -82,6 +86,13 @@ public class RegistryService {
     for (String alias : v.aliases() == null ? List.<String>of() : v.aliases()) {
       store.upsertAlias(v.model(), alias, version);
     }
+    audit.record(
+        "version.create",
+        "version",
+        v.model() + "/" + version,
+        "by run "
+            + v.runId()
+            + (v.aliases() == null || v.aliases().isEmpty() ? "" : ", aliases " + v.aliases()));
     return get(v.model(), version);
   }
 
@@ -197,6 +208,7 @@ public class RegistryService {
               throw unknownVersion(model, version);
             }
             store.upsertAlias(model, alias, version);
+            audit.record("alias.move", "alias", model + "/" + alias, "to version " + version);
             return get(model, version);
           });
     } catch (DataIntegrityViolationException e) {
@@ -216,6 +228,7 @@ public class RegistryService {
       requireModel(model);
       throw ModelVersionNotFound.forAlias(model, alias);
     }
+    audit.record("alias.delete", "alias", model + "/" + alias, null);
   }
 
   /**
@@ -234,6 +247,13 @@ public class RegistryService {
       requireModel(model);
       throw ModelVersionNotFound.forVersion(model, version);
     }
+    audit.record(
+        "version.update",
+        "version",
+        model + "/" + version,
+        (changes.descriptionGiven() ? "description" : "")
+            + (changes.descriptionGiven() && changes.tags() != null ? " and " : "")
+            + (changes.tags() != null ? "tags " + changes.tags().keySet() : ""));
     return get(model, version);
   }
 
@@ -272,6 +292,7 @@ public class RegistryService {
               }
               List<String> artifacts = store.artifactSha256s(model, version);
               store.deleteVersion(model, version);
+              audit.record("version.delete", "version", model + "/" + version, null);
               return artifacts;
             });
     // After commit: the collector must see the rows gone (it keeps blobs other rows still name).

@@ -6,6 +6,7 @@ import dev.graft.checkpoint.CheckpointService;
 import dev.graft.plan.LoadOptions;
 import dev.graft.plan.Report;
 import dev.graft.registry.ArtifactFormat;
+import dev.graft.security.AuditLog;
 import dev.graft.shared.GraftProperties;
 import dev.graft.shared.IdempotencyKeyReused;
 import dev.graft.shared.InvalidInput;
@@ -42,6 +43,7 @@ public class RunService {
   private final GraftProperties properties;
   private final TransactionTemplate tx;
   private final JsonMapper json;
+  private final AuditLog audit;
 
   RunService(
       RunStore runs,
@@ -49,7 +51,9 @@ public class RunService {
       ArchitectureService architectures,
       GraftProperties properties,
       TransactionTemplate tx,
-      JsonMapper json) {
+      JsonMapper json,
+      AuditLog audit) {
+    this.audit = audit;
     this.tx = tx;
     this.json = json;
     this.runs = runs;
@@ -103,6 +107,16 @@ public class RunService {
               throw unknownArchitecture(row.architectureId());
             }
             runs.insert(row);
+            audit.record(
+                "run.create",
+                "run",
+                row.id().toString(),
+                "checkpoint "
+                    + row.checkpointId()
+                    + " into architecture "
+                    + row.architectureId()
+                    + ", output model "
+                    + dev.graft.shared.Texts.quote(normalized.output().model()));
           });
     } catch (DuplicateKeyException e) {
       // A concurrent request with the same key won the insert.
@@ -165,7 +179,11 @@ public class RunService {
     if (before.status() == RunStatus.SUCCEEDED || before.status() == RunStatus.FAILED) {
       throw new RunAlreadyEnded(id, before.status());
     }
-    runs.requestCancel(id);
+    tx.executeWithoutResult(
+        status -> {
+          runs.requestCancel(id);
+          audit.record("run.cancel", "run", id.toString(), "was " + before.status());
+        });
     return get(id);
   }
 
