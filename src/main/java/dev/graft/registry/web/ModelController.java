@@ -19,6 +19,7 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -108,7 +109,7 @@ class ModelController {
               description =
                   "key:value; only models with a version carrying the tag; repeat to require"
                       + " several",
-              example = "stage:prod")
+              array = @ArraySchema(schema = @Schema(type = "string", example = "stage:prod")))
           @RequestParam(required = false)
           List<String> tag,
       @Parameter(description = "Zero-based page number") @RequestParam(defaultValue = "0") int page,
@@ -194,7 +195,9 @@ class ModelController {
   @GetMapping("/{name}/versions")
   PageResponse<ModelVersion> versions(
       @PathVariable String name,
-      @Parameter(description = "key:value; repeat to require several", example = "stage:prod")
+      @Parameter(
+              description = "key:value; repeat to require several",
+              array = @ArraySchema(schema = @Schema(type = "string", example = "stage:prod")))
           @RequestParam(required = false)
           List<String> tag,
       @Parameter(description = "Zero-based page number") @RequestParam(defaultValue = "0") int page,
@@ -371,9 +374,21 @@ class ModelController {
   /** What the two artifact downloads answer, and the request headers they honour. */
   @Target(ElementType.METHOD)
   @Retention(RetentionPolicy.RUNTIME)
-  @Parameter(in = ParameterIn.HEADER, name = "Range", description = ApiDocs.RANGE)
-  @Parameter(in = ParameterIn.HEADER, name = "If-Range", description = ApiDocs.IF_RANGE)
-  @Parameter(in = ParameterIn.HEADER, name = "If-None-Match", description = ApiDocs.IF_NONE_MATCH)
+  @Parameter(
+      in = ParameterIn.HEADER,
+      name = "Range",
+      description = ApiDocs.RANGE,
+      schema = @Schema(type = "string"))
+  @Parameter(
+      in = ParameterIn.HEADER,
+      name = "If-Range",
+      description = ApiDocs.IF_RANGE,
+      schema = @Schema(type = "string"))
+  @Parameter(
+      in = ParameterIn.HEADER,
+      name = "If-None-Match",
+      description = ApiDocs.IF_NONE_MATCH,
+      schema = @Schema(type = "string"))
   @ApiResponse(
       responseCode = "200",
       description = "The file",
