@@ -27,6 +27,7 @@ class Worker implements SmartLifecycle {
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
   private final RunStore runs;
+  private final RunWakeups wakeups;
   private final RunExecutor executor;
   private final GraftProperties properties;
   private final String owner;
@@ -35,8 +36,9 @@ class Worker implements SmartLifecycle {
   private volatile String device;
   private volatile String engineError;
 
-  Worker(RunStore runs, RunExecutor executor, GraftProperties properties) {
+  Worker(RunStore runs, RunWakeups wakeups, RunExecutor executor, GraftProperties properties) {
     this.runs = runs;
+    this.wakeups = wakeups;
     this.executor = executor;
     this.properties = properties;
     this.owner = hostname() + "/" + UUID.randomUUID();
@@ -48,6 +50,7 @@ class Worker implements SmartLifecycle {
       return;
     }
     removeAbandonedWorkFolders();
+    wakeups.start();
     for (int i = 0; i < properties.worker().concurrency(); i++) {
       Thread t = new Thread(this::loop, "graft-worker-" + i);
       t.setDaemon(true);
@@ -60,6 +63,7 @@ class Worker implements SmartLifecycle {
   @Override
   public void stop() {
     running.set(false);
+    wakeups.stop();
     for (Thread t : threads) {
       t.interrupt();
     }
@@ -93,6 +97,8 @@ class Worker implements SmartLifecycle {
         pause = 1000;
         while (running.get()) {
           boolean worked = false;
+          // Read before looking, so a run queued while we look wakes the wait below at once.
+          long seen = wakeups.generation();
           try {
             runs.sweepAbandoned();
             worked = runOnce(engine);
@@ -100,7 +106,8 @@ class Worker implements SmartLifecycle {
             log.error("worker loop failed; retrying after a pause", e);
           }
           if (!worked) {
-            Thread.sleep(properties.worker().pollInterval().toMillis());
+            // Until a submit's NOTIFY wakes us (RunWakeups), or the poll interval as a fallback.
+            wakeups.await(seen, properties.worker().pollInterval());
           }
         }
       } catch (InterruptedException e) {
