@@ -26,8 +26,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Delivers webhooks from the outbox: claims due deliveries (see {@link WebhookStore#claim}), POSTs
- * each signed event to its webhook with short timeouts, and records the attempt; a delivery that
- * is not answered with a 2xx is tried again after an exponential backoff with jitter, until {@code
+ * each signed event to its webhook with short timeouts, and records the attempt; a delivery that is
+ * not answered with a 2xx is tried again after an exponential backoff with jitter, until {@code
  * graft.webhooks.max-attempts}. Any number of processes may dispatch: claims are leased, so a
  * dispatcher that dies mid-delivery loses its claims when the lease ends, and another (or itself,
  * restarted) delivers them again under the same delivery id. Delivery is at least once.
@@ -122,7 +122,9 @@ class Dispatcher implements SmartLifecycle {
     return current != null;
   }
 
-  /** Stops before the data source closes (default phase), after the web server stops taking calls. */
+  /**
+   * Stops before the data source closes (default phase), after the web server stops taking calls.
+   */
   @Override
   public int getPhase() {
     return Integer.MAX_VALUE - 2048;
@@ -135,7 +137,8 @@ class Dispatcher implements SmartLifecycle {
         if (System.nanoTime() - lastSweep > properties.pollInterval().toNanos()) {
           int failed = store.failAbandoned(properties.maxAttempts());
           if (failed > 0) {
-            log.warn("{} webhook deliveries given up: their last attempt's dispatcher died", failed);
+            log.warn(
+                "{} webhook deliveries given up: their last attempt's dispatcher died", failed);
           }
           lastSweep = System.nanoTime();
         }

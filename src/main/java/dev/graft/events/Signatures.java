@@ -6,7 +6,9 @@ import java.util.HexFormat;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
-/** The {@code X-Graft-Signature} of a delivery: {@code sha256=} and the hex HMAC-SHA256 of the body. */
+/**
+ * The {@code X-Graft-Signature} of a delivery: {@code sha256=} and the hex HMAC-SHA256 of the body.
+ */
 final class Signatures {
 
   private Signatures() {}

@@ -25,8 +25,8 @@ import org.springframework.validation.annotation.Validated;
  * @param backoff the wait before the second attempt; it doubles with each attempt after that
  * @param maxBackoff the longest wait between two attempts
  * @param pollInterval how often an idle dispatcher looks for due deliveries
- * @param lease how long a claimed delivery is this dispatcher's; a dispatcher that dies mid-delivery
- *     loses it after this long and another delivers it
+ * @param lease how long a claimed delivery is this dispatcher's; a dispatcher that dies
+ *     mid-delivery loses it after this long and another delivers it
  * @param concurrency deliveries this process makes at once (one per webhook at a time)
  * @param responseExcerpt how much of a receiver's answer is kept per attempt
  */
@@ -47,8 +47,7 @@ public record WebhookProperties(
         Duration maxBackoff,
     @DefaultValue("1s") @DurationMin(millis = 1, message = "must be longer than 0")
         Duration pollInterval,
-    @DefaultValue("30s") @DurationMin(millis = 1, message = "must be longer than 0")
-        Duration lease,
+    @DefaultValue("30s") @DurationMin(millis = 1, message = "must be longer than 0") Duration lease,
     @DefaultValue("4") @Min(value = 1, message = "must be at least 1") int concurrency,
     @DefaultValue("1KB") DataSize responseExcerpt) {
 
@@ -75,7 +74,9 @@ public record WebhookProperties(
         || (responseExcerpt.toBytes() >= 0 && responseExcerpt.toBytes() <= 4096);
   }
 
-  /** The wait before attempt {@code attempt + 1}, before jitter: backoff × 2^(attempt-1), capped. */
+  /**
+   * The wait before attempt {@code attempt + 1}, before jitter: backoff × 2^(attempt-1), capped.
+   */
   Duration backoffAfter(int attempt) {
     long base = backoff.toMillis();
     int shift = Math.min(Math.max(attempt - 1, 0), 40);

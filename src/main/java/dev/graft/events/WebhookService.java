@@ -120,7 +120,9 @@ public class WebhookService {
 
   private static List<String> events(List<String> requested) {
     String known =
-        Arrays.stream(EventType.values()).map(EventType::wireName).collect(Collectors.joining(", "));
+        Arrays.stream(EventType.values())
+            .map(EventType::wireName)
+            .collect(Collectors.joining(", "));
     if (requested == null || requested.isEmpty()) {
       throw new InvalidInput("events", "must name at least one event: " + known);
     }

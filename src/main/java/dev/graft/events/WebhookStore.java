@@ -153,9 +153,9 @@ class WebhookStore {
       Instant eventCreatedAt) {}
 
   /**
-   * Claims up to {@code limit} deliveries for {@code owner}: the oldest pending one of each webhook,
-   * when it is due, unleased (or its lease expired), has attempts left and no transaction older
-   * than its event is still running. Counts the attempt and writes its row, in one statement.
+   * Claims up to {@code limit} deliveries for {@code owner}: the oldest pending one of each
+   * webhook, when it is due, unleased (or its lease expired), has attempts left and no transaction
+   * older than its event is still running. Counts the attempt and writes its row, in one statement.
    */
   List<Claimed> claim(String owner, Duration lease, int maxAttempts, int limit) {
     return jdbc.sql(
@@ -234,12 +234,7 @@ class WebhookStore {
                     + " finished_at = case when ? = 'PENDING' then null else clock_timestamp() end,"
                     + " lease_owner = null, lease_expires_at = null"
                     + " where id = ? and lease_owner = ? and state = 'PENDING'")
-            .params(
-                state,
-                next == null ? null : Timestamp.from(next),
-                state,
-                deliveryId,
-                owner)
+            .params(state, next == null ? null : Timestamp.from(next), state, deliveryId, owner)
             .update()
         == 1;
   }

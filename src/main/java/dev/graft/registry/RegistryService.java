@@ -305,8 +305,7 @@ public class RegistryService {
               List<String> artifacts = store.artifactSha256s(model, version);
               store.deleteVersion(model, version);
               audit.record("version.delete", "version", model + "/" + version, null);
-              outbox.record(
-                  EventType.VERSION_DELETED, Map.of("model", model, "version", version));
+              outbox.record(EventType.VERSION_DELETED, Map.of("model", model, "version", version));
               return artifacts;
             });
     // After commit: the collector must see the rows gone (it keeps blobs other rows still name).

@@ -42,7 +42,8 @@ record RunEventId(int attempt, long tensors, long bytes) {
     throw new InvalidInput(
         "Last-Event-ID",
         "must be an id this stream sent (attempt.tensors.bytes, or 'end'), was "
-            + dev.graft.shared.Texts.quote(header.length() > 64 ? header.substring(0, 64) : header));
+            + dev.graft.shared.Texts.quote(
+                header.length() > 64 ? header.substring(0, 64) : header));
   }
 
   /** The id after the final status event: nothing follows it. */

@@ -33,7 +33,9 @@ class RunEventStreams {
 
   private static final Logger log = LoggerFactory.getLogger(RunEventStreams.class);
 
-  /** A comment line this often keeps proxies from closing an idle stream, and finds gone clients. */
+  /**
+   * A comment line this often keeps proxies from closing an idle stream, and finds gone clients.
+   */
   private static final long KEEPALIVE_NANOS = TimeUnit.SECONDS.toNanos(15);
 
   private final RunService runs;
