@@ -16,6 +16,9 @@ import org.springframework.util.unit.DataSize;
  * @param roles what this process does: {@code api} serves HTTP, {@code worker} claims runs; both by
  *     default
  * @param worker the worker's settings
+ * @param embeddedDatabase whether Graft may start its embedded PostgreSQL when no {@code
+ *     spring.datasource.url} is set (the local default); the container image and the Helm chart
+ *     turn it off, and then a missing datasource stops start-up with a message saying what to set
  */
 @ConfigurationProperties("graft")
 public record GraftProperties(
@@ -23,7 +26,8 @@ public record GraftProperties(
     @DefaultValue Upload upload,
     @DefaultValue Limits limits,
     @DefaultValue({"api", "worker"}) java.util.List<String> roles,
-    @DefaultValue Worker worker) {
+    @DefaultValue Worker worker,
+    @DefaultValue("true") boolean embeddedDatabase) {
 
   /** Whether this process serves the HTTP API. */
   public boolean api() {
