@@ -47,6 +47,9 @@ class EmbeddedPostgresConfiguration {
         .setDataDirectory(dir)
         .setCleanDataDirectory(false)
         .setServerConfig("max_connections", "100")
+        // Closed by Spring after the web server's graceful shutdown and the worker's hand-back,
+        // not by a JVM hook of its own that would race them and stop the database first.
+        .setRegisterShutdownHook(false)
         .start();
   }
 
