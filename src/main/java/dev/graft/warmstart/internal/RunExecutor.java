@@ -44,6 +44,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,6 +111,19 @@ public class RunExecutor {
    * @throws RunCancelled when a cancel was asked for
    */
   void execute(RunRow run, String owner, TensorEngine engine) throws IOException {
+    execute(run, owner, engine, () -> false);
+  }
+
+  /**
+   * Runs a claimed run to its end, giving it up before the next tensor once {@code stopping} says
+   * the worker is shutting down.
+   *
+   * @throws LeaseLost when another worker took the run over
+   * @throws RunCancelled when a cancel was asked for
+   * @throws RunHandedBack when {@code stopping} turned true before the outputs were complete
+   */
+  void execute(RunRow run, String owner, TensorEngine engine, BooleanSupplier stopping)
+      throws IOException {
     LoadOptions options = JSON.readValue(run.optionsJson(), LoadOptions.class);
     Output output = JSON.readValue(run.outputJson(), Output.class);
     Checkpoint checkpoint = checkpoints.get(run.checkpointId());
@@ -155,7 +169,8 @@ public class RunExecutor {
                 layout,
                 output,
                 options,
-                work);
+                work,
+                stopping);
         for (Map.Entry<String, Written> f : files.entrySet()) {
           PendingBlob blob =
               blobs.adopt(f.getValue().file(), f.getValue().sha256(), f.getValue().size());
@@ -221,7 +236,8 @@ public class RunExecutor {
       List<OutputTensor> layout,
       Output output,
       LoadOptions options,
-      Path work)
+      Path work,
+      BooleanSupplier stopping)
       throws IOException {
     Map<String, TensorInfo> sources = new HashMap<>();
     for (TensorInfo t : index.tensors()) {
@@ -259,7 +275,7 @@ public class RunExecutor {
                 ? SafetensorsWriter.open(hashed, layout, metadata(run, checkpoint, report))
                 : TorchStateDictWriter.open(hashed, layout));
       }
-      Heartbeat beat = new Heartbeat(run.id(), owner);
+      Heartbeat beat = new Heartbeat(run.id(), owner, stopping);
       long bytesDone = 0;
       int done = 0;
       for (Report.Entry e : report.entries()) {
@@ -472,14 +488,19 @@ public class RunExecutor {
   private final class Heartbeat {
     private final UUID run;
     private final String owner;
+    private final BooleanSupplier stopping;
     private long last = System.nanoTime();
 
-    Heartbeat(UUID run, String owner) {
+    Heartbeat(UUID run, String owner, BooleanSupplier stopping) {
       this.run = run;
       this.owner = owner;
+      this.stopping = stopping;
     }
 
     void maybe(int tensors, long bytes) {
+      if (stopping.getAsBoolean()) {
+        throw new RunHandedBack(run);
+      }
       if (System.nanoTime() - last >= properties.worker().heartbeat().toNanos()) {
         now(tensors, bytes);
       }
