@@ -1,5 +1,6 @@
 package dev.graft;
 
+import static dev.graft.TestSupport.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.graft.format.CheckpointIndex;
@@ -16,10 +17,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -33,6 +32,12 @@ import tools.jackson.databind.json.JsonMapper;
  * The whole application over HTTP on a random port, with a client and the checks the end-to-end
  * tests share. Subclasses choose the data folder (and with it the embedded PostgreSQL): {@link
  * IntegrationTest} shares one across the test JVM; a test needing other settings brings its own.
+ *
+ * <p>Security is on, as by default: the first admin token is {@link #ADMIN_TOKEN} (set through
+ * {@code graft.security.bootstrap-token}), and {@link #http} sends it with every request that
+ * carries no {@code Authorization} header of its own ({@link BearerHttpClient}); raw requests get
+ * it from {@link #withToken}. {@link #newClient(String)} makes a client for another token, or for
+ * none.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 public abstract class HttpTest {
@@ -40,19 +45,52 @@ public abstract class HttpTest {
   protected static final JsonMapper JSON = JsonMapper.builder().build();
   protected static final String ORACLE = "fixtures/oracle/";
 
+  /** The admin token every context of the test suite starts with. */
+  public static final String ADMIN_TOKEN =
+      "graft_7e57ad11_TestAdminTokenOfTheGraftTestSuite-0123456789";
+
   @DynamicPropertySource
   static void quickWorker(DynamicPropertyRegistry registry) {
     registry.add("graft.worker.poll-interval", () -> "50ms");
     registry.add("graft.worker.heartbeat", () -> "200ms");
+    registry.add("graft.security.bootstrap-token", () -> ADMIN_TOKEN);
   }
 
   @LocalServerPort protected int port;
 
+  /** Sends {@link #ADMIN_TOKEN} unless a request carries its own {@code Authorization}. */
   protected HttpClient http;
 
   @BeforeEach
   void client() {
-    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    http = newClient();
+  }
+
+  /** A new client that sends {@link #ADMIN_TOKEN}. */
+  protected static HttpClient newClient() {
+    return newClient(ADMIN_TOKEN);
+  }
+
+  /** A new client that sends this token, or no {@code Authorization} at all when it is null. */
+  protected static HttpClient newClient(String token) {
+    HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    return token == null ? plain : new BearerHttpClient(plain, token);
+  }
+
+  /**
+   * A raw HTTP/1.1 request text with {@code Authorization: Bearer} {@link #ADMIN_TOKEN} added after
+   * its request line (unchanged when it has no complete first line).
+   */
+  protected static String withToken(String rawRequest) {
+    int eol = rawRequest.indexOf("\r\n");
+    if (eol < 0) {
+      return rawRequest;
+    }
+    return rawRequest.substring(0, eol + 2)
+        + "Authorization: Bearer "
+        + ADMIN_TOKEN
+        + "\r\n"
+        + rawRequest.substring(eol + 2);
   }
 
   protected URI uri(String pathAndQuery) {
@@ -147,8 +185,7 @@ public abstract class HttpTest {
                 .build(),
             HttpResponse.BodyHandlers.ofFile(file));
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.headers().firstValue("ETag"))
-        .hasValue("\"" + sha256(Files.readAllBytes(file)) + "\"");
+    assertThat(r.headers().firstValue("ETag")).hasValue("\"" + sha256(file) + "\"");
     return file;
   }
 
@@ -165,15 +202,6 @@ public abstract class HttpTest {
       }
     }
     throw new IllegalArgumentException(name);
-  }
-
-  /** Lower-case hex SHA-256. */
-  protected static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /**

@@ -9,7 +9,7 @@ import java.util.UUID;
  *
  * @param id the architecture's id
  * @param name its name (PyTorch's error text calls the model by it)
- * @param source where it came from: STATE_DICT, TORCHSCRIPT, SAFETENSORS or JSON
+ * @param source what it was read from
  * @param sha256 SHA-256 of the uploaded bytes (of the JSON document for JSON sources)
  * @param sizeBytes size of the uploaded bytes
  * @param entryCount state-dict keys
@@ -29,7 +29,7 @@ import java.util.UUID;
 public record Architecture(
     UUID id,
     String name,
-    String source,
+    ArchitectureSource source,
     String sha256,
     long sizeBytes,
     int entryCount,

@@ -32,8 +32,8 @@ public record ArchitectureDocument(
    *     which refuses what Jackson would coerce: {@code 1.5}, {@code 2.0}, {@code "3"}, {@code -0})
    * @param kind PARAMETER or BUFFER
    * @param requiresGrad defaults to {@code true} for parameters and {@code false} for buffers
-   * @param init the init scheme: {@code {"scheme":
-   *     "zeros|ones|constant|normal|uniform|kaiming_uniform|xavier_uniform", ...}}
+   * @param init the init scheme: {@code {"scheme": NAME, PARAMETER: VALUE, ...}}, a {@link
+   *     dev.graft.plan.InitScheme} by its API name with its parameters
    */
   public record Entry(
       String key,

@@ -1,5 +1,6 @@
 package dev.graft.architecture;
 
+import dev.graft.plan.EntryKind;
 import java.util.List;
 import java.util.Map;
 
@@ -20,7 +21,7 @@ public record ArchitectureEntry(
     String key,
     String dtype,
     List<Long> shape,
-    String kind,
+    EntryKind kind,
     boolean requiresGrad,
     Map<String, Object> init,
     long numel) {}

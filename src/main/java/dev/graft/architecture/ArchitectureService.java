@@ -1,6 +1,5 @@
 package dev.graft.architecture;
 
-import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.CheckpointFormat;
 import dev.graft.format.CheckpointIndex;
 import dev.graft.format.DType;
@@ -10,16 +9,18 @@ import dev.graft.format.read.CheckpointReader;
 import dev.graft.format.torchscript.TorchScriptEntry;
 import dev.graft.format.torchscript.TorchScriptIndex;
 import dev.graft.format.torchscript.TorchScriptReader;
+import dev.graft.plan.EntryKind;
 import dev.graft.plan.TargetArchitecture;
 import dev.graft.plan.TargetArchitectures;
 import dev.graft.plan.TargetEntry;
-import dev.graft.shared.BadRequest;
+import dev.graft.security.AuditLog;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
 import dev.graft.shared.DeletionVeto;
 import dev.graft.shared.GraftProperties;
 import dev.graft.shared.IdempotencyKeys;
 import dev.graft.shared.IndexCache;
+import dev.graft.shared.InvalidInput;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
@@ -39,17 +40,15 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
-import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Target architectures: the ordered layout of a new model, read from a saved state dict, a
- * safetensors file or a JSON document, with initial values left in the blob store.
+ * TorchScript archive, a safetensors file or a JSON document, with initial values left in the blob
+ * store.
  */
 @Service
 public class ArchitectureService {
-
-  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private final ArchitectureStore architectures;
   private final ContentIngest ingest;
@@ -57,6 +56,8 @@ public class ArchitectureService {
   private final BlobGc gc;
   private final TransactionTemplate tx;
   private final List<DeletionVeto> vetoes;
+  private final JsonMapper json;
+  private final AuditLog audit;
   private final IndexCache<TargetArchitecture> targets =
       new IndexCache<>(2_000_000, t -> t.entries().size() + 1L);
 
@@ -66,7 +67,11 @@ public class ArchitectureService {
       GraftProperties properties,
       BlobGc gc,
       TransactionTemplate tx,
-      List<DeletionVeto> vetoes) {
+      List<DeletionVeto> vetoes,
+      JsonMapper json,
+      AuditLog audit) {
+    this.json = json;
+    this.audit = audit;
     this.gc = gc;
     this.tx = tx;
     this.vetoes = vetoes;
@@ -78,7 +83,8 @@ public class ArchitectureService {
   /**
    * Stores an architecture uploaded as a file: a {@code torch.save} of {@code
    * state_dict(keep_vars=True)} (parameters keep their {@code requires_grad}, other tensors are
-   * buffers) or of a plain {@code state_dict()}, or safetensors (kinds then UNKNOWN).
+   * buffers) or of a plain {@code state_dict()}, a TorchScript archive (which says which entries
+   * are parameters), or safetensors (kinds then UNKNOWN).
    *
    * @throws dev.graft.shared.FileRejected when the file is refused
    */
@@ -90,7 +96,7 @@ public class ArchitectureService {
    * Stores an architecture file under an {@code Idempotency-Key}.
    *
    * @param idempotencyKey the client's key, or {@code null}
-   * @throws dev.graft.shared.Conflict when the key was used for another upload
+   * @throws dev.graft.shared.IdempotencyKeyReused when the key was used for another upload
    */
   public Stored<Architecture> uploadFile(String name, InputStream content, String idempotencyKey)
       throws IOException {
@@ -101,11 +107,13 @@ public class ArchitectureService {
         (ch, crc) -> {
           if (CheckpointReader.isTorchScript(ch, limits)) {
             TorchScriptIndex index = TorchScriptReader.read(ch, limits, crc);
-            return new Parsed("TORCHSCRIPT", fromTorchScript(index));
+            return new Parsed(ArchitectureSource.TORCHSCRIPT, fromTorchScript(index));
           }
           CheckpointIndex index = CheckpointReader.read(ch, null, null, limits, crc);
           return new Parsed(
-              index.format() == CheckpointFormat.SAFETENSORS ? "SAFETENSORS" : "STATE_DICT",
+              index.format() == CheckpointFormat.SAFETENSORS
+                  ? ArchitectureSource.SAFETENSORS
+                  : ArchitectureSource.STATE_DICT,
               fromIndex(index));
         },
         (blob, parsed) -> save(name, parsed.source(), blob, parsed.entries(), true),
@@ -119,12 +127,12 @@ public class ArchitectureService {
             "architecture", idempotencyKey, params, this::get, Architecture::id);
   }
 
-  private record Parsed(String source, List<StoredEntry> entries) {}
+  private record Parsed(ArchitectureSource source, List<StoredEntry> entries) {}
 
   /**
    * Stores an architecture described in JSON.
    *
-   * @throws BadRequest when an entry is invalid; the field names the entry
+   * @throws InvalidInput when an entry is invalid; the field names the entry
    */
   public Stored<Architecture> uploadJson(ArchitectureDocument document) throws IOException {
     return uploadJson(document, null);
@@ -134,7 +142,7 @@ public class ArchitectureService {
    * Stores a JSON architecture under an {@code Idempotency-Key}.
    *
    * @param idempotencyKey the client's key, or {@code null}
-   * @throws dev.graft.shared.Conflict when the key was used for another description
+   * @throws dev.graft.shared.IdempotencyKeyReused when the key was used for another description
    */
   public Stored<Architecture> uploadJson(ArchitectureDocument document, String idempotencyKey)
       throws IOException {
@@ -144,13 +152,13 @@ public class ArchitectureService {
     Map<String, Object> canonical = new LinkedHashMap<>();
     canonical.put("name", document.name());
     canonical.put("entries", validated.stream().map(JsonEntries::toJson).toList());
-    byte[] bytes = JSON.writeValueAsBytes(canonical);
+    byte[] bytes = json.writeValueAsBytes(canonical);
     return ingest.ingest(
         new ByteArrayInputStream(bytes),
         "Architecture",
         this::findBySha256,
         (ch, crc) -> validated,
-        (blob, list) -> save(document.name(), "JSON", blob, list, false),
+        (blob, list) -> save(document.name(), ArchitectureSource.JSON, blob, list, false),
         key(idempotencyKey, ""));
   }
 
@@ -189,7 +197,7 @@ public class ArchitectureService {
    * locked.
    *
    * @throws ArchitectureNotFound when there is none
-   * @throws dev.graft.shared.Conflict when a model version's lineage or a queued or running run
+   * @throws dev.graft.shared.StillInUse when a model version's lineage or a queued or running run
    *     uses it
    */
   public void delete(UUID id) {
@@ -200,6 +208,7 @@ public class ArchitectureService {
                   architectures.lockForDelete(id).orElseThrow(() -> new ArchitectureNotFound(id));
               DeletionVeto.check(vetoes, DeletionVeto.ResourceKind.ARCHITECTURE, id);
               architectures.delete(id);
+              audit.record("architecture.delete", "architecture", id.toString(), "sha256 " + sha);
               return sha;
             });
     targets.evict(id);
@@ -274,7 +283,11 @@ public class ArchitectureService {
   }
 
   private Architecture save(
-      String name, String source, PendingBlob blob, List<StoredEntry> list, boolean values) {
+      String name,
+      ArchitectureSource source,
+      PendingBlob blob,
+      List<StoredEntry> list,
+      boolean values) {
     long numel = 0;
     long trainable = 0;
     for (StoredEntry e : list) {
@@ -297,6 +310,18 @@ public class ArchitectureService {
             Instant.now().truncatedTo(ChronoUnit.MICROS));
     architectures.insert(architecture);
     architectures.insertEntries(architecture.id(), list);
+    audit.record(
+        "architecture.upload",
+        "architecture",
+        architecture.id().toString(),
+        "name "
+            + dev.graft.shared.Texts.quote(name)
+            + ", "
+            + source
+            + ", "
+            + list.size()
+            + " entries, sha256 "
+            + blob.sha256());
     return architecture;
   }
 
@@ -314,7 +339,7 @@ public class ArchitectureService {
               t.key(),
               t.dtype(),
               t.shape(),
-              t.kind().name(),
+              t.kind(),
               t.requiresGrad(),
               null,
               index.tensors().get(i)));
@@ -333,7 +358,7 @@ public class ArchitectureService {
               t.key(),
               t.dtype(),
               t.shape(),
-              parameter ? "PARAMETER" : "BUFFER",
+              parameter ? EntryKind.PARAMETER : EntryKind.BUFFER,
               parameter && Boolean.TRUE.equals(t.requiresGrad()),
               null,
               t));
@@ -349,11 +374,7 @@ public class ArchitectureService {
   }
 
   private static ArchitectureEntry toDto(StoredEntry e) {
-    Map<String, Object> init =
-        e.initJson() == null
-            ? null
-            : JSON.readValue(e.initJson(), new TypeReference<Map<String, Object>>() {});
     return new ArchitectureEntry(
-        e.key(), e.dtype().torchName(), e.shape(), e.kind(), e.requiresGrad(), init, e.numel());
+        e.key(), e.dtype().torchName(), e.shape(), e.kind(), e.requiresGrad(), e.init(), e.numel());
   }
 }

@@ -1,8 +1,8 @@
 package dev.graft.architecture;
 
-import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
+import dev.graft.plan.EntryKind;
 import dev.graft.shared.JdbcBatches;
 import dev.graft.shared.PgLongArrays;
 import java.nio.ByteOrder;
@@ -10,11 +10,14 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The architecture tables: one {@code architecture} row per upload, and its entries in {@code
@@ -43,10 +46,12 @@ class ArchitectureStore {
 
   private final JdbcClient jdbc;
   private final JdbcTemplate batches;
+  private final JsonMapper json;
 
-  ArchitectureStore(JdbcClient jdbc, JdbcTemplate batches) {
+  ArchitectureStore(JdbcClient jdbc, JdbcTemplate batches, JsonMapper json) {
     this.jdbc = jdbc;
     this.batches = batches;
+    this.json = json;
   }
 
   /** Inserts an architecture's row; its entries follow with {@link #insertEntries}. */
@@ -55,7 +60,7 @@ class ArchitectureStore {
         .params(
             a.id(),
             a.name(),
-            a.source(),
+            a.source().name(),
             a.sha256(),
             a.sizeBytes(),
             a.entryCount(),
@@ -162,9 +167,9 @@ class ArchitectureStore {
           ps.setString(c++, e.key());
           ps.setString(c++, e.dtype().torchName());
           ps.setArray(c++, con.createArrayOf("bigint", e.shape().toArray()));
-          ps.setString(c++, e.kind());
+          ps.setString(c++, e.kind().name());
           ps.setBoolean(c++, e.requiresGrad());
-          ps.setString(c++, e.initJson());
+          ps.setString(c++, e.init() == null ? null : json.writeValueAsString(e.init()));
           ps.setArray(c++, v == null ? null : con.createArrayOf("bigint", v.strides().toArray()));
           ps.setString(c++, v == null ? null : v.storageKey());
           ps.setObject(c++, v == null ? null : v.storageOffset());
@@ -200,7 +205,7 @@ class ArchitectureStore {
     return new Architecture(
         rs.getObject("id", UUID.class),
         rs.getString("name"),
-        rs.getString("source"),
+        ArchitectureSource.valueOf(rs.getString("source")),
         rs.getString("sha256"),
         rs.getLong("size_bytes"),
         rs.getInt("entry_count"),
@@ -210,8 +215,9 @@ class ArchitectureStore {
         rs.getTimestamp("created_at").toInstant());
   }
 
-  private static StoredEntry mapEntry(ResultSet rs) throws SQLException {
+  private StoredEntry mapEntry(ResultSet rs) throws SQLException {
     DType dtype = DType.byTorchName(rs.getString("dtype")).orElseThrow();
+    String init = rs.getString("init");
     List<Long> shape = PgLongArrays.parse(rs.getString("shape"));
     TensorInfo value = null;
     if (rs.getString("storage_key") != null) {
@@ -233,9 +239,9 @@ class ArchitectureStore {
         rs.getString("entry_key"),
         dtype,
         shape,
-        rs.getString("kind"),
+        EntryKind.valueOf(rs.getString("kind")),
         rs.getBoolean("requires_grad"),
-        rs.getString("init"),
+        init == null ? null : json.readValue(init, new TypeReference<Map<String, Object>>() {}),
         value);
   }
 }

@@ -1,22 +1,23 @@
 package dev.graft.architecture;
 
-import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.DType;
 import dev.graft.format.ReadLimits;
-import dev.graft.shared.BadRequest;
+import dev.graft.plan.EntryKind;
+import dev.graft.plan.Init;
+import dev.graft.plan.InitScheme;
+import dev.graft.shared.InvalidInput;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
-import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.ValueDeserializer;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Validation of JSON entries, one place for every rule. A JSON architecture is held to the limits a
@@ -42,37 +43,23 @@ final class JsonEntries {
   /** Sizes read in one shape before the configured rank limit is applied. */
   static final int MAX_PARSED_RANK = 64;
 
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-
-  private static final Set<String> SCHEMES =
-      Set.of("zeros", "ones", "constant", "normal", "uniform", "kaiming_uniform", "xavier_uniform");
-  private static final Map<String, Set<String>> PARAMS =
-      Map.of(
-          "zeros", Set.of(),
-          "ones", Set.of(),
-          "constant", Set.of("value"),
-          "normal", Set.of("mean", "std"),
-          "uniform", Set.of("a", "b"),
-          "kaiming_uniform", Set.of("a"),
-          "xavier_uniform", Set.of("gain"));
-
   private JsonEntries() {}
 
   /**
    * Checks a document against the limits and turns it into entries.
    *
-   * @throws BadRequest naming the field at fault, e.g. {@code entries[7].shape}
+   * @throws InvalidInput naming the field at fault, e.g. {@code entries[7].shape}
    */
   static List<StoredEntry> validate(ArchitectureDocument doc, ReadLimits limits) {
     if (doc.name() == null || doc.name().isBlank() || doc.name().length() > 255) {
-      throw new BadRequest("name", "is required, at most 255 characters");
+      throw new InvalidInput("name", "is required, at most 255 characters");
     }
     checkText("name", doc.name());
     if (doc.entries() == null) {
-      throw new BadRequest("entries", "is required");
+      throw new InvalidInput("entries", "is required");
     }
     if (doc.entries().size() > limits.maxTensors()) {
-      throw new BadRequest(
+      throw new InvalidInput(
           "entries",
           "holds "
               + doc.entries().size()
@@ -87,11 +74,11 @@ final class JsonEntries {
       ArchitectureDocument.Entry e = doc.entries().get(i);
       String at = "entries[" + i + "]";
       if (e == null || e.key() == null || e.key().isEmpty()) {
-        throw new BadRequest(at + ".key", "is required");
+        throw new InvalidInput(at + ".key", "is required");
       }
       int keyBytes = checkText(at + ".key", e.key());
       if (keyBytes > MAX_KEY_BYTES || e.key().length() > limits.maxKeyLength()) {
-        throw new BadRequest(
+        throw new InvalidInput(
             at + ".key",
             "is "
                 + keyBytes
@@ -100,20 +87,20 @@ final class JsonEntries {
                 + " are allowed");
       }
       if (!keys.add(e.key())) {
-        throw new BadRequest(at + ".key", "'" + e.key() + "' appears twice");
+        throw new InvalidInput(at + ".key", "'" + e.key() + "' appears twice");
       }
       DType dtype =
           DType.byTorchName(e.dtype() == null ? "" : e.dtype())
               .orElseThrow(
                   () ->
-                      new BadRequest(
+                      new InvalidInput(
                           at + ".dtype",
                           abbreviate(e.dtype()) + " is not a torch dtype name such as float32"));
       if (e.shape() == null) {
-        throw new BadRequest(at + ".shape", "is required ([] for a 0-dim entry)");
+        throw new InvalidInput(at + ".shape", "is required ([] for a 0-dim entry)");
       }
       if (e.shape().size() > limits.maxRank()) {
-        throw new BadRequest(
+        throw new InvalidInput(
             at + ".shape",
             "has "
                 + e.shape().size()
@@ -123,16 +110,14 @@ final class JsonEntries {
       }
       for (Long s : e.shape()) {
         if (s == null || s < 0) {
-          throw new BadRequest(at + ".shape", "sizes must be 0 or more, was " + e.shape());
+          throw new InvalidInput(at + ".shape", "sizes must be 0 or more, was " + e.shape());
         }
       }
-      String kind = e.kind() == null ? "PARAMETER" : e.kind();
-      if (!kind.equals("PARAMETER") && !kind.equals("BUFFER")) {
-        throw new BadRequest(at + ".kind", "must be PARAMETER or BUFFER, was " + abbreviate(kind));
-      }
-      boolean requiresGrad = e.requiresGrad() != null ? e.requiresGrad() : kind.equals("PARAMETER");
+      EntryKind kind = kind(at, e.kind());
+      boolean requiresGrad =
+          e.requiresGrad() != null ? e.requiresGrad() : kind == EntryKind.PARAMETER;
       if (requiresGrad && !ArchitectureService.floating(dtype)) {
-        throw new BadRequest(
+        throw new InvalidInput(
             at + ".requiresGrad",
             "only floating-point entries can require gradients (" + dtype.torchName() + ")");
       }
@@ -140,22 +125,15 @@ final class JsonEntries {
           e.init() != null ? new LinkedHashMap<>(e.init()) : defaultInit(kind, dtype, e.shape());
       validateInit(at + ".init", init, dtype, e.shape());
       StoredEntry stored =
-          new StoredEntry(
-              e.key(),
-              dtype,
-              List.copyOf(e.shape()),
-              kind,
-              requiresGrad,
-              JSON.writeValueAsString(init),
-              null);
+          new StoredEntry(e.key(), dtype, List.copyOf(e.shape()), kind, requiresGrad, init, null);
       long numel;
       try {
         numel = stored.numel();
       } catch (ArithmeticException overflow) {
-        throw new BadRequest(at + ".shape", "has more elements than fit in 64 bits");
+        throw new InvalidInput(at + ".shape", "has more elements than fit in 64 bits");
       }
       if (numel > limits.maxTotalNumel() - totalNumel) {
-        throw new BadRequest(
+        throw new InvalidInput(
             at + ".shape",
             "brings the architecture to more than "
                 + limits.maxTotalNumel()
@@ -178,7 +156,7 @@ final class JsonEntries {
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       if (c == 0) {
-        throw new BadRequest(field, "must not contain U+0000");
+        throw new InvalidInput(field, "must not contain U+0000");
       }
       if (Character.isHighSurrogate(c)
           && i + 1 < value.length()
@@ -186,7 +164,7 @@ final class JsonEntries {
         bytes += 4;
         i++;
       } else if (Character.isSurrogate(c)) {
-        throw new BadRequest(field, "is not valid Unicode (it holds a lone surrogate)");
+        throw new InvalidInput(field, "is not valid Unicode (it holds a lone surrogate)");
       } else {
         bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
       }
@@ -202,42 +180,61 @@ final class JsonEntries {
   }
 
   /** PyTorch's layer default for weights (kaiming_uniform with a = sqrt(5)); zeros otherwise. */
-  private static Map<String, Object> defaultInit(String kind, DType dtype, List<Long> shape) {
-    if (kind.equals("PARAMETER") && ArchitectureService.floating(dtype) && shape.size() >= 2) {
+  /** A JSON entry is a parameter unless it says it is a buffer; it cannot be of unknown kind. */
+  private static EntryKind kind(String at, String kind) {
+    if (kind == null || kind.equals(EntryKind.PARAMETER.name())) {
+      return EntryKind.PARAMETER;
+    }
+    if (kind.equals(EntryKind.BUFFER.name())) {
+      return EntryKind.BUFFER;
+    }
+    throw new InvalidInput(at + ".kind", "must be PARAMETER or BUFFER, was " + abbreviate(kind));
+  }
+
+  private static Map<String, Object> defaultInit(EntryKind kind, DType dtype, List<Long> shape) {
+    if (kind == EntryKind.PARAMETER && ArchitectureService.floating(dtype) && shape.size() >= 2) {
       Map<String, Object> m = new LinkedHashMap<>();
-      m.put("scheme", "kaiming_uniform");
+      m.put("scheme", InitScheme.KAIMING_UNIFORM.wireName());
       m.put("a", Math.sqrt(5));
       return m;
     }
-    return Map.of("scheme", "zeros");
+    return Map.of("scheme", InitScheme.ZEROS.wireName());
   }
 
+  /**
+   * Checks an init scheme against {@link InitScheme}: a known name, only its parameters, each a
+   * finite number, the required ones given, a dtype and rank the scheme can work with, and values
+   * it accepts. Numbers Jackson read as something other than an int, a long or a double are stored
+   * as doubles.
+   */
   private static void validateInit(
       String at, Map<String, Object> init, DType dtype, List<Long> shape) {
-    Object scheme = init.get("scheme");
-    if (!(scheme instanceof String s) || !SCHEMES.contains(s)) {
-      throw new BadRequest(
+    Object name = init.get("scheme");
+    InitScheme scheme = name instanceof String text ? InitScheme.byName(text).orElse(null) : null;
+    if (scheme == null) {
+      throw new InvalidInput(
           at + ".scheme",
           "must be one of "
-              + new java.util.TreeSet<>(SCHEMES)
+              + InitScheme.names()
               + ", was "
-              + (scheme instanceof String text ? abbreviate(text) : scheme));
+              + (name instanceof String text ? abbreviate(text) : name));
     }
+    Map<String, Double> values = new LinkedHashMap<>();
     for (Map.Entry<String, Object> p : init.entrySet()) {
       if (p.getKey().equals("scheme")) {
         continue;
       }
-      if (!PARAMS.get(s).contains(p.getKey())) {
-        String name = p.getKey();
-        throw new BadRequest(
-            at + "." + (name.length() <= 64 ? name : name.substring(0, 61) + "..."),
-            "is not a parameter of '" + s + "' (it takes " + PARAMS.get(s) + ")");
+      if (scheme.parameter(p.getKey()).isEmpty()) {
+        String param = p.getKey();
+        throw new InvalidInput(
+            at + "." + (param.length() <= 64 ? param : param.substring(0, 61) + "..."),
+            "is not a parameter of '" + scheme + "' (it takes " + scheme.parameterNames() + ")");
       }
       if (!(p.getValue() instanceof Number number)) {
-        throw new BadRequest(at + "." + p.getKey(), "must be a number");
+        throw new InvalidInput(at + "." + p.getKey(), "must be a number");
       }
       if (!Double.isFinite(number.doubleValue())) {
-        throw new BadRequest(
+        throw new InvalidInput(
             at + "." + p.getKey(),
             "must be a finite number (JSON reads 1e999 and a 400-digit integer as infinite)");
       }
@@ -246,36 +243,29 @@ final class JsonEntries {
         // as 300 digits.
         p.setValue(number.doubleValue());
       }
+      values.put(p.getKey(), number.doubleValue());
     }
-    if (s.equals("constant") && !init.containsKey("value")) {
-      throw new BadRequest(at + ".value", "is required by 'constant'");
+    for (InitScheme.Parameter p : scheme.parameters()) {
+      if (p.defaultValue() == null && !values.containsKey(p.name())) {
+        throw new InvalidInput(at + "." + p.name(), "is required by '" + scheme + "'");
+      }
     }
-    boolean random =
-        s.equals("normal")
-            || s.equals("uniform")
-            || s.equals("kaiming_uniform")
-            || s.equals("xavier_uniform");
-    if (random && !ArchitectureService.floating(dtype)) {
-      throw new BadRequest(
-          at + ".scheme", "'" + s + "' needs a floating-point dtype, not " + dtype.torchName());
+    if (scheme.random() && !ArchitectureService.floating(dtype)) {
+      throw new InvalidInput(
+          at + ".scheme",
+          "'" + scheme + "' needs a floating-point dtype, not " + dtype.torchName());
     }
-    if ((s.equals("kaiming_uniform") || s.equals("xavier_uniform")) && shape.size() < 2) {
-      throw new BadRequest(
+    if (scheme.needsFans() && shape.size() < 2) {
+      throw new InvalidInput(
           at + ".scheme",
           "'"
-              + s
+              + scheme
               + "' needs at least 2 dimensions to compute fan in and fan out, shape was "
               + shape);
     }
-    if (s.equals("normal") && init.get("std") instanceof Number std && std.doubleValue() < 0) {
-      throw new BadRequest(at + ".std", "must be 0 or more");
-    }
-    if (s.equals("uniform")) {
-      double a = init.get("a") instanceof Number n ? n.doubleValue() : 0;
-      double b = init.get("b") instanceof Number n ? n.doubleValue() : 1;
-      if (a > b) {
-        throw new BadRequest(at + ".a", "must not exceed b");
-      }
+    Optional<InitScheme.Refusal> refused = scheme.refuse(new Init(scheme, values));
+    if (refused.isPresent()) {
+      throw new InvalidInput(at + "." + refused.get().parameter(), refused.get().reason());
     }
   }
 
@@ -286,7 +276,7 @@ final class JsonEntries {
     m.put("shape", e.shape());
     m.put("kind", e.kind());
     m.put("requiresGrad", e.requiresGrad());
-    m.put("init", JSON.readValue(e.initJson(), new TypeReference<Map<String, Object>>() {}));
+    m.put("init", e.init());
     return m;
   }
 

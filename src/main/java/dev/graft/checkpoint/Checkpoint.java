@@ -1,5 +1,6 @@
 package dev.graft.checkpoint;
 
+import dev.graft.format.CheckpointFormat;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
 import java.util.Map;
@@ -12,7 +13,7 @@ import java.util.UUID;
  * @param name the name given at upload
  * @param sha256 hex SHA-256 of the file's bytes
  * @param sizeBytes file size
- * @param format {@code pytorch} or {@code safetensors}
+ * @param format the file's format, {@code pytorch} or {@code safetensors} in JSON
  * @param stateDictPath where the state dict sits in a nested checkpoint; empty for a top-level one
  * @param tensorCount state-dict keys
  * @param numel elements over all state-dict keys
@@ -32,7 +33,10 @@ public record Checkpoint(
     String name,
     String sha256,
     long sizeBytes,
-    String format,
+    @Schema(
+            type = "string",
+            allowableValues = {"pytorch", "safetensors"})
+        CheckpointFormat format,
     String stateDictPath,
     int tensorCount,
     long numel,

@@ -4,6 +4,7 @@ import dev.graft.format.CheckpointIndex;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorInfo;
 import dev.graft.format.read.CheckpointReader;
+import dev.graft.security.AuditLog;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.ContentIngest;
 import dev.graft.shared.DeletionVeto;
@@ -44,6 +45,7 @@ public class CheckpointService {
   private final List<DeletionVeto> vetoes;
   private final BlobGc gc;
   private final ReadLimits limits;
+  private final AuditLog audit;
   private final IndexCache<CheckpointIndex> indexes =
       new IndexCache<>(2_000_000, i -> i.tensors().size() + 1L);
 
@@ -53,7 +55,9 @@ public class CheckpointService {
       ContentIngest ingest,
       GraftProperties properties,
       List<DeletionVeto> vetoes,
-      BlobGc gc) {
+      BlobGc gc,
+      AuditLog audit) {
+    this.audit = audit;
     this.vetoes = vetoes;
     this.gc = gc;
     this.checkpoints = checkpoints;
@@ -82,7 +86,7 @@ public class CheckpointService {
    * Stores an uploaded checkpoint under an {@code Idempotency-Key}.
    *
    * @param idempotencyKey the client's key, or {@code null}
-   * @throws dev.graft.shared.Conflict when the key was used for another upload
+   * @throws dev.graft.shared.IdempotencyKeyReused when the key was used for another upload
    * @see #upload(CheckpointUpload, InputStream)
    */
   public Stored<Checkpoint> upload(
@@ -102,6 +106,20 @@ public class CheckpointService {
           Checkpoint checkpoint = newCheckpoint(upload.name(), blob, index);
           checkpoints.insert(checkpoint, index.moduleVersions());
           checkpoints.insertTensors(checkpoint.id(), index.tensors());
+          audit.record(
+              "checkpoint.upload",
+              "checkpoint",
+              checkpoint.id().toString(),
+              "name "
+                  + dev.graft.shared.Texts.quote(checkpoint.name())
+                  + ", "
+                  + checkpoint.format()
+                  + ", "
+                  + checkpoint.tensorCount()
+                  + " tensors, "
+                  + checkpoint.sizeBytes()
+                  + " bytes, sha256 "
+                  + checkpoint.sha256());
           // Answered as stored, exactly as a later GET reads it (metadata through its JSON column).
           return checkpoints.find(checkpoint.id()).orElseThrow();
         },
@@ -170,9 +188,7 @@ public class CheckpointService {
   private CheckpointIndex loadIndex(UUID id) {
     Checkpoint c = get(id);
     return new CheckpointIndex(
-        c.format().equals("safetensors")
-            ? dev.graft.format.CheckpointFormat.SAFETENSORS
-            : dev.graft.format.CheckpointFormat.PYTORCH,
+        c.format(),
         c.stateDictPath(),
         checkpoints.tensors(id),
         c.metadata(),
@@ -199,7 +215,7 @@ public class CheckpointService {
    * The {@link DeletionVeto}s are asked inside the delete's transaction, with the row locked.
    *
    * @throws CheckpointNotFound when there is none
-   * @throws dev.graft.shared.Conflict when a model version or a queued or running run uses it
+   * @throws dev.graft.shared.StillInUse when a model version or a queued or running run uses it
    */
   public void delete(UUID id) {
     String sha256 =
@@ -209,6 +225,7 @@ public class CheckpointService {
                   checkpoints.lockForDelete(id).orElseThrow(() -> new CheckpointNotFound(id));
               DeletionVeto.check(vetoes, DeletionVeto.ResourceKind.CHECKPOINT, id);
               checkpoints.delete(id);
+              audit.record("checkpoint.delete", "checkpoint", id.toString(), "sha256 " + sha);
               return sha;
             });
     indexes.evict(id);
@@ -230,7 +247,7 @@ public class CheckpointService {
         name,
         blob.sha256(),
         blob.size(),
-        index.format().wireName(),
+        index.format(),
         index.stateDictPath(),
         index.tensors().size(),
         index.numel(),

@@ -1,5 +1,6 @@
 package dev.graft.checkpoint;
 
+import dev.graft.format.CheckpointFormat;
 import dev.graft.format.DType;
 import dev.graft.format.TensorInfo;
 import dev.graft.shared.JdbcBatches;
@@ -32,8 +33,6 @@ import tools.jackson.databind.json.JsonMapper;
 @Repository
 class CheckpointStore {
 
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-
   private static final String CHECKPOINT_COLUMNS =
       "id, name, sha256, size_bytes, format, state_dict_path, tensor_count, numel, dtypes,"
           + " metadata, created_at";
@@ -48,10 +47,12 @@ class CheckpointStore {
 
   private final JdbcClient jdbc;
   private final JdbcTemplate batches;
+  private final JsonMapper json;
 
-  CheckpointStore(JdbcClient jdbc, JdbcTemplate batches) {
+  CheckpointStore(JdbcClient jdbc, JdbcTemplate batches, JsonMapper json) {
     this.jdbc = jdbc;
     this.batches = batches;
+    this.json = json;
   }
 
   /** Inserts a checkpoint's row; its tensors follow with {@link #insertTensors}. */
@@ -65,14 +66,14 @@ class CheckpointStore {
             c.name(),
             c.sha256(),
             c.sizeBytes(),
-            c.format(),
+            c.format().wireName(),
             c.stateDictPath(),
             c.tensorCount(),
             c.numel(),
-            JSON.writeValueAsString(c.dtypes()),
-            JSON.writeValueAsString(c.metadata()),
+            json.writeValueAsString(c.dtypes()),
+            json.writeValueAsString(c.metadata()),
             Timestamp.from(c.createdAt()),
-            JSON.writeValueAsString(moduleVersions))
+            json.writeValueAsString(moduleVersions))
         .update();
   }
 
@@ -112,7 +113,7 @@ class CheckpointStore {
         .param(id)
         .query(String.class)
         .optional()
-        .map(json -> JSON.readValue(json, new TypeReference<Map<String, Long>>() {}));
+        .map(text -> json.readValue(text, new TypeReference<Map<String, Long>>() {}));
   }
 
   /**
@@ -253,19 +254,28 @@ class CheckpointStore {
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
   }
 
-  private static Checkpoint map(ResultSet rs) throws SQLException {
+  private Checkpoint map(ResultSet rs) throws SQLException {
     return new Checkpoint(
         rs.getObject("id", UUID.class),
         rs.getString("name"),
         rs.getString("sha256"),
         rs.getLong("size_bytes"),
-        rs.getString("format"),
+        format(rs.getString("format")),
         rs.getString("state_dict_path"),
         rs.getInt("tensor_count"),
         rs.getLong("numel"),
-        JSON.readValue(rs.getString("dtypes"), new TypeReference<Map<String, Long>>() {}),
-        JSON.readValue(rs.getString("metadata"), new TypeReference<Map<String, Object>>() {}),
+        json.readValue(rs.getString("dtypes"), new TypeReference<Map<String, Long>>() {}),
+        json.readValue(rs.getString("metadata"), new TypeReference<Map<String, Object>>() {}),
         rs.getTimestamp("created_at").toInstant());
+  }
+
+  private static CheckpointFormat format(String wireName) {
+    for (CheckpointFormat f : CheckpointFormat.values()) {
+      if (f.wireName().equals(wireName)) {
+        return f;
+      }
+    }
+    throw new IllegalStateException("unknown checkpoint format in the database: " + wireName);
   }
 
   private static TensorInfo mapTensor(ResultSet rs) throws SQLException {

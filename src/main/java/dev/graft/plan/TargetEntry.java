@@ -23,7 +23,7 @@ public record TargetEntry(
     EntryKind kind,
     boolean requiresGrad,
     boolean hasInitialValue,
-    InitScheme init) {
+    Init init) {
 
   /** Checks the required fields and copies the shape. */
   public TargetEntry {

@@ -7,7 +7,7 @@ import dev.graft.plan.LoadOptions;
 import dev.graft.plan.LoadPlanner;
 import dev.graft.plan.Report;
 import dev.graft.plan.TargetArchitecture;
-import dev.graft.shared.UnprocessableReference;
+import dev.graft.shared.UnknownReference;
 import java.util.UUID;
 import org.springframework.stereotype.Service;
 
@@ -32,7 +32,7 @@ public class PreviewService {
   /**
    * Plans a load.
    *
-   * @throws UnprocessableReference when the checkpoint or architecture does not exist
+   * @throws UnknownReference when the checkpoint or architecture does not exist
    */
   public Report preview(UUID checkpointId, UUID architectureId, LoadOptions options) {
     long start = System.nanoTime();
@@ -55,21 +55,20 @@ public class PreviewService {
   /**
    * The indexes a plan is computed from.
    *
-   * @throws UnprocessableReference when the checkpoint or architecture does not exist
+   * @throws UnknownReference when the checkpoint or architecture does not exist
    */
   public PlanInputs inputs(UUID checkpointId, UUID architectureId) {
     if (checkpointId == null) {
-      throw new UnprocessableReference("checkpointId", "checkpointId is required");
+      throw new UnknownReference("checkpointId", "checkpointId is required");
     }
     if (architectureId == null) {
-      throw new UnprocessableReference("architectureId", "architectureId is required");
+      throw new UnknownReference("architectureId", "architectureId is required");
     }
     if (!checkpoints.exists(checkpointId)) {
-      throw new UnprocessableReference(
-          "checkpointId", "checkpoint " + checkpointId + " does not exist");
+      throw new UnknownReference("checkpointId", "checkpoint " + checkpointId + " does not exist");
     }
     if (!architectures.exists(architectureId)) {
-      throw new UnprocessableReference(
+      throw new UnknownReference(
           "architectureId", "architecture " + architectureId + " does not exist");
     }
     return new PlanInputs(checkpoints.index(checkpointId), architectures.target(architectureId));

@@ -1,5 +1,7 @@
 package dev.graft.registry;
 
+import dev.graft.plan.LoadOptions;
+import dev.graft.plan.Report;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +19,7 @@ import java.util.UUID;
  * @param aliases the aliases that point at this version
  * @param runId the warm-start run that made it
  * @param lineage what it was made from
- * @param summary the run report's summary
+ * @param summary the run report's summary, as planned when the run executed
  * @param artifacts the stored files
  */
 public record ModelVersion(
@@ -29,7 +31,7 @@ public record ModelVersion(
     List<String> aliases,
     UUID runId,
     Lineage lineage,
-    Object summary,
+    Report.Summary summary,
     List<Artifact> artifacts) {
 
   /**
@@ -38,17 +40,17 @@ public record ModelVersion(
    * @param checkpointId the checkpoint
    * @param checkpointSha256 the checkpoint's SHA-256, kept even if the checkpoint row goes
    * @param architectureId the target architecture
-   * @param options the load options, as given
+   * @param options the load options, with every default filled in
    */
   public record Lineage(
-      UUID checkpointId, String checkpointSha256, UUID architectureId, Object options) {}
+      UUID checkpointId, String checkpointSha256, UUID architectureId, LoadOptions options) {}
 
   /**
    * A stored file of a version.
    *
-   * @param format {@code safetensors}, {@code pytorch} or {@code torchscript}
+   * @param format the file's format
    * @param sha256 the file's SHA-256 (its ETag)
    * @param sizeBytes the file's size
    */
-  public record Artifact(String format, String sha256, long sizeBytes) {}
+  public record Artifact(ArtifactFormat format, String sha256, long sizeBytes) {}
 }

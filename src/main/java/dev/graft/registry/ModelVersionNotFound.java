@@ -2,7 +2,7 @@ package dev.graft.registry;
 
 import dev.graft.shared.NotFound;
 
-/** No such model, model version, artifact or alias; mapped to 404. */
+/** No such model, model version, artifact or alias. */
 public class ModelVersionNotFound extends NotFound {
 
   private ModelVersionNotFound(String message) {

@@ -1,5 +1,6 @@
 package dev.graft.registry;
 
+import dev.graft.plan.Report;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -13,7 +14,7 @@ import java.util.UUID;
  * @param aliases aliases to point at the new version (moved from older versions)
  * @param runId the run
  * @param lineage what it was made from
- * @param summaryJson the report summary as JSON
+ * @param summary the report's summary
  * @param artifacts the stored files
  */
 public record NewVersion(
@@ -23,5 +24,5 @@ public record NewVersion(
     List<String> aliases,
     UUID runId,
     ModelVersion.Lineage lineage,
-    String summaryJson,
+    Report.Summary summary,
     List<ModelVersion.Artifact> artifacts) {}

@@ -2,12 +2,13 @@ package dev.graft.registry;
 
 import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
-import dev.graft.shared.BadRequest;
+import dev.graft.security.AuditLog;
 import dev.graft.shared.BlobGc;
-import dev.graft.shared.Conflict;
+import dev.graft.shared.InvalidInput;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
-import dev.graft.shared.UnprocessableReference;
+import dev.graft.shared.StillInUse;
+import dev.graft.shared.UnknownReference;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -44,13 +45,16 @@ public class RegistryService {
   private final BlobGc gc;
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
+  private final AuditLog audit;
 
   RegistryService(
       RegistryStore store,
       TransactionTemplate tx,
       BlobGc gc,
       CheckpointService checkpoints,
-      ArchitectureService architectures) {
+      ArchitectureService architectures,
+      AuditLog audit) {
+    this.audit = audit;
     this.store = store;
     this.tx = tx;
     this.gc = gc;
@@ -82,6 +86,13 @@ public class RegistryService {
     for (String alias : v.aliases() == null ? List.<String>of() : v.aliases()) {
       store.upsertAlias(v.model(), alias, version);
     }
+    audit.record(
+        "version.create",
+        "version",
+        v.model() + "/" + version,
+        "by run "
+            + v.runId()
+            + (v.aliases() == null || v.aliases().isEmpty() ? "" : ", aliases " + v.aliases()));
     return get(v.model(), version);
   }
 
@@ -145,7 +156,7 @@ public class RegistryService {
   public ModelVersion.Artifact artifact(String model, int version, String format) {
     ModelVersion v = get(model, version);
     return v.artifacts().stream()
-        .filter(a -> a.format().equals(format))
+        .filter(a -> a.format().wireName().equals(format))
         .findFirst()
         .orElseThrow(() -> ModelVersionNotFound.forArtifact(model, version, format));
   }
@@ -177,15 +188,16 @@ public class RegistryService {
    * or be created.
    *
    * @return the version the alias now points at
-   * @throws BadRequest (field {@code alias}) when the alias name is invalid, (field {@code
+   * @throws InvalidInput (field {@code alias}) when the alias name is invalid, (field {@code
    *     version}) when no version is given
    * @throws ModelVersionNotFound when the model does not exist
-   * @throws UnprocessableReference (field {@code version}) when the model has no such version
+   * @throws UnknownReference (field {@code version}) when the model has no such version
    */
   public ModelVersion moveAlias(String model, String alias, Integer version) {
     checkAlias(alias);
     if (version == null) {
-      throw new BadRequest("version", "is required: the version number the alias should point at");
+      throw new InvalidInput(
+          "version", "is required: the version number the alias should point at");
     }
     try {
       return tx.execute(
@@ -196,6 +208,7 @@ public class RegistryService {
               throw unknownVersion(model, version);
             }
             store.upsertAlias(model, alias, version);
+            audit.record("alias.move", "alias", model + "/" + alias, "to version " + version);
             return get(model, version);
           });
     } catch (DataIntegrityViolationException e) {
@@ -215,6 +228,7 @@ public class RegistryService {
       requireModel(model);
       throw ModelVersionNotFound.forAlias(model, alias);
     }
+    audit.record("alias.delete", "alias", model + "/" + alias, null);
   }
 
   /**
@@ -222,7 +236,7 @@ public class RegistryService {
    * immutable.
    *
    * @return the version as it now is
-   * @throws BadRequest (field {@code tags}) when there are too many tags or one is too long
+   * @throws InvalidInput (field {@code tags}) when there are too many tags or one is too long
    * @throws ModelVersionNotFound when the model or the version does not exist
    */
   @Transactional
@@ -233,6 +247,13 @@ public class RegistryService {
       requireModel(model);
       throw ModelVersionNotFound.forVersion(model, version);
     }
+    audit.record(
+        "version.update",
+        "version",
+        model + "/" + version,
+        (changes.descriptionGiven() ? "description" : "")
+            + (changes.descriptionGiven() && changes.tags() != null ? " and " : "")
+            + (changes.tags() != null ? "tags " + changes.tags().keySet() : ""));
     return get(model, version);
   }
 
@@ -242,7 +263,7 @@ public class RegistryService {
    * handed out again.
    *
    * @throws ModelVersionNotFound when the model or the version does not exist
-   * @throws Conflict when an alias points at the version (the detail names the aliases)
+   * @throws StillInUse when an alias points at the version (the detail names the aliases)
    */
   public void delete(String model, int version) {
     List<String> shas =
@@ -255,7 +276,7 @@ public class RegistryService {
               }
               List<String> aliases = store.aliasesOf(model, version);
               if (!aliases.isEmpty()) {
-                throw new Conflict(
+                throw new StillInUse(
                     "model '"
                         + model
                         + "' version "
@@ -271,6 +292,7 @@ public class RegistryService {
               }
               List<String> artifacts = store.artifactSha256s(model, version);
               store.deleteVersion(model, version);
+              audit.record("version.delete", "version", model + "/" + version, null);
               return artifacts;
             });
     // After commit: the collector must see the rows gone (it keeps blobs other rows still name).
@@ -285,13 +307,13 @@ public class RegistryService {
     }
   }
 
-  private static UnprocessableReference unknownVersion(String model, int version) {
-    return new UnprocessableReference("version", "model '" + model + "' has no version " + version);
+  private static UnknownReference unknownVersion(String model, int version) {
+    return new UnknownReference("version", "model '" + model + "' has no version " + version);
   }
 
   private static void checkAlias(String alias) {
     if (alias == null || !ALIAS.matcher(alias).matches()) {
-      throw new BadRequest(
+      throw new InvalidInput(
           "alias",
           "must be 1-255 letters, digits, '.', '_' or '-', starting with a letter or digit; was '"
               + alias
@@ -305,11 +327,11 @@ public class RegistryService {
   /**
    * Checks a description a client gave: at most {@value #MAX_DESCRIPTION} characters.
    *
-   * @throws BadRequest naming {@code field} otherwise
+   * @throws InvalidInput naming {@code field} otherwise
    */
   public static void checkDescription(String field, String description) {
     if (description != null && description.length() > MAX_DESCRIPTION) {
-      throw new BadRequest(
+      throw new InvalidInput(
           field, "must be at most " + MAX_DESCRIPTION + " characters, was " + description.length());
     }
   }
@@ -317,18 +339,18 @@ public class RegistryService {
   /**
    * Checks tags a client gave: at most 100, keys of 1-255 characters, values of at most 4096.
    *
-   * @throws BadRequest naming the offending tag otherwise
+   * @throws InvalidInput naming the offending tag otherwise
    */
   public static void checkTags(Map<String, String> tags) {
     if (tags == null) {
       return;
     }
     if (tags.size() > MAX_TAGS) {
-      throw new BadRequest("tags", "must be at most " + MAX_TAGS + " tags, were " + tags.size());
+      throw new InvalidInput("tags", "must be at most " + MAX_TAGS + " tags, were " + tags.size());
     }
     for (Map.Entry<String, String> t : tags.entrySet()) {
       if (t.getKey().isEmpty() || t.getKey().length() > MAX_TAG_KEY) {
-        throw new BadRequest(
+        throw new InvalidInput(
             "tags",
             "keys must be 1-"
                 + MAX_TAG_KEY
@@ -337,7 +359,7 @@ public class RegistryService {
                 + " is not");
       }
       if (t.getValue() == null || t.getValue().length() > MAX_TAG_VALUE) {
-        throw new BadRequest(
+        throw new InvalidInput(
             "tags." + dev.graft.shared.Texts.quote(t.getKey()),
             "must be a string of at most " + MAX_TAG_VALUE + " characters");
       }

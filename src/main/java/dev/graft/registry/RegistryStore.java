@@ -1,5 +1,7 @@
 package dev.graft.registry;
 
+import dev.graft.plan.LoadOptions;
+import dev.graft.plan.Report;
 import dev.graft.shared.DeletionVeto;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -31,12 +33,12 @@ import tools.jackson.databind.json.JsonMapper;
 @Repository
 class RegistryStore {
 
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-
   private final JdbcClient jdbc;
+  private final JsonMapper json;
 
-  RegistryStore(JdbcClient jdbc) {
+  RegistryStore(JdbcClient jdbc, JsonMapper json) {
     this.jdbc = jdbc;
+    this.json = json;
   }
 
   // ---- models
@@ -109,7 +111,7 @@ class RegistryStore {
           + " (select count(*) from model_version v where v.model_name = m.name) as versions"
           + " from model m";
 
-  private static Filter modelFilter(String q, List<TagFilter> tags) {
+  private Filter modelFilter(String q, List<TagFilter> tags) {
     StringBuilder where = new StringBuilder(" where true");
     List<Object> params = new ArrayList<>();
     if (q != null && !q.isBlank()) {
@@ -175,19 +177,19 @@ class RegistryStore {
             version,
             Timestamp.from(now),
             v.description(),
-            JSON.writeValueAsString(v.tags() == null ? Map.of() : v.tags()),
+            json.writeValueAsString(v.tags() == null ? Map.of() : v.tags()),
             v.runId(),
             v.lineage().checkpointId(),
             v.lineage().checkpointSha256(),
             v.lineage().architectureId(),
-            JSON.writeValueAsString(v.lineage().options()),
-            v.summaryJson())
+            json.writeValueAsString(v.lineage().options()),
+            json.writeValueAsString(v.summary()))
         .update();
     for (ModelVersion.Artifact a : v.artifacts()) {
       jdbc.sql(
               "insert into model_artifact (model_name, version, format, sha256, size_bytes)"
                   + " values (?,?,?,?,?)")
-          .params(v.model(), version, a.format(), a.sha256(), a.sizeBytes())
+          .params(v.model(), version, a.format().wireName(), a.sha256(), a.sizeBytes())
           .update();
     }
   }
@@ -233,7 +235,7 @@ class RegistryStore {
             .list());
   }
 
-  private static Filter versionFilter(String model, List<TagFilter> tags) {
+  private Filter versionFilter(String model, List<TagFilter> tags) {
     StringBuilder where = new StringBuilder(" where model_name = ?");
     List<Object> params = new ArrayList<>(List.of(model));
     for (TagFilter t : tags) {
@@ -313,7 +315,7 @@ class RegistryStore {
                 changes.description(),
                 changes.tags() == null
                     ? null
-                    : JSON.writeValueAsString(new TreeMap<>(changes.tags())),
+                    : json.writeValueAsString(new TreeMap<>(changes.tags())),
                 model,
                 version)
             .update()
@@ -355,7 +357,8 @@ class RegistryStore {
                 artifacts
                     .computeIfAbsent(rs.getInt(1), k -> new ArrayList<>())
                     .add(
-                        new ModelVersion.Artifact(rs.getString(2), rs.getString(3), rs.getLong(4))))
+                        new ModelVersion.Artifact(
+                            format(rs.getString(2)), rs.getString(3), rs.getLong(4))))
         .list();
     Map<Integer, List<String>> aliases = new HashMap<>();
     jdbc.sql(
@@ -383,21 +386,21 @@ class RegistryStore {
         .toList();
   }
 
-  private static ModelVersion mapVersion(ResultSet rs) throws SQLException {
+  private ModelVersion mapVersion(ResultSet rs) throws SQLException {
     return new ModelVersion(
         rs.getString("model_name"),
         rs.getInt("version"),
         rs.getTimestamp("created_at").toInstant(),
         rs.getString("description"),
-        JSON.readValue(rs.getString("tags"), new TypeReference<Map<String, String>>() {}),
+        json.readValue(rs.getString("tags"), new TypeReference<Map<String, String>>() {}),
         List.of(),
         rs.getObject("run_id", UUID.class),
         new ModelVersion.Lineage(
             rs.getObject("checkpoint_id", UUID.class),
             rs.getString("checkpoint_sha256"),
             rs.getObject("architecture_id", UUID.class),
-            JSON.readValue(rs.getString("options"), Object.class)),
-        JSON.readValue(rs.getString("summary"), Object.class),
+            json.readValue(rs.getString("options"), LoadOptions.class)),
+        json.readValue(rs.getString("summary"), Report.Summary.class),
         List.of());
   }
 
@@ -443,8 +446,14 @@ class RegistryStore {
 
   private record Filter(String where, List<Object> params) {}
 
-  private static String tagJson(TagFilter t) {
-    return JSON.writeValueAsString(Map.of(t.key(), t.value()));
+  private static ArtifactFormat format(String name) {
+    return ArtifactFormat.byName(name)
+        .orElseThrow(
+            () -> new IllegalStateException("unknown artifact format in the registry: " + name));
+  }
+
+  private String tagJson(TagFilter t) {
+    return json.writeValueAsString(Map.of(t.key(), t.value()));
   }
 
   private static String likeEscape(String s) {

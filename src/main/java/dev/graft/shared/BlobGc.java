@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.util.Collection;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -26,8 +27,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <p>Safety rests on one PostgreSQL advisory lock per SHA-256, held to the end of a transaction:
  *
  * <ul>
- *   <li>every writer that inserts a row naming a blob calls {@link #lock} in that transaction
- *       before the insert, and commits the blob into the store before the transaction commits;
+ *   <li>every writer that inserts a row naming a blob does so through {@link #underLock}, which
+ *       takes the lock in the writer's transaction first, and commits the blob into the store
+ *       before that transaction commits;
  *   <li>the collector takes the same lock, then asks every {@link References}, and deletes the blob
  *       only when none answers yes, all before it releases the lock.
  * </ul>
@@ -75,32 +77,44 @@ public class BlobGc {
   }
 
   /**
-   * Takes the lock of a blob until the current transaction ends. Writers call it before inserting a
-   * row that names the blob and commit the blob before their transaction commits.
+   * Writes rows that name a blob, safely against its collection: takes the blob's lock in the
+   * caller's transaction, then runs {@code work}, which inserts the rows (after any check that the
+   * lock makes reliable, such as whether a concurrent writer of the same bytes got there first) and
+   * commits each pending blob it names into the store. The lock is held until the caller's
+   * transaction ends, so a collector of the same bytes either saw the rows or has finished deleting
+   * its copy before this one is moved into place.
    *
+   * @return what {@code work} returns
    * @throws org.springframework.transaction.IllegalTransactionStateException when no transaction is
    *     active (a lock that ends with the statement would protect nothing)
    */
   @Transactional(propagation = Propagation.MANDATORY)
-  public void lock(String sha256) {
-    jdbc.sql("select pg_advisory_xact_lock(?, hashtext(?))")
-        .params(LOCK_SPACE, sha256)
-        .query((rs, n) -> Boolean.TRUE)
-        .list();
+  public <T> T underLock(String sha256, Supplier<T> work) {
+    lock(sha256);
+    return work.get();
   }
 
   /**
-   * Takes the locks of several blobs, in a fixed order so that two writers locking overlapping sets
-   * cannot deadlock.
+   * {@link #underLock(String, Supplier)} for rows that name several blobs (a version's artifacts):
+   * the locks are taken in a fixed order, so two writers of overlapping sets cannot deadlock.
    *
    * @throws org.springframework.transaction.IllegalTransactionStateException when no transaction is
    *     active
    */
   @Transactional(propagation = Propagation.MANDATORY)
-  public void lockAll(Collection<String> sha256s) {
+  public <T> T underLock(Collection<String> sha256s, Supplier<T> work) {
     for (String sha : new TreeSet<>(sha256s)) {
       lock(sha);
     }
+    return work.get();
+  }
+
+  /** Takes a blob's lock until the current transaction ends. */
+  private void lock(String sha256) {
+    jdbc.sql("select pg_advisory_xact_lock(?, hashtext(?))")
+        .params(LOCK_SPACE, sha256)
+        .query((rs, n) -> Boolean.TRUE)
+        .list();
   }
 
   /**

@@ -82,7 +82,7 @@ public class ContentIngest {
    * refused before anything is stored.
    *
    * @param key the key and how to find what it created, or {@code null} for none
-   * @throws Conflict when the key was used for another upload
+   * @throws IdempotencyKeyReused when the key was used for another upload
    */
   public <I, T> Stored<T> ingest(
       InputStream content,
@@ -113,7 +113,7 @@ public class ContentIngest {
       if (key == null) {
         return store(pending, what, existing, reader, save, null, null);
       }
-      String fingerprint = fingerprint(pending.sha256() + "\n" + key.params());
+      String fingerprint = Sha256.hex(pending.sha256() + "\n" + key.params());
       Optional<Stored<T>> replay = keys.replay(key, fingerprint);
       if (replay.isPresent()) {
         return replay.get();
@@ -126,17 +126,6 @@ public class ContentIngest {
       }
     } finally {
       uploads.release();
-    }
-  }
-
-  private static String fingerprint(String s) {
-    try {
-      return java.util.HexFormat.of()
-          .formatHex(
-              java.security.MessageDigest.getInstance("SHA-256")
-                  .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 
@@ -162,27 +151,29 @@ public class ContentIngest {
       }
       try {
         return tx.execute(
-            status -> {
-              // Held to commit: a collector deleting an older copy of these bytes either sees
-              // this row or has finished deleting before the blob is moved into place below.
-              gc.lock(pending.sha256());
-              // A concurrent upload of the same bytes that committed while we parsed or waited
-              // for the lock won: answer with its resource rather than fail on the unique key.
-              Optional<T> raced = existing.apply(pending.sha256());
-              if (raced.isPresent()) {
-                return recordedIn(new Stored<>(raced.get(), false), key, fingerprint);
-              }
-              T t = save.apply(pending, parsed);
-              // The key is written with the rows: either both are stored or neither.
-              Stored<T> result = recordedIn(new Stored<>(t, true), key, fingerprint);
-              try {
-                // Inside the transaction: if the move fails, no row points at a missing blob.
-                pending.commit();
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-              return result;
-            });
+            status ->
+                gc.underLock(
+                    pending.sha256(),
+                    () -> {
+                      // A concurrent upload of the same bytes that committed while we parsed or
+                      // waited for the lock won: answer with its resource rather than fail on the
+                      // unique key.
+                      Optional<T> raced = existing.apply(pending.sha256());
+                      if (raced.isPresent()) {
+                        return recordedIn(new Stored<>(raced.get(), false), key, fingerprint);
+                      }
+                      T t = save.apply(pending, parsed);
+                      // The key is written with the rows: either both are stored or neither.
+                      Stored<T> result = recordedIn(new Stored<>(t, true), key, fingerprint);
+                      try {
+                        // Inside the transaction: if the move fails, no row points at a missing
+                        // blob.
+                        pending.commit();
+                      } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                      }
+                      return result;
+                    }));
       } catch (DataIntegrityViolationException e) {
         // Kept as a fallback (another writer that does not take the lock): the same answer.
         return existing

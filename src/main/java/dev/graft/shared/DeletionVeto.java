@@ -54,13 +54,13 @@ public interface DeletionVeto {
   /**
    * Asks every veto, in order, inside the caller's transaction.
    *
-   * @throws Conflict with the first objection
+   * @throws StillInUse with the first objection
    */
   static void check(List<DeletionVeto> vetoes, ResourceKind kind, UUID id) {
     for (DeletionVeto veto : vetoes) {
       Optional<String> why = veto.whyNot(kind, id);
       if (why.isPresent()) {
-        throw new Conflict(why.get());
+        throw new StillInUse(why.get());
       }
     }
   }

@@ -37,7 +37,7 @@ public class IdempotencyKeys {
   /**
    * The first answer for this key, when the key was used before.
    *
-   * @throws Conflict when it was used for another request
+   * @throws IdempotencyKeyReused when it was used for another request
    */
   public <T> Optional<Stored<T>> replay(Use<T> use, String fingerprint) {
     return find(use).map(r -> answer(use, r, fingerprint));
@@ -47,7 +47,7 @@ public class IdempotencyKeys {
    * Records the answer for a first use; when a concurrent request with the same key recorded first,
    * returns that request's answer instead.
    *
-   * @throws Conflict when the concurrent request was another one
+   * @throws IdempotencyKeyReused when the concurrent request was another one
    */
   public <T> Stored<T> record(Use<T> use, String fingerprint, Stored<T> result) {
     int inserted =
@@ -98,11 +98,11 @@ public class IdempotencyKeys {
    * Checks a client's key before anything is stored under it: 1 to {@value #MAX_KEY_LENGTH} visible
    * ASCII characters, as the header syntax allows.
    *
-   * @throws BadRequest naming the {@code Idempotency-Key} header otherwise
+   * @throws InvalidInput naming the {@code Idempotency-Key} header otherwise
    */
   public static void check(String key) {
     if (key == null || key.isEmpty() || key.length() > MAX_KEY_LENGTH) {
-      throw new BadRequest(
+      throw new InvalidInput(
           "Idempotency-Key",
           "must be 1 to "
               + MAX_KEY_LENGTH
@@ -112,7 +112,7 @@ public class IdempotencyKeys {
     for (int i = 0; i < key.length(); i++) {
       char c = key.charAt(i);
       if (c < 0x21 || c > 0x7e) {
-        throw new BadRequest(
+        throw new InvalidInput(
             "Idempotency-Key",
             "must be visible ASCII characters (no spaces or control characters), was "
                 + dev.graft.shared.Texts.quote(key));
@@ -138,14 +138,7 @@ public class IdempotencyKeys {
 
   private static <T> Stored<T> answer(Use<T> use, Recorded r, String fingerprint) {
     if (!r.fingerprint().equals(fingerprint)) {
-      throw new Conflict(
-          "Idempotency-Key "
-              + dev.graft.shared.Texts.quote(use.key())
-              + " was used for another "
-              + use.scope()
-              + " upload ("
-              + r.resourceId()
-              + ")");
+      throw new IdempotencyKeyReused(use.key(), use.scope() + " upload (" + r.resourceId() + ")");
     }
     return new Stored<>(use.byId().apply(r.resourceId()), r.created());
   }

@@ -1,12 +1,12 @@
 package dev.graft.shared;
 
 /**
- * Something named by id or name does not exist; mapped to 404. Features subclass it with a fact's
- * name.
+ * Something named by id or name in a request's path does not exist. Each feature throws it under a
+ * fact's name ({@code CheckpointNotFound}, {@code ModelVersionNotFound.forAlias(...)}).
  */
-public class NotFound extends RuntimeException {
+public abstract class NotFound extends RuntimeException {
 
-  public NotFound(String message) {
+  protected NotFound(String message) {
     super(message);
   }
 }

@@ -14,14 +14,14 @@ public record PageRequest(int page, int size) {
   /**
    * Checks the bounds.
    *
-   * @throws BadRequest when page is negative or size is out of range
+   * @throws InvalidInput when page is negative or size is out of range
    */
   public PageRequest {
     if (page < 0) {
-      throw new BadRequest("page", "must be 0 or more, was " + page);
+      throw new InvalidInput("page", "must be 0 or more, was " + page);
     }
     if (size < 1 || size > MAX_SIZE) {
-      throw new BadRequest("size", "must be between 1 and " + MAX_SIZE + ", was " + size);
+      throw new InvalidInput("size", "must be between 1 and " + MAX_SIZE + ", was " + size);
     }
   }
 

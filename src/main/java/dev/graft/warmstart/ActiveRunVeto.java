@@ -1,7 +1,6 @@
 package dev.graft.warmstart;
 
 import dev.graft.shared.DeletionVeto;
-import dev.graft.warmstart.internal.RunStore;
 import java.util.Optional;
 import java.util.UUID;
 import org.springframework.stereotype.Component;

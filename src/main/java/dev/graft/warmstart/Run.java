@@ -7,7 +7,7 @@ import java.util.UUID;
  * A warm-start run, an asynchronous job.
  *
  * @param id the run's id
- * @param status QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED
+ * @param status where the run is in its life
  * @param progress tensors and bytes done
  * @param device where it ran or runs ({@code cpu}, {@code cuda:0})
  * @param attempts how many times a worker has claimed it
@@ -21,7 +21,7 @@ import java.util.UUID;
  */
 public record Run(
     UUID id,
-    String status,
+    RunStatus status,
     Progress progress,
     String device,
     int attempts,
@@ -38,8 +38,8 @@ public record Run(
    *
    * @param tensorsDone output tensors written
    * @param tensorsTotal output tensors in all
-   * @param bytesDone output bytes written (per format)
-   * @param bytesTotal output bytes in all (per format)
+   * @param bytesDone output bytes written, over every requested format
+   * @param bytesTotal output bytes in all, over every requested format
    */
   public record Progress(int tensorsDone, int tensorsTotal, long bytesDone, long bytesTotal) {}
 

@@ -1,30 +1,26 @@
 package dev.graft.warmstart;
 
 import dev.graft.architecture.ArchitectureService;
+import dev.graft.architecture.ArchitectureSource;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.plan.LoadOptions;
 import dev.graft.plan.Report;
-import dev.graft.shared.BadRequest;
-import dev.graft.shared.Conflict;
+import dev.graft.registry.ArtifactFormat;
+import dev.graft.security.AuditLog;
 import dev.graft.shared.GraftProperties;
-import dev.graft.shared.NotFound;
+import dev.graft.shared.IdempotencyKeyReused;
+import dev.graft.shared.InvalidInput;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
+import dev.graft.shared.Sha256;
 import dev.graft.shared.Stored;
-import dev.graft.shared.UnprocessableReference;
-import dev.graft.warmstart.internal.RunRow;
-import dev.graft.warmstart.internal.RunStore;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.graft.shared.UnknownReference;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.springframework.dao.DuplicateKeyException;
@@ -34,34 +30,33 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Warm-start runs: submission (idempotent by key), status, report and cancellation. Workers execute
- * them from the queue; see {@code dev.graft.warmstart.internal.Worker}.
+ * them from the queue; see {@link Worker}.
  */
 @Service
 public class RunService {
 
-  static final JsonMapper JSON = JsonMapper.builder().build();
   private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
-  private static final Set<String> FORMATS = Set.of("safetensors", "pytorch", "torchscript");
-  private static final Set<String> STATUSES =
-      Set.of("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED");
 
   private final RunStore runs;
-  private final dev.graft.warmstart.internal.CancelSignals cancels;
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
   private final GraftProperties properties;
   private final TransactionTemplate tx;
+  private final JsonMapper json;
+  private final AuditLog audit;
 
   RunService(
       RunStore runs,
-      dev.graft.warmstart.internal.CancelSignals cancels,
       CheckpointService checkpoints,
       ArchitectureService architectures,
       GraftProperties properties,
-      TransactionTemplate tx) {
+      TransactionTemplate tx,
+      JsonMapper json,
+      AuditLog audit) {
+    this.audit = audit;
     this.tx = tx;
+    this.json = json;
     this.runs = runs;
-    this.cancels = cancels;
     this.checkpoints = checkpoints;
     this.architectures = architectures;
     this.properties = properties;
@@ -73,16 +68,16 @@ public class RunService {
    * @param idempotencyKey the client's key, or {@code null}: the same key and body return the first
    *     run; the same key with another body is a conflict
    * @return the run, and whether it was created now
-   * @throws BadRequest when the output is invalid
-   * @throws UnprocessableReference when the checkpoint or architecture does not exist
-   * @throws Conflict when the key was used with another body
+   * @throws InvalidInput when the output is invalid
+   * @throws UnknownReference when the checkpoint or architecture does not exist
+   * @throws IdempotencyKeyReused when the key was used with another body
    */
   public Stored<Run> create(WarmStartRequest request, String idempotencyKey) {
     if (idempotencyKey != null) {
       dev.graft.shared.IdempotencyKeys.check(idempotencyKey);
     }
     WarmStartRequest normalized = validate(request);
-    String requestSha = sha256(JSON.writeValueAsString(normalized));
+    String requestSha = Sha256.hex(json.writeValueAsString(normalized));
     if (idempotencyKey != null) {
       Optional<RunRow> before = runs.findByIdempotencyKey(idempotencyKey);
       if (before.isPresent()) {
@@ -94,8 +89,8 @@ public class RunService {
             UUID.randomUUID(),
             normalized.checkpointId(),
             normalized.architectureId(),
-            JSON.writeValueAsString(normalized.options()),
-            JSON.writeValueAsString(normalized.output()),
+            json.writeValueAsString(normalized.options()),
+            json.writeValueAsString(normalized.output()),
             idempotencyKey,
             requestSha,
             properties.worker().maxAttempts(),
@@ -112,6 +107,16 @@ public class RunService {
               throw unknownArchitecture(row.architectureId());
             }
             runs.insert(row);
+            audit.record(
+                "run.create",
+                "run",
+                row.id().toString(),
+                "checkpoint "
+                    + row.checkpointId()
+                    + " into architecture "
+                    + row.architectureId()
+                    + ", output model "
+                    + dev.graft.shared.Texts.quote(normalized.output().model()));
           });
     } catch (DuplicateKeyException e) {
       // A concurrent request with the same key won the insert.
@@ -125,12 +130,7 @@ public class RunService {
 
   private Stored<Run> replay(RunRow before, String requestSha, String key) {
     if (!requestSha.equals(before.requestSha256())) {
-      throw new Conflict(
-          "Idempotency-Key "
-              + dev.graft.shared.Texts.quote(key)
-              + " was used for another request (run "
-              + before.id()
-              + ")");
+      throw new IdempotencyKeyReused(key, "request (run " + before.id() + ")");
     }
     return new Stored<>(toDto(before), false);
   }
@@ -146,66 +146,64 @@ public class RunService {
 
   /** Runs, newest first, optionally of one status. */
   public PageResponse<Run> list(String status, PageRequest page) {
-    if (status != null && !STATUSES.contains(status)) {
-      throw new BadRequest("status", "must be one of " + STATUSES + ", was '" + status + "'");
-    }
+    RunStatus only = status == null ? null : RunStatus.parse("status", status);
     List<Run> items =
-        runs.list(status, page.offset(), page.size()).stream().map(RunService::toDto).toList();
-    return new PageResponse<>(items, page.page(), page.size(), runs.count(status));
+        runs.list(only, page.offset(), page.size()).stream().map(RunService::toDto).toList();
+    return new PageResponse<>(items, page.page(), page.size(), runs.count(only));
   }
 
   /**
    * A run's report, as executed.
    *
    * @throws RunNotFound when there is no such run
-   * @throws NotFound when no worker has planned it yet
+   * @throws RunNotFound when no worker has planned it yet
    */
   public Report report(UUID id) {
     RunRow r = runs.find(id).orElseThrow(() -> new RunNotFound(id));
     if (r.reportJson() == null) {
-      throw new NotFound(
-          "run "
-              + id
-              + " is "
-              + r.status()
-              + " and has no report yet; a worker writes it when it plans the run");
+      throw RunNotFound.withoutReport(id, r.status());
     }
-    return JSON.readValue(r.reportJson(), Report.class);
+    return json.readValue(r.reportJson(), Report.class);
   }
 
   /**
-   * Asks a run to stop: a queued run ends CANCELLED at once, a running one at its next tensor.
+   * Asks a run to stop: a queued run ends CANCELLED at once, a running one at its worker's next
+   * heartbeat ({@code graft.worker.heartbeat}), wherever that worker runs.
    *
    * @throws RunNotFound when there is no such run
-   * @throws Conflict when it already succeeded or failed
+   * @throws RunAlreadyEnded when it already succeeded or failed
    */
   public Run cancel(UUID id) {
     RunRow before = runs.find(id).orElseThrow(() -> new RunNotFound(id));
-    if (before.status().equals("SUCCEEDED") || before.status().equals("FAILED")) {
-      throw new Conflict("run " + id + " already ended " + before.status());
+    // A cancelled run may be cancelled again: the answer is the same run.
+    if (before.status() == RunStatus.SUCCEEDED || before.status() == RunStatus.FAILED) {
+      throw new RunAlreadyEnded(id, before.status());
     }
-    runs.requestCancel(id);
-    cancels.cancel(id);
+    tx.executeWithoutResult(
+        status -> {
+          runs.requestCancel(id);
+          audit.record("run.cancel", "run", id.toString(), "was " + before.status());
+        });
     return get(id);
   }
 
-  private static UnprocessableReference unknownCheckpoint(UUID id) {
-    return new UnprocessableReference("checkpointId", "checkpoint " + id + " does not exist");
+  private static UnknownReference unknownCheckpoint(UUID id) {
+    return new UnknownReference("checkpointId", "checkpoint " + id + " does not exist");
   }
 
-  private static UnprocessableReference unknownArchitecture(UUID id) {
-    return new UnprocessableReference("architectureId", "architecture " + id + " does not exist");
+  private static UnknownReference unknownArchitecture(UUID id) {
+    return new UnknownReference("architectureId", "architecture " + id + " does not exist");
   }
 
   private WarmStartRequest validate(WarmStartRequest r) {
     if (r == null) {
-      throw new BadRequest("body", "is required");
+      throw new InvalidInput("body", "is required");
     }
     if (r.checkpointId() == null) {
-      throw new UnprocessableReference("checkpointId", "checkpointId is required");
+      throw new UnknownReference("checkpointId", "checkpointId is required");
     }
     if (r.architectureId() == null) {
-      throw new UnprocessableReference("architectureId", "architectureId is required");
+      throw new UnknownReference("architectureId", "architectureId is required");
     }
     if (!checkpoints.exists(r.checkpointId())) {
       throw unknownCheckpoint(r.checkpointId());
@@ -215,33 +213,38 @@ public class RunService {
     }
     WarmStartRequest.Output o = r.output();
     if (o == null || o.model() == null) {
-      throw new BadRequest("output.model", "is required");
+      throw new InvalidInput("output.model", "is required");
     }
     if (!MODEL_NAME.matcher(o.model()).matches()) {
-      throw new BadRequest(
+      throw new InvalidInput(
           "output.model",
           "must be 1-255 letters, digits, '.', '_' or '-', starting with a letter or digit; was "
               + dev.graft.shared.Texts.quote(o.model()));
     }
     List<String> formats =
         o.formats() == null || o.formats().isEmpty()
-            ? List.of("safetensors", "pytorch")
+            ? List.of(ArtifactFormat.SAFETENSORS.wireName(), ArtifactFormat.PYTORCH.wireName())
             : o.formats();
     LoadOptions options = r.options() == null ? LoadOptions.defaults() : r.options();
-    for (String f : formats) {
-      if (!FORMATS.contains(f)) {
-        throw new BadRequest(
-            "output.formats",
-            "'" + f + "' is not an output format: use safetensors, pytorch or torchscript");
-      }
-      if (f.equals("torchscript")) {
-        if (!architectures.get(r.architectureId()).source().equals("TORCHSCRIPT")) {
-          throw new BadRequest(
+    for (String name : formats) {
+      ArtifactFormat f =
+          ArtifactFormat.byName(name)
+              .orElseThrow(
+                  () ->
+                      new InvalidInput(
+                          "output.formats",
+                          "'"
+                              + name
+                              + "' is not an output format: use safetensors, pytorch or"
+                              + " torchscript"));
+      if (f == ArtifactFormat.TORCHSCRIPT) {
+        if (architectures.get(r.architectureId()).source() != ArchitectureSource.TORCHSCRIPT) {
+          throw new InvalidInput(
               "output.formats",
               "torchscript output needs an architecture uploaded as a TorchScript archive; this one is not");
         }
         if (options.dtype() == dev.graft.plan.DtypePolicy.CHECKPOINT) {
-          throw new BadRequest(
+          throw new InvalidInput(
               "output.formats",
               "torchscript output keeps the archive's dtypes, so it needs options.dtype TARGET, not CHECKPOINT");
         }
@@ -250,7 +253,7 @@ public class RunService {
     List<String> aliases = o.aliases() == null ? List.of() : o.aliases();
     for (String a : aliases) {
       if (a == null || !MODEL_NAME.matcher(a).matches()) {
-        throw new BadRequest(
+        throw new InvalidInput(
             "output.aliases",
             "alias "
                 + dev.graft.shared.Texts.quote(a)
@@ -287,15 +290,5 @@ public class RunService {
         r.finishedAt(),
         r.error(),
         r.modelName() == null ? null : new Run.VersionRef(r.modelName(), r.modelVersion()));
-  }
-
-  static String sha256(String s) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

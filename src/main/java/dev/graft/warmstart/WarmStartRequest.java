@@ -1,6 +1,9 @@
 package dev.graft.warmstart;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.graft.plan.LoadOptions;
+import dev.graft.registry.ArtifactFormat;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 import java.util.Map;
@@ -26,18 +29,41 @@ public record WarmStartRequest(
     UUID checkpointId, UUID architectureId, LoadOptions options, Output output) {
 
   /**
-   * The model version a successful run registers.
+   * The model version a successful run registers. As the client sent it, formats are names (an
+   * unknown one is refused by {@link RunService} naming {@code output.formats}); once accepted, the
+   * run stores it with defaults filled in and the executor reads it back as is.
    *
    * @param model the model's name
-   * @param formats artifact formats: {@code safetensors}, {@code pytorch}; both when absent
+   * @param formats artifact formats ({@link ArtifactFormat} names); {@code safetensors} and {@code
+   *     pytorch} when absent
    * @param description free text
    * @param tags free key-value tags
    * @param aliases aliases to point at the new version
    */
   public record Output(
       String model,
-      List<String> formats,
+      @ArraySchema(schema = @Schema(allowableValues = {"safetensors", "pytorch", "torchscript"}))
+          List<String> formats,
       String description,
       Map<String, String> tags,
-      List<String> aliases) {}
+      List<String> aliases) {
+
+    /**
+     * The formats to write, in order.
+     *
+     * @throws IllegalStateException for a name that is no format: an output the service did not
+     *     accept
+     */
+    @JsonIgnore
+    public List<ArtifactFormat> artifactFormats() {
+      return formats.stream()
+          .map(
+              name ->
+                  ArtifactFormat.byName(name)
+                      .orElseThrow(
+                          () ->
+                              new IllegalStateException("'" + name + "' is not an output format")))
+          .toList();
+    }
+  }
 }

@@ -3,14 +3,13 @@ package dev.graft.architecture;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.graft.architecture.internal.StoredEntry;
 import dev.graft.format.ReadLimits;
-import dev.graft.shared.BadRequest;
+import dev.graft.plan.InitScheme;
+import dev.graft.shared.InvalidInput;
 import java.io.Reader;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,8 +33,8 @@ class JsonEntriesTests {
     return new ArchitectureDocument("Net", List.of(entries));
   }
 
-  private static BadRequest refused(ArchitectureDocument doc) {
-    return catchThrowableOfType(() -> JsonEntries.validate(doc, LIMITS), BadRequest.class);
+  private static InvalidInput refused(ArchitectureDocument doc) {
+    return catchThrowableOfType(() -> JsonEntries.validate(doc, LIMITS), InvalidInput.class);
   }
 
   private static String path(JacksonException e) {
@@ -131,7 +130,7 @@ class JsonEntriesTests {
     for (int i = 0; i <= LIMITS.maxTensors(); i++) {
       many.add(entry("k" + i));
     }
-    BadRequest e = refused(new ArchitectureDocument("Net", many));
+    InvalidInput e = refused(new ArchitectureDocument("Net", many));
 
     assertThat(e.field()).isEqualTo("entries");
     assertThat(e.getMessage()).contains("at most 200000");
@@ -155,13 +154,13 @@ class JsonEntriesTests {
     assertThat(refused(doc(entry("a", rank17))).getMessage()).contains("at most 16");
     assertThat(refused(doc(entry("a", 1L << 62, 4L))).getMessage()).contains("64 bits");
     // 2^62 elements fit in a long but not under the limit of 2^40.
-    BadRequest huge = refused(doc(entry("a", 1L << 62)));
+    InvalidInput huge = refused(doc(entry("a", 1L << 62)));
     assertThat(huge.field()).isEqualTo("entries[0].shape");
     assertThat(huge.getMessage()).contains("more than 1099511627776 elements");
     // Each under the limit, together over it: the sum is checked without overflowing.
-    BadRequest sum = refused(doc(entry("a", 1L << 39), entry("b", 1L << 39), entry("c", 1L)));
+    InvalidInput sum = refused(doc(entry("a", 1L << 39), entry("b", 1L << 39), entry("c", 1L)));
     assertThat(sum.field()).isEqualTo("entries[2].shape");
-    BadRequest overflow =
+    InvalidInput overflow =
         refused(doc(entry("a", 1L << 40), entry("b", Long.MAX_VALUE / 2), entry("c", 1L)));
     assertThat(overflow.field()).isEqualTo("entries[1].shape");
   }
@@ -177,7 +176,7 @@ class JsonEntriesTests {
                   + "}}]}",
               ArchitectureDocument.class);
 
-      BadRequest e = refused(doc);
+      InvalidInput e = refused(doc);
 
       assertThat(e.field()).as(value).isEqualTo("entries[0].init.value");
       assertThat(e.getMessage()).contains("finite");
@@ -196,7 +195,35 @@ class JsonEntriesTests {
 
     StoredEntry stored = JsonEntries.validate(doc, LIMITS).get(0);
 
-    Map<?, ?> init = JSON.readValue(stored.initJson(), Map.class);
-    assertThat(init.get("value")).isEqualTo(1e300);
+    assertThat(stored.init().get("value")).isEqualTo(1e300);
+  }
+
+  @Test
+  void shouldAcceptEverySchemeWithItsRequiredParametersAndRefuseItWithoutThem() {
+    for (InitScheme scheme : InitScheme.values()) {
+      java.util.Map<String, Object> init = new java.util.LinkedHashMap<>();
+      init.put("scheme", scheme.wireName());
+      for (InitScheme.Parameter p : scheme.parameters()) {
+        if (p.defaultValue() == null) {
+          init.put(p.name(), 0.5);
+        }
+      }
+      ArchitectureDocument.Entry e =
+          new ArchitectureDocument.Entry("w", "float32", List.of(4L, 3L), "PARAMETER", null, init);
+      assertThat(JsonEntries.validate(doc(e), LIMITS).get(0).toTarget().init().scheme())
+          .isEqualTo(scheme);
+      for (InitScheme.Parameter p : scheme.parameters()) {
+        if (p.defaultValue() == null) {
+          java.util.Map<String, Object> without = new java.util.LinkedHashMap<>(init);
+          without.remove(p.name());
+          InvalidInput refusal =
+              refused(
+                  doc(
+                      new ArchitectureDocument.Entry(
+                          "w", "float32", List.of(4L, 3L), "PARAMETER", null, without)));
+          assertThat(refusal.field()).isEqualTo("entries[0].init." + p.name());
+        }
+      }
+    }
   }
 }

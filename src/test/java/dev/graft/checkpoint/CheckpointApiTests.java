@@ -1,5 +1,6 @@
 package dev.graft.checkpoint;
 
+import static dev.graft.TestSupport.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.graft.IntegrationTest;
@@ -27,7 +28,7 @@ class CheckpointApiTests extends IntegrationTest {
     assertThat(r.statusCode()).isIn(200, 201);
     JsonNode c = json(r);
     assertThat(c.get("name").asString()).isIn("nested-epoch3");
-    assertThat(c.get("sha256").asString()).isEqualTo(sha256(Files.readAllBytes(file)));
+    assertThat(c.get("sha256").asString()).isEqualTo(sha256(file));
     assertThat(c.get("sizeBytes").asLong()).isEqualTo(Files.size(file));
     assertThat(c.get("format").asString()).isEqualTo("pytorch");
     assertThat(c.get("stateDictPath").asString()).isEqualTo("model_state_dict");

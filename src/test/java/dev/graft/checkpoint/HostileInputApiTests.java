@@ -136,7 +136,9 @@ class HostileInputApiTests extends IntegrationTest {
     long bytes = 0;
     for (Hostile h : committed) {
       byte[] data = Files.readAllBytes(h.file());
-      assertThat(sha256(data)).as(h.name()).isEqualTo(h.entry().get("sha256").asString());
+      assertThat(dev.graft.TestSupport.sha256(data))
+          .as(h.name())
+          .isEqualTo(h.entry().get("sha256").asString());
       bytes += data.length;
     }
     assertThat(bytes).as("committed corpus bytes").isLessThan(3_000_000);
@@ -417,7 +419,7 @@ class HostileInputApiTests extends IntegrationTest {
       throws Exception {
     List<String> problems = new ArrayList<>();
     // A fresh client per case: an earlier case may have left the shared one broken.
-    http = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    http = newClient();
     Snapshot before;
     try {
       before = snapshot();
@@ -637,7 +639,7 @@ class HostileInputApiTests extends IntegrationTest {
     try (Socket socket = new Socket("localhost", port)) {
       socket.setSoTimeout((int) BOUND.toMillis());
       OutputStream out = socket.getOutputStream();
-      out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+      out.write(withToken(request).getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       InputStream in = socket.getInputStream();
       String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);

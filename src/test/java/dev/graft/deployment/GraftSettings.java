@@ -42,17 +42,6 @@ final class GraftSettings {
    */
   record Setting(String name, boolean container) {}
 
-  /**
-   * Settings that the code does not read yet but the deployment files already set, each with the
-   * reason. {@code graft.security.bootstrap-token} is being added with token security (API.md
-   * "Security"); compose and the chart pass it from a secret already. Once a
-   * {@code @ConfigurationProperties} record under {@code graft.security} exists, the real record is
-   * checked instead and this entry is ignored.
-   */
-  static final Map<String, String> PENDING =
-      Map.of(
-          "graft.security.bootstrap-token", "token security (graft.security.*) lands in parallel");
-
   private static final List<Setting> ALL = load();
 
   private GraftSettings() {}
@@ -97,7 +86,6 @@ final class GraftSettings {
   /** Graft's own settings, from its {@code @ConfigurationProperties} records. */
   static List<Setting> graft() {
     List<Setting> settings = new ArrayList<>();
-    boolean security = false;
     ClassPathScanningCandidateComponentProvider scanner =
         new ClassPathScanningCandidateComponentProvider(false);
     scanner.addIncludeFilter(new AnnotationTypeFilter(ConfigurationProperties.class));
@@ -110,11 +98,7 @@ final class GraftSettings {
       }
       ConfigurationProperties annotation = type.getAnnotation(ConfigurationProperties.class);
       String prefix = annotation.prefix().isEmpty() ? annotation.value() : annotation.prefix();
-      security |= prefix.startsWith("graft.security");
       walk(prefix, type, settings);
-    }
-    if (!security) {
-      PENDING.keySet().forEach(name -> settings.add(new Setting(name, false)));
     }
     return settings;
   }

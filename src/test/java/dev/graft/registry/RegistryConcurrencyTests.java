@@ -1,5 +1,6 @@
 package dev.graft.registry;
 
+import static dev.graft.TestSupport.sha256;
 import static dev.graft.registry.TestVersions.uniqueModel;
 import static org.assertj.core.api.Assertions.assertThat;
 

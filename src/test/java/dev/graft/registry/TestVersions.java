@@ -1,5 +1,7 @@
 package dev.graft.registry;
 
+import dev.graft.plan.LoadOptions;
+import dev.graft.plan.Report;
 import dev.graft.shared.BlobGc;
 import dev.graft.storage.BlobStore;
 import dev.graft.storage.PendingBlob;
@@ -33,6 +35,9 @@ public final class TestVersions {
     this.tx = tx;
   }
 
+  /** The summary of a plan that loaded one one-element entry. */
+  public static final Report.Summary SUMMARY = new Report.Summary(1, 1, 0, 0, 0, 1, 1, 0, 0, 1.0);
+
   /** A model name no other test uses. */
   public static String uniqueModel(String prefix) {
     return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
@@ -62,29 +67,36 @@ public final class TestVersions {
       UUID architectureId) {
     try (PendingBlob pending = blobs.write(new ByteArrayInputStream(artifact), Long.MAX_VALUE)) {
       return tx.execute(
-          status -> {
-            gc.lock(pending.sha256());
-            ModelVersion v =
-                registry.register(
-                    new NewVersion(
-                        model,
-                        "made by a test",
-                        tags,
-                        aliases,
-                        UUID.randomUUID(),
-                        new ModelVersion.Lineage(
-                            checkpointId, "0".repeat(64), architectureId, Map.of("strict", true)),
-                        "{\"loaded\": 1}",
-                        List.of(
-                            new ModelVersion.Artifact(
-                                "safetensors", pending.sha256(), pending.size()))));
-            try {
-              pending.commit();
-            } catch (IOException e) {
-              throw new UncheckedIOException(e);
-            }
-            return v;
-          });
+          status ->
+              gc.underLock(
+                  pending.sha256(),
+                  () -> {
+                    ModelVersion v =
+                        registry.register(
+                            new NewVersion(
+                                model,
+                                "made by a test",
+                                tags,
+                                aliases,
+                                UUID.randomUUID(),
+                                new ModelVersion.Lineage(
+                                    checkpointId,
+                                    "0".repeat(64),
+                                    architectureId,
+                                    LoadOptions.defaults()),
+                                SUMMARY,
+                                List.of(
+                                    new ModelVersion.Artifact(
+                                        ArtifactFormat.SAFETENSORS,
+                                        pending.sha256(),
+                                        pending.size()))));
+                    try {
+                      pending.commit();
+                    } catch (IOException e) {
+                      throw new UncheckedIOException(e);
+                    }
+                    return v;
+                  }));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -1,5 +1,6 @@
 package dev.graft.shared;
 
+import static dev.graft.TestSupport.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.graft.IntegrationTest;
@@ -177,29 +178,37 @@ class BlobGcTests extends IntegrationTest {
         pool.submit(
             () ->
                 tx.executeWithoutResult(
-                    status -> {
-                      // What the executor does: lock, then insert the row naming the blob.
-                      gc.lock(sha);
-                      registry.register(
-                          new dev.graft.registry.NewVersion(
-                              model,
-                              null,
-                              Map.of(),
-                              List.of(),
-                              UUID.randomUUID(),
-                              new dev.graft.registry.ModelVersion.Lineage(
-                                  UUID.randomUUID(), sha, UUID.randomUUID(), Map.of()),
-                              "{}",
-                              List.of(
-                                  new dev.graft.registry.ModelVersion.Artifact(
-                                      "safetensors", sha, bytes.length))));
-                      locked.countDown();
-                      try {
-                        release.await(10, TimeUnit.SECONDS);
-                      } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                      }
-                    }));
+                    status ->
+                        // What the executor does: under the lock, insert the row naming the blob.
+                        gc.underLock(
+                            sha,
+                            () -> {
+                              registry.register(
+                                  new dev.graft.registry.NewVersion(
+                                      model,
+                                      null,
+                                      Map.of(),
+                                      List.of(),
+                                      UUID.randomUUID(),
+                                      new dev.graft.registry.ModelVersion.Lineage(
+                                          UUID.randomUUID(),
+                                          sha,
+                                          UUID.randomUUID(),
+                                          dev.graft.plan.LoadOptions.defaults()),
+                                      TestVersions.SUMMARY,
+                                      List.of(
+                                          new dev.graft.registry.ModelVersion.Artifact(
+                                              dev.graft.registry.ArtifactFormat.SAFETENSORS,
+                                              sha,
+                                              bytes.length))));
+                              locked.countDown();
+                              try {
+                                release.await(10, TimeUnit.SECONDS);
+                              } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                              }
+                              return null;
+                            })));
     assertThat(locked.await(10, TimeUnit.SECONDS)).isTrue();
     Future<Boolean> collected = pool.submit(() -> gc.collect(sha));
     awaitAWaitingAdvisoryLock();
@@ -221,20 +230,23 @@ class BlobGcTests extends IntegrationTest {
         .isEqualTo(201);
     java.util.concurrent.CountDownLatch locked = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    // Stands for a collector between its reference check and its delete.
+    // Holds the blob's lock as a collector does between its reference check and its delete.
     Future<?> collector =
         pool.submit(
             () ->
                 tx.executeWithoutResult(
-                    status -> {
-                      gc.lock(sha);
-                      locked.countDown();
-                      try {
-                        release.await(10, TimeUnit.SECONDS);
-                      } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                      }
-                    }));
+                    status ->
+                        gc.underLock(
+                            sha,
+                            () -> {
+                              locked.countDown();
+                              try {
+                                release.await(10, TimeUnit.SECONDS);
+                              } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                              }
+                              return null;
+                            })));
     assertThat(locked.await(10, TimeUnit.SECONDS)).isTrue();
     java.util.concurrent.CompletableFuture<HttpResponse<String>> upload =
         http.sendAsync(
@@ -273,7 +285,8 @@ class BlobGcTests extends IntegrationTest {
 
   @Test
   void shouldRefuseToLockOutsideATransaction() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> gc.lock("0".repeat(64)))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> gc.underLock("0".repeat(64), () -> true))
         .isInstanceOf(org.springframework.transaction.IllegalTransactionStateException.class);
   }
 }

@@ -11,6 +11,7 @@ import dev.graft.shared.DeletionVeto.ResourceKind;
 import dev.graft.storage.BlobStore;
 import dev.graft.warmstart.Run;
 import dev.graft.warmstart.RunService;
+import dev.graft.warmstart.RunStatus;
 import dev.graft.warmstart.WarmStartRequest;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -175,7 +176,7 @@ class DeletionVetoTests extends WorkerlessTest {
     assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(409);
     assertThat(json(deleted).get("detail").asString()).contains("queued or running");
     assertThat(get(path(kind, id)).statusCode()).isEqualTo(200);
-    assertThat(runs.get(run.id()).status()).isEqualTo("QUEUED");
+    assertThat(runs.get(run.id()).status()).isEqualTo(RunStatus.QUEUED);
 
     runs.cancel(run.id());
     assertThat(delete(path(kind, id)).statusCode()).isEqualTo(204);

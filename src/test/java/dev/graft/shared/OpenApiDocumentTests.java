@@ -49,4 +49,32 @@ class OpenApiDocumentTests extends IntegrationTest {
       assertThat(schemas.get(schema).has("example")).as("example of " + schema).isTrue();
     }
   }
+
+  @Test
+  void shouldDescribeClosedSetsAsEnumsAndLineageAndSummaryAsTypes() throws Exception {
+    JsonNode schemas = json(get("/v3/api-docs")).get("components").get("schemas");
+    assertThat(enumOf(schemas.get("Run").get("properties").get("status")))
+        .containsExactly("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED");
+    assertThat(enumOf(schemas.get("Artifact").get("properties").get("format")))
+        .containsExactly("safetensors", "pytorch", "torchscript");
+    assertThat(enumOf(schemas.get("Output").get("properties").get("formats").get("items")))
+        .containsExactly("safetensors", "pytorch", "torchscript");
+    assertThat(enumOf(schemas.get("Architecture").get("properties").get("source")))
+        .containsExactly("STATE_DICT", "TORCHSCRIPT", "SAFETENSORS", "JSON");
+    assertThat(enumOf(schemas.get("ArchitectureEntry").get("properties").get("kind")))
+        .containsExactly("PARAMETER", "BUFFER", "UNKNOWN");
+    assertThat(enumOf(schemas.get("Checkpoint").get("properties").get("format")))
+        .containsExactly("pytorch", "safetensors");
+    assertThat(schemas.get("Lineage").get("properties").get("options").get("$ref").asString())
+        .endsWith("/LoadOptions");
+    assertThat(schemas.get("ModelVersion").get("properties").get("summary").get("$ref").asString())
+        .endsWith("/Summary");
+  }
+
+  private static List<String> enumOf(JsonNode schema) {
+    assertThat(schema.has("enum")).as(schema.toString()).isTrue();
+    List<String> values = new java.util.ArrayList<>();
+    schema.get("enum").forEach(v -> values.add(v.asString()));
+    return values;
+  }
 }

@@ -3,6 +3,7 @@ package dev.graft.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.graft.TestSupport;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,8 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -37,7 +36,7 @@ class FilesystemBlobStoreTests {
   void shouldHashAndStoreAStreamLargerThanTheBufferRing() throws Exception {
     FilesystemBlobStore store = new FilesystemBlobStore(root);
     byte[] data = random(21 * 1024 * 1024 + 13);
-    String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    String expected = TestSupport.sha256(data);
 
     try (PendingBlob blob = store.write(new ByteArrayInputStream(data), Long.MAX_VALUE)) {
       assertThat(blob.sha256()).isEqualTo(expected);

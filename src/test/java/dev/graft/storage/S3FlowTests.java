@@ -1,5 +1,6 @@
 package dev.graft.storage;
 
+import static dev.graft.TestSupport.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.graft.HttpTest;
@@ -119,7 +120,7 @@ class S3FlowTests extends HttpTest {
     int version = run.get("modelVersion").get("version").asInt();
     for (String format : List.of("safetensors", "pytorch")) {
       Path file = download(model, version, format);
-      String sha = sha256(Files.readAllBytes(file));
+      String sha = sha256(file);
       assertThat(S3.keys(BUCKET)).contains(key(sha));
       assertHolds(file, c.get("expected").get("result"));
       Files.delete(file);

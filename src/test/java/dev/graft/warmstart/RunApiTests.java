@@ -1,9 +1,10 @@
 package dev.graft.warmstart;
 
+import static dev.graft.TestSupport.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.graft.IntegrationTest;
+import dev.graft.TestSupport;
 import dev.graft.format.CheckpointIndex;
 import dev.graft.format.ReadLimits;
 import dev.graft.format.TensorData;
@@ -154,9 +155,7 @@ class RunApiTests extends IntegrationTest {
 
   @Test
   void shouldWriteATorchScriptArchiveThatTorchLoads() throws Exception {
-    assumeTrue(
-        torchAvailable(),
-        "needs /usr/bin/python3 with torch (apt-get install python3-torch); CI installs it");
+    TestSupport.assumeTorch();
     Path archive = warmStartTorchScript().archive();
     Process p =
         new ProcessBuilder(
@@ -224,9 +223,7 @@ class RunApiTests extends IntegrationTest {
 
   @Test
   void shouldLoadIntoTheTargetWithStrictAndTrainTheNewLayersInTorch() throws Exception {
-    assumeTrue(
-        torchAvailable(),
-        "needs /usr/bin/python3 with torch (apt-get install python3-torch); CI installs it");
+    TestSupport.assumeTorch();
     JsonNode c = oracleCase("added_layer_lenient");
     String model = "seed-question-" + UUID.randomUUID();
     JsonNode run = awaitRun(submit(c, model, null).get("id").asString());
@@ -500,15 +497,6 @@ class RunApiTests extends IntegrationTest {
       assertThat(work.filter(p -> p.getFileName().toString().startsWith(run.get("id").asString())))
           .as("work folders removed")
           .isEmpty();
-    }
-  }
-
-  private static boolean torchAvailable() {
-    try {
-      Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").start();
-      return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (Exception e) {
-      return false;
     }
   }
 

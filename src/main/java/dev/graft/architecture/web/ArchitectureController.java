@@ -46,7 +46,8 @@ class ArchitectureController {
 
   @Operation(
       summary =
-          "Upload an architecture file: torch.save of state_dict(keep_vars=True) or state_dict(), or safetensors",
+          "Upload an architecture file: torch.save of state_dict(keep_vars=True) or state_dict(),"
+              + " a TorchScript archive, or safetensors",
       requestBody =
           @io.swagger.v3.oas.annotations.parameters.RequestBody(
               content =

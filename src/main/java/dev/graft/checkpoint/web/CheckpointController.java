@@ -5,7 +5,7 @@ import dev.graft.checkpoint.CheckpointService;
 import dev.graft.checkpoint.CheckpointTensor;
 import dev.graft.checkpoint.CheckpointUpload;
 import dev.graft.format.CheckpointFormat;
-import dev.graft.shared.BadRequest;
+import dev.graft.shared.InvalidInput;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
@@ -149,7 +149,7 @@ class CheckpointController {
   void content(@PathVariable UUID id, HttpServletRequest request, HttpServletResponse response)
       throws IOException {
     Checkpoint c = service.get(id);
-    String ext = c.format().equals("safetensors") ? ".safetensors" : ".pt";
+    String ext = c.format() == CheckpointFormat.SAFETENSORS ? ".safetensors" : ".pt";
     BlobDownload.send(
         blobs,
         c.sha256(),
@@ -176,7 +176,7 @@ class CheckpointController {
           case "pytorch" -> CheckpointFormat.PYTORCH;
           case "safetensors" -> CheckpointFormat.SAFETENSORS;
           default ->
-              throw new BadRequest(
+              throw new InvalidInput(
                   "format",
                   "must be auto, pytorch or safetensors, was " + Problems.quoteInput(format));
         };

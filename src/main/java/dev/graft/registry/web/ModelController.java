@@ -5,7 +5,7 @@ import dev.graft.registry.ModelVersion;
 import dev.graft.registry.RegistryService;
 import dev.graft.registry.TagFilter;
 import dev.graft.registry.VersionChanges;
-import dev.graft.shared.BadRequest;
+import dev.graft.shared.InvalidInput;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
 import dev.graft.shared.web.BlobDownload;
@@ -139,7 +139,9 @@ class ModelController {
   }
 
   @Operation(
-      summary = "Download an artifact (safetensors, pytorch); honours Range, ETag is the SHA-256")
+      summary =
+          "Download an artifact (safetensors, pytorch, torchscript); honours Range, ETag is the"
+              + " SHA-256")
   @GetMapping("/{name}/versions/{version}/artifacts/{format}")
   void artifact(
       @PathVariable String name,
@@ -149,12 +151,11 @@ class ModelController {
       HttpServletResponse response)
       throws IOException {
     ModelVersion.Artifact a = registry.artifact(name, version, format);
-    String ext = format.equals("safetensors") ? ".safetensors" : ".pt";
     BlobDownload.send(
         blobs,
         a.sha256(),
         "application/octet-stream",
-        name + "-v" + version + ext,
+        name + "-v" + version + a.format().extension(),
         request,
         response);
   }
@@ -195,29 +196,29 @@ class ModelController {
   /** Reads a PATCH body, telling an absent field (unchanged) from an explicit one. */
   private static VersionChanges changes(JsonNode body) {
     if (body == null || !body.isObject()) {
-      throw new BadRequest("body", "must be a JSON object with description and/or tags");
+      throw new InvalidInput("body", "must be a JSON object with description and/or tags");
     }
     for (String field : body.propertyNames()) {
       if (!field.equals("description") && !field.equals("tags")) {
-        throw new BadRequest(
+        throw new InvalidInput(
             field, "cannot be changed: a version is immutable except its description and tags");
       }
     }
     JsonNode description = body.get("description");
     if (description != null && !description.isNull() && !description.isString()) {
-      throw new BadRequest("description", "must be a string, or null to clear it");
+      throw new InvalidInput("description", "must be a string, or null to clear it");
     }
     Map<String, String> tags = null;
     JsonNode t = body.get("tags");
     if (t != null) {
       if (!t.isObject()) {
-        throw new BadRequest(
+        throw new InvalidInput(
             "tags", "must be an object of string values; send {} to remove every tag");
       }
       tags = new LinkedHashMap<>();
       for (Map.Entry<String, JsonNode> e : t.properties()) {
         if (!e.getValue().isString()) {
-          throw new BadRequest("tags." + e.getKey(), "must be a string");
+          throw new InvalidInput("tags." + e.getKey(), "must be a string");
         }
         tags.put(e.getKey(), e.getValue().stringValue());
       }

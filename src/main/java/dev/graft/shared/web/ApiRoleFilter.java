@@ -6,14 +6,18 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * A worker-only process ({@code graft.roles=worker}) serves no API: only the actuator endpoints
- * stay up, for liveness and readiness probes.
+ * stay up, for liveness and readiness probes. Ordered before the security filter chain, so such a
+ * process answers 404 whether or not a token comes with the call.
  */
 @Component
+@Order(Ordered.HIGHEST_PRECEDENCE + 30)
 class ApiRoleFilter extends OncePerRequestFilter {
 
   private final boolean api;

@@ -1,13 +1,13 @@
 package dev.graft.shared.web;
 
 import dev.graft.format.FormatException;
-import dev.graft.shared.BadRequest;
-import dev.graft.shared.Conflict;
 import dev.graft.shared.FileRejected;
+import dev.graft.shared.InvalidInput;
 import dev.graft.shared.NotFound;
 import dev.graft.shared.RequestBodyRefused;
+import dev.graft.shared.StateConflict;
 import dev.graft.shared.TooManyUploads;
-import dev.graft.shared.UnprocessableReference;
+import dev.graft.shared.UnknownReference;
 import dev.graft.shared.UploadStalled;
 import java.net.URI;
 import java.util.List;
@@ -27,6 +27,34 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 /**
  * The one place where failures become HTTP answers: {@code application/problem+json} with a type, a
  * title, the status and a detail a person can act on; never a stack trace.
+ *
+ * <p>Services throw exceptions named as facts and know nothing of HTTP; this is the whole mapping
+ * (each type is {@code https://graft.dev/problems/} plus the name given):
+ *
+ * <ul>
+ *   <li>{@link InvalidInput}: 400 {@code bad-request}, {@code errors[0].field} naming the value;
+ *   <li>{@link NotFound} ({@code CheckpointNotFound}, {@code ArchitectureNotFound}, {@code
+ *       ModelVersionNotFound}, {@code RunNotFound}): 404 {@code not-found};
+ *   <li>{@link StateConflict} ({@code StillInUse}, {@code IdempotencyKeyReused}, {@code
+ *       RunAlreadyEnded}): 409 {@code conflict};
+ *   <li>{@link UnknownReference}: 422 {@code unknown-reference}, {@code errors[0].field} naming the
+ *       body field;
+ *   <li>{@link dev.graft.plan.LoadOptionsRejected}: 422 {@code options-rejected}, {@code
+ *       errors[0].field} {@code options.<option>};
+ *   <li>{@link FileRejected}: 422 {@code file-rejected} (413 for an exceeded limit), with the
+ *       reader's {@code reason};
+ *   <li>{@link dev.graft.storage.BlobStore.TooLarge} and a too large {@link RequestBodyRefused}:
+ *       413 {@code payload-too-large};
+ *   <li>{@link RequestBodyRefused} for its content, a malformed multipart body or stream, an
+ *       aborted request: 400 {@code bad-request};
+ *   <li>{@link UploadStalled}: 408 {@code upload-stalled};
+ *   <li>{@link TooManyUploads}: 429 {@code too-many-uploads} with {@code Retry-After};
+ *   <li>{@link dev.graft.storage.BlobStore.BlobMissing} (deleted while being fetched): 404 {@code
+ *       not-found};
+ *   <li>Spring MVC's own (unreadable body, missing parameter, wrong method): their status, {@code
+ *       bad-request} for a 4xx, the body field in {@code errors} where Jackson names one;
+ *   <li>anything else: 500 {@code internal}, logged and never described.
+ * </ul>
  */
 @RestControllerAdvice
 class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
@@ -64,8 +92,8 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
             "the content was deleted while it was being fetched"));
   }
 
-  @ExceptionHandler(UnprocessableReference.class)
-  ResponseEntity<Object> unprocessable(UnprocessableReference e) {
+  @ExceptionHandler(UnknownReference.class)
+  ResponseEntity<Object> unknownReference(UnknownReference e) {
     ProblemDetail p =
         problem(
             HttpStatus.UNPROCESSABLE_CONTENT,
@@ -76,13 +104,13 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     return response(p);
   }
 
-  @ExceptionHandler(Conflict.class)
-  ResponseEntity<Object> conflict(Conflict e) {
+  @ExceptionHandler(StateConflict.class)
+  ResponseEntity<Object> stateConflict(StateConflict e) {
     return response(problem(HttpStatus.CONFLICT, "conflict", "Conflict", e.getMessage()));
   }
 
-  @ExceptionHandler(BadRequest.class)
-  ResponseEntity<Object> badRequest(BadRequest e) {
+  @ExceptionHandler(InvalidInput.class)
+  ResponseEntity<Object> invalidInput(InvalidInput e) {
     ProblemDetail p = problem(HttpStatus.BAD_REQUEST, "bad-request", "Bad request", e.getMessage());
     p.setProperty("errors", List.of(Map.of("field", e.field(), "message", e.getMessage())));
     return response(p);

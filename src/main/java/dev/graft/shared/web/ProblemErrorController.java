@@ -11,8 +11,9 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * Errors the servlet container dispatches to {@code /error} (a failure outside any controller, such
  * as a filter's, or a {@code sendError}) answer with problem+json, never Spring Boot's default
- * error body or a stack trace.
+ * error body or a stack trace. Not an operation of the API, so not in its OpenAPI document.
  */
+@io.swagger.v3.oas.annotations.Hidden
 @RestController
 class ProblemErrorController implements ErrorController {
 

@@ -1,6 +1,6 @@
 package dev.graft.shared.web;
 
-import dev.graft.shared.BadRequest;
+import dev.graft.shared.InvalidInput;
 
 /**
  * Checks text a client sends in a query parameter before it reaches a query: its length is bounded
@@ -21,11 +21,11 @@ public final class TextParams {
    * Checks an optional parameter's length in characters.
    *
    * @return the value, unchanged
-   * @throws BadRequest naming the parameter when it is longer than {@code maxChars}
+   * @throws InvalidInput naming the parameter when it is longer than {@code maxChars}
    */
   public static String atMost(String field, String value, int maxChars) {
     if (value != null && value.length() > maxChars) {
-      throw new BadRequest(
+      throw new InvalidInput(
           field, "must be at most " + maxChars + " characters, was " + value.length());
     }
     return value;
@@ -35,13 +35,13 @@ public final class TextParams {
    * Checks an optional key or key prefix against the key index's limit.
    *
    * @return the value, unchanged
-   * @throws BadRequest naming the parameter when its UTF-8 form is longer than {@value
+   * @throws InvalidInput naming the parameter when its UTF-8 form is longer than {@value
    *     #MAX_KEY_BYTES} bytes
    */
   public static String key(String field, String value) {
     if (value != null
         && value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_KEY_BYTES) {
-      throw new BadRequest(field, "must be at most " + MAX_KEY_BYTES + " bytes of UTF-8");
+      throw new InvalidInput(field, "must be at most " + MAX_KEY_BYTES + " bytes of UTF-8");
     }
     return value;
   }

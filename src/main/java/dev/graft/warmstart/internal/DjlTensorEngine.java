@@ -8,14 +8,13 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.graft.format.DType;
-import dev.graft.plan.InitScheme;
+import dev.graft.plan.Init;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -91,6 +90,14 @@ public final class DjlTensorEngine implements TensorEngine {
       }
     }
     return new DjlTensorEngine(engine, device);
+  }
+
+  /**
+   * How many CUDA devices an engine can be opened on: 0 with the CPU-only native library or without
+   * a GPU.
+   */
+  public static int gpuCount() {
+    return EngineDevices.gpuCount();
   }
 
   /** The DJL data type for a dtype, when DJL's PyTorch engine can hold it. */
@@ -196,75 +203,76 @@ public final class DjlTensorEngine implements TensorEngine {
   }
 
   @Override
-  public ByteBuffer initialize(
-      InitScheme scheme, DType dtype, List<Long> shape, long seed, String key) {
+  public ByteBuffer initialize(Init init, DType dtype, List<Long> shape, long seed, String key) {
     ensureOpen();
-    Objects.requireNonNull(scheme, "scheme");
+    Objects.requireNonNull(init, "init");
     Objects.requireNonNull(key, "key");
     DataType type;
     try {
-      type = require(dtype, "initialize with " + scheme.scheme());
+      type = require(dtype, "initialize with " + init.scheme());
     } catch (EngineUnsupported e) {
       throw e.forKey(key);
     }
-    Map<String, Double> p = scheme.params();
     Shape djlShape = shapeOf(shape);
     boolean empty = numel(shape) == 0;
     try (NDManager manager = NDManager.newBaseManager(device, EngineDevices.ENGINE_NAME)) {
-      switch (scheme.scheme()) {
-        case "zeros":
-          return empty ? empty() : download(manager.zeros(djlShape, type), dtype);
-        case "ones":
-          return empty ? empty() : download(manager.ones(djlShape, type), dtype);
-        case "constant":
-          {
-            double value = required(p, "value", scheme, key);
-            checkFits(value, dtype, key);
-            if (empty) {
-              return empty();
-            }
-            // manager.full takes a float; a float64 scalar converted on the device keeps a double
-            // constant exact for float64 entries and converts as fill_ does for the others.
-            NDArray scalar = manager.create(value).toType(type, false);
-            return download(scalar.broadcast(djlShape), dtype);
+      // Exhaustive: a scheme added to InitScheme does not compile until it is computed here.
+      return switch (init.scheme()) {
+        case ZEROS -> empty ? empty() : download(manager.zeros(djlShape, type), dtype);
+        case ONES -> empty ? empty() : download(manager.ones(djlShape, type), dtype);
+        case CONSTANT -> {
+          double value = value(init, "value", key);
+          checkFits(value, dtype, key);
+          if (empty) {
+            yield empty();
           }
-        case "normal":
-          {
-            double mean = p.getOrDefault("mean", 0.0);
-            double std = p.getOrDefault("std", 1.0);
-            return random(manager, dtype, type, shape, seed, key, false, mean, std);
+          // manager.full takes a float; a float64 scalar converted on the device keeps a double
+          // constant exact for float64 entries and converts as fill_ does for the others.
+          NDArray scalar = manager.create(value).toType(type, false);
+          yield download(scalar.broadcast(djlShape), dtype);
+        }
+        case NORMAL ->
+            random(
+                manager,
+                dtype,
+                type,
+                shape,
+                seed,
+                key,
+                false,
+                value(init, "mean", key),
+                value(init, "std", key));
+        case UNIFORM ->
+            random(
+                manager,
+                dtype,
+                type,
+                shape,
+                seed,
+                key,
+                true,
+                value(init, "a", key),
+                value(init, "b", key));
+        case KAIMING_UNIFORM -> {
+          if (empty) {
+            // torch.nn.init returns early for zero-element tensors, before computing fans.
+            yield empty();
           }
-        case "uniform":
-          {
-            double a = p.getOrDefault("a", 0.0);
-            double b = p.getOrDefault("b", 1.0);
-            return random(manager, dtype, type, shape, seed, key, true, a, b);
+          double a = value(init, "a", key);
+          double gain = Math.sqrt(2.0 / (1.0 + a * a));
+          double bound = gain * Math.sqrt(3.0 / fans(shape, key)[0]);
+          yield random(manager, dtype, type, shape, seed, key, true, -bound, bound);
+        }
+        case XAVIER_UNIFORM -> {
+          if (empty) {
+            yield empty();
           }
-        case "kaiming_uniform":
-          {
-            if (empty) {
-              // torch.nn.init returns early for zero-element tensors, before computing fans.
-              return empty();
-            }
-            double a = p.getOrDefault("a", 0.0);
-            double gain = Math.sqrt(2.0 / (1.0 + a * a));
-            double bound = gain * Math.sqrt(3.0 / fans(shape, key)[0]);
-            return random(manager, dtype, type, shape, seed, key, true, -bound, bound);
-          }
-        case "xavier_uniform":
-          {
-            if (empty) {
-              return empty();
-            }
-            double gain = p.getOrDefault("gain", 1.0);
-            long[] fans = fans(shape, key);
-            double bound = gain * Math.sqrt(6.0 / (fans[0] + fans[1]));
-            return random(manager, dtype, type, shape, seed, key, true, -bound, bound);
-          }
-        default:
-          throw new IllegalArgumentException(
-              "unknown init scheme '" + scheme.scheme() + "' for '" + key + "'");
-      }
+          double gain = value(init, "gain", key);
+          long[] fans = fans(shape, key);
+          double bound = gain * Math.sqrt(6.0 / (fans[0] + fans[1]));
+          yield random(manager, dtype, type, shape, seed, key, true, -bound, bound);
+        }
+      };
     }
   }
 
@@ -382,14 +390,13 @@ public final class DjlTensorEngine implements TensorEngine {
     }
   }
 
-  private static double required(
-      Map<String, Double> params, String name, InitScheme scheme, String key) {
-    Double v = params.get(name);
-    if (v == null) {
-      throw new IllegalArgumentException(
-          "init scheme '" + scheme.scheme() + "' for '" + key + "' needs parameter '" + name + "'");
+  /** A parameter's value (given or default), naming the entry when it is missing. */
+  private static double value(Init init, String name, String key) {
+    try {
+      return init.value(name);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage() + " for '" + key + "'", e);
     }
-    return v;
   }
 
   private void ensureOpen() {

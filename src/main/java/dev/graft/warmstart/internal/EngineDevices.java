@@ -6,15 +6,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What DJL's PyTorch engine sees on this machine: for the run record and a health endpoint.
+ * What DJL's PyTorch engine sees on this machine, and the device names runs record ({@code cpu},
+ * {@code cuda:N}).
  *
  * <p>Every entry point loads the engine through {@link #engine()}, which forbids downloads first:
  * the native library comes from the Maven artifact on the classpath, never from the network.
  */
-public final class EngineDevices {
+final class EngineDevices {
 
   /** DJL's name for the PyTorch engine. */
-  public static final String ENGINE_NAME = "PyTorch";
+  static final String ENGINE_NAME = "PyTorch";
 
   private EngineDevices() {}
 
@@ -23,7 +24,7 @@ public final class EngineDevices {
    * loads, so the property is set here, before any other DJL call, unless the deployment set it
    * explicitly.
    */
-  public static synchronized Engine engine() {
+  static synchronized Engine engine() {
     if (System.getProperty("ai.djl.offline") == null) {
       System.setProperty("ai.djl.offline", "true");
     }
@@ -31,12 +32,12 @@ public final class EngineDevices {
   }
 
   /** The number of CUDA devices the engine can use; 0 with the CPU-only native library. */
-  public static int gpuCount() {
+  static int gpuCount() {
     return engine().getGpuCount();
   }
 
   /** The devices the engine can use, GPUs first as {@code cuda:N}, then {@code cpu}. */
-  public static List<String> devices() {
+  static List<String> devices() {
     List<String> names = new ArrayList<>();
     for (int i = 0; i < gpuCount(); i++) {
       names.add("cuda:" + i);
@@ -49,12 +50,12 @@ public final class EngineDevices {
    * The device a run uses when none is requested: {@code cuda:0} when a GPU is visible, else {@code
    * cpu}.
    */
-  public static String defaultDevice() {
+  static String defaultDevice() {
     return gpuCount() > 0 ? "cuda:0" : "cpu";
   }
 
   /** The version of the native PyTorch library the engine loaded, e.g. {@code 2.7.1}. */
-  public static String engineVersion() {
+  static String engineVersion() {
     return engine().getVersion();
   }
 

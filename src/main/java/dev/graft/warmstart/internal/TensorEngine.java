@@ -1,7 +1,7 @@
 package dev.graft.warmstart.internal;
 
 import dev.graft.format.DType;
-import dev.graft.plan.InitScheme;
+import dev.graft.plan.Init;
 import java.nio.ByteBuffer;
 import java.util.List;
 
@@ -78,17 +78,17 @@ public interface TensorEngine extends AutoCloseable {
    * scheme, shape)} gives the same bytes on the same device type; that is reproducibility within
    * Graft, not equality with what torch's own {@code torch.nn.init} would draw.
    *
-   * @param scheme the entry's init scheme
+   * @param init the entry's init scheme and its parameter values
    * @param dtype the entry's dtype
    * @param shape the entry's sizes
    * @param seed the run's {@code initSeed}
    * @param key the entry's key; mixed into the seed so entries draw different values
    * @throws EngineUnsupported when the device cannot hold the dtype, or a random scheme meets a
    *     non-floating dtype
-   * @throws IllegalArgumentException for an unknown scheme, a missing parameter, or fans that
-   *     cannot be computed (fewer than 2 dimensions)
+   * @throws IllegalArgumentException for a missing parameter, or fans that cannot be computed
+   *     (fewer than 2 dimensions)
    */
-  ByteBuffer initialize(InitScheme scheme, DType dtype, List<Long> shape, long seed, String key);
+  ByteBuffer initialize(Init init, DType dtype, List<Long> shape, long seed, String key);
 
   /** Releases the device resources; never throws a checked exception. */
   @Override

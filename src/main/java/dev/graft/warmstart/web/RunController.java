@@ -6,9 +6,11 @@ import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
 import dev.graft.warmstart.Run;
 import dev.graft.warmstart.RunService;
+import dev.graft.warmstart.RunStatus;
 import dev.graft.warmstart.WarmStartRequest;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.net.URI;
@@ -57,7 +59,9 @@ class RunController {
   @Operation(summary = "List runs, newest first")
   @GetMapping
   PageResponse<Run> list(
-      @Parameter(description = "QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED")
+      @Parameter(
+              description = "only runs with this status",
+              schema = @Schema(implementation = RunStatus.class))
           @RequestParam(required = false)
           String status,
       @RequestParam(defaultValue = "0") int page,
@@ -77,7 +81,7 @@ class RunController {
     return runs.report(id);
   }
 
-  @Operation(summary = "Cancel a run: a queued run at once, a running one at its next tensor")
+  @Operation(summary = "Cancel a run: a queued run at once, a running one at its next heartbeat")
   @PostMapping("/{id}/cancel")
   Run cancel(@PathVariable UUID id) {
     return runs.cancel(id);

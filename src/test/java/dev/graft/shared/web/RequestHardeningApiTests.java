@@ -196,7 +196,7 @@ class RequestHardeningApiTests extends IntegrationTest {
     try (Socket s = new Socket("localhost", port)) {
       s.setSoTimeout(20_000);
       OutputStream out = s.getOutputStream();
-      out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+      out.write(withToken(request).getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       ByteArrayOutputStream got = new ByteArrayOutputStream();
       InputStream in = s.getInputStream();

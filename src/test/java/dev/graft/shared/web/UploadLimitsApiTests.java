@@ -52,8 +52,9 @@ class UploadLimitsApiTests extends HttpTest {
       s.setSoTimeout(30_000);
       OutputStream out = s.getOutputStream();
       out.write(
-          ("POST /api/v1/checkpoints?name=trickle HTTP/1.1\r\nHost: x\r\n"
-                  + "Content-Type: application/octet-stream\r\nContent-Length: 100000000\r\n\r\nPK")
+          withToken(
+                  "POST /api/v1/checkpoints?name=trickle HTTP/1.1\r\nHost: x\r\n"
+                      + "Content-Type: application/octet-stream\r\nContent-Length: 100000000\r\n\r\nPK")
               .getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       String answer = null;
@@ -91,10 +92,11 @@ class UploadLimitsApiTests extends HttpTest {
         holders.add(s);
         OutputStream out = s.getOutputStream();
         out.write(
-            ("POST /api/v1/checkpoints?name=holder"
-                    + i
-                    + " HTTP/1.1\r\nHost: x\r\n"
-                    + "Content-Type: application/octet-stream\r\nContent-Length: 1000000000\r\n\r\n")
+            withToken(
+                    "POST /api/v1/checkpoints?name=holder"
+                        + i
+                        + " HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Type: application/octet-stream\r\nContent-Length: 1000000000\r\n\r\n")
                 .getBytes(StandardCharsets.ISO_8859_1));
         feeders.add(
             CompletableFuture.runAsync(

@@ -3,7 +3,7 @@ package dev.graft.warmstart.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.graft.format.DType;
-import dev.graft.plan.InitScheme;
+import dev.graft.plan.Init;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,7 +93,7 @@ class DjlTensorEngineGpuTests {
         continue;
       }
       ByteBuffer out =
-          gpu.initialize(new InitScheme(c.scheme(), c.params()), c.dtype(), c.shape(), 0, "w");
+          gpu.initialize(Init.of(c.scheme(), c.params()), c.dtype(), c.shape(), 0, "w");
       List<String> diff = EngineExpectations.differences(out, c.expected(), c.dtype());
       if (!diff.isEmpty()) {
         failures.add(c + ": " + diff);
@@ -104,7 +104,7 @@ class DjlTensorEngineGpuTests {
 
   @Test
   void randomInitsAreReproducibleOnTheGpu() {
-    InitScheme kaiming = new InitScheme("kaiming_uniform", Map.of("a", Math.sqrt(5)));
+    Init kaiming = Init.of("kaiming_uniform", Map.of("a", Math.sqrt(5)));
     List<Long> shape = List.of(512L, 256L);
     ByteBuffer first = gpu.initialize(kaiming, DType.FLOAT32, shape, 11, "fc.weight");
     gpu.initialize(kaiming, DType.FLOAT32, shape, 11, "other.weight");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.graft.format.DType;
+import dev.graft.plan.Init;
 import dev.graft.plan.InitScheme;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -67,7 +68,7 @@ class DjlTensorEngineTests {
   void zerosOnesAndConstantEqualTorchsInitAndRefuseWhatTorchRefuses() {
     List<String> failures = new ArrayList<>();
     for (EngineExpectations.Init c : EngineExpectations.INITS) {
-      InitScheme scheme = new InitScheme(c.scheme(), c.params());
+      Init scheme = Init.of(c.scheme(), c.params());
       if (c.error() != null) {
         assertThatThrownBy(() -> engine.initialize(scheme, c.dtype(), c.shape(), 0, "w"))
             .as(c.toString())
@@ -87,7 +88,7 @@ class DjlTensorEngineTests {
 
   @Test
   void randomSchemesAreReproducibleFromSeedAndKey() {
-    InitScheme normal = new InitScheme("normal", Map.of("mean", 0.0, "std", 1.0));
+    Init normal = Init.of("normal", Map.of("mean", 0.0, "std", 1.0));
     List<Long> shape = List.of(64L, 32L);
     ByteBuffer first = engine.initialize(normal, DType.FLOAT32, shape, 7, "a.weight");
     // Something else draws in between: the entry's values must not depend on it.
@@ -106,7 +107,7 @@ class DjlTensorEngineTests {
 
   @Test
   void randomSchemesAreReproducibleUnderConcurrency() throws Exception {
-    InitScheme uniform = new InitScheme("uniform", Map.of("a", -1.0, "b", 1.0));
+    Init uniform = Init.of("uniform", Map.of("a", -1.0, "b", 1.0));
     List<Long> shape = List.of(256L, 64L);
     ByteBuffer expected = engine.initialize(uniform, DType.FLOAT32, shape, 3, "k");
     List<Thread> threads = new ArrayList<>();
@@ -137,7 +138,7 @@ class DjlTensorEngineTests {
     double[] v =
         floats(
             engine.initialize(
-                new InitScheme("normal", Map.of("mean", 0.5, "std", 2.0)),
+                Init.of("normal", Map.of("mean", 0.5, "std", 2.0)),
                 DType.FLOAT32,
                 List.of(200L, 300L),
                 0,
@@ -151,7 +152,7 @@ class DjlTensorEngineTests {
     double[] v =
         floats(
             engine.initialize(
-                new InitScheme("uniform", Map.of("a", -3.0, "b", 5.0)),
+                Init.of("uniform", Map.of("a", -3.0, "b", 5.0)),
                 DType.FLOAT32,
                 List.of(50_000L),
                 1,
@@ -170,7 +171,7 @@ class DjlTensorEngineTests {
     double[] v =
         floats(
             engine.initialize(
-                new InitScheme("kaiming_uniform", Map.of("a", a)), DType.FLOAT32, shape, 0, "c"));
+                Init.of("kaiming_uniform", Map.of("a", a)), DType.FLOAT32, shape, 0, "c"));
     assertThat(max(Math.abs(min(v)), max(v)))
         .isLessThanOrEqualTo(bound * (1 + 1e-6))
         .isGreaterThan(bound * 0.999);
@@ -185,7 +186,7 @@ class DjlTensorEngineTests {
     double bound = 2.0 * Math.sqrt(6.0 / (500 + 300));
     ByteBuffer out =
         engine.initialize(
-            new InitScheme("xavier_uniform", Map.of("gain", 2.0)), DType.FLOAT16, shape, 0, "x");
+            Init.of("xavier_uniform", Map.of("gain", 2.0)), DType.FLOAT16, shape, 0, "x");
     assertThat(out.remaining()).isEqualTo(300 * 500 * 2);
     // float16 -> float32 is exact, so the engine's own cast can decode the values.
     double[] v = floats(engine.cast(out, DType.FLOAT16, DType.FLOAT32, shape));
@@ -235,8 +236,7 @@ class DjlTensorEngineTests {
     assertThat(e.forKey("enc.weight").getMessage()).contains("'enc.weight'", "uint16");
     assertThatThrownBy(
             () ->
-                engine.initialize(
-                    new InitScheme("zeros", Map.of()), DType.UINT32, List.of(2L), 0, "buf"))
+                engine.initialize(Init.of("zeros", Map.of()), DType.UINT32, List.of(2L), 0, "buf"))
         .isInstanceOf(EngineUnsupported.class)
         .hasMessageContaining("'buf'")
         .hasMessageContaining("uint32");
@@ -255,7 +255,7 @@ class DjlTensorEngineTests {
 
   @Test
   void bfloat16RandomInitIsReproducibleAndInBounds() {
-    InitScheme uniform = new InitScheme("uniform", Map.of("a", -0.5, "b", 0.5));
+    Init uniform = Init.of("uniform", Map.of("a", -0.5, "b", 0.5));
     List<Long> shape = List.of(100L, 100L);
     ByteBuffer out = engine.initialize(uniform, DType.BFLOAT16, shape, 5, "emb");
     assertThat(out.remaining()).isEqualTo(100 * 100 * 2);
@@ -300,30 +300,25 @@ class DjlTensorEngineTests {
     assertThatThrownBy(
             () ->
                 engine.initialize(
-                    new InitScheme("kaiming_uniform", Map.of()),
-                    DType.FLOAT32,
-                    List.of(4L),
-                    0,
-                    "bias"))
+                    Init.of("kaiming_uniform", Map.of()), DType.FLOAT32, List.of(4L), 0, "bias"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'bias'")
         .hasMessageContaining("fewer than 2 dimensions");
     assertThatThrownBy(
             () ->
-                engine.initialize(
-                    new InitScheme("normal", Map.of()), DType.INT64, List.of(4L), 0, "idx"))
+                engine.initialize(Init.of("normal", Map.of()), DType.INT64, List.of(4L), 0, "idx"))
         .isInstanceOf(EngineUnsupported.class)
         .hasMessageContaining("'idx'");
     assertThatThrownBy(
             () ->
                 engine.initialize(
-                    new InitScheme("constant", Map.of()), DType.FLOAT32, List.of(4L), 0, "c"))
+                    Init.of("constant", Map.of()), DType.FLOAT32, List.of(4L), 0, "c"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'value'");
     assertThatThrownBy(
             () ->
                 engine.initialize(
-                    new InitScheme("orthogonal", Map.of()), DType.FLOAT32, List.of(4L, 4L), 0, "o"))
+                    Init.of("orthogonal", Map.of()), DType.FLOAT32, List.of(4L, 4L), 0, "o"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("orthogonal");
   }
@@ -338,7 +333,7 @@ class DjlTensorEngineTests {
     assertThat(
             engine
                 .initialize(
-                    new InitScheme("kaiming_uniform", Map.of()), DType.FLOAT32, List.of(0L), 0, "e")
+                    Init.of("kaiming_uniform", Map.of()), DType.FLOAT32, List.of(0L), 0, "e")
                 .remaining())
         .isZero();
   }
@@ -397,5 +392,21 @@ class DjlTensorEngineTests {
 
   private static double max(double a, double b) {
     return Math.max(a, b);
+  }
+
+  @Test
+  void shouldComputeEveryInitSchemeWithItsDefaults() {
+    for (InitScheme scheme : InitScheme.values()) {
+      Map<String, Double> required = new java.util.HashMap<>();
+      for (InitScheme.Parameter p : scheme.parameters()) {
+        if (p.defaultValue() == null) {
+          required.put(p.name(), 0.5);
+        }
+      }
+      ByteBuffer out =
+          engine.initialize(
+              new Init(scheme, required), DType.FLOAT32, List.of(4L, 3L), 0, "w." + scheme);
+      assertThat(out.remaining()).as(scheme.wireName()).isEqualTo(48);
+    }
   }
 }

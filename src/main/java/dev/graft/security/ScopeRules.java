@@ -1,0 +1,109 @@
+package dev.graft.security;
+
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.List;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.server.PathContainer;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
+import org.springframework.security.web.util.matcher.RequestMatcher;
+import org.springframework.web.util.pattern.PathPattern;
+import org.springframework.web.util.pattern.PathPatternParser;
+
+/**
+ * Which scope each call needs, as API.md's scope table says, in one place: the filter chain
+ * authorizes with it, the 403 answer names the scope it lacked, and the OpenAPI document lists it
+ * per operation. Paths are matched as Spring MVC matches them (decoded path patterns), so a path
+ * spelled with escapes is judged as the handler it reaches.
+ *
+ * <ul>
+ *   <li>{@code admin}: tokens, the audit log, webhooks, whatever the method;
+ *   <li>{@code read}: every {@code GET} (and {@code HEAD}) under {@code /api}, and {@code POST
+ *       /api/v1/previews};
+ *   <li>{@code write}: every other call under {@code /api};
+ *   <li>outside {@code /api}, any valid token, except the public paths below.
+ * </ul>
+ */
+final class ScopeRules {
+
+  /** Open without a token: health probes, the API description and Swagger UI. */
+  static final List<String> PUBLIC_PATHS =
+      List.of(
+          "/actuator/health/**",
+          "/v3/api-docs/**",
+          "/v3/api-docs.yaml",
+          "/swagger-ui.html",
+          "/swagger-ui/**");
+
+  /**
+   * Open without a token so that a person can sign in to the console: its sign-in page and static
+   * assets (the console's own session-based chain will guard the rest of {@code /console}).
+   */
+  static final List<String> CONSOLE_SIGN_IN_PATHS = List.of("/console/login", "/console/assets/**");
+
+  private record Rule(HttpMethod method, String pattern, Scope scope) {}
+
+  private static final List<Rule> RULES =
+      List.of(
+          new Rule(null, "/api/v1/tokens/**", Scope.ADMIN),
+          new Rule(null, "/api/v1/audit/**", Scope.ADMIN),
+          new Rule(null, "/api/v1/webhooks/**", Scope.ADMIN),
+          new Rule(HttpMethod.GET, "/api/**", Scope.READ),
+          new Rule(HttpMethod.HEAD, "/api/**", Scope.READ),
+          new Rule(HttpMethod.POST, "/api/v1/previews", Scope.READ),
+          new Rule(null, "/api/**", Scope.WRITE),
+          new Rule(null, "/**", Scope.READ));
+
+  private static final List<RequestMatcher> PUBLIC_MATCHERS =
+      java.util.stream.Stream.concat(PUBLIC_PATHS.stream(), CONSOLE_SIGN_IN_PATHS.stream())
+          .map(p -> (RequestMatcher) PathPatternRequestMatcher.withDefaults().matcher(p))
+          .toList();
+
+  private static final List<RequestMatcher> RULE_MATCHERS =
+      RULES.stream()
+          .map(
+              r ->
+                  (RequestMatcher)
+                      PathPatternRequestMatcher.withDefaults().matcher(r.method(), r.pattern()))
+          .toList();
+
+  private ScopeRules() {}
+
+  /** Whether a request may be made without a token. */
+  static boolean isPublic(HttpServletRequest request) {
+    return PUBLIC_MATCHERS.stream().anyMatch(m -> m.matches(request));
+  }
+
+  /** The scope a request needs (public requests aside). */
+  static Scope required(HttpServletRequest request) {
+    for (int i = 0; i < RULES.size(); i++) {
+      if (RULE_MATCHERS.get(i).matches(request)) {
+        return RULES.get(i).scope();
+      }
+    }
+    return Scope.ADMIN;
+  }
+
+  /**
+   * Whether a path (as a template, e.g. from the OpenAPI document) may be called without a token.
+   */
+  static boolean isPublic(String path) {
+    return java.util.stream.Stream.concat(PUBLIC_PATHS.stream(), CONSOLE_SIGN_IN_PATHS.stream())
+        .anyMatch(p -> matches(p, path));
+  }
+
+  /** The scope a call needs, by method and path (a template, e.g. from the OpenAPI document). */
+  static Scope required(String method, String path) {
+    for (Rule r : RULES) {
+      if ((r.method() == null || r.method().name().equalsIgnoreCase(method))
+          && matches(r.pattern(), path)) {
+        return r.scope();
+      }
+    }
+    return Scope.ADMIN;
+  }
+
+  private static boolean matches(String pattern, String path) {
+    PathPattern p = PathPatternParser.defaultInstance.parse(pattern);
+    return p.matches(PathContainer.parsePath(path));
+  }
+}

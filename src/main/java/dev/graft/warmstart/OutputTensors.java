@@ -1,0 +1,146 @@
+package dev.graft.warmstart;
+
+import dev.graft.architecture.ArchitectureService;
+import dev.graft.format.DType;
+import dev.graft.format.OutputTensor;
+import dev.graft.format.TensorData;
+import dev.graft.format.TensorInfo;
+import dev.graft.plan.Report;
+import dev.graft.plan.TargetEntry;
+import dev.graft.storage.BlobStore;
+import dev.graft.warmstart.internal.EngineUnsupported;
+import dev.graft.warmstart.internal.TensorEngine;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Makes the bytes of each output tensor of a plan, one at a time: read from the checkpoint's blob,
+ * or from the architecture's initial values, and cast, sliced into or initialised on the engine.
+ * Holds the two blobs open for the attempt; closing it closes them.
+ */
+final class OutputTensors implements AutoCloseable {
+
+  private final Map<String, TensorInfo> sources = new HashMap<>();
+  private final Map<String, TargetEntry> targets = new HashMap<>();
+  private final ArchitectureService.InitialValues initial;
+  private final TensorEngine engine;
+  private final long initSeed;
+  private final SeekableByteChannel checkpointBytes;
+  private final SeekableByteChannel initialBytes;
+
+  private OutputTensors(
+      RunAttempt.Plan plan,
+      TensorEngine engine,
+      SeekableByteChannel checkpointBytes,
+      SeekableByteChannel initialBytes) {
+    for (TensorInfo t : plan.index().tensors()) {
+      sources.put(t.key(), t);
+    }
+    for (TargetEntry t : plan.target().entries()) {
+      targets.put(t.key(), t);
+    }
+    this.initial = plan.initial();
+    this.engine = engine;
+    this.initSeed = plan.options().initSeed();
+    this.checkpointBytes = checkpointBytes;
+    this.initialBytes = initialBytes;
+  }
+
+  /**
+   * Opens the checkpoint's blob, and the architecture's when it holds initial values.
+   *
+   * @throws dev.graft.storage.BlobStore.BlobMissing when a blob is not in the store
+   */
+  static OutputTensors open(BlobStore blobs, RunAttempt.Plan plan, TensorEngine engine)
+      throws IOException {
+    ArchitectureService.InitialValues initial = plan.initial();
+    SeekableByteChannel checkpointBytes = blobs.open(plan.checkpoint().sha256());
+    try {
+      SeekableByteChannel initialBytes =
+          initial.byKey().isEmpty() ? null : blobs.open(initial.sha256());
+      return new OutputTensors(plan, engine, checkpointBytes, initialBytes);
+    } catch (IOException | RuntimeException e) {
+      checkpointBytes.close();
+      throw e;
+    }
+  }
+
+  /**
+   * The bytes of one output tensor, in the report's dtype and shape, little-endian.
+   *
+   * @throws EngineUnsupported naming the entry's key when the engine cannot hold a dtype it needs
+   * @throws IllegalStateException for an entry without an action (a plan that failed)
+   */
+  ByteBuffer produce(Report.Entry e) throws IOException {
+    DType out = RunAttempt.dtype(e.dtype());
+    if (e.action() == null) {
+      throw new IllegalStateException(
+          "entry " + e.targetKey() + " has no action in an executable plan");
+    }
+    try {
+      return switch (e.action()) {
+        case COPIED, CAST -> {
+          TensorInfo s = sources.get(e.sourceKey());
+          ByteBuffer bytes = read(checkpointBytes, s);
+          if (e.shape().isEmpty() && s.shape().size() == 1) {
+            // torch loads a 1-element vector into a 0-dim tensor by taking its first element.
+            bytes = bytes.slice(0, s.dtype().itemSize()).order(ByteOrder.LITTLE_ENDIAN);
+          }
+          yield s.dtype() == out ? bytes : engine.cast(bytes, s.dtype(), out, e.shape());
+        }
+        case COPIED_OVERLAP -> {
+          TensorInfo s = sources.get(e.sourceKey());
+          yield engine.copyOverlap(
+              read(checkpointBytes, s), s.dtype(), s.shape(), initialValue(e), out, e.shape());
+        }
+        case INITIALIZED, SKIPPED -> initialValue(e);
+        // BatchNorm's num_batches_tracked, which torch fills with 0 for checkpoints that predate
+        // it.
+        case DEFAULTED ->
+            ByteBuffer.allocate((int) new OutputTensor(e.targetKey(), out, e.shape()).sizeBytes())
+                .order(ByteOrder.LITTLE_ENDIAN);
+      };
+    } catch (EngineUnsupported u) {
+      throw u.key() == null ? u.forKey(e.targetKey()) : u;
+    }
+  }
+
+  /** The entry's initial value: the architecture's own, or drawn by its init scheme. */
+  private ByteBuffer initialValue(Report.Entry e) throws IOException {
+    DType out = RunAttempt.dtype(e.dtype());
+    TensorInfo value = initial.byKey().get(e.targetKey());
+    if (value != null) {
+      ByteBuffer bytes = read(initialBytes, value);
+      return value.dtype() == out ? bytes : engine.cast(bytes, value.dtype(), out, e.shape());
+    }
+    TargetEntry t = targets.get(e.targetKey());
+    return engine.initialize(t.init(), out, e.shape(), initSeed, e.targetKey());
+  }
+
+  /**
+   * A tensor's bytes, contiguous and little-endian: mapped where they already are, else gathered.
+   */
+  private static ByteBuffer read(SeekableByteChannel ch, TensorInfo t) throws IOException {
+    if (ch instanceof FileChannel fc
+        && t.contiguous()
+        && t.byteOrder() == ByteOrder.LITTLE_ENDIAN
+        && t.sizeBytes() > 0) {
+      return fc.map(FileChannel.MapMode.READ_ONLY, t.byteStart(), t.sizeBytes())
+          .order(ByteOrder.LITTLE_ENDIAN);
+    }
+    return ByteBuffer.wrap(TensorData.readContiguous(ch, t)).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  @Override
+  public void close() throws IOException {
+    try (SeekableByteChannel a = checkpointBytes;
+        SeekableByteChannel b = initialBytes) {
+      // closed by the resource statement, the second even if the first fails
+    }
+  }
+}

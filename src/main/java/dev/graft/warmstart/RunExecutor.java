@@ -1,0 +1,394 @@
+package dev.graft.warmstart;
+
+import dev.graft.architecture.ArchitectureService;
+import dev.graft.checkpoint.CheckpointService;
+import dev.graft.format.CheckpointIndex;
+import dev.graft.format.ReadLimits;
+import dev.graft.format.StateDictWriter;
+import dev.graft.format.safetensors.SafetensorsWriter;
+import dev.graft.format.torch.TorchStateDictWriter;
+import dev.graft.format.torchscript.TorchScriptIndex;
+import dev.graft.format.torchscript.TorchScriptReader;
+import dev.graft.format.torchscript.TorchScriptRewriter;
+import dev.graft.plan.LoadOptions;
+import dev.graft.plan.LoadPlanner;
+import dev.graft.plan.Outcome;
+import dev.graft.plan.Report;
+import dev.graft.plan.TargetArchitecture;
+import dev.graft.registry.ArtifactFormat;
+import dev.graft.registry.ModelVersion;
+import dev.graft.registry.NewVersion;
+import dev.graft.registry.RegistryService;
+import dev.graft.shared.BlobGc;
+import dev.graft.shared.GraftProperties;
+import dev.graft.shared.Sha256;
+import dev.graft.storage.BlobStore;
+import dev.graft.storage.HashingChannel;
+import dev.graft.storage.PendingBlob;
+import dev.graft.warmstart.internal.TensorEngine;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Executes one claimed run: plans it, produces every output tensor on the device one at a time
+ * (read from the blob store, cast or sliced or initialised by the {@link TensorEngine}), streams it
+ * into each requested format, then registers the version and ends the run in one transaction.
+ * Output files stay private to the attempt until that transaction, so a half-written artifact is
+ * never visible. What one attempt works with travels as a {@link RunAttempt}.
+ */
+@Component
+class RunExecutor {
+
+  private static final Logger log = LoggerFactory.getLogger(RunExecutor.class);
+
+  private final CheckpointService checkpoints;
+  private final ArchitectureService architectures;
+  private final BlobStore blobs;
+  private final RegistryService registry;
+  private final RunStore runs;
+  private final TransactionTemplate tx;
+  private final GraftProperties properties;
+  private final BlobGc gc;
+  private final JsonMapper json;
+
+  RunExecutor(
+      CheckpointService checkpoints,
+      ArchitectureService architectures,
+      BlobStore blobs,
+      RegistryService registry,
+      RunStore runs,
+      TransactionTemplate tx,
+      GraftProperties properties,
+      BlobGc gc,
+      JsonMapper json) {
+    this.gc = gc;
+    this.json = json;
+    this.checkpoints = checkpoints;
+    this.architectures = architectures;
+    this.blobs = blobs;
+    this.registry = registry;
+    this.runs = runs;
+    this.tx = tx;
+    this.properties = properties;
+  }
+
+  /**
+   * Runs a claimed run to its end. Faults are left to the caller, which retries or fails the run.
+   *
+   * @throws LeaseLost when another worker took the run over
+   * @throws RunCancelled when a cancel was asked for
+   */
+  void execute(RunRow run, String owner, TensorEngine engine) throws IOException {
+    execute(run, owner, engine, () -> false);
+  }
+
+  /**
+   * Runs a claimed run to its end, giving it up before the next tensor once {@code stopping} says
+   * the worker is shutting down.
+   *
+   * @throws LeaseLost when another worker took the run over
+   * @throws RunCancelled when a cancel was asked for
+   * @throws RunHandedBack when {@code stopping} turned true before the outputs were complete
+   */
+  void execute(RunRow run, String owner, TensorEngine engine, BooleanSupplier stopping)
+      throws IOException {
+    RunAttempt.Plan plan = plan(run);
+    if (!runs.planned(
+        run.id(),
+        owner,
+        plan.layout().size(),
+        plan.bytesPerFormat() * plan.formats().size(),
+        plan.reportJson())) {
+      throw new LeaseLost(run.id());
+    }
+    if (plan.report().outcome() == Outcome.FAILED) {
+      // PyTorch would have raised: the run fails with its text, and no version is made.
+      runs.finish(
+          run.id(), owner, RunStatus.FAILED, plan.report().error(), plan.reportJson(), null, null);
+      return;
+    }
+    Path work =
+        properties
+            .dataDir()
+            .resolve("work")
+            .resolve(run.id() + "-" + run.attempts())
+            .toAbsolutePath();
+    Files.createDirectories(work);
+    try (OutputTensors tensors = OutputTensors.open(blobs, plan, engine)) {
+      RunAttempt attempt =
+          new RunAttempt(
+              run,
+              owner,
+              plan,
+              work,
+              tensors,
+              new Heartbeat(
+                  runs,
+                  run.id(),
+                  owner,
+                  properties.worker().heartbeat(),
+                  properties.worker().lease(),
+                  stopping));
+      register(attempt, writeOutputs(attempt));
+    } finally {
+      deleteTree(work);
+    }
+  }
+
+  /** Plans a run from the options and output it was submitted with. */
+  private RunAttempt.Plan plan(RunRow run) {
+    LoadOptions options = json.readValue(run.optionsJson(), LoadOptions.class);
+    WarmStartRequest.Output output =
+        json.readValue(run.outputJson(), WarmStartRequest.Output.class);
+    CheckpointIndex index = checkpoints.index(run.checkpointId());
+    TargetArchitecture target = architectures.target(run.architectureId());
+    Report report = LoadPlanner.plan(index, target, options);
+    return RunAttempt.Plan.of(
+        options,
+        output,
+        checkpoints.get(run.checkpointId()),
+        index,
+        target,
+        architectures.initialValues(run.architectureId()),
+        report,
+        json.writeValueAsString(report));
+  }
+
+  /** Writes every requested format into the work folder; returns the files, hashed. */
+  private Map<ArtifactFormat, Written> writeOutputs(RunAttempt a) throws IOException {
+    RunAttempt.Plan plan = a.plan();
+    try (OutputFiles files = new OutputFiles(a.work())) {
+      List<StateDictWriter> writers = new ArrayList<>();
+      for (ArtifactFormat format : plan.formats()) {
+        StateDictWriter writer =
+            switch (format) {
+              case SAFETENSORS ->
+                  SafetensorsWriter.open(files.create(format), plan.layout(), metadata(a));
+              case PYTORCH -> TorchStateDictWriter.open(files.create(format), plan.layout());
+              // Written after the state-dict formats, in the archive's own record order.
+              case TORCHSCRIPT -> null;
+            };
+        if (writer != null) {
+          writers.add(writer);
+        }
+      }
+      for (Report.Entry e : plan.report().entries()) {
+        ByteBuffer out = a.tensors().produce(e);
+        for (StateDictWriter w : writers) {
+          w.write(e.targetKey(), out.duplicate());
+        }
+        a.heartbeat().add(1, out.remaining() * (long) writers.size());
+      }
+      for (StateDictWriter w : writers) {
+        w.finish();
+      }
+      if (plan.formats().contains(ArtifactFormat.TORCHSCRIPT)) {
+        writeTorchScript(a, files.create(ArtifactFormat.TORCHSCRIPT));
+      }
+      files.force();
+      a.heartbeat().beat();
+      return files.written();
+    }
+  }
+
+  /**
+   * Writes the target's TorchScript archive with the plan's values. The archive asks for values in
+   * its data/N record order, so they are produced again for it: the engine's work is repeated,
+   * memory stays one tensor.
+   */
+  private void writeTorchScript(RunAttempt a, HashingChannel out) throws IOException {
+    Map<String, Report.Entry> byKey = new HashMap<>();
+    for (Report.Entry e : a.plan().report().entries()) {
+      byKey.put(e.targetKey(), e);
+    }
+    ReadLimits limits = properties.limits().toReadLimits();
+    // Its own channel: the rewriter streams the archive while the tensors read initial values.
+    try (SeekableByteChannel archiveBytes = blobs.open(a.plan().initial().sha256())) {
+      TorchScriptIndex archive = TorchScriptReader.read(archiveBytes, limits);
+      TorchScriptRewriter.rewrite(
+          archiveBytes,
+          archive,
+          key -> {
+            ByteBuffer value = a.tensors().produce(byKey.get(key));
+            a.heartbeat().add(0, value.remaining());
+            return value;
+          },
+          out,
+          limits);
+    }
+  }
+
+  /**
+   * Moves the files into the blob store, registers the version and ends the run, in one transaction
+   * under the artifacts' blob locks.
+   *
+   * @throws LeaseLost when another worker took the run over (nothing is registered)
+   */
+  private void register(RunAttempt a, Map<ArtifactFormat, Written> files) throws IOException {
+    RunRow run = a.run();
+    RunAttempt.Plan plan = a.plan();
+    List<ModelVersion.Artifact> artifacts = new ArrayList<>();
+    List<PendingBlob> pending = new ArrayList<>();
+    try {
+      for (Map.Entry<ArtifactFormat, Written> f : files.entrySet()) {
+        PendingBlob blob =
+            blobs.adopt(f.getValue().file(), f.getValue().sha256(), f.getValue().size());
+        pending.add(blob);
+        artifacts.add(new ModelVersion.Artifact(f.getKey(), blob.sha256(), blob.size()));
+      }
+      NewVersion version =
+          new NewVersion(
+              plan.output().model(),
+              plan.output().description(),
+              plan.output().tags(),
+              plan.output().aliases(),
+              run.id(),
+              new ModelVersion.Lineage(
+                  plan.checkpoint().id(),
+                  plan.checkpoint().sha256(),
+                  run.architectureId(),
+                  plan.options()),
+              plan.report().summary(),
+              artifacts);
+      tx.executeWithoutResult(
+          status ->
+              gc.underLock(
+                  artifacts.stream().map(ModelVersion.Artifact::sha256).toList(),
+                  () -> {
+                    ModelVersion v = registry.register(version);
+                    if (!runs.finish(
+                        run.id(),
+                        a.owner(),
+                        RunStatus.SUCCEEDED,
+                        null,
+                        plan.reportJson(),
+                        v.model(),
+                        v.version())) {
+                      throw new LeaseLost(run.id());
+                    }
+                    try {
+                      for (PendingBlob b : pending) {
+                        b.commit();
+                      }
+                    } catch (IOException e) {
+                      throw new UncheckedIOException(e);
+                    }
+                    return v;
+                  }));
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    } finally {
+      for (PendingBlob b : pending) {
+        b.close();
+      }
+    }
+  }
+
+  /** The safetensors {@code __metadata__}: provenance, and each entry's {@code requiresGrad}. */
+  private Map<String, String> metadata(RunAttempt a) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("format", "pt");
+    m.put("graft.run_id", a.run().id().toString());
+    m.put("graft.checkpoint_sha256", a.plan().checkpoint().sha256());
+    m.put("graft.architecture_id", a.run().architectureId().toString());
+    m.put("graft.options_sha256", Sha256.hex(a.run().optionsJson()));
+    Map<String, Boolean> requiresGrad = new LinkedHashMap<>();
+    for (Report.Entry e : a.plan().report().entries()) {
+      requiresGrad.put(e.targetKey(), e.requiresGrad());
+    }
+    m.put("graft.requires_grad", json.writeValueAsString(requiresGrad));
+    return m;
+  }
+
+  static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      log.warn("could not remove work folder {}: {}", dir, e.toString());
+    }
+  }
+
+  /** An output file, hashed while it was written. */
+  private record Written(Path file, String sha256, long size) {}
+
+  /** An attempt's output files in its work folder, one per format, each hashed as written. */
+  private static final class OutputFiles implements AutoCloseable {
+
+    private final Path work;
+    private final Map<ArtifactFormat, Path> paths = new LinkedHashMap<>();
+    private final Map<ArtifactFormat, FileChannel> channels = new LinkedHashMap<>();
+    private final Map<ArtifactFormat, HashingChannel> hashed = new LinkedHashMap<>();
+
+    OutputFiles(Path work) {
+      this.work = work;
+    }
+
+    /** Creates a format's file; what is written to the channel is hashed on the way. */
+    HashingChannel create(ArtifactFormat format) throws IOException {
+      Path file = work.resolve("model-" + format.wireName() + format.extension());
+      FileChannel ch =
+          FileChannel.open(
+              file,
+              StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.READ);
+      paths.put(format, file);
+      channels.put(format, ch);
+      HashingChannel h = new HashingChannel(ch);
+      hashed.put(format, h);
+      return h;
+    }
+
+    /** Flushes every file to the disk. */
+    void force() throws IOException {
+      for (FileChannel ch : channels.values()) {
+        ch.force(true);
+      }
+    }
+
+    /** The files written, in the order they were created, with their hashes and sizes. */
+    Map<ArtifactFormat, Written> written() {
+      Map<ArtifactFormat, Written> w = new LinkedHashMap<>();
+      paths.forEach(
+          (f, file) -> w.put(f, new Written(file, hashed.get(f).sha256(), hashed.get(f).size())));
+      return w;
+    }
+
+    @Override
+    public void close() throws IOException {
+      IOException failed = null;
+      for (FileChannel ch : channels.values()) {
+        try {
+          ch.close();
+        } catch (IOException e) {
+          failed = failed == null ? e : failed;
+        }
+      }
+      if (failed != null) {
+        throw failed;
+      }
+    }
+  }
+}

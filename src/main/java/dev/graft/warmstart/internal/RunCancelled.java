@@ -1,8 +1,0 @@
-package dev.graft.warmstart.internal;
-
-/** A cancel was asked for while the run was executing. */
-class RunCancelled extends RuntimeException {
-  RunCancelled() {
-    super("cancelled");
-  }
-}
