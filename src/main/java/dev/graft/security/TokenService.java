@@ -132,7 +132,8 @@ public class TokenService {
    * nothing.
    *
    * @throws TokenNotFound when there is no such token
-   * @throws LastAdminToken when it is the last live admin token (nobody could create tokens any more)
+   * @throws LastAdminToken when it is the last live admin token (nobody could create tokens any
+   *     more)
    */
   @Transactional
   public void revoke(UUID id) {

@@ -34,6 +34,12 @@ final class ComposeFile {
         envFile(root.resolve(".env.example")));
   }
 
+  /** The repository's compose file, interpolated from {@code env} (an edited {@code .env}). */
+  static ComposeFile load(Map<String, String> env) throws IOException {
+    return new ComposeFile(
+        Files.readString(DeploymentFiles.root().resolve("docker-compose.yml")), env);
+  }
+
   /** The raw text, before interpolation. */
   String raw() {
     return raw;

@@ -121,7 +121,11 @@ class GraftTopologyTests {
     Files.setPosixFilePermissions(
         work, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     dotEnv = ComposeFile.envFile(DeploymentFiles.root().resolve(".env.example"));
-    token = dotEnv.get("GRAFT_BOOTSTRAP_TOKEN");
+    // The example's placeholder is refused at start-up on purpose (it must be replaced): a fresh
+    // token of Graft's shape stands in, as an operator following the example's comment makes one.
+    assertThat(dotEnv).containsKey("GRAFT_BOOTSTRAP_TOKEN");
+    token = freshBootstrapToken();
+    dotEnv.put("GRAFT_BOOTSTRAP_TOKEN", token);
 
     Dockerfile dockerfile = Dockerfile.load();
     app = extractAsTheImageDoes(jar, dockerfile);
@@ -378,6 +382,8 @@ class GraftTopologyTests {
     env.put("GRAFT_DATADIR", data.toString());
     env.put("GRAFT_ROLES", "api");
     env.put("JAVA_TOOL_OPTIONS", "-Xmx512m");
+    // Its own database, so its own first admin token: the one the upload sends.
+    env.put("GRAFT_SECURITY_BOOTSTRAPTOKEN", token);
     Graft local =
         Graft.start(
             "local-default",
@@ -514,7 +520,7 @@ class GraftTopologyTests {
   /** The compose service's environment, with its hosts pointed at this machine's processes. */
   private Map<String, String> composeEnv(String service) throws IOException {
     Map<String, String> env = new LinkedHashMap<>();
-    ComposeFile.load()
+    ComposeFile.load(dotEnv)
         .environment(service)
         .forEach(
             (k, v) ->
@@ -869,5 +875,16 @@ class GraftTopologyTests {
 
   private static double seconds(long t0, long t1) {
     return Math.round((t1 - t0) / 1e7) / 100.0;
+  }
+
+  /** A bootstrap token as {@code echo "graft_$(openssl rand -hex 4)_$(openssl rand -hex 32)"}. */
+  private static String freshBootstrapToken() {
+    java.security.SecureRandom random = new java.security.SecureRandom();
+    byte[] prefix = new byte[4];
+    byte[] secret = new byte[32];
+    random.nextBytes(prefix);
+    random.nextBytes(secret);
+    java.util.HexFormat hex = java.util.HexFormat.of();
+    return "graft_" + hex.formatHex(prefix) + "_" + hex.formatHex(secret);
   }
 }

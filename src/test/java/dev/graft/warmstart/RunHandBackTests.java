@@ -3,19 +3,19 @@ package dev.graft.warmstart;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.graft.TestSupport.QueuedRun;
 import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.checkpoint.CheckpointUpload;
-import dev.graft.TestSupport.QueuedRun;
 import dev.graft.warmstart.internal.DjlTensorEngine;
 import dev.graft.warmstart.internal.TensorEngine;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * A worker shutting down gives its run back before the next tensor: the run is queued again at
@@ -80,7 +80,8 @@ class RunHandBackTests extends WorkerOffTest {
     UUID arch =
         architectures.uploadFile("MLP", fixture("identical_lenient.target.pt")).resource().id();
     return QueuedRun.of(ckpt, arch)
-        .withOutput("{\"model\":\"handed-back-" + UUID.randomUUID() + "\",\"formats\":[\"pytorch\"]}")
+        .withOutput(
+            "{\"model\":\"handed-back-" + UUID.randomUUID() + "\",\"formats\":[\"pytorch\"]}")
         .withMaxAttempts(3)
         .insert(jdbc);
   }
