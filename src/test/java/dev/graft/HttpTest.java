@@ -54,6 +54,15 @@ public abstract class HttpTest {
     registry.add("graft.worker.poll-interval", () -> "50ms");
     registry.add("graft.worker.heartbeat", () -> "200ms");
     registry.add("graft.security.bootstrap-token", () -> ADMIN_TOKEN);
+    // Webhook receivers in tests listen on loopback; retries and leases are quick.
+    registry.add("graft.webhooks.allowed-hosts", () -> "127.0.0.1/32,::1/128,localhost");
+    registry.add("graft.webhooks.backoff", () -> "100ms");
+    registry.add("graft.webhooks.max-backoff", () -> "400ms");
+    registry.add("graft.webhooks.poll-interval", () -> "100ms");
+    registry.add("graft.webhooks.connect-timeout", () -> "1s");
+    registry.add("graft.webhooks.timeout", () -> "2s");
+    registry.add("graft.webhooks.lease", () -> "4s");
+    registry.add("graft.events.poll-interval", () -> "50ms");
   }
 
   @LocalServerPort protected int port;

@@ -2,6 +2,8 @@ package dev.graft.registry;
 
 import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
+import dev.graft.events.EventType;
+import dev.graft.events.Outbox;
 import dev.graft.security.AuditLog;
 import dev.graft.shared.BlobGc;
 import dev.graft.shared.InvalidInput;
@@ -12,6 +14,7 @@ import dev.graft.shared.StillInUse;
 import dev.graft.shared.UnknownReference;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -48,6 +51,7 @@ public class RegistryService {
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
   private final AuditLog audit;
+  private final Outbox outbox;
 
   RegistryService(
       RegistryStore store,
@@ -55,8 +59,10 @@ public class RegistryService {
       BlobGc gc,
       CheckpointService checkpoints,
       ArchitectureService architectures,
-      AuditLog audit) {
+      AuditLog audit,
+      Outbox outbox) {
     this.audit = audit;
+    this.outbox = outbox;
     this.store = store;
     this.tx = tx;
     this.gc = gc;
@@ -84,8 +90,12 @@ public class RegistryService {
     // The counter's row lock serialises registrations per model until this transaction ends.
     int version = store.nextVersion(v.model(), now);
     store.insertVersion(v, version, now);
+    outbox.record(
+        EventType.VERSION_CREATED,
+        Map.of("model", v.model(), "version", version, "runId", v.runId()));
     for (String alias : v.aliases() == null ? List.<String>of() : v.aliases()) {
       store.upsertAlias(v.model(), alias, version);
+      outbox.record(EventType.ALIAS_MOVED, aliasEvent(v.model(), alias, version));
     }
     audit.record(
         "version.create",
@@ -210,6 +220,7 @@ public class RegistryService {
             }
             store.upsertAlias(model, alias, version);
             audit.record("alias.move", "alias", model + "/" + alias, "to version " + version);
+            outbox.record(EventType.ALIAS_MOVED, aliasEvent(model, alias, version));
             return get(model, version);
           });
     } catch (DataIntegrityViolationException e) {
@@ -230,6 +241,7 @@ public class RegistryService {
       throw ModelVersionNotFound.forAlias(model, alias);
     }
     audit.record("alias.delete", "alias", model + "/" + alias, null);
+    outbox.record(EventType.ALIAS_MOVED, aliasEvent(model, alias, null));
   }
 
   /**
@@ -380,6 +392,7 @@ public class RegistryService {
               List<String> artifacts = store.artifactSha256s(model, version);
               store.deleteVersion(model, version);
               audit.record("version.delete", "version", model + "/" + version, null);
+              outbox.record(EventType.VERSION_DELETED, Map.of("model", model, "version", version));
               return artifacts;
             });
     // After commit: the collector must see the rows gone (it keeps blobs other rows still name).
@@ -410,6 +423,15 @@ public class RegistryService {
 
   /** The longest description a model or version may carry. */
   public static final int MAX_DESCRIPTION = 10_000;
+
+  /** An {@code alias.moved} event's data; {@code version} is null when the alias was deleted. */
+  private static Map<String, Object> aliasEvent(String model, String alias, Integer version) {
+    Map<String, Object> data = new HashMap<>();
+    data.put("model", model);
+    data.put("alias", alias);
+    data.put("version", version);
+    return data;
+  }
 
   /**
    * Checks a description a client gave: at most {@value #MAX_DESCRIPTION} characters.

@@ -61,6 +61,14 @@ public class AuditLog {
         Callers.remoteAddr());
   }
 
+  /**
+   * The name changes made now are recorded under: the caller's token name or JWT subject, {@code
+   * anonymous} in a request without one, {@code system} outside any request.
+   */
+  public String actor() {
+    return Callers.actor();
+  }
+
   /** Writes a line of refused calls on its own (a refusal changes nothing it could commit with). */
   void refusal(Instant at, String actor, String action, String detail, String remoteAddr) {
     insert(at, actor, action, null, null, detail, remoteAddr);

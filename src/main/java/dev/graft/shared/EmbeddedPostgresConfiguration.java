@@ -14,11 +14,13 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Condition;
 import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.util.StringUtils;
 
@@ -26,10 +28,12 @@ import org.springframework.util.StringUtils;
  * The embedded default: when no {@code spring.datasource.url} is set, Graft starts a real
  * PostgreSQL from the binaries Maven brought, keeping its data under {@code
  * graft.data-dir/postgres} across restarts. Setting {@code spring.datasource.url} turns this off
- * and Boot's own DataSource takes over.
+ * and Boot's own DataSource takes over. With {@code graft.embedded-database=false} (the container
+ * image and the Helm chart) it is never started, and a missing URL stops start-up with {@link
+ * DatabaseNotConfigured} instead of writing to a database that lives and dies with the container.
  */
 @Configuration(proxyBeanMethods = false)
-@Conditional(EmbeddedPostgresConfiguration.NoDatasourceUrl.class)
+@Conditional(EmbeddedPostgresConfiguration.EmbeddedWanted.class)
 class EmbeddedPostgresConfiguration {
 
   private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresConfiguration.class);
@@ -43,6 +47,9 @@ class EmbeddedPostgresConfiguration {
         .setDataDirectory(dir)
         .setCleanDataDirectory(false)
         .setServerConfig("max_connections", "100")
+        // Closed by Spring after the web server's graceful shutdown and the worker's hand-back,
+        // not by a JVM hook of its own that would race them and stop the database first.
+        .setRegisterShutdownHook(false)
         .start();
   }
 
@@ -136,11 +143,29 @@ class EmbeddedPostgresConfiguration {
     }
   }
 
-  /** Matches when no external database is configured. */
-  static class NoDatasourceUrl implements Condition {
+  /** Matches when no external database is configured and the embedded one is allowed. */
+  static class EmbeddedWanted implements Condition {
     @Override
     public boolean matches(ConditionContext context, AnnotatedTypeMetadata metadata) {
-      return !StringUtils.hasText(context.getEnvironment().getProperty("spring.datasource.url"));
+      return !hasDatasourceUrl(context.getEnvironment())
+          && embeddedAllowed(context.getEnvironment());
     }
+  }
+
+  /** Matches when no external database is configured and the embedded one is turned off. */
+  static class NoDatabaseConfigured implements Condition {
+    @Override
+    public boolean matches(ConditionContext context, AnnotatedTypeMetadata metadata) {
+      return !hasDatasourceUrl(context.getEnvironment())
+          && !embeddedAllowed(context.getEnvironment());
+    }
+  }
+
+  static boolean hasDatasourceUrl(Environment env) {
+    return StringUtils.hasText(env.getProperty("spring.datasource.url"));
+  }
+
+  static boolean embeddedAllowed(Environment env) {
+    return Binder.get(env).bind("graft.embedded-database", Boolean.class).orElse(true);
   }
 }

@@ -25,6 +25,9 @@ import org.springframework.validation.annotation.Validated;
  *     default
  * @param worker the worker's settings
  * @param security who may call the API, and how callers prove who they are
+ * @param embeddedDatabase whether Graft may start its embedded PostgreSQL when no {@code
+ *     spring.datasource.url} is set (the local default); the container image and the Helm chart
+ *     turn it off, and then a missing datasource stops start-up with a message saying what to set
  */
 @ConfigurationProperties("graft")
 @Validated
@@ -34,7 +37,8 @@ public record GraftProperties(
     @DefaultValue @Valid Limits limits,
     @DefaultValue({"api", "worker"}) java.util.List<String> roles,
     @DefaultValue @Valid Worker worker,
-    @DefaultValue @Valid Security security) {
+    @DefaultValue @Valid Security security,
+    @DefaultValue("true") boolean embeddedDatabase) {
 
   /** Whether this process serves the HTTP API. */
   public boolean api() {

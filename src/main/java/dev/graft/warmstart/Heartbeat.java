@@ -2,6 +2,7 @@ package dev.graft.warmstart;
 
 import java.time.Duration;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 
 /**
  * An attempt's progress, and the lease it holds while it makes it: every heartbeat interval the
@@ -15,11 +16,19 @@ final class Heartbeat {
   private final String owner;
   private final Duration interval;
   private final Duration lease;
+  private final BooleanSupplier stopping;
   private long last = System.nanoTime();
   private int tensors;
   private long bytes;
 
-  Heartbeat(RunStore runs, UUID run, String owner, Duration interval, Duration lease) {
+  Heartbeat(
+      RunStore runs,
+      UUID run,
+      String owner,
+      Duration interval,
+      Duration lease,
+      BooleanSupplier stopping) {
+    this.stopping = stopping;
     this.runs = runs;
     this.run = run;
     this.owner = owner;
@@ -34,8 +43,12 @@ final class Heartbeat {
    * @param bytes output bytes written, over every format
    * @throws LeaseLost when another worker holds the run now
    * @throws RunCancelled when a cancel was asked for
+   * @throws RunHandedBack when the worker is shutting down
    */
   void add(int tensors, long bytes) {
+    if (stopping.getAsBoolean()) {
+      throw new RunHandedBack(run);
+    }
     this.tensors += tensors;
     this.bytes += bytes;
     if (System.nanoTime() - last >= interval.toNanos()) {

@@ -40,6 +40,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,6 +98,19 @@ class RunExecutor {
    * @throws RunCancelled when a cancel was asked for
    */
   void execute(RunRow run, String owner, TensorEngine engine) throws IOException {
+    execute(run, owner, engine, () -> false);
+  }
+
+  /**
+   * Runs a claimed run to its end, giving it up before the next tensor once {@code stopping} says
+   * the worker is shutting down.
+   *
+   * @throws LeaseLost when another worker took the run over
+   * @throws RunCancelled when a cancel was asked for
+   * @throws RunHandedBack when {@code stopping} turned true before the outputs were complete
+   */
+  void execute(RunRow run, String owner, TensorEngine engine, BooleanSupplier stopping)
+      throws IOException {
     RunAttempt.Plan plan = plan(run);
     if (!runs.planned(
         run.id(),
@@ -132,7 +146,8 @@ class RunExecutor {
                   run.id(),
                   owner,
                   properties.worker().heartbeat(),
-                  properties.worker().lease()));
+                  properties.worker().lease(),
+                  stopping));
       register(attempt, writeOutputs(attempt));
     } finally {
       deleteTree(work);

@@ -209,6 +209,25 @@ class RunStore {
   }
 
   /**
+   * Gives a run back to the queue because its worker is shutting down, not because it failed: the
+   * attempt is not counted, and another worker can claim it at once instead of after the lease. A
+   * run asked to cancel meanwhile ends cancelled instead of waiting in the queue.
+   *
+   * @return whether the owner still held it (if not, nothing changed)
+   */
+  public boolean handBack(UUID id, String owner) {
+    return jdbc.sql(
+                "update warm_start_run set status = case when cancel_requested then 'CANCELLED' else 'QUEUED' end,"
+                    + " finished_at = case when cancel_requested then now() else finished_at end,"
+                    + " attempts = greatest(attempts - 1, 0), lease_owner = null, lease_expires_at = null,"
+                    + " tensors_done = 0, bytes_done = 0"
+                    + " where id = ? and lease_owner = ? and status = 'RUNNING'")
+            .params(id, owner)
+            .update()
+        == 1;
+  }
+
+  /**
    * Asks a run to stop: a queued run is cancelled at once, a running one when its worker next
    * heartbeats.
    *

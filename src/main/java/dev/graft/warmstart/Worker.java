@@ -20,6 +20,11 @@ import org.springframework.stereotype.Component;
  * and end them. A run that fails with a fault is given back for another attempt until its attempts
  * are spent; one that can never succeed (an unsupported dtype, a malformed plan) fails at once.
  * Started only when {@code graft.roles} includes {@code worker}.
+ *
+ * <p>On shutdown (SIGTERM) the worker stops claiming, and a thread in a run gives it back to the
+ * queue before its next tensor, without counting the attempt, so another worker takes it at once
+ * rather than after the lease; this happens in the first lifecycle phase, while the database is
+ * still there.
  */
 @Component
 class Worker implements SmartLifecycle {
@@ -32,6 +37,8 @@ class Worker implements SmartLifecycle {
   private final GraftProperties properties;
   private final String owner;
   private final AtomicBoolean running = new AtomicBoolean();
+  private volatile boolean stopping;
+  private final Object wakeUp = new Object();
   private final List<Thread> threads = new ArrayList<>();
   private volatile String device;
   private volatile String engineError;
@@ -49,6 +56,7 @@ class Worker implements SmartLifecycle {
     if (!properties.isWorker() || !running.compareAndSet(false, true)) {
       return;
     }
+    stopping = false;
     removeAbandonedWorkFolders();
     wakeups.start();
     for (int i = 0; i < properties.worker().concurrency(); i++) {
@@ -60,21 +68,36 @@ class Worker implements SmartLifecycle {
     log.info("worker {} started with {} thread(s)", owner, threads.size());
   }
 
+  /**
+   * Stops claiming, has every running run handed back, and waits for the threads, at most one
+   * lease: a thread still inside one long tensor by then is left to the JVM's exit, and its run to
+   * the lease. Threads are woken rather than interrupted, since an interrupt closes the run's open
+   * file channels under it.
+   */
   @Override
   public void stop() {
-    running.set(false);
-    wakeups.stop();
-    for (Thread t : threads) {
-      t.interrupt();
+    if (!running.getAndSet(false)) {
+      return;
     }
+    wakeups.stop();
+    stopping = true;
+    synchronized (wakeUp) {
+      wakeUp.notifyAll();
+    }
+    wakeups.wake(); // the idle threads wait in RunWakeups.await
+    long deadline = System.nanoTime() + properties.worker().lease().toNanos();
     for (Thread t : threads) {
       try {
-        t.join(10_000);
+        t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      if (t.isAlive()) {
+        log.warn("worker thread {} did not stop within the lease; leaving it to exit", t.getName());
+      }
     }
     threads.clear();
+    log.info("worker {} stopped", owner);
   }
 
   @Override
@@ -106,7 +129,8 @@ class Worker implements SmartLifecycle {
             log.error("worker loop failed; retrying after a pause", e);
           }
           if (!worked) {
-            // Until a submit's NOTIFY wakes us (RunWakeups), or the poll interval as a fallback.
+            // Until a submit's NOTIFY wakes us (RunWakeups), or the poll interval as a fallback;
+            // stop() wakes us too.
             wakeups.await(seen, properties.worker().pollInterval());
           }
         }
@@ -118,7 +142,7 @@ class Worker implements SmartLifecycle {
         log.error(
             "worker {}: {} outside a run; the thread goes on after {} ms", owner, e, pause, e);
         try {
-          Thread.sleep(pause);
+          pause(pause);
         } catch (InterruptedException stop) {
           Thread.currentThread().interrupt();
           return;
@@ -172,7 +196,11 @@ class Worker implements SmartLifecycle {
         run.maxAttempts(),
         engine.device());
     try {
-      executor.execute(run, owner, engine);
+      executor.execute(run, owner, engine, () -> stopping);
+    } catch (RunHandedBack e) {
+      if (runs.handBack(run.id(), owner)) {
+        log.info("run {} handed back to the queue: worker {} is shutting down", run.id(), owner);
+      }
     } catch (LeaseLost e) {
       log.warn("run {}: {}; another worker has it", run.id(), e.getMessage());
     } catch (RunCancelled e) {
@@ -218,6 +246,20 @@ class Worker implements SmartLifecycle {
     } catch (java.io.IOException e) {
       log.warn("could not clean up {}: {}", work, e.toString());
     }
+  }
+
+  /** Waits up to {@code millis}, or until {@link #stop()} wakes the thread. */
+  private void pause(long millis) throws InterruptedException {
+    synchronized (wakeUp) {
+      if (running.get()) {
+        wakeUp.wait(Math.max(1, millis));
+      }
+    }
+  }
+
+  /** The device the worker threads use, once started. */
+  public String device() {
+    return device;
   }
 
   private String requestedDevice() {

@@ -52,6 +52,7 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
  *       aborted request: 400 {@code bad-request};
  *   <li>{@link UploadStalled}: 408 {@code upload-stalled};
  *   <li>{@link TooManyUploads}: 429 {@code too-many-uploads} with {@code Retry-After};
+ *   <li>{@code TooManyStreams}: 429 {@code too-many-streams} with {@code Retry-After};
  *   <li>{@link dev.graft.storage.BlobStore.BlobMissing} (deleted while being fetched): 404 {@code
  *       not-found};
  *   <li>Spring MVC's own (unreadable body, missing parameter, wrong method): their status, {@code
@@ -167,6 +168,18 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     ProblemDetail p =
         problem(
             HttpStatus.TOO_MANY_REQUESTS, "too-many-uploads", "Too many uploads", e.getMessage());
+    p.setProperty("retryAfterSeconds", e.retryAfterSeconds());
+    return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS)
+        .header(HttpHeaders.RETRY_AFTER, String.valueOf(e.retryAfterSeconds()))
+        .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
+        .body(p);
+  }
+
+  @ExceptionHandler(dev.graft.shared.TooManyStreams.class)
+  ResponseEntity<Object> tooManyStreams(dev.graft.shared.TooManyStreams e) {
+    ProblemDetail p =
+        problem(
+            HttpStatus.TOO_MANY_REQUESTS, "too-many-streams", "Too many streams", e.getMessage());
     p.setProperty("retryAfterSeconds", e.retryAfterSeconds());
     return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS)
         .header(HttpHeaders.RETRY_AFTER, String.valueOf(e.retryAfterSeconds()))
