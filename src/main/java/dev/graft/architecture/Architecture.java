@@ -20,6 +20,18 @@ import java.util.UUID;
  * @param createdAt when it was uploaded
  */
 @Schema(
+    requiredProperties = {
+      "id",
+      "name",
+      "source",
+      "sha256",
+      "sizeBytes",
+      "entryCount",
+      "numel",
+      "trainableNumel",
+      "hasInitialValues",
+      "createdAt"
+    },
     example =
         """
         {"id":"0b7e2f4c-9d41-4a8e-8f5e-2c6a1d9b3e70","name":"ResNet34","source":"STATE_DICT",

@@ -13,6 +13,7 @@ import tools.jackson.databind.annotation.JsonDeserialize;
  *     JsonEntries.Entries}, which stops at the entry limit
  */
 @Schema(
+    requiredProperties = {"name", "entries"},
     example =
         """
         {"name":"Classifier","entries":[
@@ -21,7 +22,14 @@ import tools.jackson.databind.annotation.JsonDeserialize;
           {"key":"fc.bias","dtype":"float32","shape":[10],"kind":"PARAMETER","init":{"scheme":"zeros"}},
           {"key":"bn.num_batches_tracked","dtype":"int64","shape":[],"kind":"BUFFER","init":{"scheme":"zeros"}}]}""")
 public record ArchitectureDocument(
-    String name, @JsonDeserialize(using = JsonEntries.Entries.class) List<Entry> entries) {
+    @Schema(
+            description = "The model's name (PyTorch's error text calls the model by it)",
+            maxLength = 255,
+            example = "Classifier")
+        String name,
+    @Schema(description = "The state-dict keys in state_dict() order")
+        @JsonDeserialize(using = JsonEntries.Entries.class)
+        List<Entry> entries) {
 
   /**
    * One entry.
@@ -35,11 +43,27 @@ public record ArchitectureDocument(
    * @param init the init scheme: {@code {"scheme": NAME, PARAMETER: VALUE, ...}}, a {@link
    *     dev.graft.plan.InitScheme} by its API name with its parameters
    */
+  @Schema(
+      name = "ArchitectureDocumentEntry",
+      requiredProperties = {"key", "dtype", "shape"})
   public record Entry(
-      String key,
-      String dtype,
-      @JsonDeserialize(using = JsonEntries.Sizes.class) List<Long> shape,
-      String kind,
-      Boolean requiresGrad,
-      Map<String, Object> init) {}
+      @Schema(example = "fc.weight") String key,
+      @Schema(description = "torch's dtype name without prefix", example = "float32") String dtype,
+      @Schema(description = "Sizes, whole numbers of 0 or more; [] for a 0-dim entry")
+          @JsonDeserialize(using = JsonEntries.Sizes.class)
+          List<Long> shape,
+      @Schema(
+              allowableValues = {"PARAMETER", "BUFFER"},
+              defaultValue = "PARAMETER",
+              description = "PARAMETER (the default) or BUFFER")
+          String kind,
+      @Schema(description = "Defaults to true for parameters and false for buffers")
+          Boolean requiresGrad,
+      @Schema(
+              implementation = InitSpec.class,
+              description =
+                  "How the entry is initialised; PyTorch's Linear and Conv weight default"
+                      + " (kaiming_uniform, a=√5) for floating-point parameters of rank 2 or more,"
+                      + " zeros otherwise")
+          Map<String, Object> init) {}
 }

@@ -1,6 +1,7 @@
 package dev.graft.architecture;
 
 import dev.graft.plan.EntryKind;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 import java.util.Map;
 
@@ -17,11 +18,16 @@ import java.util.Map;
  * @param init the init scheme of a JSON entry ({@code scheme} plus its parameters), else absent
  * @param numel elements
  */
+@Schema(requiredProperties = {"key", "dtype", "shape", "kind", "requiresGrad", "init", "numel"})
 public record ArchitectureEntry(
     String key,
-    String dtype,
+    @Schema(example = "float32") String dtype,
     List<Long> shape,
     EntryKind kind,
     boolean requiresGrad,
-    Map<String, Object> init,
+    @Schema(
+            implementation = InitSpec.class,
+            nullable = true,
+            description = "The init scheme of a JSON entry; null for file sources")
+        Map<String, Object> init,
     long numel) {}

@@ -22,6 +22,19 @@ import java.util.UUID;
  * @param createdAt when it was uploaded
  */
 @Schema(
+    requiredProperties = {
+      "id",
+      "name",
+      "sha256",
+      "sizeBytes",
+      "format",
+      "stateDictPath",
+      "tensorCount",
+      "numel",
+      "dtypes",
+      "metadata",
+      "createdAt"
+    },
     example =
         """
         {"id":"6f1c2a9e-3b7d-4c52-9a51-0d3e5f7a8b90","name":"resnet18-epoch3",
@@ -31,15 +44,20 @@ import java.util.UUID;
 public record Checkpoint(
     UUID id,
     String name,
-    String sha256,
+    @Schema(description = "SHA-256 of the file's bytes, hex", pattern = "^[0-9a-f]{64}$")
+        String sha256,
     long sizeBytes,
     @Schema(
             type = "string",
             allowableValues = {"pytorch", "safetensors"})
         CheckpointFormat format,
-    String stateDictPath,
-    int tensorCount,
-    long numel,
-    Map<String, Long> dtypes,
-    Map<String, Object> metadata,
+    @Schema(
+            description =
+                "Where the state dict sits in a nested checkpoint; empty for a top-level one")
+        String stateDictPath,
+    @Schema(description = "State-dict keys") int tensorCount,
+    @Schema(description = "Elements over all state-dict keys") long numel,
+    @Schema(description = "Tensors per dtype name (float32, int64, ...)") Map<String, Long> dtypes,
+    @Schema(description = "Plain data stored beside the state dict (epoch, config, ...)")
+        Map<String, Object> metadata,
     Instant createdAt) {}

@@ -141,10 +141,26 @@ public class CheckpointService {
   }
 
   /**
-   * Checkpoints, newest first, optionally only those whose name contains {@code q} (ignoring case).
+   * Checkpoints, newest first, optionally only those whose name contains {@code q} (ignoring case)
+   * and only the one holding the bytes of SHA-256 {@code sha256} (lower-case hex).
    */
   @Transactional(readOnly = true)
-  public PageResponse<Checkpoint> list(String q, PageRequest page) {
+  public PageResponse<Checkpoint> list(String q, String sha256, PageRequest page) {
+    if (sha256 != null) {
+      List<Checkpoint> found =
+          checkpoints
+              .findBySha256(sha256)
+              .filter(
+                  c ->
+                      q == null
+                          || c.name()
+                              .toLowerCase(java.util.Locale.ROOT)
+                              .contains(q.toLowerCase(java.util.Locale.ROOT)))
+              .stream()
+              .toList();
+      return new PageResponse<>(
+          page.offset() == 0 ? found : List.of(), page.page(), page.size(), found.size());
+    }
     return new PageResponse<>(
         checkpoints.page(q, page.offset(), page.size()),
         page.page(),

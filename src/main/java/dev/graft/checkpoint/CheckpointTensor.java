@@ -1,5 +1,6 @@
 package dev.graft.checkpoint;
 
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**
@@ -12,5 +13,14 @@ import java.util.List;
  * @param sizeBytes bytes of its elements
  * @param requiresGrad the saved parameter's {@code requires_grad}; absent for plain tensors
  */
+@Schema(requiredProperties = {"key", "dtype", "shape", "numel", "sizeBytes", "requiresGrad"})
 public record CheckpointTensor(
-    String key, String dtype, List<Long> shape, long numel, long sizeBytes, Boolean requiresGrad) {}
+    String key,
+    @Schema(description = "torch's dtype name without prefix", example = "float32") String dtype,
+    @Schema(description = "Sizes; empty for a 0-dim tensor") List<Long> shape,
+    long numel,
+    long sizeBytes,
+    @Schema(
+            nullable = true,
+            description = "The saved parameter's requires_grad; null for plain tensors")
+        Boolean requiresGrad) {}

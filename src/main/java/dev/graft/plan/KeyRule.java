@@ -3,6 +3,8 @@ package dev.graft.plan;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.swagger.v3.oas.annotations.media.DiscriminatorMapping;
+import io.swagger.v3.oas.annotations.media.Schema;
 
 /**
  * A rewrite applied to checkpoint keys before they are matched against the target, and to the
@@ -22,6 +24,16 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
   @JsonSubTypes.Type(value = KeyRule.AddPrefix.class, name = "addPrefix"),
   @JsonSubTypes.Type(value = KeyRule.RegexRename.class, name = "regex")
 })
+@Schema(
+    name = "KeyRule",
+    description = "A rewrite of checkpoint keys; type says which",
+    oneOf = {KeyRule.StripPrefix.class, KeyRule.AddPrefix.class, KeyRule.RegexRename.class},
+    discriminatorProperty = "type",
+    discriminatorMapping = {
+      @DiscriminatorMapping(value = "stripPrefix", schema = KeyRule.StripPrefix.class),
+      @DiscriminatorMapping(value = "addPrefix", schema = KeyRule.AddPrefix.class),
+      @DiscriminatorMapping(value = "regex", schema = KeyRule.RegexRename.class)
+    })
 public sealed interface KeyRule
     permits KeyRule.StripPrefix, KeyRule.AddPrefix, KeyRule.RegexRename {
 
@@ -60,7 +72,11 @@ public sealed interface KeyRule
    *
    * @param prefix the prefix, usually ending with a dot; not empty
    */
-  record StripPrefix(String prefix) implements KeyRule {
+  @Schema(
+      name = "StripPrefixRule",
+      description = "Removes a prefix from the keys that start with it",
+      requiredProperties = {"type", "prefix"})
+  record StripPrefix(@Schema(example = "module.") String prefix) implements KeyRule {
 
     @Override
     public String type() {
@@ -73,7 +89,11 @@ public sealed interface KeyRule
    *
    * @param prefix the prefix, usually ending with a dot; not empty
    */
-  record AddPrefix(String prefix) implements KeyRule {
+  @Schema(
+      name = "AddPrefixRule",
+      description = "Puts a prefix in front of every key",
+      requiredProperties = {"type", "prefix"})
+  record AddPrefix(@Schema(example = "backbone.") String prefix) implements KeyRule {
 
     @Override
     public String type() {
@@ -90,7 +110,16 @@ public sealed interface KeyRule
    * @param pattern the expression, Java syntax
    * @param replacement the replacement, {@link java.util.regex.Matcher#replaceAll(String)} syntax
    */
-  record RegexRename(String pattern, String replacement) implements KeyRule {
+  @Schema(
+      name = "RegexRule",
+      description =
+          "Rewrites keys as key.replaceAll(pattern, replacement) does in Java; matching runs in"
+              + " linear time, so backreferences and lookaround are refused",
+      requiredProperties = {"type", "pattern", "replacement"})
+  record RegexRename(
+      @Schema(example = "^layer(\\d+)\\.") String pattern,
+      @Schema(example = "layers.$1.") String replacement)
+      implements KeyRule {
 
     @Override
     public String type() {

@@ -2,6 +2,7 @@ package dev.graft.plan;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 import java.util.Objects;
 
@@ -24,13 +25,32 @@ import java.util.Objects;
  *     target entries get {@code requiresGrad=false}
  * @param initSeed the seed for init schemes
  */
+@Schema(
+    description =
+        "How a checkpoint is loaded; every field may be left out, and the defaults reproduce"
+            + " model.load_state_dict(state_dict)")
 public record LoadOptions(
-    boolean strict,
-    List<KeyRule> keyRules,
-    ShapeMismatchPolicy onShapeMismatch,
-    DtypePolicy dtype,
-    List<String> freeze,
-    long initSeed) {
+    @Schema(
+            description = "PyTorch's strict: fail on any missing or unexpected key",
+            defaultValue = "true")
+        boolean strict,
+    @Schema(description = "Rewrites applied, in order, to checkpoint keys before matching")
+        List<KeyRule> keyRules,
+    @Schema(description = "What a shape mismatch does", defaultValue = "FAIL")
+        ShapeMismatchPolicy onShapeMismatch,
+    @Schema(
+            description =
+                "TARGET casts loaded entries to the architecture's dtype; CHECKPOINT keeps"
+                    + " the checkpoint's",
+            defaultValue = "TARGET")
+        DtypePolicy dtype,
+    @Schema(
+            description =
+                "Glob patterns (* matches any run of characters, dots included): matching target"
+                    + " entries get requiresGrad=false",
+            example = "[\"backbone.*\"]")
+        List<String> freeze,
+    @Schema(description = "The seed for init schemes", defaultValue = "0") long initSeed) {
 
   /** Key rules in one set of options. */
   public static final int MAX_KEY_RULES = 64;

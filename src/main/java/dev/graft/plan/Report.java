@@ -1,5 +1,6 @@
 package dev.graft.plan;
 
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
 /**
@@ -18,17 +19,37 @@ import java.util.List;
  * @param suggestedKeyRules key rules that would load more entries, best first
  * @param error PyTorch's error text when the outcome is {@link Outcome#FAILED}, else {@code null}
  */
+@Schema(
+    requiredProperties = {
+      "strict",
+      "outcome",
+      "summary",
+      "missingKeys",
+      "unexpectedKeys",
+      "mismatchedKeys",
+      "entries",
+      "unused",
+      "suggestedKeyRules",
+      "error"
+    })
 public record Report(
     boolean strict,
     Outcome outcome,
     Summary summary,
-    List<String> missingKeys,
-    List<String> unexpectedKeys,
+    @Schema(description = "Target keys PyTorch reports missing, in PyTorch's order")
+        List<String> missingKeys,
+    @Schema(description = "Checkpoint keys (after key rules) PyTorch reports unexpected")
+        List<String> unexpectedKeys,
     List<MismatchedKey> mismatchedKeys,
-    List<Entry> entries,
-    List<Unused> unused,
-    List<SuggestedKeyRule> suggestedKeyRules,
-    String error) {
+    @Schema(description = "One per target entry, in target order") List<Entry> entries,
+    @Schema(description = "Checkpoint tensors no entry takes, under their original keys")
+        List<Unused> unused,
+    @Schema(description = "Key rules that would load more entries, best first")
+        List<SuggestedKeyRule> suggestedKeyRules,
+    @Schema(
+            nullable = true,
+            description = "PyTorch's error text when the outcome is FAILED, else null")
+        String error) {
 
   /** Copies the lists. */
   public Report {
@@ -58,6 +79,20 @@ public record Report(
    *     requiresGrad}
    * @param warmStartedFraction {@code loadedNumel / targetNumel}; 0 for an empty target
    */
+  @Schema(
+      name = "ReportSummary",
+      requiredProperties = {
+        "targetKeys",
+        "loaded",
+        "initialized",
+        "shapeMismatched",
+        "unused",
+        "targetNumel",
+        "loadedNumel",
+        "initializedNumel",
+        "trainableInitializedNumel",
+        "warmStartedFraction"
+      })
   public record Summary(
       int targetKeys,
       int loaded,
@@ -78,8 +113,13 @@ public record Report(
    * @param targetShape the target entry's shape
    * @param action {@code SKIPPED} or {@code COPIED_OVERLAP}; {@code null} when the plan failed
    */
+  @Schema(requiredProperties = {"key", "checkpointShape", "targetShape", "action"})
   public record MismatchedKey(
-      String key, List<Long> checkpointShape, List<Long> targetShape, EntryAction action) {}
+      String key,
+      List<Long> checkpointShape,
+      List<Long> targetShape,
+      @Schema(nullable = true, description = "SKIPPED or COPIED_OVERLAP; null when the plan failed")
+          EntryAction action) {}
 
   /**
    * What happens to one target entry.
@@ -95,17 +135,37 @@ public record Report(
    * @param sourceDtype the checkpoint tensor's dtype, {@code null} when none matched
    * @param sourceShape the checkpoint tensor's shape, {@code null} when none matched
    */
+  @Schema(
+      name = "ReportEntry",
+      requiredProperties = {
+        "targetKey",
+        "sourceKey",
+        "status",
+        "action",
+        "kind",
+        "requiresGrad",
+        "dtype",
+        "shape",
+        "sourceDtype",
+        "sourceShape"
+      })
   public record Entry(
       String targetKey,
-      String sourceKey,
+      @Schema(nullable = true, description = "The original checkpoint key; null when none matched")
+          String sourceKey,
       EntryStatus status,
-      EntryAction action,
+      @Schema(nullable = true, description = "What executing the plan does; null when it failed")
+          EntryAction action,
       EntryKind kind,
-      boolean requiresGrad,
-      String dtype,
+      @Schema(description = "Whether the output entry will be trained (freeze applied)")
+          boolean requiresGrad,
+      @Schema(description = "The output entry's dtype, torch's name", example = "float32")
+          String dtype,
       List<Long> shape,
-      String sourceDtype,
-      List<Long> sourceShape) {}
+      @Schema(nullable = true, description = "The checkpoint tensor's dtype; null when none")
+          String sourceDtype,
+      @Schema(nullable = true, description = "The checkpoint tensor's shape; null when none")
+          List<Long> sourceShape) {}
 
   /**
    * A checkpoint tensor no target entry takes.
@@ -114,6 +174,9 @@ public record Report(
    * @param dtype its dtype, torch's name
    * @param shape its shape
    */
+  @Schema(
+      name = "UnusedTensor",
+      requiredProperties = {"sourceKey", "dtype", "shape"})
   public record Unused(String sourceKey, String dtype, List<Long> shape) {}
 
   /**
@@ -122,5 +185,7 @@ public record Report(
    * @param rule the rule
    * @param gain how many more entries would be {@code LOADED}
    */
-  public record SuggestedKeyRule(KeyRule rule, int gain) {}
+  @Schema(requiredProperties = {"rule", "gain"})
+  public record SuggestedKeyRule(
+      KeyRule rule, @Schema(description = "How many more entries would be LOADED") int gain) {}
 }

@@ -12,6 +12,7 @@ import java.util.UUID;
  * @param options the load options; PyTorch's defaults ({@code strict: true}) when absent
  */
 @Schema(
+    requiredProperties = {"checkpointId", "architectureId"},
     example =
         """
         {"checkpointId":"6f1c2a9e-3b7d-4c52-9a51-0d3e5f7a8b90","architectureId":"0b7e2f4c-9d41-4a8e-8f5e-2c6a1d9b3e70",

@@ -2,6 +2,7 @@ package dev.graft.registry;
 
 import dev.graft.plan.LoadOptions;
 import dev.graft.plan.Report;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -22,16 +23,30 @@ import java.util.UUID;
  * @param summary the run report's summary, as planned when the run executed
  * @param artifacts the stored files
  */
+@Schema(
+    requiredProperties = {
+      "model",
+      "version",
+      "createdAt",
+      "description",
+      "tags",
+      "aliases",
+      "runId",
+      "lineage",
+      "summary",
+      "artifacts"
+    })
 public record ModelVersion(
     String model,
-    int version,
+    @Schema(description = "The version number, from 1; never reused") int version,
     Instant createdAt,
-    String description,
+    @Schema(nullable = true) String description,
     Map<String, String> tags,
-    List<String> aliases,
-    UUID runId,
+    @Schema(description = "The aliases that point at this version") List<String> aliases,
+    @Schema(description = "The warm-start run that made it") UUID runId,
     Lineage lineage,
-    Report.Summary summary,
+    @Schema(description = "The run report's summary, as planned when the run executed")
+        Report.Summary summary,
     List<Artifact> artifacts) {
 
   /**
@@ -42,6 +57,7 @@ public record ModelVersion(
    * @param architectureId the target architecture
    * @param options the load options, with every default filled in
    */
+  @Schema(requiredProperties = {"checkpointId", "checkpointSha256", "architectureId", "options"})
   public record Lineage(
       UUID checkpointId, String checkpointSha256, UUID architectureId, LoadOptions options) {}
 
@@ -52,5 +68,9 @@ public record ModelVersion(
    * @param sha256 the file's SHA-256 (its ETag)
    * @param sizeBytes the file's size
    */
-  public record Artifact(ArtifactFormat format, String sha256, long sizeBytes) {}
+  @Schema(requiredProperties = {"format", "sha256", "sizeBytes"})
+  public record Artifact(
+      ArtifactFormat format,
+      @Schema(description = "The file's SHA-256, hex; its download's ETag") String sha256,
+      long sizeBytes) {}
 }

@@ -9,6 +9,7 @@ import dev.graft.shared.BlobGc;
 import dev.graft.shared.InvalidInput;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
+import dev.graft.shared.ResourceChanged;
 import dev.graft.shared.StillInUse;
 import dev.graft.shared.UnknownReference;
 import java.time.Instant;
@@ -16,6 +17,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
@@ -85,9 +87,8 @@ public class RegistryService {
     checkpoints.pin(v.lineage().checkpointId());
     architectures.pin(v.lineage().architectureId());
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-    store.createModel(v.model(), now);
     // The counter's row lock serialises registrations per model until this transaction ends.
-    int version = store.nextVersion(v.model());
+    int version = store.nextVersion(v.model(), now);
     store.insertVersion(v, version, now);
     outbox.record(
         EventType.VERSION_CREATED,
@@ -247,18 +248,31 @@ public class RegistryService {
    * Sets a version's description and/or replaces its tags; everything else about a version is
    * immutable.
    *
+   * @param expected a condition on the version as it is before the change (the client's {@code
+   *     If-Match}), checked with the version locked, so no other edit slips in between
    * @return the version as it now is
    * @throws InvalidInput (field {@code tags}) when there are too many tags or one is too long
    * @throws ModelVersionNotFound when the model or the version does not exist
+   * @throws ResourceChanged when the version does not meet {@code expected}
    */
   @Transactional
-  public ModelVersion update(String model, int version, VersionChanges changes) {
+  public ModelVersion update(
+      String model, int version, MetadataChanges changes, Predicate<ModelVersion> expected) {
     checkDescription("description", changes.description());
     checkTags(changes.tags());
-    if (!store.updateVersion(model, version, changes)) {
+    if (!store.lockVersionForUpdate(model, version)) {
       requireModel(model);
       throw ModelVersionNotFound.forVersion(model, version);
     }
+    if (!expected.test(get(model, version))) {
+      throw new ResourceChanged(
+          "model '"
+              + model
+              + "' version "
+              + version
+              + " has changed since it was read (If-Match); read it again and retry");
+    }
+    store.updateVersion(model, version, changes);
     audit.record(
         "version.update",
         "version",
@@ -267,6 +281,79 @@ public class RegistryService {
             + (changes.descriptionGiven() && changes.tags() != null ? " and " : "")
             + (changes.tags() != null ? "tags " + changes.tags().keySet() : ""));
     return get(model, version);
+  }
+
+  /**
+   * Sets a model's description and/or replaces its tags.
+   *
+   * @param expected a condition on the model as it is before the change (the client's {@code
+   *     If-Match}), checked with the model locked
+   * @return the model as it now is
+   * @throws InvalidInput (field {@code description} or {@code tags}) when one is too long or there
+   *     are too many tags
+   * @throws ModelVersionNotFound when the model does not exist
+   * @throws ResourceChanged when the model does not meet {@code expected}
+   */
+  @Transactional
+  public Model updateModel(String name, MetadataChanges changes, Predicate<Model> expected) {
+    checkDescription("description", changes.description());
+    checkTags(changes.tags());
+    if (!store.lockModel(name)) {
+      throw ModelVersionNotFound.forName(name);
+    }
+    if (!expected.test(model(name))) {
+      throw new ResourceChanged(
+          "model '" + name + "' has changed since it was read (If-Match); read it again and retry");
+    }
+    store.updateModel(name, changes);
+    audit.record(
+        "model.update",
+        "model",
+        name,
+        (changes.descriptionGiven() ? "description" : "")
+            + (changes.descriptionGiven() && changes.tags() != null ? " and " : "")
+            + (changes.tags() != null ? "tags " + changes.tags().keySet() : ""));
+    return model(name);
+  }
+
+  /**
+   * Deletes a model that has no versions left, with its description and tags. Its version numbers
+   * start again from 1 if a run registers the name anew.
+   *
+   * @throws ModelVersionNotFound when the model does not exist
+   * @throws StillInUse when it still has versions (the detail says how many)
+   */
+  @Transactional
+  public void deleteModel(String name) {
+    // FOR UPDATE: a registration of the next version waits, then creates the model again.
+    if (!store.lockModel(name)) {
+      throw ModelVersionNotFound.forName(name);
+    }
+    long versions = store.countVersions(name, List.of());
+    if (versions > 0) {
+      throw new StillInUse(
+          "model '"
+              + name
+              + "' still has "
+              + versions
+              + (versions == 1 ? " version" : " versions")
+              + "; delete "
+              + (versions == 1 ? "it" : "them")
+              + " first");
+    }
+    store.deleteModel(name);
+    audit.record("model.delete", "model", name, null);
+  }
+
+  /**
+   * The artifact of the version an alias points at, resolved and read in one snapshot.
+   *
+   * @throws ModelVersionNotFound when the model, the alias or the artifact does not exist
+   */
+  @Transactional(readOnly = true, isolation = Isolation.REPEATABLE_READ)
+  public VersionArtifact aliasArtifact(String model, String alias, String format) {
+    ModelVersion v = alias(model, alias);
+    return new VersionArtifact(model, v.version(), artifact(model, v.version(), format));
   }
 
   /**
@@ -282,7 +369,7 @@ public class RegistryService {
         tx.execute(
             status -> {
               // FOR UPDATE: an alias move to this version waits, then finds it gone.
-              if (!store.lockVersionForDelete(model, version)) {
+              if (!store.lockVersionForUpdate(model, version)) {
                 requireModel(model);
                 throw ModelVersionNotFound.forVersion(model, version);
               }

@@ -43,21 +43,17 @@ class RegistryStore {
 
   // ---- models
 
-  /** Creates a model unless it exists. */
-  void createModel(String name, Instant now) {
-    jdbc.sql("insert into model (name, created_at) values (?, ?) on conflict (name) do nothing")
-        .params(name, Timestamp.from(now))
-        .update();
-  }
-
   /**
-   * Takes the model's next version number. The counter row stays locked until the transaction ends,
-   * which serialises registrations per model.
+   * Takes a model's next version number, creating the model (with version 1) unless it exists, in
+   * one statement. The model's row stays locked until the transaction ends, which serialises
+   * registrations per model; a model deleted meanwhile is created again, never left half there.
    */
-  int nextVersion(String model) {
+  int nextVersion(String model, Instant now) {
     return jdbc.sql(
-            "update model set last_version = last_version + 1 where name = ? returning last_version")
-        .param(model)
+            "insert into model (name, created_at, last_version) values (?, ?, 1)"
+                + " on conflict (name) do update set last_version = model.last_version + 1"
+                + " returning last_version")
+        .params(model, Timestamp.from(now))
         .query(Integer.class)
         .single();
   }
@@ -105,8 +101,50 @@ class RegistryStore {
         .findFirst();
   }
 
+  /**
+   * Locks a model's row until the transaction ends ({@code FOR UPDATE}): registrations, edits and
+   * deletes of the model wait for it.
+   *
+   * @return whether the model exists
+   */
+  boolean lockModel(String name) {
+    return !jdbc.sql("select 1 from model where name = ? for update")
+        .param(name)
+        .query(Integer.class)
+        .list()
+        .isEmpty();
+  }
+
+  /**
+   * Sets a model's description when {@code changes} gives one, and replaces its tags when it gives
+   * them.
+   *
+   * @return whether the model exists
+   */
+  boolean updateModel(String name, MetadataChanges changes) {
+    return jdbc.sql(
+                "update model set"
+                    + " description = case when ? then ? else description end,"
+                    + " tags = coalesce(cast(? as jsonb), tags)"
+                    + " where name = ?")
+            .params(
+                changes.descriptionGiven(),
+                changes.description(),
+                changes.tags() == null
+                    ? null
+                    : json.writeValueAsString(new TreeMap<>(changes.tags())),
+                name)
+            .update()
+        > 0;
+  }
+
+  /** Deletes a model's row; its versions must be gone (they reference it). */
+  void deleteModel(String name) {
+    jdbc.sql("delete from model where name = ?").param(name).update();
+  }
+
   private static final String MODEL_SELECT =
-      "select m.name, m.created_at,"
+      "select m.name, m.description, m.tags, m.created_at,"
           + " (select max(v.version) from model_version v where v.model_name = m.name) as latest,"
           + " (select count(*) from model_version v where v.model_name = m.name) as versions"
           + " from model m";
@@ -148,6 +186,8 @@ class RegistryStore {
             m ->
                 new Model(
                     m.name(),
+                    m.description(),
+                    m.tags(),
                     m.createdAt(),
                     m.latestVersion(),
                     m.versionCount(),
@@ -155,9 +195,11 @@ class RegistryStore {
         .toList();
   }
 
-  private static Model mapModel(ResultSet rs) throws SQLException {
+  private Model mapModel(ResultSet rs) throws SQLException {
     return new Model(
         rs.getString("name"),
+        rs.getString("description"),
+        json.readValue(rs.getString("tags"), new TypeReference<Map<String, String>>() {}),
         rs.getTimestamp("created_at").toInstant(),
         (Integer) rs.getObject("latest"),
         rs.getLong("versions"),
@@ -261,12 +303,12 @@ class RegistryStore {
   }
 
   /**
-   * Locks a version's row for deletion until the transaction ends ({@code FOR UPDATE}: an alias
-   * move to it waits, then finds it gone).
+   * Locks a version's row for an edit or a deletion until the transaction ends ({@code FOR UPDATE}:
+   * an alias move to it waits, then finds it changed or gone).
    *
    * @return whether the version exists
    */
-  boolean lockVersionForDelete(String model, int version) {
+  boolean lockVersionForUpdate(String model, int version) {
     return !jdbc.sql("select 1 from model_version where model_name = ? and version = ? for update")
         .params(model, version)
         .query(Integer.class)
@@ -304,7 +346,7 @@ class RegistryStore {
    *
    * @return whether the version exists
    */
-  boolean updateVersion(String model, int version, VersionChanges changes) {
+  boolean updateVersion(String model, int version, MetadataChanges changes) {
     return jdbc.sql(
                 "update model_version set"
                     + " description = case when ? then ? else description end,"

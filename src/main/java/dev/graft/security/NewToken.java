@@ -1,5 +1,6 @@
 package dev.graft.security;
 
+import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
 import java.util.List;
@@ -16,8 +17,8 @@ import java.util.List;
     example = "{\"name\": \"ci-uploader\", \"scopes\": [\"write\"], \"expiresAt\": null}")
 public record NewToken(
     @Schema(requiredMode = Schema.RequiredMode.REQUIRED, example = "ci-uploader") String name,
-    @Schema(
-            requiredMode = Schema.RequiredMode.REQUIRED,
-            allowableValues = {"read", "write", "admin"})
+    @ArraySchema(
+            arraySchema = @Schema(requiredMode = Schema.RequiredMode.REQUIRED),
+            schema = @Schema(allowableValues = {"read", "write", "admin"}))
         List<String> scopes,
     @Schema(nullable = true, example = "2026-01-01T00:00:00Z") Instant expiresAt) {}

@@ -1,5 +1,6 @@
 package dev.graft.shared;
 
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 import java.util.function.Function;
 
@@ -11,6 +12,7 @@ import java.util.function.Function;
  * @param size the requested page size
  * @param total the number of items over all pages
  */
+@Schema(requiredProperties = {"items", "page", "size", "total"})
 public record PageResponse<T>(List<T> items, int page, int size, long total) {
 
   /** Maps the items, keeping the paging fields. */

@@ -1,5 +1,6 @@
 package dev.graft.warmstart;
 
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
 import java.util.UUID;
 
@@ -19,19 +20,39 @@ import java.util.UUID;
  * @param error why it failed, for a person to act on
  * @param modelVersion the version it registered
  */
+@Schema(
+    requiredProperties = {
+      "id",
+      "status",
+      "progress",
+      "device",
+      "attempts",
+      "checkpointId",
+      "architectureId",
+      "createdAt",
+      "startedAt",
+      "finishedAt",
+      "error",
+      "modelVersion"
+    })
 public record Run(
     UUID id,
     RunStatus status,
     Progress progress,
-    String device,
-    int attempts,
+    @Schema(
+            nullable = true,
+            description = "Where it runs or ran (cpu, cuda:0); null until a worker claims it",
+            example = "cpu")
+        String device,
+    @Schema(description = "How many times a worker has claimed it") int attempts,
     UUID checkpointId,
     UUID architectureId,
     Instant createdAt,
-    Instant startedAt,
-    Instant finishedAt,
-    String error,
-    VersionRef modelVersion) {
+    @Schema(nullable = true, description = "When a worker first claimed it") Instant startedAt,
+    @Schema(nullable = true, description = "When it ended") Instant finishedAt,
+    @Schema(nullable = true, description = "Why it failed, for a person to act on") String error,
+    @Schema(nullable = true, description = "The version it registered, once it succeeded")
+        VersionRef modelVersion) {
 
   /**
    * Progress of a run.
@@ -41,7 +62,14 @@ public record Run(
    * @param bytesDone output bytes written, over every requested format
    * @param bytesTotal output bytes in all, over every requested format
    */
-  public record Progress(int tensorsDone, int tensorsTotal, long bytesDone, long bytesTotal) {}
+  @Schema(
+      name = "RunProgress",
+      requiredProperties = {"tensorsDone", "tensorsTotal", "bytesDone", "bytesTotal"})
+  public record Progress(
+      int tensorsDone,
+      int tensorsTotal,
+      @Schema(description = "Output bytes written, over every requested format") long bytesDone,
+      @Schema(description = "Output bytes in all, over every requested format") long bytesTotal) {}
 
   /**
    * A registered version.
@@ -49,5 +77,8 @@ public record Run(
    * @param model the model's name
    * @param version the version number
    */
+  @Schema(
+      name = "ModelVersionRef",
+      requiredProperties = {"model", "version"})
   public record VersionRef(String model, int version) {}
 }

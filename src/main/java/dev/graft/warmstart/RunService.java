@@ -107,6 +107,7 @@ public class RunService {
               throw unknownArchitecture(row.architectureId());
             }
             runs.insert(row);
+            runs.notifyQueued();
             audit.record(
                 "run.create",
                 "run",

@@ -27,6 +27,14 @@ class RunStore {
   }
 
   /** Inserts a new QUEUED run. */
+  /**
+   * Announces a queued run to listening workers ({@link RunWakeups}); PostgreSQL delivers it when
+   * the caller's transaction commits, and drops it if that transaction rolls back.
+   */
+  void notifyQueued() {
+    jdbc.sql("select pg_notify('" + RunWakeups.CHANNEL + "', '')").query().singleValue();
+  }
+
   void insert(RunRow r) {
     jdbc.sql(
             "insert into warm_start_run (id, status, checkpoint_id, architecture_id, options, output, idempotency_key,"

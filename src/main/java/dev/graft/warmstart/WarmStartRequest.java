@@ -19,6 +19,7 @@ import java.util.UUID;
  * @param output where the result goes
  */
 @Schema(
+    requiredProperties = {"checkpointId", "architectureId", "output"},
     example =
         """
         {"checkpointId":"6f1c2a9e-3b7d-4c52-9a51-0d3e5f7a8b90","architectureId":"0b7e2f4c-9d41-4a8e-8f5e-2c6a1d9b3e70",
@@ -40,13 +41,24 @@ public record WarmStartRequest(
    * @param tags free key-value tags
    * @param aliases aliases to point at the new version
    */
+  @Schema(name = "WarmStartOutput", requiredProperties = "model")
   public record Output(
-      String model,
-      @ArraySchema(schema = @Schema(allowableValues = {"safetensors", "pytorch", "torchscript"}))
+      @Schema(
+              description = "The model to register the result as the next version of",
+              pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$",
+              example = "resnet34-warm")
+          String model,
+      @ArraySchema(
+              schema = @Schema(allowableValues = {"safetensors", "pytorch", "torchscript"}),
+              arraySchema =
+                  @Schema(
+                      description =
+                          "Artifact formats; safetensors and pytorch when absent. torchscript needs"
+                              + " an architecture uploaded as TorchScript"))
           List<String> formats,
-      String description,
-      Map<String, String> tags,
-      List<String> aliases) {
+      @Schema(nullable = true, description = "Free text for the version") String description,
+      @Schema(description = "Free key-value tags for the version") Map<String, String> tags,
+      @Schema(description = "Aliases to point at the new version") List<String> aliases) {
 
     /**
      * The formats to write, in order.

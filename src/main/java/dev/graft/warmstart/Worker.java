@@ -32,6 +32,7 @@ class Worker implements SmartLifecycle {
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
   private final RunStore runs;
+  private final RunWakeups wakeups;
   private final RunExecutor executor;
   private final GraftProperties properties;
   private final String owner;
@@ -42,8 +43,9 @@ class Worker implements SmartLifecycle {
   private volatile String device;
   private volatile String engineError;
 
-  Worker(RunStore runs, RunExecutor executor, GraftProperties properties) {
+  Worker(RunStore runs, RunWakeups wakeups, RunExecutor executor, GraftProperties properties) {
     this.runs = runs;
+    this.wakeups = wakeups;
     this.executor = executor;
     this.properties = properties;
     this.owner = hostname() + "/" + UUID.randomUUID();
@@ -56,6 +58,7 @@ class Worker implements SmartLifecycle {
     }
     stopping = false;
     removeAbandonedWorkFolders();
+    wakeups.start();
     for (int i = 0; i < properties.worker().concurrency(); i++) {
       Thread t = new Thread(this::loop, "graft-worker-" + i);
       t.setDaemon(true);
@@ -76,10 +79,12 @@ class Worker implements SmartLifecycle {
     if (!running.getAndSet(false)) {
       return;
     }
+    wakeups.stop();
     stopping = true;
     synchronized (wakeUp) {
       wakeUp.notifyAll();
     }
+    wakeups.wake(); // the idle threads wait in RunWakeups.await
     long deadline = System.nanoTime() + properties.worker().lease().toNanos();
     for (Thread t : threads) {
       try {
@@ -115,6 +120,8 @@ class Worker implements SmartLifecycle {
         pause = 1000;
         while (running.get()) {
           boolean worked = false;
+          // Read before looking, so a run queued while we look wakes the wait below at once.
+          long seen = wakeups.generation();
           try {
             runs.sweepAbandoned();
             worked = runOnce(engine);
@@ -122,7 +129,9 @@ class Worker implements SmartLifecycle {
             log.error("worker loop failed; retrying after a pause", e);
           }
           if (!worked) {
-            pause(properties.worker().pollInterval().toMillis());
+            // Until a submit's NOTIFY wakes us (RunWakeups), or the poll interval as a fallback;
+            // stop() wakes us too.
+            wakeups.await(seen, properties.worker().pollInterval());
           }
         }
       } catch (InterruptedException e) {

@@ -245,8 +245,8 @@ class ArchitectureApiTests extends IntegrationTest {
     JsonNode schemas = json(get("/v3/api-docs")).get("components").get("schemas");
     JsonNode entries = schemas.get("ArchitectureDocument").get("properties").get("entries");
     assertThat(entries.get("type").asString()).isEqualTo("array");
-    assertThat(entries.get("items").get("$ref").asString()).endsWith("/Entry");
-    JsonNode shape = schemas.get("Entry").get("properties").get("shape");
+    assertThat(entries.get("items").get("$ref").asString()).endsWith("/ArchitectureDocumentEntry");
+    JsonNode shape = schemas.get("ArchitectureDocumentEntry").get("properties").get("shape");
     assertThat(shape.get("type").asString()).isEqualTo("array");
     assertThat(shape.get("items").get("type").asString()).isEqualTo("integer");
   }

@@ -9,6 +9,7 @@ import dev.graft.shared.InvalidInput;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
 import dev.graft.shared.Stored;
+import dev.graft.shared.web.ApiDocs;
 import dev.graft.shared.web.BlobDownload;
 import dev.graft.shared.web.MultipartFileStream;
 import dev.graft.shared.web.Problems;
@@ -18,8 +19,12 @@ import dev.graft.shared.web.UploadName;
 import dev.graft.storage.BlobStore;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
+import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Encoding;
 import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.media.SchemaProperty;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
@@ -40,7 +45,7 @@ import org.springframework.web.bind.annotation.RestController;
 /** The checkpoint endpoints: upload, list, inspect, download, delete. */
 @RestController
 @RequestMapping("/api/v1/checkpoints")
-@Tag(name = "Checkpoints", description = "Uploaded weight files and their tensor index")
+@Tag(name = "Checkpoints")
 class CheckpointController {
 
   private final CheckpointService service;
@@ -51,27 +56,77 @@ class CheckpointController {
     this.blobs = blobs;
   }
 
+  @Operation(hidden = true)
+  @PostMapping(consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE)
+  ResponseEntity<Checkpoint> uploadRaw(
+      @RequestParam(required = false) String name,
+      @RequestParam(defaultValue = "auto") String format,
+      @RequestParam(required = false) String stateDictPath,
+      HttpServletRequest request,
+      @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey)
+      throws IOException {
+    CheckpointUpload upload = upload(name, null, format, stateDictPath);
+    return created(service.upload(upload, request.getInputStream(), idempotencyKey));
+  }
+
   @Operation(
-      summary = "Upload a checkpoint as the raw request body (streamed, any size)",
+      operationId = "uploadCheckpoint",
+      summary = "Upload a checkpoint (streamed, any size)",
+      description =
+          ApiDocs.UPLOAD_BODY
+              + " A torch.save file (a state dict, or a nested checkpoint whose state dict sits at"
+              + " stateDictPath) or safetensors. Bytes stored before answer 200 with the existing"
+              + " checkpoint.",
       requestBody =
           @io.swagger.v3.oas.annotations.parameters.RequestBody(
+              required = true,
               content =
                   @Content(
-                      mediaType = "application/octet-stream",
-                      schema = @Schema(type = "string", format = "binary"))))
-  @ApiResponse(responseCode = "201", description = "New checkpoint stored")
+                      mediaType = MediaType.MULTIPART_FORM_DATA_VALUE,
+                      schema = @Schema(type = "object", requiredProperties = "file"),
+                      schemaProperties =
+                          @SchemaProperty(
+                              name = "file",
+                              schema =
+                                  @Schema(
+                                      type = "string",
+                                      format = "binary",
+                                      description = "The checkpoint file")),
+                      encoding =
+                          @Encoding(
+                              name = "file",
+                              contentType = MediaType.APPLICATION_OCTET_STREAM_VALUE))))
+  @ApiResponse(
+      responseCode = "201",
+      description = "New checkpoint stored",
+      headers = @Header(name = "Location", ref = ApiDocs.LOCATION),
+      content = @Content(schema = @Schema(implementation = Checkpoint.class)))
   @ApiResponse(
       responseCode = "200",
-      description = "Identical bytes were stored before; the existing checkpoint")
+      description = "Identical bytes were stored before; the existing checkpoint",
+      content = @Content(schema = @Schema(implementation = Checkpoint.class)))
+  @ApiResponse(responseCode = "408", description = "The upload stalled and was cut")
+  @ApiResponse(
+      responseCode = "409",
+      description = "The Idempotency-Key was used for another upload")
+  @ApiResponse(responseCode = "413", description = "The file exceeds a size limit")
   @ApiResponse(
       responseCode = "422",
       description = "The file was refused; the detail says what and where")
-  @PostMapping(consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE)
-  ResponseEntity<Checkpoint> uploadRaw(
-      @Parameter(description = "The checkpoint's name", example = "resnet18-epoch3")
+  @ApiResponse(responseCode = "429", description = "Too many uploads at once; retry later")
+  @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+  ResponseEntity<Checkpoint> uploadMultipart(
+      @Parameter(
+              description = "The checkpoint's name; the file name (or 'checkpoint') when absent",
+              example = "resnet18-epoch3")
           @RequestParam(required = false)
           String name,
-      @Parameter(description = "auto, pytorch or safetensors", example = "auto")
+      @Parameter(
+              description = "The file's format; detected when auto",
+              schema =
+                  @Schema(
+                      allowableValues = {"auto", "pytorch", "safetensors"},
+                      defaultValue = "auto"))
           @RequestParam(defaultValue = "auto")
           String format,
       @Parameter(
@@ -81,26 +136,9 @@ class CheckpointController {
           @RequestParam(required = false)
           String stateDictPath,
       HttpServletRequest request,
-      @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey)
-      throws IOException {
-    CheckpointUpload upload = upload(name, null, format, stateDictPath);
-    return created(service.upload(upload, request.getInputStream(), idempotencyKey));
-  }
-
-  @Operation(
-      summary =
-          "Upload a checkpoint as multipart/form-data part 'file' (streamed, no temporary copy)")
-  @ApiResponse(responseCode = "201", description = "New checkpoint stored")
-  @ApiResponse(
-      responseCode = "200",
-      description = "Identical bytes were stored before; the existing checkpoint")
-  @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
-  ResponseEntity<Checkpoint> uploadMultipart(
-      @RequestParam(required = false) String name,
-      @RequestParam(defaultValue = "auto") String format,
-      @RequestParam(required = false) String stateDictPath,
-      HttpServletRequest request,
-      @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey)
+      @Parameter(description = ApiDocs.IDEMPOTENCY_KEY)
+          @RequestHeader(name = "Idempotency-Key", required = false)
+          String idempotencyKey)
       throws IOException {
     MultipartFileStream.Part part =
         MultipartFileStream.find(request.getContentType(), request.getInputStream(), "file");
@@ -108,43 +146,108 @@ class CheckpointController {
     return created(service.upload(upload, part.body(), idempotencyKey));
   }
 
-  @Operation(summary = "List checkpoints, newest first")
+  @Operation(
+      operationId = "listCheckpoints",
+      summary = "List checkpoints, newest first",
+      description =
+          "sha256 finds the checkpoint holding a file's bytes, so a client can reuse it instead of"
+              + " uploading the file again.")
+  @ApiResponse(responseCode = "200", description = "A page of checkpoints")
   @GetMapping
   PageResponse<Checkpoint> list(
-      @Parameter(description = "Only names containing this") @RequestParam(required = false)
+      @Parameter(description = "Only names containing this (ignoring case)")
+          @RequestParam(required = false)
           String q,
-      @RequestParam(defaultValue = "0") int page,
-      @RequestParam(defaultValue = "50") int size) {
+      @Parameter(
+              description = "Only the checkpoint with these bytes: their SHA-256 in hex",
+              schema = @Schema(pattern = "^[0-9a-f]{64}$"))
+          @RequestParam(required = false)
+          String sha256,
+      @Parameter(description = "Zero-based page number") @RequestParam(defaultValue = "0") int page,
+      @Parameter(description = "Items per page, 1 to 1000") @RequestParam(defaultValue = "50")
+          int size) {
     return service.list(
-        TextParams.atMost("q", q, TextParams.MAX_NAME), new PageRequest(page, size));
+        TextParams.atMost("q", q, TextParams.MAX_NAME),
+        TextParams.sha256("sha256", sha256),
+        new PageRequest(page, size));
   }
 
-  @Operation(summary = "Get a checkpoint")
+  @Operation(operationId = "getCheckpoint", summary = "Get a checkpoint")
+  @ApiResponse(responseCode = "200", description = "The checkpoint")
+  @ApiResponse(responseCode = "404", description = "No such checkpoint")
   @GetMapping("/{id}")
   Checkpoint get(@PathVariable UUID id) {
     return service.get(id);
   }
 
-  @Operation(summary = "List a checkpoint's tensors in file order")
+  @Operation(
+      operationId = "listCheckpointTensors",
+      summary = "List a checkpoint's tensors in file order")
+  @ApiResponse(responseCode = "200", description = "A page of tensors")
+  @ApiResponse(responseCode = "404", description = "No such checkpoint")
   @GetMapping("/{id}/tensors")
   PageResponse<CheckpointTensor> tensors(
       @PathVariable UUID id,
       @Parameter(description = "Only keys starting with this", example = "layer1.")
           @RequestParam(required = false)
           String prefix,
-      @RequestParam(defaultValue = "0") int page,
-      @RequestParam(defaultValue = "50") int size) {
+      @Parameter(description = "Zero-based page number") @RequestParam(defaultValue = "0") int page,
+      @Parameter(description = "Items per page, 1 to 1000") @RequestParam(defaultValue = "50")
+          int size) {
     return service.tensors(id, TextParams.key("prefix", prefix), new PageRequest(page, size));
   }
 
-  @Operation(summary = "Download the original bytes (honours Range; ETag is the SHA-256)")
+  @Operation(
+      operationId = "downloadCheckpoint",
+      summary = "Download the original bytes (honours Range; ETag is the SHA-256)")
+  @Parameter(
+      in = ParameterIn.HEADER,
+      name = "Range",
+      description = ApiDocs.RANGE,
+      schema = @Schema(type = "string"))
+  @Parameter(
+      in = ParameterIn.HEADER,
+      name = "If-Range",
+      description = ApiDocs.IF_RANGE,
+      schema = @Schema(type = "string"))
+  @Parameter(
+      in = ParameterIn.HEADER,
+      name = "If-None-Match",
+      description = ApiDocs.IF_NONE_MATCH,
+      schema = @Schema(type = "string"))
   @ApiResponse(
       responseCode = "200",
+      description = "The file",
+      headers = {
+        @Header(name = "ETag", ref = ApiDocs.ETAG),
+        @Header(name = "Accept-Ranges", ref = ApiDocs.ACCEPT_RANGES),
+        @Header(name = "Content-Disposition", ref = ApiDocs.CONTENT_DISPOSITION)
+      },
       content =
           @Content(
-              mediaType = "application/octet-stream",
+              mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
               schema = @Schema(type = "string", format = "binary")))
-  @ApiResponse(responseCode = "206", description = "The requested range")
+  @ApiResponse(
+      responseCode = "206",
+      description = "The requested range",
+      headers = {
+        @Header(name = "ETag", ref = ApiDocs.ETAG),
+        @Header(name = "Content-Range", ref = ApiDocs.CONTENT_RANGE),
+        @Header(name = "Content-Disposition", ref = ApiDocs.CONTENT_DISPOSITION)
+      },
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
+              schema = @Schema(type = "string", format = "binary")))
+  @ApiResponse(
+      responseCode = "304",
+      description = "If-None-Match named the current ETag",
+      headers = @Header(name = "ETag", ref = ApiDocs.ETAG))
+  @ApiResponse(responseCode = "404", description = "No such checkpoint")
+  @ApiResponse(
+      responseCode = "416",
+      description = "The range lies outside the file",
+      headers = @Header(name = "Content-Range", ref = ApiDocs.CONTENT_RANGE))
   @GetMapping("/{id}/content")
   void content(@PathVariable UUID id, HttpServletRequest request, HttpServletResponse response)
       throws IOException {
@@ -159,8 +262,14 @@ class CheckpointController {
         response);
   }
 
-  @Operation(summary = "Delete a checkpoint")
+  @Operation(
+      operationId = "deleteCheckpoint",
+      summary = "Delete a checkpoint; refused while a model version or an active run uses it")
   @ApiResponse(responseCode = "204", description = "Deleted")
+  @ApiResponse(responseCode = "404", description = "No such checkpoint")
+  @ApiResponse(
+      responseCode = "409",
+      description = "A model version's lineage or a queued or running run uses it")
   @DeleteMapping("/{id}")
   ResponseEntity<Void> delete(@PathVariable UUID id) throws IOException {
     service.delete(id);

@@ -60,6 +60,7 @@ class WebhookController {
   }
 
   @Operation(operationId = "getWebhook", summary = "Get a webhook; no secret")
+  @ApiResponse(responseCode = "200", description = "The webhook")
   @ApiResponse(responseCode = "404", description = "No such webhook")
   @GetMapping("/{id}")
   Webhook get(@PathVariable UUID id) {
@@ -80,6 +81,7 @@ class WebhookController {
       summary =
           "A webhook's deliveries, newest event first: state, and every attempt with its status,"
               + " error and the start of the answer")
+  @ApiResponse(responseCode = "200", description = "A page of deliveries")
   @ApiResponse(responseCode = "404", description = "No such webhook")
   @GetMapping("/{id}/deliveries")
   PageResponse<Delivery> deliveries(

@@ -14,9 +14,7 @@ import org.springframework.web.bind.annotation.RestController;
 /** The preview endpoint: a load plan before any tensor is read. */
 @RestController
 @RequestMapping("/api/v1/previews")
-@Tag(
-    name = "Previews",
-    description = "What load_state_dict would do, per tensor, before anything is loaded")
+@Tag(name = "Previews")
 class PreviewController {
 
   private final PreviewService service;
@@ -25,13 +23,25 @@ class PreviewController {
     this.service = service;
   }
 
-  @Operation(summary = "Preview loading a checkpoint into an architecture under load options")
+  @Operation(
+      operationId = "createPreview",
+      summary = "Preview loading a checkpoint into an architecture under load options",
+      description =
+          "Computed from the stored indexes alone: no tensor data is read, so its time does not"
+              + " grow with the file's size. A plan that would fail is still a 200, with outcome"
+              + " FAILED and PyTorch's error text.")
   @ApiResponse(
       responseCode = "200",
       description = "The report; outcome FAILED carries PyTorch's error text")
-  @ApiResponse(responseCode = "422", description = "An unknown checkpoint or architecture id")
+  @ApiResponse(
+      responseCode = "422",
+      description =
+          "An unknown checkpoint or architecture id, or options that cannot be applied to these"
+              + " keys")
   @PostMapping
-  Report preview(@RequestBody PreviewRequest request) {
+  Report preview(
+      @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true) @RequestBody
+          PreviewRequest request) {
     return service.preview(request.checkpointId(), request.architectureId(), request.options());
   }
 }

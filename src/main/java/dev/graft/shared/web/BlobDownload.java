@@ -86,8 +86,17 @@ public final class BlobDownload {
           from = size; // unsatisfiable below
         }
         if (from >= size || from > to || size == 0) {
-          response.setStatus(HttpServletResponse.SC_REQUESTED_RANGE_NOT_SATISFIABLE);
           response.setHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + size);
+          Problems.send(
+              response,
+              HttpServletResponse.SC_REQUESTED_RANGE_NOT_SATISFIABLE,
+              "range-not-satisfiable",
+              "Range not satisfiable",
+              "the range "
+                  + Problems.quoteInput(range)
+                  + " lies outside the file, which holds "
+                  + size
+                  + " bytes");
           return;
         }
         partial = true;

@@ -5,6 +5,7 @@ import dev.graft.shared.FileRejected;
 import dev.graft.shared.InvalidInput;
 import dev.graft.shared.NotFound;
 import dev.graft.shared.RequestBodyRefused;
+import dev.graft.shared.ResourceChanged;
 import dev.graft.shared.StateConflict;
 import dev.graft.shared.TooManyUploads;
 import dev.graft.shared.UnknownReference;
@@ -32,11 +33,13 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
  * (each type is {@code https://graft.dev/problems/} plus the name given):
  *
  * <ul>
- *   <li>{@link InvalidInput}: 400 {@code bad-request}, {@code errors[0].field} naming the value;
+ *   <li>{@link InvalidInput}: 400 {@code bad-request}, {@code errors[0].field} naming the value (an
+ *       unknown query parameter too, see {@link UnknownQueryParameters});
  *   <li>{@link NotFound} ({@code CheckpointNotFound}, {@code ArchitectureNotFound}, {@code
  *       ModelVersionNotFound}, {@code RunNotFound}): 404 {@code not-found};
  *   <li>{@link StateConflict} ({@code StillInUse}, {@code IdempotencyKeyReused}, {@code
  *       RunAlreadyEnded}): 409 {@code conflict};
+ *   <li>{@link ResourceChanged} (a stale {@code If-Match}): 412 {@code precondition-failed};
  *   <li>{@link UnknownReference}: 422 {@code unknown-reference}, {@code errors[0].field} naming the
  *       body field;
  *   <li>{@link dev.graft.plan.LoadOptionsRejected}: 422 {@code options-rejected}, {@code
@@ -108,6 +111,16 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
   @ExceptionHandler(StateConflict.class)
   ResponseEntity<Object> stateConflict(StateConflict e) {
     return response(problem(HttpStatus.CONFLICT, "conflict", "Conflict", e.getMessage()));
+  }
+
+  @ExceptionHandler(ResourceChanged.class)
+  ResponseEntity<Object> resourceChanged(ResourceChanged e) {
+    return response(
+        problem(
+            HttpStatus.PRECONDITION_FAILED,
+            "precondition-failed",
+            "Precondition failed",
+            e.getMessage()));
   }
 
   @ExceptionHandler(InvalidInput.class)

@@ -45,4 +45,23 @@ public final class TextParams {
     }
     return value;
   }
+
+  /**
+   * Checks an optional SHA-256 in hex, as blobs are named.
+   *
+   * @return the value in lower case, or {@code null} when absent
+   * @throws InvalidInput naming the parameter when it is not 64 hex digits
+   */
+  public static String sha256(String field, String value) {
+    if (value == null) {
+      return null;
+    }
+    String lower = value.toLowerCase(java.util.Locale.ROOT);
+    if (!lower.matches("[0-9a-f]{64}")) {
+      throw new InvalidInput(
+          field,
+          "must be a SHA-256 in hex (64 digits), was " + dev.graft.shared.Texts.quote(value));
+    }
+    return lower;
+  }
 }
