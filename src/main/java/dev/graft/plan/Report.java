@@ -16,6 +16,7 @@ import java.util.List;
  * @param entries one per target entry, in target order
  * @param unused checkpoint tensors no entry takes, in checkpoint order, under their original keys
  * @param suggestedKeyRules key rules that would load more entries, best first
+ * @param coverage each coverage gate of the options, measured; empty without gates
  * @param error PyTorch's error text when the outcome is {@link Outcome#FAILED}, else {@code null}
  */
 public record Report(
@@ -28,6 +29,7 @@ public record Report(
     List<Entry> entries,
     List<Unused> unused,
     List<SuggestedKeyRule> suggestedKeyRules,
+    List<Coverage> coverage,
     String error) {
 
   /** Copies the lists. */
@@ -38,6 +40,7 @@ public record Report(
     entries = List.copyOf(entries);
     unused = List.copyOf(unused);
     suggestedKeyRules = List.copyOf(suggestedKeyRules);
+    coverage = coverage == null ? List.of() : List.copyOf(coverage);
   }
 
   /**
@@ -86,6 +89,8 @@ public record Report(
    *
    * @param targetKey the target key
    * @param sourceKey the original checkpoint key (before key rules), {@code null} when none matched
+   * @param sourceIndex the index, in the request's sources, of the checkpoint the value comes from
+   *     (0 for a plain {@code checkpointId}); {@code null} when none matched
    * @param status where the value comes from
    * @param action what executing the plan does; {@code null} when the plan failed
    * @param kind parameter, buffer or unknown
@@ -98,6 +103,7 @@ public record Report(
   public record Entry(
       String targetKey,
       String sourceKey,
+      Integer sourceIndex,
       EntryStatus status,
       EntryAction action,
       EntryKind kind,
@@ -113,8 +119,31 @@ public record Report(
    * @param sourceKey the original checkpoint key
    * @param dtype its dtype, torch's name
    * @param shape its shape
+   * @param sourceIndex the index, in the request's sources, of its checkpoint (0 for a plain {@code
+   *     checkpointId})
    */
-  public record Unused(String sourceKey, String dtype, List<Long> shape) {}
+  public record Unused(String sourceKey, String dtype, List<Long> shape, int sourceIndex) {}
+
+  /**
+   * A coverage gate, measured.
+   *
+   * @param prefix the target-key prefix it covers
+   * @param minLoadedFraction the fraction it requires
+   * @param targetKeys target entries under the prefix
+   * @param targetNumel their elements
+   * @param loadedNumel those elements taken from the checkpoints
+   * @param loadedFraction {@code loadedNumel / targetNumel} (1 when the entries have no elements, 0
+   *     when there are none)
+   * @param met whether the gate holds; never when no target key is under the prefix
+   */
+  public record Coverage(
+      String prefix,
+      double minLoadedFraction,
+      int targetKeys,
+      long targetNumel,
+      long loadedNumel,
+      double loadedFraction,
+      boolean met) {}
 
   /**
    * A key rule that, appended to the options' rules, would load more entries.

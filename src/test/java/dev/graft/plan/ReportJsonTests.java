@@ -61,6 +61,7 @@ class ReportJsonTests {
             "entries",
             "unused",
             "suggestedKeyRules",
+            "coverage",
             "error");
     assertThat(json.get("summary").propertyNames())
         .containsExactlyInAnyOrder(
@@ -78,6 +79,7 @@ class ReportJsonTests {
         .containsExactlyInAnyOrder(
             "targetKey",
             "sourceKey",
+            "sourceIndex",
             "status",
             "action",
             "kind",
