@@ -29,9 +29,14 @@ class PreviewController {
   @ApiResponse(
       responseCode = "200",
       description = "The report; outcome FAILED carries PyTorch's error text")
-  @ApiResponse(responseCode = "422", description = "An unknown checkpoint or architecture id")
+  @ApiResponse(
+      responseCode = "422",
+      description =
+          "An unknown checkpoint or architecture id, options or sources that cannot be used (a"
+              + " source whose globs leave nothing)")
   @PostMapping
   Report preview(@RequestBody PreviewRequest request) {
-    return service.preview(request.checkpointId(), request.architectureId(), request.options());
+    return service.preview(
+        request.checkpointId(), request.sources(), request.architectureId(), request.options());
   }
 }
