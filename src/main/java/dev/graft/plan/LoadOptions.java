@@ -1,6 +1,7 @@
 package dev.graft.plan;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Objects;
@@ -33,7 +34,8 @@ public record LoadOptions(
     DtypePolicy dtype,
     List<String> freeze,
     long initSeed,
-    List<CoverageGate> require) {
+    // Left out when empty, so options stored before gates existed hash and read as they did.
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<CoverageGate> require) {
 
   /** Key rules in one set of options. */
   public static final int MAX_KEY_RULES = 64;

@@ -1,5 +1,6 @@
 package dev.graft.plan;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 
 /**
@@ -29,7 +30,8 @@ public record Report(
     List<Entry> entries,
     List<Unused> unused,
     List<SuggestedKeyRule> suggestedKeyRules,
-    List<Coverage> coverage,
+    // Left out when empty (and sourceIndex when null), so reports stored before read as they did.
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Coverage> coverage,
     String error) {
 
   /** Copies the lists. */
@@ -103,7 +105,7 @@ public record Report(
   public record Entry(
       String targetKey,
       String sourceKey,
-      Integer sourceIndex,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Integer sourceIndex,
       EntryStatus status,
       EntryAction action,
       EntryKind kind,

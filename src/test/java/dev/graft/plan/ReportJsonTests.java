@@ -61,7 +61,6 @@ class ReportJsonTests {
             "entries",
             "unused",
             "suggestedKeyRules",
-            "coverage",
             "error");
     assertThat(json.get("summary").propertyNames())
         .containsExactlyInAnyOrder(
@@ -79,7 +78,6 @@ class ReportJsonTests {
         .containsExactlyInAnyOrder(
             "targetKey",
             "sourceKey",
-            "sourceIndex",
             "status",
             "action",
             "kind",

@@ -104,7 +104,7 @@ class MultiSourcePreviewApiTests extends IntegrationTest {
     for (JsonNode entry : report.get("entries")) {
       JsonNode from = e.get("sourceIndex").get(entry.get("targetKey").asString());
       if (from == null) {
-        assertThat(entry.get("sourceIndex").isNull())
+        assertThat(entry.path("sourceIndex").isMissingNode())
             .as(entry.get("targetKey").asString())
             .isTrue();
       } else {
