@@ -25,9 +25,18 @@ final class Globs {
    * @throws LoadOptionsRejected naming {@code freeze} or {@code freeze[i]}
    */
   static Globs compile(List<String> patterns) {
+    return compile("freeze", patterns);
+  }
+
+  /**
+   * Checks and compiles patterns given under {@code field} (a source's {@code include}).
+   *
+   * @throws LoadOptionsRejected naming {@code field} or {@code field[i]}
+   */
+  static Globs compile(String field, List<String> patterns) {
     if (patterns.size() > LoadOptions.MAX_FREEZE_GLOBS) {
       throw new LoadOptionsRejected(
-          "freeze",
+          field,
           "at most "
               + LoadOptions.MAX_FREEZE_GLOBS
               + " patterns are allowed, got "
@@ -35,7 +44,7 @@ final class Globs {
     }
     List<Glob> out = new ArrayList<>(patterns.size());
     for (int i = 0; i < patterns.size(); i++) {
-      out.add(Glob.of(KeyRules.checkText("freeze[" + i + "]", patterns.get(i), true)));
+      out.add(Glob.of(KeyRules.checkText(field + "[" + i + "]", patterns.get(i), true)));
     }
     return new Globs(out);
   }

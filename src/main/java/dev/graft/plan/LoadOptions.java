@@ -1,6 +1,7 @@
 package dev.graft.plan;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
@@ -24,6 +25,8 @@ import java.util.Objects;
  * @param freeze glob patterns ({@code *} matches any run of characters, dots included): matching
  *     target entries get {@code requiresGrad=false}
  * @param initSeed the seed for init schemes
+ * @param require coverage gates: a plan that loads less than a gate asks for under its prefix
+ *     fails, whatever {@code strict} says
  */
 @Schema(
     description =
@@ -50,13 +53,23 @@ public record LoadOptions(
                     + " entries get requiresGrad=false",
             example = "[\"backbone.*\"]")
         List<String> freeze,
-    @Schema(description = "The seed for init schemes", defaultValue = "0") long initSeed) {
+    @Schema(description = "The seed for init schemes", defaultValue = "0") long initSeed,
+    // Left out when empty, so options stored before gates existed hash and read as they did.
+    @Schema(
+            description =
+                "Coverage gates: a plan that loads less than a gate asks for under its prefix"
+                    + " fails, whatever strict says")
+        @JsonInclude(JsonInclude.Include.NON_EMPTY)
+        List<CoverageGate> require) {
 
   /** Key rules in one set of options. */
   public static final int MAX_KEY_RULES = 64;
 
   /** Freeze patterns in one set of options. */
   public static final int MAX_FREEZE_GLOBS = 64;
+
+  /** Coverage gates in one set of options. */
+  public static final int MAX_COVERAGE_GATES = 64;
 
   /** UTF-8 bytes in one prefix, pattern, replacement or freeze pattern. */
   public static final int MAX_TEXT_BYTES = 1024;
@@ -81,6 +94,27 @@ public record LoadOptions(
     dtype = dtype == null ? DtypePolicy.TARGET : dtype;
     freeze = freeze == null ? List.of() : copy(freeze);
     Globs.compile(freeze);
+    require = require == null ? List.of() : copy(require);
+    if (require.size() > MAX_COVERAGE_GATES) {
+      throw new LoadOptionsRejected(
+          "require", "at most " + MAX_COVERAGE_GATES + " gates are allowed, got " + require.size());
+    }
+    for (int i = 0; i < require.size(); i++) {
+      if (require.get(i) == null) {
+        throw new LoadOptionsRejected("require[" + i + "]", "is required, not null");
+      }
+    }
+  }
+
+  /** Options without coverage gates. */
+  public LoadOptions(
+      boolean strict,
+      List<KeyRule> keyRules,
+      ShapeMismatchPolicy onShapeMismatch,
+      DtypePolicy dtype,
+      List<String> freeze,
+      long initSeed) {
+    this(strict, keyRules, onShapeMismatch, dtype, freeze, initSeed, List.of());
   }
 
   /** An unmodifiable copy that, unlike {@link List#copyOf}, keeps nulls for the checks to name. */
@@ -99,14 +133,16 @@ public record LoadOptions(
       @JsonProperty("onShapeMismatch") ShapeMismatchPolicy onShapeMismatch,
       @JsonProperty("dtype") DtypePolicy dtype,
       @JsonProperty("freeze") List<String> freeze,
-      @JsonProperty("initSeed") Long initSeed) {
+      @JsonProperty("initSeed") Long initSeed,
+      @JsonProperty("require") List<CoverageGate> require) {
     return new LoadOptions(
         strict == null || strict,
         keyRules,
         onShapeMismatch,
         dtype,
         freeze,
-        initSeed == null ? 0L : initSeed);
+        initSeed == null ? 0L : initSeed,
+        require);
   }
 
   /**
@@ -114,33 +150,44 @@ public record LoadOptions(
    */
   public static LoadOptions defaults() {
     return new LoadOptions(
-        true, List.of(), ShapeMismatchPolicy.FAIL, DtypePolicy.TARGET, List.of(), 0L);
+        true, List.of(), ShapeMismatchPolicy.FAIL, DtypePolicy.TARGET, List.of(), 0L, List.of());
   }
 
   /** These options with {@code strict} replaced. */
   public LoadOptions withStrict(boolean value) {
-    return new LoadOptions(value, keyRules, onShapeMismatch, dtype, freeze, initSeed);
+    return new LoadOptions(value, keyRules, onShapeMismatch, dtype, freeze, initSeed, require);
   }
 
   /** These options with the key rules replaced. */
   public LoadOptions withKeyRules(List<KeyRule> value) {
-    return new LoadOptions(strict, value, onShapeMismatch, dtype, freeze, initSeed);
+    return new LoadOptions(strict, value, onShapeMismatch, dtype, freeze, initSeed, require);
   }
 
   /** These options with the shape-mismatch policy replaced. */
   public LoadOptions withOnShapeMismatch(ShapeMismatchPolicy value) {
     return new LoadOptions(
-        strict, keyRules, Objects.requireNonNull(value), dtype, freeze, initSeed);
+        strict, keyRules, Objects.requireNonNull(value), dtype, freeze, initSeed, require);
   }
 
   /** These options with the dtype policy replaced. */
   public LoadOptions withDtype(DtypePolicy value) {
     return new LoadOptions(
-        strict, keyRules, onShapeMismatch, Objects.requireNonNull(value), freeze, initSeed);
+        strict,
+        keyRules,
+        onShapeMismatch,
+        Objects.requireNonNull(value),
+        freeze,
+        initSeed,
+        require);
   }
 
   /** These options with the freeze patterns replaced. */
   public LoadOptions withFreeze(List<String> value) {
-    return new LoadOptions(strict, keyRules, onShapeMismatch, dtype, value, initSeed);
+    return new LoadOptions(strict, keyRules, onShapeMismatch, dtype, value, initSeed, require);
+  }
+
+  /** These options with the coverage gates replaced. */
+  public LoadOptions withRequire(List<CoverageGate> value) {
+    return new LoadOptions(strict, keyRules, onShapeMismatch, dtype, freeze, initSeed, value);
   }
 }

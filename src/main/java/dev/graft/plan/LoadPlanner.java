@@ -77,8 +77,43 @@ public final class LoadPlanner {
       TargetArchitecture target,
       LoadOptions options,
       Duration patternTime) {
+    return plan(List.of(PlanSource.of(checkpoint)), target, options, patternTime);
+  }
+
+  /**
+   * Plans loading several checkpoints into {@code target}: each source's keys are rewritten by the
+   * options' key rules, then by its own, then filtered by its globs; a target key is taken from the
+   * first source (in list order) that offers it. Missing and unexpected keys, {@code strict} and
+   * the policies are those of PyTorch loading the merged state dict (first source wins per key, in
+   * source order). One source without rules or globs plans exactly as {@link #plan(CheckpointIndex,
+   * TargetArchitecture, LoadOptions)}.
+   *
+   * @throws SourcesRejected when a source's rules or globs are invalid, or its globs leave it
+   *     nothing to offer (field {@code sources[i]...})
+   * @throws LoadOptionsRejected as {@link #plan(CheckpointIndex, TargetArchitecture, LoadOptions,
+   *     Duration)}
+   */
+  public static Report plan(
+      List<PlanSource> sources, TargetArchitecture target, LoadOptions options) {
+    return plan(sources, target, options, DEFAULT_PATTERN_TIME);
+  }
+
+  /**
+   * Plans loading several checkpoints into {@code target}, the pattern work bounded by {@code
+   * patternTime}.
+   *
+   * @see #plan(List, TargetArchitecture, LoadOptions)
+   */
+  public static Report plan(
+      List<PlanSource> sources,
+      TargetArchitecture target,
+      LoadOptions options,
+      Duration patternTime) {
+    if (sources.isEmpty()) {
+      throw new SourcesRejected("sources", "must name at least one checkpoint");
+    }
     Deadline deadline = Deadline.after(patternTime);
-    Rewritten source = Rewritten.of(checkpoint, KeyRules.compileAll(options.keyRules()), deadline);
+    Rewritten source = Rewritten.of(sources, KeyRules.compileAll(options.keyRules()), deadline);
     ModuleTree tree = ModuleTree.of(target.entries());
     Globs frozen = Globs.compile(options.freeze());
 
@@ -87,8 +122,12 @@ public final class LoadPlanner {
     EntryAction[] action = new EntryAction[n];
     TensorInfo[] from = new TensorInfo[n];
     long[] loadedNumel = new long[n];
+    int[] fromSource = new int[n];
     boolean failedOnShape = false;
-    Set<String> used = new HashSet<>();
+    List<Set<String>> used = new ArrayList<>(sources.size());
+    for (int s = 0; s < sources.size(); s++) {
+      used.add(new HashSet<>());
+    }
     Map<String, Integer> indexOfKey = new HashMap<>(n * 2);
 
     for (int i = 0; i < n; i++) {
@@ -96,13 +135,14 @@ public final class LoadPlanner {
       indexOfKey.putIfAbsent(e.key(), i);
       TensorInfo t = source.tensors.get(e.key());
       from[i] = t;
+      fromSource[i] = t == null ? -1 : source.sourceOf.get(e.key());
       if (t == null) {
         status[i] = EntryStatus.INITIALIZED;
         action[i] =
             isDefaultedCounter(e, tree, source) ? EntryAction.DEFAULTED : EntryAction.INITIALIZED;
         continue;
       }
-      used.add(t.key());
+      used.get(fromSource[i]).add(t.key());
       if (loadsAsIs(t.shape(), e.shape())) {
         status[i] = EntryStatus.LOADED;
         action[i] =
@@ -159,14 +199,31 @@ public final class LoadPlanner {
       errors.add("Unexpected key(s) in state_dict: " + quoteAll(unexpected) + ". ");
     }
     errors.addAll(sizeErrors);
-    boolean failed = !errors.isEmpty() || failedOnShape;
-    String error =
-        failed
-            ? "Error(s) in loading state_dict for "
-                + target.name()
-                + ":\n\t"
-                + String.join("\n\t", errors)
-            : null;
+    boolean torchFailed = !errors.isEmpty() || failedOnShape;
+    List<Report.Coverage> coverage = coverage(options.require(), target, loadedNumel);
+    List<String> unmet = new ArrayList<>();
+    for (Report.Coverage c : coverage) {
+      if (!c.met()) {
+        unmet.add(unmetText(c));
+      }
+    }
+    boolean failed = torchFailed || !unmet.isEmpty();
+    String error = null;
+    if (torchFailed) {
+      error =
+          "Error(s) in loading state_dict for "
+              + target.name()
+              + ":\n\t"
+              + String.join("\n\t", errors);
+    }
+    if (!unmet.isEmpty()) {
+      String gates =
+          "Coverage requirement(s) not met for "
+              + target.name()
+              + ":\n\t"
+              + String.join("\n\t", unmet);
+      error = error == null ? gates : error + "\n" + gates;
+    }
 
     List<Report.Entry> entries = new ArrayList<>(n);
     List<Report.MismatchedKey> mismatched = new ArrayList<>();
@@ -196,6 +253,7 @@ public final class LoadPlanner {
           new Report.Entry(
               e.key(),
               t == null ? null : t.key(),
+              t == null ? null : fromSource[i],
               status[i],
               a,
               e.kind(),
@@ -221,9 +279,11 @@ public final class LoadPlanner {
     }
 
     List<Report.Unused> unused = new ArrayList<>();
-    for (TensorInfo t : checkpoint.tensors()) {
-      if (!used.contains(t.key())) {
-        unused.add(new Report.Unused(t.key(), t.dtype().torchName(), t.shape()));
+    for (int s = 0; s < sources.size(); s++) {
+      for (TensorInfo t : sources.get(s).checkpoint().tensors()) {
+        if (!used.get(s).contains(t.key())) {
+          unused.add(new Report.Unused(t.key(), t.dtype().torchName(), t.shape(), s));
+        }
       }
     }
 
@@ -253,7 +313,56 @@ public final class LoadPlanner {
         entries,
         unused,
         suggestions,
+        coverage,
         error);
+  }
+
+  /** Each gate measured over the entries under its prefix. */
+  private static List<Report.Coverage> coverage(
+      List<CoverageGate> gates, TargetArchitecture target, long[] loadedNumel) {
+    List<Report.Coverage> out = new ArrayList<>(gates.size());
+    for (CoverageGate g : gates) {
+      long targetNumel = 0;
+      long loaded = 0;
+      int keys = 0;
+      for (int i = 0; i < loadedNumel.length; i++) {
+        TargetEntry e = target.entries().get(i);
+        if (e.key().startsWith(g.prefix())) {
+          keys++;
+          targetNumel += e.numel();
+          loaded += loadedNumel[i];
+        }
+      }
+      double fraction = targetNumel == 0 ? (keys > 0 ? 1.0 : 0.0) : (double) loaded / targetNumel;
+      // A prefix no key starts with is a typo, never a gate that passes.
+      boolean met = keys > 0 && fraction >= g.minLoadedFraction();
+      out.add(
+          new Report.Coverage(
+              g.prefix(), g.minLoadedFraction(), keys, targetNumel, loaded, fraction, met));
+    }
+    return out;
+  }
+
+  private static String unmetText(Report.Coverage c) {
+    if (c.targetKeys() == 0) {
+      return "coverage gate '"
+          + c.prefix()
+          + "' matches no target key (required loaded fraction "
+          + c.minLoadedFraction()
+          + ", loaded fraction "
+          + c.loadedFraction()
+          + ")";
+    }
+    return "coverage gate '"
+        + c.prefix()
+        + "': loaded fraction "
+        + c.loadedFraction()
+        + " ("
+        + c.loadedNumel()
+        + " of "
+        + c.targetNumel()
+        + " elements) is below the required "
+        + c.minLoadedFraction();
   }
 
   /**
@@ -302,30 +411,106 @@ public final class LoadPlanner {
     return b.toString();
   }
 
-  /** The checkpoint as the target sees it: keys and {@code _metadata} after the key rules. */
+  /**
+   * The checkpoints as the target sees them: each source's keys and {@code _metadata} after the key
+   * rules, filtered by its globs, merged with the first source winning a key.
+   */
   static final class Rewritten {
-    /** Rewritten key to tensor, in checkpoint order; a later tensor wins a key two rewrite to. */
+    /** Rewritten key to tensor, in merged order; within a source a later tensor wins a key. */
     final LinkedHashMap<String, TensorInfo> tensors;
+
+    /** Rewritten key to the index of the source its tensor comes from. */
+    final Map<String, Integer> sourceOf;
 
     final Map<String, Long> moduleVersions;
 
-    private Rewritten(LinkedHashMap<String, TensorInfo> tensors, Map<String, Long> moduleVersions) {
+    private Rewritten(
+        LinkedHashMap<String, TensorInfo> tensors,
+        Map<String, Integer> sourceOf,
+        Map<String, Long> moduleVersions) {
       this.tensors = tensors;
+      this.sourceOf = sourceOf;
       this.moduleVersions = moduleVersions;
     }
 
     static Rewritten of(
         CheckpointIndex checkpoint, List<KeyRules.Compiled> rules, Deadline deadline) {
-      LinkedHashMap<String, TensorInfo> tensors =
-          new LinkedHashMap<>(checkpoint.tensors().size() * 2);
-      for (TensorInfo t : checkpoint.tensors()) {
-        String key = t.key();
-        for (int r = 0; r < rules.size(); r++) {
-          key = apply(rules, r, key, false, deadline, checkpoint);
+      return of(List.of(PlanSource.of(checkpoint)), rules, deadline);
+    }
+
+    static Rewritten of(
+        List<PlanSource> sources, List<KeyRules.Compiled> optionRules, Deadline deadline) {
+      LinkedHashMap<String, TensorInfo> merged = new LinkedHashMap<>();
+      Map<String, Integer> sourceOf = new HashMap<>();
+      Map<String, Long> versions = new HashMap<>();
+      for (int s = 0; s < sources.size(); s++) {
+        PlanSource source = sources.get(s);
+        String field = "sources[" + s + "]";
+        List<KeyRules.Compiled> rules = new ArrayList<>(optionRules);
+        Globs include;
+        Globs exclude;
+        try {
+          rules.addAll(KeyRules.compileAll(source.keyRules()));
+          include = Globs.compile("include", source.include());
+          exclude = Globs.compile("exclude", source.exclude());
+        } catch (LoadOptionsRejected e) {
+          throw SourcesRejected.under(field, e);
         }
-        // Like a Python dict: the key keeps its first position, the later value wins.
-        tensors.put(key, t);
+        CheckpointIndex checkpoint = source.checkpoint();
+        LinkedHashMap<String, TensorInfo> tensors =
+            new LinkedHashMap<>(checkpoint.tensors().size() * 2);
+        for (TensorInfo t : checkpoint.tensors()) {
+          String key = t.key();
+          for (int r = 0; r < rules.size(); r++) {
+            key = apply(rules, r, optionRules.size(), field, key, false, deadline, checkpoint);
+          }
+          // Like a Python dict: the key keeps its first position, the later value wins.
+          tensors.put(key, t);
+        }
+        boolean filtered = !include.isEmpty() || !exclude.isEmpty();
+        int offered = 0;
+        for (Map.Entry<String, TensorInfo> t : tensors.entrySet()) {
+          if (filtered) {
+            if (deadline.passed()) {
+              throw SourcesRejected.under(
+                  field,
+                  deadline.exceeded(
+                      "include", "matching the globs against " + tensors.size() + " keys"));
+            }
+            if (!include.isEmpty() && !include.matchesAny(t.getKey())
+                || exclude.matchesAny(t.getKey())) {
+              continue;
+            }
+          }
+          offered++;
+          if (merged.putIfAbsent(t.getKey(), t.getValue()) == null) {
+            sourceOf.put(t.getKey(), s);
+          }
+        }
+        if (filtered && offered == 0) {
+          throw new SourcesRejected(
+              field,
+              "offers no tensor: none of its "
+                  + tensors.size()
+                  + " keys (after key rules) matches include "
+                  + source.include()
+                  + " without matching exclude "
+                  + source.exclude());
+        }
+        for (Map.Entry<String, Long> v :
+            moduleVersions(checkpoint, rules, optionRules.size(), field, deadline).entrySet()) {
+          versions.putIfAbsent(v.getKey(), v.getValue());
+        }
       }
+      return new Rewritten(merged, sourceOf, versions);
+    }
+
+    private static Map<String, Long> moduleVersions(
+        CheckpointIndex checkpoint,
+        List<KeyRules.Compiled> rules,
+        int optionRules,
+        String field,
+        Deadline deadline) {
       Map<String, Long> versions =
           checkpoint.moduleVersions() == null ? Map.of() : checkpoint.moduleVersions();
       if (!rules.isEmpty() && !versions.isEmpty()) {
@@ -334,7 +519,7 @@ public final class LoadPlanner {
         for (Map.Entry<String, Long> v : versions.entrySet()) {
           String module = v.getKey();
           for (int r = 0; r < rules.size(); r++) {
-            module = apply(rules, r, module, true, deadline, checkpoint);
+            module = apply(rules, r, optionRules, field, module, true, deadline, checkpoint);
           }
           (module.equals(v.getKey()) ? kept : renamed).put(module, v.getValue());
         }
@@ -343,24 +528,35 @@ public final class LoadPlanner {
         kept.putAll(renamed);
         versions = kept;
       }
-      return new Rewritten(tensors, versions);
+      return versions;
     }
 
+    /**
+     * Applies rule {@code r}: the first {@code optionRules} are the options' rules (errors name
+     * {@code keyRules[r]} in the options), the rest the source's own (errors name {@code
+     * sources[s].keyRules[r]} in the body).
+     */
     private static String apply(
         List<KeyRules.Compiled> rules,
         int r,
+        int optionRules,
+        String sourceField,
         String key,
         boolean module,
         Deadline deadline,
         CheckpointIndex checkpoint) {
       if (deadline.passed()) {
-        throw deadline.exceeded(
-            "keyRules", "applying the key rules to " + checkpoint.tensors().size() + " keys");
+        LoadOptionsRejected e =
+            deadline.exceeded(
+                "keyRules", "applying the key rules to " + checkpoint.tensors().size() + " keys");
+        throw r < optionRules ? e : SourcesRejected.under(sourceField, e);
       }
       try {
         return module ? rules.get(r).applyToModule(key) : rules.get(r).apply(key);
       } catch (LoadOptionsRejected e) {
-        throw e.under("keyRules[" + r + "]");
+        throw r < optionRules
+            ? e.under("keyRules[" + r + "]")
+            : SourcesRejected.under(sourceField, e.under("keyRules[" + (r - optionRules) + "]"));
       }
     }
   }

@@ -1,5 +1,6 @@
 package dev.graft.plan;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 
@@ -17,6 +18,7 @@ import java.util.List;
  * @param entries one per target entry, in target order
  * @param unused checkpoint tensors no entry takes, in checkpoint order, under their original keys
  * @param suggestedKeyRules key rules that would load more entries, best first
+ * @param coverage each coverage gate of the options, measured; empty without gates
  * @param error PyTorch's error text when the outcome is {@link Outcome#FAILED}, else {@code null}
  */
 @Schema(
@@ -46,6 +48,10 @@ public record Report(
         List<Unused> unused,
     @Schema(description = "Key rules that would load more entries, best first")
         List<SuggestedKeyRule> suggestedKeyRules,
+    // Left out when empty (and sourceIndex when null), so reports stored before read as they did.
+    @Schema(description = "Each coverage gate of the options, measured; left out without gates")
+        @JsonInclude(JsonInclude.Include.NON_EMPTY)
+        List<Coverage> coverage,
     @Schema(
             nullable = true,
             description = "PyTorch's error text when the outcome is FAILED, else null")
@@ -59,6 +65,7 @@ public record Report(
     entries = List.copyOf(entries);
     unused = List.copyOf(unused);
     suggestedKeyRules = List.copyOf(suggestedKeyRules);
+    coverage = coverage == null ? List.of() : List.copyOf(coverage);
   }
 
   /**
@@ -126,6 +133,8 @@ public record Report(
    *
    * @param targetKey the target key
    * @param sourceKey the original checkpoint key (before key rules), {@code null} when none matched
+   * @param sourceIndex the index, in the request's sources, of the checkpoint the value comes from
+   *     (0 for a plain {@code checkpointId}); {@code null} when none matched
    * @param status where the value comes from
    * @param action what executing the plan does; {@code null} when the plan failed
    * @param kind parameter, buffer or unknown
@@ -153,6 +162,13 @@ public record Report(
       String targetKey,
       @Schema(nullable = true, description = "The original checkpoint key; null when none matched")
           String sourceKey,
+      @Schema(
+              nullable = true,
+              description =
+                  "With several sources: the index of the source it was taken from; left out"
+                      + " otherwise")
+          @JsonInclude(JsonInclude.Include.NON_NULL)
+          Integer sourceIndex,
       EntryStatus status,
       @Schema(nullable = true, description = "What executing the plan does; null when it failed")
           EntryAction action,
@@ -173,11 +189,34 @@ public record Report(
    * @param sourceKey the original checkpoint key
    * @param dtype its dtype, torch's name
    * @param shape its shape
+   * @param sourceIndex the index, in the request's sources, of its checkpoint (0 for a plain {@code
+   *     checkpointId})
    */
   @Schema(
       name = "UnusedTensor",
-      requiredProperties = {"sourceKey", "dtype", "shape"})
-  public record Unused(String sourceKey, String dtype, List<Long> shape) {}
+      requiredProperties = {"sourceKey", "dtype", "shape", "sourceIndex"})
+  public record Unused(String sourceKey, String dtype, List<Long> shape, int sourceIndex) {}
+
+  /**
+   * A coverage gate, measured.
+   *
+   * @param prefix the target-key prefix it covers
+   * @param minLoadedFraction the fraction it requires
+   * @param targetKeys target entries under the prefix
+   * @param targetNumel their elements
+   * @param loadedNumel those elements taken from the checkpoints
+   * @param loadedFraction {@code loadedNumel / targetNumel} (1 when the entries have no elements, 0
+   *     when there are none)
+   * @param met whether the gate holds; never when no target key is under the prefix
+   */
+  public record Coverage(
+      String prefix,
+      double minLoadedFraction,
+      int targetKeys,
+      long targetNumel,
+      long loadedNumel,
+      double loadedFraction,
+      boolean met) {}
 
   /**
    * A key rule that, appended to the options' rules, would load more entries.

@@ -18,7 +18,7 @@ import org.springframework.web.util.pattern.PathPatternParser;
  * <ul>
  *   <li>{@code admin}: tokens, the audit log, webhooks, whatever the method;
  *   <li>{@code read}: every {@code GET} (and {@code HEAD}) under {@code /api}, and {@code POST
- *       /api/v1/previews};
+ *       /api/v1/previews} and {@code POST /api/v1/diffs} (they compute, store nothing);
  *   <li>{@code write}: every other call under {@code /api};
  *   <li>outside {@code /api}, any valid token, except the public paths below.
  * </ul>
@@ -50,6 +50,8 @@ final class ScopeRules {
           new Rule(HttpMethod.GET, "/api/**", Scope.READ),
           new Rule(HttpMethod.HEAD, "/api/**", Scope.READ),
           new Rule(HttpMethod.POST, "/api/v1/previews", Scope.READ),
+          // A diff reads two layouts and stores nothing, like a preview.
+          new Rule(HttpMethod.POST, "/api/v1/diffs", Scope.READ),
           new Rule(null, "/api/**", Scope.WRITE),
           new Rule(null, "/**", Scope.READ));
 

@@ -200,6 +200,13 @@ public class RunService {
     if (r == null) {
       throw new InvalidInput("body", "is required");
     }
+    if (r.sources() != null) {
+      // Refused, not ignored: a run that silently loaded one checkpoint would look like success.
+      throw new InvalidInput(
+          "sources",
+          "cannot be run yet: runs load one checkpointId; several sources can be previewed"
+              + " (POST /api/v1/previews)");
+    }
     if (r.checkpointId() == null) {
       throw new UnknownReference("checkpointId", "checkpointId is required");
     }

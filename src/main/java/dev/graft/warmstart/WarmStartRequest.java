@@ -1,6 +1,8 @@
 package dev.graft.warmstart;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.graft.plan.CheckpointSource;
 import dev.graft.plan.LoadOptions;
 import dev.graft.registry.ArtifactFormat;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
@@ -17,6 +19,9 @@ import java.util.UUID;
  * @param architectureId the target architecture
  * @param options the load options; PyTorch's defaults when absent
  * @param output where the result goes
+ * @param sources several checkpoints instead of {@code checkpointId}: planned as previews plan
+ *     them, but not yet executed by runs, which refuse them (400, field {@code sources}) rather
+ *     than ignore them
  */
 @Schema(
     requiredProperties = {"checkpointId", "architectureId", "output"},
@@ -27,7 +32,17 @@ import java.util.UUID;
          "output":{"model":"resnet34-warm","formats":["safetensors","pytorch"],"description":"from resnet18 epoch 3",
                    "tags":{"team":"vision"},"aliases":["candidate"]}}""")
 public record WarmStartRequest(
-    UUID checkpointId, UUID architectureId, LoadOptions options, Output output) {
+    UUID checkpointId,
+    UUID architectureId,
+    LoadOptions options,
+    Output output,
+    @JsonInclude(JsonInclude.Include.NON_NULL) List<CheckpointSource> sources) {
+
+  /** A run from one checkpoint. */
+  public WarmStartRequest(
+      UUID checkpointId, UUID architectureId, LoadOptions options, Output output) {
+    this(checkpointId, architectureId, options, output, null);
+  }
 
   /**
    * The model version a successful run registers. As the client sent it, formats are names (an

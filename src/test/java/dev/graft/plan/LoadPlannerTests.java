@@ -634,7 +634,7 @@ class LoadPlannerTests {
     assertThat(s.initializedNumel()).isEqualTo(6);
     assertThat(s.trainableInitializedNumel()).isEqualTo(4);
     assertThat(s.warmStartedFraction()).isEqualTo(0.5);
-    assertThat(report.unused()).containsExactly(new Report.Unused("gone", "float32", shape(5)));
+    assertThat(report.unused()).containsExactly(new Report.Unused("gone", "float32", shape(5), 0));
   }
 
   @Test

@@ -49,7 +49,8 @@ class ScopeMatrixTests extends IntegrationTest {
       // Outside /api any valid token will do.
       return "read";
     }
-    if (method.equals("POST") && path.equals("/api/v1/previews")) {
+    if (method.equals("POST")
+        && (path.equals("/api/v1/previews") || path.equals("/api/v1/diffs"))) {
       return "read";
     }
     return "write";

@@ -36,12 +36,13 @@ class PreviewController {
   @ApiResponse(
       responseCode = "422",
       description =
-          "An unknown checkpoint or architecture id, or options that cannot be applied to these"
-              + " keys")
+          "An unknown checkpoint or architecture id, options or sources that cannot be used (a"
+              + " source whose globs leave nothing)")
   @PostMapping
   Report preview(
       @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true) @RequestBody
           PreviewRequest request) {
-    return service.preview(request.checkpointId(), request.architectureId(), request.options());
+    return service.preview(
+        request.checkpointId(), request.sources(), request.architectureId(), request.options());
   }
 }

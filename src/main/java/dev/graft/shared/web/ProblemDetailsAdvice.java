@@ -44,6 +44,8 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
  *       body field;
  *   <li>{@link dev.graft.plan.LoadOptionsRejected}: 422 {@code options-rejected}, {@code
  *       errors[0].field} {@code options.<option>};
+ *   <li>{@link dev.graft.plan.SourcesRejected}: 422 {@code sources-rejected}, {@code
+ *       errors[0].field} {@code sources[i].<field>};
  *   <li>{@link FileRejected}: 422 {@code file-rejected} (413 for an exceeded limit), with the
  *       reader's {@code reason};
  *   <li>{@link dev.graft.storage.BlobStore.TooLarge} and a too large {@link RequestBodyRefused}:
@@ -144,6 +146,19 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
             "Load options rejected",
             field + ": " + e.reason());
     p.setProperty("errors", List.of(Map.of("field", field, "message", e.reason())));
+    return response(p);
+  }
+
+  /** A request's {@code sources} that cannot be used: its field is the body's own. */
+  @ExceptionHandler(dev.graft.plan.SourcesRejected.class)
+  ResponseEntity<Object> sourcesRejected(dev.graft.plan.SourcesRejected e) {
+    ProblemDetail p =
+        problem(
+            HttpStatus.UNPROCESSABLE_CONTENT,
+            "sources-rejected",
+            "Sources rejected",
+            e.field() + ": " + e.reason());
+    p.setProperty("errors", List.of(Map.of("field", e.field(), "message", e.reason())));
     return response(p);
   }
 
