@@ -89,7 +89,9 @@ public class PreviewService {
    */
   public static List<CheckpointSource> sourcesOf(
       UUID checkpointId, List<CheckpointSource> sources) {
-    if (sources == null) {
+    // An empty list beside a checkpointId is no sources: generated clients send [] for a list
+    // left unset.
+    if (sources == null || (sources.isEmpty() && checkpointId != null)) {
       if (checkpointId == null) {
         throw new UnknownReference("checkpointId", "checkpointId (or sources) is required");
       }

@@ -200,7 +200,7 @@ public class RunService {
     if (r == null) {
       throw new InvalidInput("body", "is required");
     }
-    if (r.sources() != null) {
+    if (r.sources() != null && !r.sources().isEmpty()) {
       // Refused, not ignored: a run that silently loaded one checkpoint would look like success.
       throw new InvalidInput(
           "sources",

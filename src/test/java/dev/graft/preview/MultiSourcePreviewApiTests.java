@@ -174,6 +174,21 @@ class MultiSourcePreviewApiTests extends IntegrationTest {
     assertThat(both.statusCode()).isEqualTo(400);
     assertThat(json(both).get("errors").get(0).get("field").asString()).isEqualTo("sources");
 
+    // An empty list beside checkpointId is no sources: what generated clients send for an unset
+    // list.
+    HttpResponse<String> empty =
+        postJson(
+            "/api/v1/previews",
+            "{\"checkpointId\":\""
+                + ckpt
+                + "\",\"sources\":[],\"architectureId\":\""
+                + arch
+                + "\"}");
+    assertThat(empty.statusCode()).as(empty.body()).isEqualTo(200);
+    HttpResponse<String> neither =
+        postJson("/api/v1/previews", "{\"sources\":[],\"architectureId\":\"" + arch + "\"}");
+    assertThat(neither.statusCode()).isEqualTo(400);
+
     HttpResponse<String> unknown =
         postJson(
             "/api/v1/previews",
