@@ -47,6 +47,7 @@ class JsonBodyGuard extends OncePerRequestFilter {
       throws ServletException, IOException {
     long maxBytes =
         request.getRequestURI().equals("/api/v1/architectures")
+                || request.getRequestURI().equals("/console/architectures/upload")
             ? maxDocumentBytes
             : Math.min(maxDocumentBytes, MAX_SMALL_BODY);
     if (request.getContentLengthLong() > maxBytes) {

@@ -1,0 +1,52 @@
+package dev.graft.console;
+
+import dev.graft.shared.GraftProperties;
+import io.swagger.v3.oas.annotations.Hidden;
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.Locale;
+import org.springframework.stereotype.Controller;
+import org.springframework.ui.Model;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+
+/** The way in: {@code /} leads to the console, the sign-in page, and the page for a refusal. */
+@Controller
+@Hidden
+class SignInController {
+
+  private final GraftProperties.SecurityMode mode;
+
+  SignInController(GraftProperties properties) {
+    this.mode = properties.security().mode();
+  }
+
+  @GetMapping("/")
+  String root() {
+    return "redirect:/console";
+  }
+
+  @GetMapping("/console/login")
+  String signIn(
+      @RequestParam(required = false) String refused,
+      @RequestParam(required = false) String ended,
+      @RequestParam(required = false) String signedOut,
+      Model model) {
+    if (mode == GraftProperties.SecurityMode.NONE) {
+      return "redirect:/console";
+    }
+    model.addAttribute("mode", mode.name().toLowerCase(Locale.ROOT));
+    model.addAttribute("refused", refused);
+    model.addAttribute("ended", ended);
+    model.addAttribute("signedOut", signedOut != null);
+    return "console/login";
+  }
+
+  /** Where the security chain forwards a request the token's scopes do not allow (status 403). */
+  @RequestMapping("/console/denied")
+  String denied(HttpServletRequest request, Model model) {
+    Object needed = request.getAttribute("graftNeededScope");
+    model.addAttribute("needed", needed == null ? "a higher" : needed);
+    return "console/denied";
+  }
+}
