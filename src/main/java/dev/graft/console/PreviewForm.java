@@ -49,9 +49,26 @@ public record PreviewForm(
         List.of("safetensors", "pytorch"));
   }
 
+  /**
+   * The form to show again: the chosen suggested rule appended to the rules, and the default
+   * artifact formats ticked when none came (the run's part of the form appears with the report).
+   */
   PreviewForm withRuleAdded() {
+    List<String> f =
+        formats == null || formats.isEmpty() ? List.of("safetensors", "pytorch") : formats;
     if (addRule == null || addRule.isBlank()) {
-      return this;
+      return new PreviewForm(
+          checkpoint,
+          architecture,
+          strict,
+          rules,
+          null,
+          onShapeMismatch,
+          dtype,
+          freeze,
+          model,
+          aliases,
+          f);
     }
     String r = rules == null || rules.isBlank() ? addRule : rules.strip() + "\n" + addRule;
     return new PreviewForm(
@@ -65,7 +82,7 @@ public record PreviewForm(
         freeze,
         model,
         aliases,
-        formats);
+        f);
   }
 
   LoadOptions options() {

@@ -59,8 +59,14 @@ class RunPages {
 
   /** The run's live part, polled by its page while the run is queued or running. */
   @GetMapping("/console/runs/{id}/progress")
-  String progress(@PathVariable UUID id, Model model) {
-    model.addAttribute("run", runs.get(id));
+  String progress(
+      @PathVariable UUID id, Model model, jakarta.servlet.http.HttpServletResponse response) {
+    Run run = runs.get(id);
+    if (run.status() != RunStatus.QUEUED && run.status() != RunStatus.RUNNING) {
+      // The run ended while its page watched: reload the page once, for the report and the links.
+      response.setHeader("HX-Refresh", "true");
+    }
+    model.addAttribute("run", run);
     return "console/run :: progress";
   }
 

@@ -36,6 +36,11 @@ public record Viewer(String name, Set<String> scopes, boolean open) {
     return name != null;
   }
 
+  /** The scopes in their order, for display: read, write, admin. */
+  public java.util.List<String> scopeList() {
+    return java.util.stream.Stream.of("read", "write", "admin").filter(scopes::contains).toList();
+  }
+
   public boolean canWrite() {
     return scopes.contains("write");
   }

@@ -131,6 +131,10 @@ class ConsoleBrowserTests extends IntegrationTest {
     PAGES.put("run", runPath);
     b.waitUpTo(Duration.ofSeconds(60))
         .until(d -> d.findElement(By.id("run-status")).getText().equals("SUCCEEDED"));
+    // The page reloads itself once the run has ended, with the report as executed.
+    b.waitUpTo(Duration.ofSeconds(10))
+        .until(d -> !d.findElements(By.cssSelector(".report")).isEmpty());
+    assertThat(b.text(".outcome")).isEqualTo("OK");
     b.assertNoScriptErrors();
     b.screenshot("06-run-succeeded");
     PAGES.put("runs", "/console/runs");
@@ -243,6 +247,11 @@ class ConsoleBrowserTests extends IntegrationTest {
         (page, v) ->
             System.out.println("axe " + page + ": " + v.size() + " serious/critical " + v));
     assertThat(found).allSatisfy((page, v) -> assertThat(v).as(page).isEmpty());
+
+    // The check can fail: a field without a label on the same page is a critical violation.
+    b.driver.executeScript(
+        "document.querySelector('main').appendChild(document.createElement('input'))");
+    assertThat(b.seriousAccessibilityViolations()).anyMatch(v -> v.contains("label"));
   }
 
   @Test
