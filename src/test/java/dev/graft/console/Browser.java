@@ -113,6 +113,26 @@ final class Browser implements AutoCloseable {
     return find(css).getText();
   }
 
+  /** Clicks and waits for the page the click leads to (its address contains {@code fragment}). */
+  void clickThrough(String css, String fragment) {
+    find(css).click();
+    waitUpTo(Duration.ofSeconds(20)).until(d -> d.getCurrentUrl().contains(fragment));
+    waitUpTo(Duration.ofSeconds(20))
+        .until(d -> "complete".equals(driver.executeScript("return document.readyState")));
+    assertNoScriptErrors();
+  }
+
+  /** Clicks a button that reloads the page it is on, and waits for the new page. */
+  void clickAndReload(String css) {
+    WebElement old = find(css);
+    old.click();
+    waitUpTo(Duration.ofSeconds(20))
+        .until(org.openqa.selenium.support.ui.ExpectedConditions.stalenessOf(old));
+    waitUpTo(Duration.ofSeconds(20))
+        .until(d -> "complete".equals(driver.executeScript("return document.readyState")));
+    assertNoScriptErrors();
+  }
+
   WebDriverWait waitUpTo(Duration d) {
     return new WebDriverWait(driver, d);
   }
@@ -139,8 +159,7 @@ final class Browser implements AutoCloseable {
   void signIn(String token) {
     open("/console/login");
     find("#token").sendKeys(token);
-    find("form button[type=submit]").click();
-    assertNoScriptErrors();
+    clickAndReload("form button[type=submit]");
   }
 
   void screenshot(String name) {

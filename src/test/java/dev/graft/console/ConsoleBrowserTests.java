@@ -86,7 +86,7 @@ class ConsoleBrowserTests extends IntegrationTest {
     assertThat(b.text("h1")).contains(CASE);
     assertThat(b.text("main")).contains("float32").contains("module.fc1.weight");
     b.find("#prefix").sendKeys("module.fc2");
-    b.find("#prefix").submit();
+    b.clickThrough("form[role=search] button", "prefix=module.fc2");
     assertThat(b.all("tbody code"))
         .extracting(WebElement::getText)
         .allMatch(k -> k.startsWith("module.fc2"));
@@ -104,8 +104,7 @@ class ConsoleBrowserTests extends IntegrationTest {
     // words.
     b.open("/console/preview?checkpoint=" + checkpointId + "&architecture=" + architectureId);
     PAGES.put("preview", "/console/preview");
-    b.find("#preview-button").click();
-    b.assertNoScriptErrors();
+    b.clickAndReload("#preview-button");
     assertThat(b.text(".outcome")).isEqualTo("FAILED");
     assertThat(b.text(".torch-error")).startsWith("Error(s) in loading state_dict");
     b.screenshot("04-preview-failed");
@@ -113,8 +112,7 @@ class ConsoleBrowserTests extends IntegrationTest {
     // One click on the suggested rule: it is added to the options and the report is redone.
     WebElement suggestion = b.find("button.suggestion");
     assertThat(suggestion.getText()).contains("stripPrefix module.");
-    suggestion.click();
-    b.assertNoScriptErrors();
+    b.clickAndReload("button.suggestion");
     assertThat(b.find("#rules").getDomProperty("value")).contains("stripPrefix module.");
     assertThat(b.text(".outcome")).isEqualTo("OK");
     assertThat(b.all(".torch-error")).isEmpty();
@@ -125,8 +123,7 @@ class ConsoleBrowserTests extends IntegrationTest {
     String model = "console-" + UUID.randomUUID().toString().substring(0, 8);
     b.find("#model").sendKeys(model);
     b.find("#aliases").sendKeys("candidate");
-    b.find("#start-run").click();
-    assertThat(b.url()).contains("/console/runs/");
+    b.clickThrough("#start-run", "/console/runs/");
     String runPath = b.url().substring(b.url().indexOf("/console/runs/"));
     PAGES.put("run", runPath);
     b.waitUpTo(Duration.ofSeconds(60))
@@ -140,7 +137,7 @@ class ConsoleBrowserTests extends IntegrationTest {
     PAGES.put("runs", "/console/runs");
 
     // The version it made, and its artifact, byte for byte.
-    b.find("#version-link").click();
+    b.clickThrough("#version-link", "/versions/1");
     assertThat(b.url()).endsWith("/console/models/" + model + "/versions/1");
     PAGES.put("version", "/console/models/" + model + "/versions/1");
     String shown = b.find("code.sha[data-format=safetensors]").getText();
@@ -162,17 +159,17 @@ class ConsoleBrowserTests extends IntegrationTest {
     PAGES.put("models", "/console/models");
     PAGES.put("model", "/console/models/" + model);
     b.find("#alias").sendKeys("champion");
-    b.find("#move-alias").click();
+    b.clickThrough("#move-alias", "/aliases");
     assertThat(b.text("main")).contains("will be created pointing at version 1");
     b.screenshot("08-alias-confirm");
-    b.find("#confirm-move").click();
+    b.clickAndReload("#confirm-move");
     assertThat(b.text("[role=status]")).contains("now points at version 1");
     assertThat(json(get("/api/v1/models/" + model + "/aliases/champion")).path("version").asInt())
         .isEqualTo(1);
 
     // Deleting a version an alias points at is refused, and the page says why in words.
     b.open("/console/models/" + model + "/versions/1");
-    b.find("form.danger button").click();
+    b.clickAndReload("form.danger button");
     assertThat(b.text("h1")).isEqualTo("Conflict");
     assertThat(b.text(".problem")).contains("something still uses it").contains("champion");
     b.screenshot("09-delete-refused");
@@ -193,12 +190,11 @@ class ConsoleBrowserTests extends IntegrationTest {
     PAGES.put("audit", "/console/admin/audit");
     String name = "reader-" + UUID.randomUUID().toString().substring(0, 8);
     b.find("#token-name").sendKeys(name);
-    b.find("#create-token").click();
+    b.clickAndReload("#create-token");
     String secret = b.find("#secret").getDomProperty("value");
     assertThat(secret).startsWith("graft_");
     b.screenshot("10-token-created");
-    b.find("form[action$='/console/logout'] button").click();
-    assertThat(b.url()).contains("/console/login?signedOut");
+    b.clickThrough("form[action$='/console/logout'] button", "/console/login?signedOut");
 
     // The reader sees, but is offered nothing it may not do, and is refused what it tries anyway.
     b.signIn(secret);
