@@ -124,6 +124,38 @@ class RegistryPages {
     return "redirect:/console/models/" + name;
   }
 
+  /**
+   * Sets a version's description and tags (one {@code key:value} a line): the only things about a
+   * version that may change.
+   */
+  @PostMapping("/console/models/{name}/versions/{version}/edit")
+  String edit(
+      @PathVariable String name,
+      @PathVariable int version,
+      @RequestParam(defaultValue = "") String description,
+      @RequestParam(defaultValue = "") String tags,
+      RedirectAttributes flash) {
+    java.util.Map<String, String> parsed = new java.util.LinkedHashMap<>();
+    for (String line : tags.split("\\R")) {
+      if (line.isBlank()) {
+        continue;
+      }
+      int colon = line.indexOf(':');
+      if (colon <= 0) {
+        throw new dev.graft.shared.InvalidInput(
+            "tags", "one tag a line, as key:value; '" + line.strip() + "' has no key");
+      }
+      parsed.put(line.substring(0, colon).strip(), line.substring(colon + 1).strip());
+    }
+    registry.update(
+        name,
+        version,
+        new dev.graft.registry.VersionChanges(
+            true, description.isBlank() ? null : description.strip(), parsed));
+    flash.addFlashAttribute("notice", "Description and tags saved.");
+    return "redirect:/console/models/" + name + "/versions/" + version;
+  }
+
   @PostMapping("/console/models/{name}/versions/{version}/delete")
   String deleteVersion(
       @PathVariable String name, @PathVariable int version, RedirectAttributes flash) {

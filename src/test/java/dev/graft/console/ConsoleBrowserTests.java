@@ -167,8 +167,19 @@ class ConsoleBrowserTests extends IntegrationTest {
     assertThat(json(get("/api/v1/models/" + model + "/aliases/champion")).path("version").asInt())
         .isEqualTo(1);
 
-    // Deleting a version an alias points at is refused, and the page says why in words.
+    // Description and tags are the editable part of a version.
     b.open("/console/models/" + model + "/versions/1");
+    b.find("details.card summary").click();
+    b.find("#description").sendKeys("warm-started in the console");
+    b.find("#tags").clear();
+    b.find("#tags").sendKeys("team:vision");
+    b.clickAndReload("#save-version");
+    assertThat(b.text("[role=status]")).contains("saved");
+    JsonNode edited = json(get("/api/v1/models/" + model + "/versions/1"));
+    assertThat(edited.path("description").asText()).isEqualTo("warm-started in the console");
+    assertThat(edited.path("tags").path("team").asText()).isEqualTo("vision");
+
+    // Deleting a version an alias points at is refused, and the page says why in words.
     b.clickAndReload("form.danger button");
     assertThat(b.text("h1")).isEqualTo("Conflict");
     assertThat(b.text(".problem")).contains("something still uses it").contains("champion");
