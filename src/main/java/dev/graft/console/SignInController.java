@@ -1,5 +1,6 @@
 package dev.graft.console;
 
+import dev.graft.security.ConsoleSession;
 import dev.graft.shared.GraftProperties;
 import io.swagger.v3.oas.annotations.Hidden;
 import jakarta.servlet.http.HttpServletRequest;
@@ -31,13 +32,21 @@ class SignInController {
       @RequestParam(required = false) String refused,
       @RequestParam(required = false) String ended,
       @RequestParam(required = false) String signedOut,
+      HttpServletRequest request,
       Model model) {
     if (mode == GraftProperties.SecurityMode.NONE) {
       return "redirect:/console";
     }
+    // The reason comes from the session (said once), never from the address.
+    jakarta.servlet.http.HttpSession session = request.getSession(false);
+    Object reason = session == null ? null : session.getAttribute(ConsoleSession.SIGN_IN_MESSAGE);
+    if (session != null) {
+      session.removeAttribute(ConsoleSession.SIGN_IN_MESSAGE);
+    }
+    String why = reason == null ? "no reason was kept" : reason.toString();
     model.addAttribute("mode", mode.name().toLowerCase(Locale.ROOT));
-    model.addAttribute("refused", refused);
-    model.addAttribute("ended", ended);
+    model.addAttribute("refused", refused == null ? null : why);
+    model.addAttribute("ended", ended == null ? null : why);
     model.addAttribute("signedOut", signedOut != null);
     return "console/login";
   }

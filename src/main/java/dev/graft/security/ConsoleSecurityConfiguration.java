@@ -9,8 +9,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
 import java.io.IOException;
 import java.io.Serializable;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -218,11 +216,10 @@ class ConsoleSecurityConfiguration {
     lockout.failed(address);
     refusals.refused(
         "auth.refused", Callers.ANONYMOUS, "console sign-in refused: " + e.getMessage(), address);
-    response.sendRedirect(
-        request.getContextPath()
-            + LOGIN
-            + "?refused="
-            + URLEncoder.encode(String.valueOf(e.getMessage()), StandardCharsets.UTF_8));
+    request
+        .getSession(true)
+        .setAttribute(ConsoleSession.SIGN_IN_MESSAGE, String.valueOf(e.getMessage()));
+    response.sendRedirect(request.getContextPath() + LOGIN + "?refused");
   }
 
   /** Refuses sign-in attempts from an address that presented too many bad tokens. */
@@ -239,13 +236,12 @@ class ConsoleSecurityConfiguration {
         throws ServletException, IOException {
       long wait = lockout.retryAfterSeconds(request.getRemoteAddr());
       if (wait > 0 && "POST".equals(request.getMethod()) && LOGIN.equals(path(request))) {
-        response.sendRedirect(
-            request.getContextPath()
-                + LOGIN
-                + "?refused="
-                + URLEncoder.encode(
-                    "too many bad tokens from this address; try again in " + wait + " s",
-                    StandardCharsets.UTF_8));
+        request
+            .getSession(true)
+            .setAttribute(
+                ConsoleSession.SIGN_IN_MESSAGE,
+                "too many bad tokens from this address; try again in " + wait + " s");
+        response.sendRedirect(request.getContextPath() + LOGIN + "?refused");
         return;
       }
       chain.doFilter(request, response);
@@ -296,10 +292,8 @@ class ConsoleSecurityConfiguration {
           if (session != null) {
             session.invalidate();
           }
-          redirect(
-              request,
-              response,
-              LOGIN + "?ended=" + URLEncoder.encode(ended, StandardCharsets.UTF_8));
+          request.getSession(true).setAttribute(ConsoleSession.SIGN_IN_MESSAGE, ended);
+          redirect(request, response, LOGIN + "?ended");
           return;
         }
         List<GrantedAuthority> current =

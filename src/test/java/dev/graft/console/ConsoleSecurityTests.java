@@ -164,9 +164,14 @@ class ConsoleSecurityTests extends IntegrationTest {
     HttpResponse<String> refused = signIn(c, "graft_00000000_" + "y".repeat(43));
     assertThat(refused.statusCode()).isEqualTo(302);
     String location = refused.headers().firstValue("Location").orElseThrow();
-    assertThat(location).contains("/console/login?refused=");
+    assertThat(location).endsWith("/console/login?refused");
     HttpResponse<String> page = getPage(c, location.substring(location.indexOf("/console")));
     assertThat(page.body()).contains("That token was refused").contains("not valid");
     assertThat(getPage(c, "/console").statusCode()).isEqualTo(302);
+
+    // The words come from the session: an address cannot put its own on the page.
+    HttpResponse<String> forged =
+        getPage(browserLike(), "/console/login?refused=call+0800+to+restore+your+account");
+    assertThat(forged.body()).doesNotContain("0800").contains("no reason was kept");
   }
 }
