@@ -20,6 +20,8 @@ import org.springframework.web.util.pattern.PathPatternParser;
  *   <li>{@code read}: every {@code GET} (and {@code HEAD}) under {@code /api}, and {@code POST
  *       /api/v1/previews} and {@code POST /api/v1/diffs} (they compute, store nothing);
  *   <li>{@code write}: every other call under {@code /api};
+ *   <li>the console's pages alike: {@code /console/admin/**} admin, every {@code GET} and the
+ *       preview form read, every other form write;
  *   <li>outside {@code /api}, any valid token, except the public paths below.
  * </ul>
  */
@@ -35,10 +37,12 @@ final class ScopeRules {
           "/swagger-ui/**");
 
   /**
-   * Open without a token so that a person can sign in to the console: its sign-in page and static
-   * assets (the console's own session-based chain will guard the rest of {@code /console}).
+   * Open without signing in, so that a person can sign in to the console: its sign-in page, its
+   * static assets and the WebJars it loads (htmx). The console's own session-based chain ({@link
+   * ConsoleSecurityConfiguration}) guards the rest of {@code /console}.
    */
-  static final List<String> CONSOLE_SIGN_IN_PATHS = List.of("/console/login", "/console/assets/**");
+  static final List<String> CONSOLE_SIGN_IN_PATHS =
+      List.of("/console/login", "/console/assets/**", "/webjars/**");
 
   private record Rule(HttpMethod method, String pattern, Scope scope) {}
 
@@ -53,6 +57,13 @@ final class ScopeRules {
           // A diff reads two layouts and stores nothing, like a preview.
           new Rule(HttpMethod.POST, "/api/v1/diffs", Scope.READ),
           new Rule(null, "/api/**", Scope.WRITE),
+          // The console's pages follow the same table: reading is read, a preview is read, every
+          // other form that changes something is write, and the admin pages are admin.
+          new Rule(null, "/console/admin/**", Scope.ADMIN),
+          new Rule(HttpMethod.GET, "/console/**", Scope.READ),
+          new Rule(HttpMethod.HEAD, "/console/**", Scope.READ),
+          new Rule(HttpMethod.POST, "/console/preview", Scope.READ),
+          new Rule(null, "/console/**", Scope.WRITE),
           new Rule(null, "/**", Scope.READ));
 
   private static final List<RequestMatcher> PUBLIC_MATCHERS =

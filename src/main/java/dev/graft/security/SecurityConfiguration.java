@@ -20,11 +20,11 @@ import org.springframework.security.web.SecurityFilterChain;
  * The one security filter chain, for the mode {@code graft.security.mode} chooses.
  *
  * <p>The API is stateless: no session, no cookie, so no CSRF token either (a bearer token is not
- * sent by a browser on its own). The console, when it comes, brings its own session-based chain for
- * {@code /console/**} with CSRF protection; its sign-in page and assets are already open here
- * ({@link ScopeRules#CONSOLE_SIGN_IN_PATHS}). Graft's own servlet filters (the request text guard,
- * the JSON body guard) run before this chain; the worker-role filter after it. A process without a
- * web server (a test without one) has no chain.
+ * sent by a browser on its own). The console has its own session-based chain for {@code
+ * /console/**} with CSRF protection, ordered before this one ({@link
+ * ConsoleSecurityConfiguration}). Graft's own servlet filters (the request text guard, the JSON
+ * body guard) run before this chain; the worker-role filter after it. A process without a web
+ * server (a test without one) has no chain.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)

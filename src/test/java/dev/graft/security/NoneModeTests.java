@@ -62,4 +62,24 @@ class NoneModeTests extends HttpTest {
         .isTrue();
     assertThat(doc.has("security")).isFalse();
   }
+
+  @Test
+  void shouldOpenTheConsoleWithoutSigningInButKeepCsrfOnItsForms() throws Exception {
+    HttpResponse<String> console =
+        newClient(null)
+            .send(
+                HttpRequest.newBuilder(uri("/console")).build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(console.statusCode()).isEqualTo(200);
+    assertThat(console.body()).contains("No sign-in (security mode none)");
+    HttpResponse<String> form =
+        newClient(null)
+            .send(
+                HttpRequest.newBuilder(uri("/console/admin/tokens"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString("name=x&scopes=read"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(form.statusCode()).isEqualTo(403);
+  }
 }

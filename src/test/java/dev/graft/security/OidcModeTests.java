@@ -271,4 +271,25 @@ class OidcModeTests extends HttpTest {
     assertThat(doc.at("/paths/~1api~1v1~1checkpoints/post/x-graft-scope").asString())
         .isEqualTo("graft:write");
   }
+
+  @Test
+  void shouldSayOnTheConsolesSignInPageThatItNeedsTokenMode() throws Exception {
+    java.net.http.HttpClient plain =
+        java.net.http.HttpClient.newBuilder()
+            .followRedirects(java.net.http.HttpClient.Redirect.NEVER)
+            .build();
+    HttpResponse<String> console =
+        plain.send(
+            HttpRequest.newBuilder(uri("/console")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(console.statusCode()).isEqualTo(302);
+    assertThat(console.headers().firstValue("Location").orElseThrow()).endsWith("/console/login");
+    HttpResponse<String> signIn =
+        plain.send(
+            HttpRequest.newBuilder(uri("/console/login")).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(signIn.statusCode()).isEqualTo(200);
+    assertThat(signIn.body())
+        .contains("not available in <code>oidc</code> mode")
+        .doesNotContain("name=\"token\"");
+  }
 }

@@ -3,6 +3,7 @@ package dev.graft.security;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.graft.IntegrationTest;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
@@ -157,7 +158,14 @@ class ScopeMatrixTests extends IntegrationTest {
                   HttpRequest.newBuilder(uri(open)).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).as(open).isNotIn(401, 403);
     }
-    for (String closed : List.of("/", "/actuator/info", "/api/v1/nothing-here", "/api/v2/x")) {
+    // "/" only leads a person to the console, which asks them to sign in.
+    HttpResponse<String> root =
+        HttpClient.newBuilder()
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .build()
+            .send(HttpRequest.newBuilder(uri("/")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(root.uri().getPath()).isEqualTo("/console/login");
+    for (String closed : List.of("/actuator/info", "/api/v1/nothing-here", "/api/v2/x")) {
       HttpResponse<String> r =
           newClient(null)
               .send(

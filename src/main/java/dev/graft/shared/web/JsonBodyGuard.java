@@ -48,6 +48,7 @@ class JsonBodyGuard extends OncePerRequestFilter {
     long maxBytes =
         request.getRequestURI().equals("/api/v1/architectures")
                 || request.getRequestURI().equals("/api/v1/architectures/documents")
+                || request.getRequestURI().equals("/console/architectures/upload")
             ? maxDocumentBytes
             : Math.min(maxDocumentBytes, MAX_SMALL_BODY);
     if (request.getContentLengthLong() > maxBytes) {

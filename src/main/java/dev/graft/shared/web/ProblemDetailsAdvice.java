@@ -63,7 +63,12 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
  * </ul>
  */
 @RestControllerAdvice
-class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
+class ProblemDetailsAdvice extends ResponseEntityExceptionHandler implements ProblemDescriptions {
+
+  private static final org.springframework.web.method.annotation.ExceptionHandlerMethodResolver
+      HANDLERS =
+          new org.springframework.web.method.annotation.ExceptionHandlerMethodResolver(
+              ProblemDetailsAdvice.class);
 
   private static final Logger log = LoggerFactory.getLogger(ProblemDetailsAdvice.class);
   private static final String TYPE_BASE = "https://graft.dev/problems/";
@@ -363,5 +368,30 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     return ResponseEntity.status(p.getStatus())
         .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
         .body(p);
+  }
+
+  /** Runs the handler this advice has for the exception and returns its problem. */
+  @Override
+  public ProblemDetail describe(Exception e, WebRequest request) {
+    java.lang.reflect.Method handler = HANDLERS.resolveMethod(e);
+    Object answer = null;
+    if (handler != null) {
+      try {
+        answer =
+            handler.getParameterCount() == 1
+                ? handler.invoke(this, e)
+                : handler.invoke(this, e, request);
+      } catch (ReflectiveOperationException failed) {
+        log.error("Describing a failure failed", failed);
+      }
+    }
+    if (answer instanceof ResponseEntity<?> r && r.getBody() instanceof ProblemDetail p) {
+      return p;
+    }
+    return problem(
+        HttpStatus.INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error",
+        "The server failed to handle the request; the failure is logged.");
   }
 }
