@@ -43,7 +43,8 @@ class CheckpointPages {
       @RequestParam(defaultValue = "0") int page,
       Model model) {
     String query = q == null || q.isBlank() ? null : TextParams.atMost("q", q, TextParams.MAX_NAME);
-    PageResponse<Checkpoint> found = checkpoints.list(query, new PageRequest(page, Pager.SIZE));
+    PageResponse<Checkpoint> found =
+        checkpoints.list(query, null, new PageRequest(page, Pager.SIZE));
     model.addAttribute("q", query);
     model.addAttribute("items", found.items());
     model.addAttribute("pager", Pager.of(found));

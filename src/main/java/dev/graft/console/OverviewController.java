@@ -45,7 +45,7 @@ class OverviewController {
 
   @GetMapping("/console")
   String overview(Model model) {
-    model.addAttribute("checkpointCount", checkpoints.list(null, COUNT).total());
+    model.addAttribute("checkpointCount", checkpoints.list(null, null, COUNT).total());
     model.addAttribute("architectureCount", architectures.list(COUNT).total());
     model.addAttribute("modelCount", registry.models(null, List.of(), COUNT).total());
     Map<String, Long> byStatus = new LinkedHashMap<>();

@@ -104,7 +104,8 @@ class PreviewPages {
   }
 
   private void choices(Model model) {
-    model.addAttribute("checkpoints", checkpoints.list(null, new PageRequest(0, 200)).items());
+    model.addAttribute(
+        "checkpoints", checkpoints.list(null, null, new PageRequest(0, 200)).items());
     model.addAttribute("architectures", architectures.list(new PageRequest(0, 200)).items());
     model.addAttribute("mismatchPolicies", ShapeMismatchPolicy.values());
     model.addAttribute("dtypePolicies", DtypePolicy.values());

@@ -150,8 +150,9 @@ class RegistryPages {
     registry.update(
         name,
         version,
-        new dev.graft.registry.VersionChanges(
-            true, description.isBlank() ? null : description.strip(), parsed));
+        new dev.graft.registry.MetadataChanges(
+            true, description.isBlank() ? null : description.strip(), parsed),
+        current -> true);
     flash.addFlashAttribute("notice", "Description and tags saved.");
     return "redirect:/console/models/" + name + "/versions/" + version;
   }
