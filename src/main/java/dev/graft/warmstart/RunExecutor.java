@@ -68,6 +68,7 @@ class RunExecutor {
   private final GraftProperties properties;
   private final BlobGc gc;
   private final JsonMapper json;
+  private final Heartbeats heartbeats;
 
   RunExecutor(
       CheckpointService checkpoints,
@@ -78,7 +79,9 @@ class RunExecutor {
       TransactionTemplate tx,
       GraftProperties properties,
       BlobGc gc,
-      JsonMapper json) {
+      JsonMapper json,
+      Heartbeats heartbeats) {
+    this.heartbeats = heartbeats;
     this.gc = gc;
     this.json = json;
     this.checkpoints = checkpoints;
@@ -119,21 +122,15 @@ class RunExecutor {
             .resolve(run.id() + "-" + run.attempts())
             .toAbsolutePath();
     Files.createDirectories(work);
-    try (OutputTensors tensors = OutputTensors.open(blobs, plan, engine)) {
-      RunAttempt attempt =
-          new RunAttempt(
-              run,
-              owner,
-              plan,
-              work,
-              tensors,
-              new Heartbeat(
-                  runs,
-                  run.id(),
-                  owner,
-                  properties.worker().heartbeat(),
-                  properties.worker().lease()));
-      register(attempt, writeOutputs(attempt));
+    try (Heartbeat heartbeat = heartbeats.start(run.id(), owner);
+        OutputTensors tensors = OutputTensors.open(blobs, plan, engine, heartbeat::check)) {
+      RunAttempt attempt = new RunAttempt(run, owner, plan, work, tensors, heartbeat);
+      Map<ArtifactFormat, Written> files = writeOutputs(attempt);
+      // The last beat records the final progress and is the last chance to see a cancel; the
+      // schedule stops so no beat races the registering transaction.
+      heartbeat.close();
+      heartbeat.beat();
+      register(attempt, files);
     } finally {
       deleteTree(work);
     }
@@ -190,7 +187,6 @@ class RunExecutor {
         writeTorchScript(a, files.create(ArtifactFormat.TORCHSCRIPT));
       }
       files.force();
-      a.heartbeat().beat();
       return files.written();
     }
   }
