@@ -33,6 +33,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Service
 public class RegistryService {
 
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(RegistryService.class);
+
   /** Alias names: what the run API accepts for {@code output.aliases}. */
   private static final Pattern ALIAS = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
 
@@ -200,17 +203,20 @@ public class RegistryService {
           "version", "is required: the version number the alias should point at");
     }
     try {
-      return tx.execute(
-          status -> {
-            requireModel(model);
-            // KEY SHARE: a concurrent delete of this version waits for us, then sees the alias.
-            if (!store.lockVersionAgainstDelete(model, version)) {
-              throw unknownVersion(model, version);
-            }
-            store.upsertAlias(model, alias, version);
-            audit.record("alias.move", "alias", model + "/" + alias, "to version " + version);
-            return get(model, version);
-          });
+      ModelVersion moved =
+          tx.execute(
+              status -> {
+                requireModel(model);
+                // KEY SHARE: a concurrent delete of this version waits for us, then sees the alias.
+                if (!store.lockVersionAgainstDelete(model, version)) {
+                  throw unknownVersion(model, version);
+                }
+                store.upsertAlias(model, alias, version);
+                audit.record("alias.move", "alias", model + "/" + alias, "to version " + version);
+                return get(model, version);
+              });
+      log.info("alias {}/{} moved to version {}", model, alias, version);
+      return moved;
     } catch (DataIntegrityViolationException e) {
       // The version was deleted between our check and the insert's foreign-key check.
       throw unknownVersion(model, version);
@@ -229,6 +235,7 @@ public class RegistryService {
       throw ModelVersionNotFound.forAlias(model, alias);
     }
     audit.record("alias.delete", "alias", model + "/" + alias, null);
+    log.info("alias {}/{} deleted", model, alias);
   }
 
   /**
@@ -295,6 +302,7 @@ public class RegistryService {
               audit.record("version.delete", "version", model + "/" + version, null);
               return artifacts;
             });
+    log.info("model {} version {} deleted", model, version);
     // After commit: the collector must see the rows gone (it keeps blobs other rows still name).
     for (String sha : shas) {
       gc.collect(sha);

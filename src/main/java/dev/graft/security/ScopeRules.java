@@ -20,6 +20,7 @@ import org.springframework.web.util.pattern.PathPatternParser;
  *   <li>{@code read}: every {@code GET} (and {@code HEAD}) under {@code /api}, and {@code POST
  *       /api/v1/previews};
  *   <li>{@code write}: every other call under {@code /api};
+ *   <li>{@code read}: {@code /actuator/prometheus};
  *   <li>outside {@code /api}, any valid token, except the public paths below.
  * </ul>
  */
@@ -51,6 +52,8 @@ final class ScopeRules {
           new Rule(HttpMethod.HEAD, "/api/**", Scope.READ),
           new Rule(HttpMethod.POST, "/api/v1/previews", Scope.READ),
           new Rule(null, "/api/**", Scope.WRITE),
+          // Metrics name models and show load: for readers, never anonymous.
+          new Rule(null, "/actuator/prometheus", Scope.READ),
           new Rule(null, "/**", Scope.READ));
 
   private static final List<RequestMatcher> PUBLIC_MATCHERS =

@@ -39,13 +39,16 @@ public class ContentIngest {
   private final IdempotencyKeys keys;
   private final BlobGc gc;
   private final java.util.concurrent.Semaphore uploads;
+  private final io.micrometer.core.instrument.MeterRegistry registry;
 
   ContentIngest(
       BlobStore blobs,
       TransactionTemplate tx,
       GraftProperties properties,
       BlobGc gc,
-      IdempotencyKeys keys) {
+      IdempotencyKeys keys,
+      io.micrometer.core.instrument.MeterRegistry registry) {
+    this.registry = registry;
     this.keys = keys;
     this.blobs = blobs;
     this.tx = tx;
@@ -92,6 +95,54 @@ public class ContentIngest {
       BiFunction<PendingBlob, I, T> save,
       IdempotencyKeys.Use<T> key)
       throws IOException {
+    long started = System.nanoTime();
+    String outcome = "failed";
+    try {
+      Stored<T> stored = receive(content, what, existing, reader, save, key);
+      outcome = stored.created() ? "stored" : "existing";
+      return stored;
+    } catch (FileRejected e) {
+      outcome = refused(e.cause().kind().name().toLowerCase());
+      throw e;
+    } catch (dev.graft.storage.BlobStore.TooLarge e) {
+      outcome = refused("too_large");
+      throw e;
+    } catch (UploadStalled e) {
+      outcome = refused("stalled");
+      throw e;
+    } catch (TooManyUploads e) {
+      outcome = refused("busy");
+      throw e;
+    } catch (IdempotencyKeyReused e) {
+      outcome = refused("idempotency_key_reused");
+      throw e;
+    } finally {
+      io.micrometer.core.instrument.Timer.builder("graft.upload.duration")
+          .description("time to receive, check and store an upload, by outcome")
+          .tag("kind", what.toLowerCase())
+          .tag("outcome", outcome)
+          .register(registry)
+          .record(java.time.Duration.ofNanos(System.nanoTime() - started));
+    }
+  }
+
+  private String refused(String reason) {
+    io.micrometer.core.instrument.Counter.builder("graft.upload.refused")
+        .description("uploads refused, by reason")
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+    return "refused";
+  }
+
+  private <I, T> Stored<T> receive(
+      InputStream content,
+      String what,
+      Function<String, Optional<T>> existing,
+      Reader<I> reader,
+      BiFunction<PendingBlob, I, T> save,
+      IdempotencyKeys.Use<T> key)
+      throws IOException {
     // Before a byte is stored: a key the table cannot hold must not fail after the upload.
     if (key != null) {
       IdempotencyKeys.check(key.key());
@@ -110,6 +161,11 @@ public class ContentIngest {
                 properties.upload().stallTimeout(),
                 properties.upload().stallMinBytes().toBytes()),
             properties.upload().maxBytes().toBytes())) {
+      io.micrometer.core.instrument.Counter.builder("graft.upload.bytes")
+          .description("bytes received in uploads (refused ones included)")
+          .baseUnit("bytes")
+          .register(registry)
+          .increment(pending.size());
       if (key == null) {
         return store(pending, what, existing, reader, save, null, null);
       }

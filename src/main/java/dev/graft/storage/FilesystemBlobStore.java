@@ -30,6 +30,13 @@ public class FilesystemBlobStore extends StagingBlobStore {
   }
 
   @Override
+  public void probe() throws IOException {
+    if (!java.nio.file.Files.isDirectory(root) || !java.nio.file.Files.isWritable(root)) {
+      throw new IOException("blob folder " + root + " is missing or not writable");
+    }
+  }
+
+  @Override
   PendingBlob pending(Path staged, String sha256, long size, BlockCrcs crcs) {
     return new FilePendingBlob(staged, sha256, size, crcs);
   }

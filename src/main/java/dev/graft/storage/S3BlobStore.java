@@ -134,6 +134,11 @@ public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
   }
 
   @Override
+  public void probe() throws IOException {
+    bucket.probe();
+  }
+
+  @Override
   PendingBlob pending(Path staged, String sha256, long size, BlockCrcs crcs) {
     return new S3PendingBlob(staged, sha256, size, crcs);
   }

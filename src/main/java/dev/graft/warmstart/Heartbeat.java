@@ -37,13 +37,16 @@ final class Heartbeat implements AutoCloseable {
   private volatile long lastRenewed = System.nanoTime();
   private volatile Supplier<RuntimeException> stop;
   private final Runnable onClose;
+  private final RunMetrics metrics;
   private ScheduledFuture<?> schedule;
 
   Heartbeat(RunStore runs, UUID run, String owner, Duration lease) {
-    this(runs, run, owner, lease, () -> {});
+    this(runs, run, owner, lease, null, () -> {});
   }
 
-  Heartbeat(RunStore runs, UUID run, String owner, Duration lease, Runnable onClose) {
+  Heartbeat(
+      RunStore runs, UUID run, String owner, Duration lease, RunMetrics metrics, Runnable onClose) {
+    this.metrics = metrics;
     this.onClose = onClose;
     this.runs = runs;
     this.run = run;
@@ -75,6 +78,9 @@ final class Heartbeat implements AutoCloseable {
   void add(int tensors, long bytes) {
     this.tensors.addAndGet(tensors);
     this.bytes.addAndGet(bytes);
+    if (metrics != null) {
+      metrics.progress(tensors, bytes);
+    }
     check();
   }
 

@@ -22,7 +22,10 @@ class Heartbeats implements DisposableBean {
   private final Map<UUID, Heartbeat> running = new ConcurrentHashMap<>();
   private final ScheduledExecutorService scheduler;
 
-  Heartbeats(RunStore runs, GraftProperties properties) {
+  private final RunMetrics metrics;
+
+  Heartbeats(RunStore runs, GraftProperties properties, RunMetrics metrics) {
+    this.metrics = metrics;
     this.runs = runs;
     this.properties = properties;
     AtomicInteger n = new AtomicInteger();
@@ -41,7 +44,12 @@ class Heartbeats implements DisposableBean {
     Heartbeat[] self = new Heartbeat[1];
     Heartbeat h =
         new Heartbeat(
-            runs, run, owner, properties.worker().lease(), () -> running.remove(run, self[0]));
+            runs,
+            run,
+            owner,
+            properties.worker().lease(),
+            metrics,
+            () -> running.remove(run, self[0]));
     self[0] = h;
     running.put(run, h);
     return h.start(scheduler, properties.worker().heartbeat());

@@ -81,6 +81,17 @@ class RunStore {
         .single();
   }
 
+  /** How many runs there are of each status (statuses without runs are absent). */
+  java.util.Map<RunStatus, Long> countByStatus() {
+    java.util.Map<RunStatus, Long> counts = new java.util.EnumMap<>(RunStatus.class);
+    jdbc.sql("select status, count(*) from warm_start_run group by status")
+        .query(
+            rs -> {
+              counts.put(RunStatus.valueOf(rs.getString(1)), rs.getLong(2));
+            });
+    return counts;
+  }
+
   /** Whether any run that has not ended uses a checkpoint or architecture. */
   boolean activeRunUses(UUID checkpointId, UUID architectureId) {
     return jdbc.sql(

@@ -35,7 +35,10 @@ class Worker implements SmartLifecycle {
   private volatile String device;
   private volatile String engineError;
 
-  Worker(RunStore runs, RunExecutor executor, GraftProperties properties) {
+  private final RunMetrics metrics;
+
+  Worker(RunStore runs, RunExecutor executor, GraftProperties properties, RunMetrics metrics) {
+    this.metrics = metrics;
     this.runs = runs;
     this.executor = executor;
     this.properties = properties;
@@ -157,6 +160,9 @@ class Worker implements SmartLifecycle {
       return false;
     }
     RunRow run = claimed.get();
+    long started = System.nanoTime();
+    String outcome = "failed";
+    org.slf4j.MDC.put("runId", run.id().toString());
     log.info(
         "run {} claimed by {} (attempt {} of {}) on {}",
         run.id(),
@@ -166,9 +172,13 @@ class Worker implements SmartLifecycle {
         engine.device());
     try {
       executor.execute(run, owner, engine);
+      outcome = "ended";
     } catch (LeaseLost e) {
+      outcome = "lease_lost";
       log.warn("run {}: {}; another worker has it", run.id(), e.getMessage());
     } catch (RunCancelled e) {
+      outcome = "cancelled";
+      log.info("run {} cancelled", run.id());
       runs.finish(run.id(), owner, RunStatus.CANCELLED, null, null, null, null);
     } catch (EngineUnsupported | IllegalArgumentException | IllegalStateException e) {
       // These do not change with another attempt.
@@ -183,11 +193,22 @@ class Worker implements SmartLifecycle {
               + (e instanceof Error ? e.toString() : e.getMessage());
       log.warn("run {}: {}", run.id(), error, e);
       if (run.attempts() < run.maxAttempts()) {
+        outcome = "retried";
         runs.requeue(run.id(), owner, error);
       } else {
         runs.finish(
             run.id(), owner, RunStatus.FAILED, error + " (no attempts left)", null, null, null);
       }
+    } finally {
+      if (outcome.equals("ended")) {
+        try {
+          outcome = runs.find(run.id()).map(r -> r.status().name().toLowerCase()).orElse("ended");
+        } catch (RuntimeException e) {
+          // the database went away after the run ended: the outcome stays "ended"
+        }
+      }
+      metrics.attempt(outcome, System.nanoTime() - started);
+      org.slf4j.MDC.remove("runId");
     }
     return true;
   }

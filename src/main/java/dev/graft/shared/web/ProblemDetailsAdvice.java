@@ -196,6 +196,34 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
             "the connection was closed before the request was complete"));
   }
 
+  @ExceptionHandler({
+    org.springframework.dao.DataAccessResourceFailureException.class,
+    org.springframework.transaction.CannotCreateTransactionException.class,
+    org.springframework.dao.TransientDataAccessException.class
+  })
+  ResponseEntity<Object> databaseUnavailable(Exception e) {
+    log.warn("database unavailable: {}", e.toString());
+    return unavailable("the database cannot be reached; nothing was stored, try again shortly");
+  }
+
+  @ExceptionHandler(dev.graft.storage.BlobStore.StoreUnavailable.class)
+  ResponseEntity<Object> storeUnavailable(dev.graft.storage.BlobStore.StoreUnavailable e) {
+    log.warn("blob store unavailable: {}", e.getMessage());
+    return unavailable(e.getMessage() + "; nothing was stored, try again shortly");
+  }
+
+  private static ResponseEntity<Object> unavailable(String detail) {
+    ProblemDetail p =
+        problem(HttpStatus.SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", detail);
+    if (RequestIds.current() != null) {
+      p.setProperty("requestId", RequestIds.current());
+    }
+    return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+        .header(HttpHeaders.RETRY_AFTER, "5")
+        .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
+        .body(p);
+  }
+
   @ExceptionHandler(Exception.class)
   ResponseEntity<Object> unexpected(Exception e) {
     if (causedBy(e, org.apache.catalina.connector.ClientAbortException.class) != null) {
@@ -319,6 +347,10 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
   }
 
   private static ResponseEntity<Object> response(ProblemDetail p) {
+    if (p.getStatus() >= 500 && RequestIds.current() != null) {
+      // The id the logs of this request carry, for the operator the client reports it to.
+      p.setProperty("requestId", RequestIds.current());
+    }
     return ResponseEntity.status(p.getStatus())
         .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
         .body(p);
