@@ -47,6 +47,13 @@ public interface BlobStore {
    */
   PendingBlob adopt(java.nio.file.Path file, String sha256, long size) throws IOException;
 
+  /**
+   * The hashes of the objects stored before {@code cutoff}, for the orphan sweeper.
+   *
+   * @throws IOException when the store cannot be listed
+   */
+  java.util.List<String> storedBefore(java.time.Instant cutoff) throws IOException;
+
   /** Whether an object with this hash is stored. */
   boolean exists(String sha256);
 

@@ -50,6 +50,25 @@ final class S3Bucket implements AutoCloseable {
     return unreachable ? new BlobStore.StoreUnavailable(message, e) : new IOException(message, e);
   }
 
+  /** The hashes of the objects under the prefix last modified before {@code cutoff}. */
+  java.util.List<String> storedBefore(java.time.Instant cutoff) throws IOException {
+    try {
+      java.util.List<String> shas = new java.util.ArrayList<>();
+      s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix + "sha256/"))
+          .contents()
+          .forEach(
+              o -> {
+                String name = o.key().substring(o.key().lastIndexOf('/') + 1);
+                if (name.matches("[0-9a-f]{64}") && o.lastModified().isBefore(cutoff)) {
+                  shas.add(name);
+                }
+              });
+      return shas;
+    } catch (SdkException e) {
+      throw failed("cannot list S3 bucket " + bucket + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Whether the bucket can be reached and exists (for health). */
   void probe() throws IOException {
     try {

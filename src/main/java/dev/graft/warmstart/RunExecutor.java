@@ -219,8 +219,9 @@ class RunExecutor {
   }
 
   /**
-   * Moves the files into the blob store, registers the version and ends the run, in one transaction
-   * under the artifacts' blob locks.
+   * Stores the files as blobs, then registers the version and ends the run in one short transaction
+   * under the artifacts' blob locks (a failure in between leaves orphan blobs for the sweeper,
+   * never a version without its files).
    *
    * @throws LeaseLost when another worker took the run over (nothing is registered)
    */
@@ -250,11 +251,25 @@ class RunExecutor {
                   plan.options()),
               plan.report().summary(),
               artifacts);
+      // The artifacts go to the store first, outside the transaction (see ContentIngest).
+      for (PendingBlob b : pending) {
+        b.commit();
+      }
       tx.executeWithoutResult(
           status ->
               gc.underLock(
                   artifacts.stream().map(ModelVersion.Artifact::sha256).toList(),
                   () -> {
+                    try {
+                      // A collector of the same bytes may have removed one since; store it again.
+                      for (PendingBlob b : pending) {
+                        if (!blobs.exists(b.sha256())) {
+                          b.commit();
+                        }
+                      }
+                    } catch (IOException e) {
+                      throw new UncheckedIOException(e);
+                    }
                     ModelVersion v = registry.register(version);
                     if (!runs.finish(
                         run.id(),
@@ -265,13 +280,6 @@ class RunExecutor {
                         v.model(),
                         v.version())) {
                       throw new LeaseLost(run.id());
-                    }
-                    try {
-                      for (PendingBlob b : pending) {
-                        b.commit();
-                      }
-                    } catch (IOException e) {
-                      throw new UncheckedIOException(e);
                     }
                     return v;
                   }));
