@@ -61,11 +61,23 @@ class RunStore {
         .optional();
   }
 
-  /** Runs, newest first, optionally of one status. */
+  /**
+   * The columns of a listing: every column but the report, which can be megabytes per run and which
+   * a listing does not show.
+   */
+  private static final String LISTED =
+      "id, status, checkpoint_id, architecture_id, options, output, idempotency_key,"
+          + " request_sha256, attempts, max_attempts, lease_owner, cancel_requested, device,"
+          + " tensors_done, tensors_total, bytes_done, bytes_total, null as report, error,"
+          + " model_name, model_version, created_at, started_at, finished_at";
+
+  /** Runs, newest first, optionally of one status, without their reports. */
   List<RunRow> list(RunStatus status, long offset, int limit) {
     String name = status == null ? null : status.name();
     return jdbc.sql(
-            "select * from warm_start_run where (cast(? as varchar) is null or status = ?) order by created_at desc, id offset ? limit ?")
+            "select "
+                + LISTED
+                + " from warm_start_run where (cast(? as varchar) is null or status = ?) order by created_at desc, id offset ? limit ?")
         .params(name, name, offset, limit)
         .query((rs, n) -> map(rs))
         .list();
