@@ -9,7 +9,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
@@ -35,19 +34,13 @@ public class OrphanSweeper implements SmartLifecycle {
   private final Duration keyRetention;
   private ScheduledExecutorService timer;
 
-  OrphanSweeper(
-      BlobStore blobs,
-      BlobGc gc,
-      JdbcClient jdbc,
-      @Value("${graft.gc.orphan-grace:1h}") Duration grace,
-      @Value("${graft.gc.interval:1h}") Duration interval,
-      @Value("${graft.idempotency.retention:7d}") Duration keyRetention) {
+  OrphanSweeper(BlobStore blobs, BlobGc gc, JdbcClient jdbc, GraftProperties properties) {
     this.blobs = blobs;
     this.gc = gc;
     this.jdbc = jdbc;
-    this.grace = grace;
-    this.interval = interval;
-    this.keyRetention = keyRetention;
+    this.grace = properties.gc().orphanGrace();
+    this.interval = properties.gc().interval();
+    this.keyRetention = properties.idempotency().retention();
   }
 
   /**
@@ -99,7 +92,7 @@ public class OrphanSweeper implements SmartLifecycle {
               t.setDaemon(true);
               return t;
             });
-    long every = Math.max(1000, interval.toMillis());
+    long every = interval.toMillis();
     timer.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
   }
 
