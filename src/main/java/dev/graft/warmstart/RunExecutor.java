@@ -125,7 +125,12 @@ class RunExecutor {
     try (Heartbeat heartbeat = heartbeats.start(run.id(), owner);
         OutputTensors tensors = OutputTensors.open(blobs, plan, engine, heartbeat::check)) {
       RunAttempt attempt = new RunAttempt(run, owner, plan, work, tensors, heartbeat);
-      Map<ArtifactFormat, Written> files = writeOutputs(attempt);
+      Map<ArtifactFormat, Written> files;
+      try {
+        files = writeOutputs(attempt);
+      } catch (IOException e) {
+        throw workFolderFull(work, plan, e);
+      }
       // The last beat records the final progress and is the last chance to see a cancel; the
       // schedule stops so no beat races the registering transaction.
       heartbeat.close();
@@ -134,6 +139,37 @@ class RunExecutor {
     } finally {
       deleteTree(work);
     }
+  }
+
+  /**
+   * A write that failed because the work folder's file system is full, said as such (the JDK says
+   * only "No space left on device"); any other failure unchanged.
+   */
+  private static IOException workFolderFull(Path work, RunAttempt.Plan plan, IOException e) {
+    if (e instanceof BlobStore.StoreUnavailable || e instanceof BlobStore.BlobMissing) {
+      return e;
+    }
+    long free;
+    try {
+      free = Files.getFileStore(work).getUsableSpace();
+    } catch (IOException unknown) {
+      return e;
+    }
+    long needed = plan.bytesPerFormat() * plan.formats().size();
+    if (free >= needed && !String.valueOf(e.getMessage()).contains("No space left")) {
+      return e;
+    }
+    return new IOException(
+        "the work folder "
+            + work.getParent()
+            + " is full: this run writes about "
+            + needed
+            + " bytes of output there and "
+            + free
+            + " bytes are left ("
+            + e.getMessage()
+            + "); free space or point graft.data-dir at a larger disk",
+        e);
   }
 
   /** Plans a run from the options and output it was submitted with. */

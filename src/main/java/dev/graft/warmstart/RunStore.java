@@ -224,6 +224,24 @@ class RunStore {
   }
 
   /**
+   * Gives back a run whose attempt was cut short by an outage (the blob store or the database could
+   * not be reached): it is queued again without spending the attempt, and not claimed before {@code
+   * delay} has passed, so an outage of a few seconds does not use up a run's attempts. A queued
+   * row's {@code lease_expires_at} is that not-before time.
+   *
+   * @return whether the run was still this owner's
+   */
+  boolean handBack(UUID id, String owner, String error, Duration delay) {
+    return jdbc.sql(
+                "update warm_start_run set status = 'QUEUED', attempts = greatest(attempts - 1, 0), error = ?,"
+                    + " lease_owner = null, lease_expires_at = now() + make_interval(secs => ?)"
+                    + " where id = ? and lease_owner = ? and status = 'RUNNING'")
+            .params(error, delay.toMillis() / 1000.0, id, owner)
+            .update()
+        == 1;
+  }
+
+  /**
    * Asks a run to stop: a queued run is cancelled at once, a running one when its worker next
    * heartbeats.
    *

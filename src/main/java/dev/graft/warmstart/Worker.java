@@ -26,6 +26,9 @@ class Worker implements SmartLifecycle {
 
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
+  /** How long a run cut short by an outage waits before it is claimed again. */
+  static final java.time.Duration OUTAGE_RETRY = java.time.Duration.ofSeconds(5);
+
   private final RunStore runs;
   private final RunExecutor executor;
   private final GraftProperties properties;
@@ -180,24 +183,45 @@ class Worker implements SmartLifecycle {
       outcome = "cancelled";
       log.info("run {} cancelled", run.id());
       runs.finish(run.id(), owner, RunStatus.CANCELLED, null, null, null, null);
-    } catch (EngineUnsupported | IllegalArgumentException | IllegalStateException e) {
-      // These do not change with another attempt.
-      runs.finish(run.id(), owner, RunStatus.FAILED, e.getMessage(), null, null, null);
     } catch (Exception | Error e) {
-      // An Error (out of memory, a stack overflow in native code's caller) ends this attempt, not
-      // the worker: it is retried like any fault, within the run's attempts.
-      String error =
-          "attempt "
-              + run.attempts()
-              + " failed: "
-              + (e instanceof Error ? e.toString() : e.getMessage());
-      log.warn("run {}: {}", run.id(), error, e);
-      if (run.attempts() < run.maxAttempts()) {
+      java.util.Optional<String> outage =
+          e instanceof Exception ? dev.graft.shared.Outages.cause(e) : java.util.Optional.empty();
+      if (outage.isPresent()) {
+        // Not the run's fault: handed back without spending the attempt, retried after a pause.
+        // (With the database down this update fails too; the lease then expires and the run is
+        // claimed again, as when a worker dies.)
         outcome = "retried";
-        runs.requeue(run.id(), owner, error);
+        String error =
+            "attempt "
+                + run.attempts()
+                + " interrupted: "
+                + outage.get()
+                + "; retried in "
+                + OUTAGE_RETRY.toSeconds()
+                + " s without spending an attempt";
+        log.warn("run {}: {}", run.id(), error);
+        runs.handBack(run.id(), owner, error, OUTAGE_RETRY);
+      } else if (e instanceof EngineUnsupported
+          || e instanceof IllegalArgumentException
+          || e instanceof IllegalStateException) {
+        // These do not change with another attempt.
+        runs.finish(run.id(), owner, RunStatus.FAILED, e.getMessage(), null, null, null);
       } else {
-        runs.finish(
-            run.id(), owner, RunStatus.FAILED, error + " (no attempts left)", null, null, null);
+        // An Error (out of memory, a stack overflow in native code's caller) ends this attempt,
+        // not the worker: it is retried like any fault, within the run's attempts.
+        String error =
+            "attempt "
+                + run.attempts()
+                + " failed: "
+                + (e instanceof Error ? e.toString() : e.getMessage());
+        log.warn("run {}: {}", run.id(), error, e);
+        if (run.attempts() < run.maxAttempts()) {
+          outcome = "retried";
+          runs.requeue(run.id(), owner, error);
+        } else {
+          runs.finish(
+              run.id(), owner, RunStatus.FAILED, error + " (no attempts left)", null, null, null);
+        }
       }
     } finally {
       if (outcome.equals("ended")) {

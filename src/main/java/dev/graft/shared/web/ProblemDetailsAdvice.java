@@ -199,18 +199,22 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
   @ExceptionHandler({
     org.springframework.dao.DataAccessResourceFailureException.class,
     org.springframework.transaction.CannotCreateTransactionException.class,
-    org.springframework.dao.TransientDataAccessException.class
+    org.springframework.dao.TransientDataAccessException.class,
+    dev.graft.storage.BlobStore.StoreUnavailable.class
   })
-  ResponseEntity<Object> databaseUnavailable(Exception e) {
-    log.warn("database unavailable: {}", e.toString());
-    return unavailable("the database cannot be reached; nothing was stored, try again shortly");
+  ResponseEntity<Object> dependencyUnavailable(Exception e) {
+    String what = dev.graft.shared.Outages.cause(e).orElse("the database cannot be reached");
+    log.warn("answering 503: {} ({})", what, e.toString());
+    return unavailable(unavailableDetail(what));
   }
 
-  @ExceptionHandler(dev.graft.storage.BlobStore.StoreUnavailable.class)
-  ResponseEntity<Object> storeUnavailable(dev.graft.storage.BlobStore.StoreUnavailable e) {
-    log.warn("blob store unavailable: {}", e.getMessage());
-    return unavailable(e.getMessage() + "; nothing was stored, try again shortly");
+  /** The detail of a 503: what cannot be reached, and what the client should do. */
+  static String unavailableDetail(String what) {
+    return what + "; nothing was stored, try again shortly";
   }
+
+  /** Seconds a client is asked to wait after a 503. */
+  static final int RETRY_AFTER_SECONDS = 5;
 
   private static ResponseEntity<Object> unavailable(String detail) {
     ProblemDetail p =
@@ -219,7 +223,7 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
       p.setProperty("requestId", RequestIds.current());
     }
     return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
-        .header(HttpHeaders.RETRY_AFTER, "5")
+        .header(HttpHeaders.RETRY_AFTER, String.valueOf(RETRY_AFTER_SECONDS))
         .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
         .body(p);
   }
@@ -229,6 +233,13 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     if (causedBy(e, org.apache.catalina.connector.ClientAbortException.class) != null) {
       log.debug("client aborted the request: {}", e.toString());
       return null;
+    }
+    // An outage that arrives wrapped (a commit that lost its connection, an UncheckedIOException
+    // around the store's failure) is still an outage: 503, not 500.
+    java.util.Optional<String> outage = dev.graft.shared.Outages.cause(e);
+    if (outage.isPresent()) {
+      log.warn("answering 503: {} ({})", outage.get(), e.toString());
+      return unavailable(unavailableDetail(outage.get()));
     }
     log.error("Unexpected failure", e);
     return response(

@@ -47,6 +47,24 @@ public class RequestIds extends OncePerRequestFilter {
     MDC.put(MDC_KEY, id);
     try {
       chain.doFilter(request, response);
+    } catch (RuntimeException | ServletException | IOException e) {
+      // A filter ahead of the controllers failed for an outage (the token lookup while the
+      // database is stopped): the same 503 a controller gives, not the container's 500.
+      java.util.Optional<String> outage = dev.graft.shared.Outages.cause(e);
+      if (outage.isEmpty() || response.isCommitted()) {
+        throw e;
+      }
+      org.slf4j.LoggerFactory.getLogger(RequestIds.class)
+          .warn("answering 503 before the controller: {} ({})", outage.get(), e.toString());
+      response.setHeader(
+          org.springframework.http.HttpHeaders.RETRY_AFTER,
+          String.valueOf(ProblemDetailsAdvice.RETRY_AFTER_SECONDS));
+      Problems.send(
+          response,
+          503,
+          "unavailable",
+          "Service unavailable",
+          ProblemDetailsAdvice.unavailableDetail(outage.get()));
     } finally {
       MDC.remove(MDC_KEY);
     }
