@@ -116,13 +116,15 @@ class RunStore {
   }
 
   /**
-   * Claims the oldest run that is queued, or running under an expired lease (its worker died), for
-   * {@code owner}; counts the attempt.
+   * Claims the oldest run that is queued (and not waiting out an outage, see {@link #handBack}), or
+   * running under an expired lease (its worker died), for {@code owner}; counts the attempt.
    */
   Optional<RunRow> claim(String owner, Duration lease, String device) {
     return jdbc.sql(
             "with next as (select id from warm_start_run"
-                + " where (status = 'QUEUED' or (status = 'RUNNING' and lease_expires_at < now()))"
+                // A queued row's lease_expires_at is its not-before time (see handBack).
+                + " where ((status = 'QUEUED' and (lease_expires_at is null or lease_expires_at < now()))"
+                + " or (status = 'RUNNING' and lease_expires_at < now()))"
                 + " and attempts < max_attempts and not cancel_requested"
                 + " order by created_at for update skip locked limit 1)"
                 + " update warm_start_run r set status = 'RUNNING', attempts = r.attempts + 1, lease_owner = ?,"
