@@ -5,6 +5,7 @@
 # and the p50/p99 of the small GETs. Needs curl, python3 and a built jar (./mvnw -DskipTests package).
 #   bench/load.sh                      # 20 x 200 MB uploads, 10 runs
 #   UPLOADS=4 SIZE_MB=50 RUNS=4 bench/load.sh
+# The server's log is kept in $LOG (/tmp/graft-load-last.log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 UPLOADS=${UPLOADS:-20} SIZE_MB=${SIZE_MB:-200} RUNS=${RUNS:-10} PORT=${PORT:-18080}
@@ -15,7 +16,8 @@ java -Xmx512m -jar "$JAR" --server.port=$PORT --graft.data-dir="$WORK/data" \
   --graft.security.bootstrap-token=$TOKEN --graft.worker.concurrency=2 \
   --graft.upload.max-concurrent=$UPLOADS >"$WORK/graft.log" 2>&1 &
 PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT
+LOG=${LOG:-/tmp/graft-load-last.log}
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; cp "$WORK/graft.log" "$LOG"; rm -rf "$WORK"' EXIT
 B=http://localhost:$PORT
 for _ in $(seq 1 180); do curl -sf $B/actuator/health/readiness >/dev/null && break; sleep 1; done
 python3 - "$B" "$TOKEN" "$WORK" "$UPLOADS" "$SIZE_MB" "$RUNS" <<'PY'
@@ -77,11 +79,11 @@ for i in range(R):
     if c is None: continue
     runs.append(json.loads(req("POST", "/api/v1/warm-starts", json.dumps({"checkpointId": c, "architectureId": arch,
         "options": {"strict": False}, "output": {"model": f"load-{i}", "formats": ["safetensors"]}}).encode(), "application/json")[1])["id"])
-status = {}
+status, why = {}, {}
 while len(status) < len(runs):
     for r in runs:
-        s = json.loads(req("GET", f"/api/v1/warm-starts/{r}")[1])["status"]
-        if s in ("SUCCEEDED", "FAILED", "CANCELLED"): status[r] = s
+        j = json.loads(req("GET", f"/api/v1/warm-starts/{r}")[1])
+        if j["status"] in ("SUCCEEDED", "FAILED", "CANCELLED"): status[r] = j["status"]; why[r] = j.get("error")
     time.sleep(0.5)
 run_s = time.perf_counter() - t1
 stop.set()
@@ -89,8 +91,11 @@ lat.sort(); q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if la
 print(f"uploads: {N} x {MB} MiB in {up_s:.1f} s = {N * MB / up_s:.1f} MiB/s; sha256 mismatches/errors: {len(errors)}")
 for e in errors[:5]: print("  ", e)
 print(f"runs: {len(runs)} ({list(status.values()).count('SUCCEEDED')} succeeded) in {run_s:.1f} s")
+for r, e in why.items():
+    if status[r] != "SUCCEEDED": print(f"   {r} {status[r]}: {e}")
 print(f"peak heap used (sampled every 0.5 s): {peak[0] / 2**20:.0f} MiB (-Xmx512m)")
 print(f"small GETs under load: n={len(lat)} p50={q(0.5):.1f} ms p99={q(0.99):.1f} ms")
 PY
 grep -c "OutOfMemoryError" "$WORK/graft.log" | sed 's/^/OutOfMemoryError lines in the log: /' || true
+grep -o "OutOfMemoryError: [^\"]*" "$WORK/graft.log" | sort | uniq -c | head -5 || true
 grep -c "Connection is not available" "$WORK/graft.log" | sed 's/^/connection-pool timeouts in the log: /' || true
