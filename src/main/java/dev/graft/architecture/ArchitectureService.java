@@ -69,7 +69,9 @@ public class ArchitectureService {
       TransactionTemplate tx,
       List<DeletionVeto> vetoes,
       JsonMapper json,
-      AuditLog audit) {
+      AuditLog audit,
+      io.micrometer.core.instrument.MeterRegistry registry) {
+    targets.monitor(registry, "architecture");
     this.json = json;
     this.audit = audit;
     this.gc = gc;

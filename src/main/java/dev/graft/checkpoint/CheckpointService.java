@@ -56,7 +56,9 @@ public class CheckpointService {
       GraftProperties properties,
       List<DeletionVeto> vetoes,
       BlobGc gc,
-      AuditLog audit) {
+      AuditLog audit,
+      io.micrometer.core.instrument.MeterRegistry registry) {
+    indexes.monitor(registry, "checkpoint");
     this.audit = audit;
     this.vetoes = vetoes;
     this.gc = gc;

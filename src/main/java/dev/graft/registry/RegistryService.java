@@ -38,6 +38,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Service
 public class RegistryService {
 
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(RegistryService.class);
+
   /** Alias names: what the run API accepts for {@code output.aliases}. */
   private static final Pattern ALIAS = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
 
@@ -211,18 +214,21 @@ public class RegistryService {
           "version", "is required: the version number the alias should point at");
     }
     try {
-      return tx.execute(
-          status -> {
-            requireModel(model);
-            // KEY SHARE: a concurrent delete of this version waits for us, then sees the alias.
-            if (!store.lockVersionAgainstDelete(model, version)) {
-              throw unknownVersion(model, version);
-            }
-            store.upsertAlias(model, alias, version);
-            audit.record("alias.move", "alias", model + "/" + alias, "to version " + version);
-            outbox.record(EventType.ALIAS_MOVED, aliasEvent(model, alias, version));
-            return get(model, version);
-          });
+      ModelVersion moved =
+          tx.execute(
+              status -> {
+                requireModel(model);
+                // KEY SHARE: a concurrent delete of this version waits for us, then sees the alias.
+                if (!store.lockVersionAgainstDelete(model, version)) {
+                  throw unknownVersion(model, version);
+                }
+                store.upsertAlias(model, alias, version);
+                audit.record("alias.move", "alias", model + "/" + alias, "to version " + version);
+                outbox.record(EventType.ALIAS_MOVED, aliasEvent(model, alias, version));
+                return get(model, version);
+              });
+      log.info("alias {}/{} moved to version {}", model, alias, version);
+      return moved;
     } catch (DataIntegrityViolationException e) {
       // The version was deleted between our check and the insert's foreign-key check.
       throw unknownVersion(model, version);
@@ -242,6 +248,7 @@ public class RegistryService {
     }
     audit.record("alias.delete", "alias", model + "/" + alias, null);
     outbox.record(EventType.ALIAS_MOVED, aliasEvent(model, alias, null));
+    log.info("alias {}/{} deleted", model, alias);
   }
 
   /**
@@ -395,6 +402,7 @@ public class RegistryService {
               outbox.record(EventType.VERSION_DELETED, Map.of("model", model, "version", version));
               return artifacts;
             });
+    log.info("model {} version {} deleted", model, version);
     // After commit: the collector must see the rows gone (it keeps blobs other rows still name).
     for (String sha : shas) {
       gc.collect(sha);

@@ -22,6 +22,7 @@ import org.springframework.web.util.pattern.PathPatternParser;
  *   <li>{@code write}: every other call under {@code /api};
  *   <li>the console's pages alike: {@code /console/admin/**} admin, every {@code GET} and the
  *       preview form read, every other form write;
+ *   <li>{@code read}: {@code /actuator/prometheus};
  *   <li>outside {@code /api}, any valid token, except the public paths below.
  * </ul>
  */
@@ -64,6 +65,8 @@ final class ScopeRules {
           new Rule(HttpMethod.HEAD, "/console/**", Scope.READ),
           new Rule(HttpMethod.POST, "/console/preview", Scope.READ),
           new Rule(null, "/console/**", Scope.WRITE),
+          // Metrics name models and show load: for readers, never anonymous.
+          new Rule(null, "/actuator/prometheus", Scope.READ),
           new Rule(null, "/**", Scope.READ));
 
   private static final List<RequestMatcher> PUBLIC_MATCHERS =

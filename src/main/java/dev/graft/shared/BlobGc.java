@@ -62,12 +62,15 @@ public class BlobGc {
   private final BlobStore blobs;
   private final List<References> references;
   private final TransactionTemplate newTx;
+  private final io.micrometer.core.instrument.MeterRegistry registry;
 
   BlobGc(
       JdbcClient jdbc,
       BlobStore blobs,
       List<References> references,
-      PlatformTransactionManager txManager) {
+      PlatformTransactionManager txManager,
+      io.micrometer.core.instrument.MeterRegistry registry) {
+    this.registry = registry;
     this.jdbc = jdbc;
     this.blobs = blobs;
     this.references = references;
@@ -144,6 +147,17 @@ public class BlobGc {
                 return false;
               }
             });
-    return Boolean.TRUE.equals(removed);
+    boolean gone = Boolean.TRUE.equals(removed);
+    counted(gone ? "deleted" : "kept");
+    return gone;
+  }
+
+  /** Counts a collection's result in {@code graft.blob.gc} (deleted, kept, failed). */
+  void counted(String result) {
+    io.micrometer.core.instrument.Counter.builder("graft.blob.gc")
+        .description("blobs the collector looked at, by result")
+        .tag("result", result)
+        .register(registry)
+        .increment();
   }
 }

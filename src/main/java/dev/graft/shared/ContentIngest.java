@@ -16,9 +16,10 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The one path uploaded files take into Graft: stream into a pending blob while hashing, answer
- * with the existing resource when the bytes were stored before, parse the pending copy, and only
- * then write the rows and commit the blob in one transaction. A refused or failed upload leaves no
- * row, no blob and no temporary file.
+ * with the existing resource when the bytes were stored before, parse the pending copy, store the
+ * blob (outside any transaction), and only then write the rows in a short transaction that checks,
+ * under the blob's lock, that the object is there. A refused or failed upload leaves no row, no
+ * blob and no temporary file.
  */
 @Component
 public class ContentIngest {
@@ -39,13 +40,16 @@ public class ContentIngest {
   private final IdempotencyKeys keys;
   private final BlobGc gc;
   private final java.util.concurrent.Semaphore uploads;
+  private final io.micrometer.core.instrument.MeterRegistry registry;
 
   ContentIngest(
       BlobStore blobs,
       TransactionTemplate tx,
       GraftProperties properties,
       BlobGc gc,
-      IdempotencyKeys keys) {
+      IdempotencyKeys keys,
+      io.micrometer.core.instrument.MeterRegistry registry) {
+    this.registry = registry;
     this.keys = keys;
     this.blobs = blobs;
     this.tx = tx;
@@ -92,6 +96,54 @@ public class ContentIngest {
       BiFunction<PendingBlob, I, T> save,
       IdempotencyKeys.Use<T> key)
       throws IOException {
+    long started = System.nanoTime();
+    String outcome = "failed";
+    try {
+      Stored<T> stored = receive(content, what, existing, reader, save, key);
+      outcome = stored.created() ? "stored" : "existing";
+      return stored;
+    } catch (FileRejected e) {
+      outcome = refused(e.cause().kind().name().toLowerCase());
+      throw e;
+    } catch (dev.graft.storage.BlobStore.TooLarge e) {
+      outcome = refused("too_large");
+      throw e;
+    } catch (UploadStalled e) {
+      outcome = refused("stalled");
+      throw e;
+    } catch (TooManyUploads e) {
+      outcome = refused("busy");
+      throw e;
+    } catch (IdempotencyKeyReused e) {
+      outcome = refused("idempotency_key_reused");
+      throw e;
+    } finally {
+      io.micrometer.core.instrument.Timer.builder("graft.upload.duration")
+          .description("time to receive, check and store an upload, by outcome")
+          .tag("kind", what.toLowerCase())
+          .tag("outcome", outcome)
+          .register(registry)
+          .record(java.time.Duration.ofNanos(System.nanoTime() - started));
+    }
+  }
+
+  private String refused(String reason) {
+    io.micrometer.core.instrument.Counter.builder("graft.upload.refused")
+        .description("uploads refused, by reason")
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+    return "refused";
+  }
+
+  private <I, T> Stored<T> receive(
+      InputStream content,
+      String what,
+      Function<String, Optional<T>> existing,
+      Reader<I> reader,
+      BiFunction<PendingBlob, I, T> save,
+      IdempotencyKeys.Use<T> key)
+      throws IOException {
     // Before a byte is stored: a key the table cannot hold must not fail after the upload.
     if (key != null) {
       IdempotencyKeys.check(key.key());
@@ -110,6 +162,11 @@ public class ContentIngest {
                 properties.upload().stallTimeout(),
                 properties.upload().stallMinBytes().toBytes()),
             properties.upload().maxBytes().toBytes())) {
+      io.micrometer.core.instrument.Counter.builder("graft.upload.bytes")
+          .description("bytes received in uploads (refused ones included)")
+          .baseUnit("bytes")
+          .register(registry)
+          .increment(pending.size());
       if (key == null) {
         return store(pending, what, existing, reader, save, null, null);
       }
@@ -149,31 +206,36 @@ public class ContentIngest {
       } catch (FormatException e) {
         throw new FileRejected(what + " rejected", e);
       }
+      // The bytes go to the store first, outside any transaction: a multi-GB S3 upload holds no
+      // pooled connection and no lock. A failure from here until the commit below leaves an
+      // object no row names, which the orphan sweeper removes; never a row without its object.
+      pending.commit();
+      boolean recorded = false;
       try {
-        return tx.execute(
-            status ->
-                gc.underLock(
-                    pending.sha256(),
-                    () -> {
-                      // A concurrent upload of the same bytes that committed while we parsed or
-                      // waited for the lock won: answer with its resource rather than fail on the
-                      // unique key.
-                      Optional<T> raced = existing.apply(pending.sha256());
-                      if (raced.isPresent()) {
-                        return recordedIn(new Stored<>(raced.get(), false), key, fingerprint);
-                      }
-                      T t = save.apply(pending, parsed);
-                      // The key is written with the rows: either both are stored or neither.
-                      Stored<T> result = recordedIn(new Stored<>(t, true), key, fingerprint);
-                      try {
-                        // Inside the transaction: if the move fails, no row points at a missing
-                        // blob.
-                        pending.commit();
-                      } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                      }
-                      return result;
-                    }));
+        Stored<T> result =
+            tx.execute(
+                status ->
+                    gc.underLock(
+                        pending.sha256(),
+                        () -> {
+                          // A concurrent upload of the same bytes that committed while we parsed or
+                          // waited for the lock won: answer with its resource rather than fail on
+                          // the
+                          // unique key.
+                          Optional<T> raced = existing.apply(pending.sha256());
+                          if (raced.isPresent()) {
+                            return recordedIn(new Stored<>(raced.get(), false), key, fingerprint);
+                          }
+                          // Under the lock, the object is checked: a collector of the same bytes
+                          // may
+                          // have removed it since our commit (then it is stored again, rarely).
+                          ensureStored(pending);
+                          T t = save.apply(pending, parsed);
+                          // The key is written with the rows: either both are stored or neither.
+                          return recordedIn(new Stored<>(t, true), key, fingerprint);
+                        }));
+        recorded = true;
+        return result;
       } catch (DataIntegrityViolationException e) {
         // Kept as a fallback (another writer that does not take the lock): the same answer.
         return existing
@@ -182,6 +244,31 @@ public class ContentIngest {
             .orElseThrow(() -> e);
       } catch (UncheckedIOException e) {
         throw e.getCause();
+      } finally {
+        if (!recorded) {
+          // The transaction failed or answered with another resource: remove the object now if no
+          // row names it (best effort; the orphan sweeper removes what this cannot).
+          collectQuietly(pending.sha256());
+        }
+      }
+    }
+  }
+
+  private void collectQuietly(String sha256) {
+    try {
+      gc.collect(sha256);
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(ContentIngest.class)
+          .warn("blob {} left for the orphan sweeper: {}", sha256, e.toString());
+    }
+  }
+
+  private void ensureStored(PendingBlob pending) {
+    if (!blobs.exists(pending.sha256())) {
+      try {
+        pending.commit();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
     }
   }

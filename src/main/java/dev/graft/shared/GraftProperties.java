@@ -28,6 +28,8 @@ import org.springframework.validation.annotation.Validated;
  * @param embeddedDatabase whether Graft may start its embedded PostgreSQL when no {@code
  *     spring.datasource.url} is set (the local default); the container image and the Helm chart
  *     turn it off, and then a missing datasource stops start-up with a message saying what to set
+ * @param gc the background sweep of orphan blobs
+ * @param idempotency how long idempotency keys are kept
  */
 @ConfigurationProperties("graft")
 @Validated
@@ -38,7 +40,9 @@ public record GraftProperties(
     @DefaultValue({"api", "worker"}) java.util.List<String> roles,
     @DefaultValue @Valid Worker worker,
     @DefaultValue @Valid Security security,
-    @DefaultValue("true") boolean embeddedDatabase) {
+    @DefaultValue("true") boolean embeddedDatabase,
+    @DefaultValue @Valid Gc gc,
+    @DefaultValue @Valid Idempotency idempotency) {
 
   /** Whether this process serves the HTTP API. */
   public boolean api() {
@@ -253,6 +257,29 @@ public record GraftProperties(
           Duration window,
       @DefaultValue("5m") @DurationMin(millis = 1, message = "must be longer than 0")
           Duration duration) {}
+
+  /**
+   * The orphan sweeper: blobs no row names (left by a failure between storing bytes and recording
+   * their rows, or by a crash between a delete and its collection) are removed in the background.
+   *
+   * @param orphanGrace how old an unnamed blob must be before it is removed; longer than an upload
+   *     or a run takes between storing its bytes and recording its rows
+   * @param interval how often the sweep runs
+   */
+  public record Gc(
+      @DefaultValue("1h") @DurationMin(millis = 1, message = "must be longer than 0")
+          Duration orphanGrace,
+      @DefaultValue("1h") @DurationMin(seconds = 1, message = "must be at least 1s")
+          Duration interval) {}
+
+  /**
+   * Idempotency keys.
+   *
+   * @param retention how long a key is remembered; a retry after that is treated as a new call
+   */
+  public record Idempotency(
+      @DefaultValue("7d") @DurationMin(minutes = 1, message = "must be at least 1m")
+          Duration retention) {}
 
   private static boolean positive(DataSize size) {
     return size == null || size.toBytes() > 0;

@@ -18,6 +18,10 @@ public final class IndexCache<V> {
   private final ToLongFunction<V> weigher;
   private final LinkedHashMap<UUID, V> map = new LinkedHashMap<>(16, 0.75f, true);
   private long weight;
+  private final java.util.concurrent.atomic.LongAdder hits =
+      new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder misses =
+      new java.util.concurrent.atomic.LongAdder();
 
   /**
    * @param maxWeight the most entries held over all cached values
@@ -35,9 +39,11 @@ public final class IndexCache<V> {
     synchronized (this) {
       V v = map.get(id);
       if (v != null) {
+        hits.increment();
         return v;
       }
     }
+    misses.increment();
     V loaded = loader.apply(id);
     long w = weigher.applyAsLong(loaded);
     if (w <= maxWeight) {
@@ -53,6 +59,28 @@ public final class IndexCache<V> {
       }
     }
     return loaded;
+  }
+
+  /**
+   * Counts this cache's lookups in {@code graft.index.cache} (tags {@code cache}, {@code result}
+   * hit or miss).
+   *
+   * @return this cache
+   */
+  public IndexCache<V> monitor(io.micrometer.core.instrument.MeterRegistry registry, String name) {
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "graft.index.cache", hits, java.util.concurrent.atomic.LongAdder::sum)
+        .description("index cache lookups")
+        .tag("cache", name)
+        .tag("result", "hit")
+        .register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "graft.index.cache", misses, java.util.concurrent.atomic.LongAdder::sum)
+        .description("index cache lookups")
+        .tag("cache", name)
+        .tag("result", "miss")
+        .register(registry);
+    return this;
   }
 
   /** Forgets a value. */

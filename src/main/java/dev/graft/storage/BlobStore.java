@@ -47,6 +47,13 @@ public interface BlobStore {
    */
   PendingBlob adopt(java.nio.file.Path file, String sha256, long size) throws IOException;
 
+  /**
+   * The hashes of the objects stored before {@code cutoff}, for the orphan sweeper.
+   *
+   * @throws IOException when the store cannot be listed
+   */
+  java.util.List<String> storedBefore(java.time.Instant cutoff) throws IOException;
+
   /** Whether an object with this hash is stored. */
   boolean exists(String sha256);
 
@@ -76,6 +83,21 @@ public interface BlobStore {
 
   /** Removes a stored object; a no-op when it is absent. */
   void delete(String sha256) throws IOException;
+
+  /**
+   * Checks that the store can be used now (the folder is there, the bucket can be reached), for
+   * health.
+   *
+   * @throws IOException saying why not
+   */
+  default void probe() throws IOException {}
+
+  /** The store cannot be reached now (a network failure, a server error); a retry may succeed. */
+  class StoreUnavailable extends IOException {
+    public StoreUnavailable(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
 
   /** Thrown when a stored object is asked for and is not there. */
   class BlobMissing extends IOException {

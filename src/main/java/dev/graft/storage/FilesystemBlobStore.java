@@ -30,8 +30,37 @@ public class FilesystemBlobStore extends StagingBlobStore {
   }
 
   @Override
+  public void probe() throws IOException {
+    if (!java.nio.file.Files.isDirectory(root) || !java.nio.file.Files.isWritable(root)) {
+      throw new IOException("blob folder " + root + " is missing or not writable");
+    }
+  }
+
+  @Override
   PendingBlob pending(Path staged, String sha256, long size, BlockCrcs crcs) {
     return new FilePendingBlob(staged, sha256, size, crcs);
+  }
+
+  @Override
+  public java.util.List<String> storedBefore(java.time.Instant cutoff) throws IOException {
+    Path dir = root.resolve("sha256");
+    if (!Files.isDirectory(dir)) {
+      return java.util.List.of();
+    }
+    try (java.util.stream.Stream<Path> files = Files.walk(dir, 3)) {
+      return files
+          .filter(f -> f.getFileName().toString().matches("[0-9a-f]{64}"))
+          .filter(
+              f -> {
+                try {
+                  return Files.getLastModifiedTime(f).toInstant().isBefore(cutoff);
+                } catch (IOException e) {
+                  return false; // removed meanwhile
+                }
+              })
+          .map(f -> f.getFileName().toString())
+          .toList();
+    }
   }
 
   @Override
@@ -97,22 +126,33 @@ public class FilesystemBlobStore extends StagingBlobStore {
     public void commit() throws IOException {
       Path target = pathOf(sha256());
       Files.createDirectories(target.getParent());
+      if (Files.exists(target)) {
+        committed = true;
+        return;
+      }
+      // A hard link keeps the staged file until close(), so the content can be committed again
+      // should a collector remove the object before the rows naming it are written.
+      Path temp = target.resolveSibling(target.getFileName() + "." + java.util.UUID.randomUUID());
       try {
-        Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+        Files.createLink(temp, file);
+      } catch (UnsupportedOperationException | IOException e) {
+        Files.copy(file, temp);
+      }
+      try {
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
         if (!Files.exists(target)) {
           throw e;
         }
-        Files.deleteIfExists(file);
+      } finally {
+        Files.deleteIfExists(temp);
       }
       committed = true;
     }
 
     @Override
     public void close() throws IOException {
-      if (!committed) {
-        Files.deleteIfExists(file);
-      }
+      Files.deleteIfExists(file);
     }
   }
 

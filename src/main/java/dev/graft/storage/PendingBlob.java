@@ -38,8 +38,10 @@ public interface PendingBlob extends AutoCloseable {
   }
 
   /**
-   * Moves the content under its hash. When an object with this hash already exists the temporary
-   * copy is dropped, since the bytes are the same.
+   * Stores the content under its hash (nothing is stored when an object with this hash exists,
+   * since the bytes are the same). The temporary copy stays until {@link #close()}, so a commit may
+   * be repeated: writers commit before their transaction, then check under the blob's lock that the
+   * object is still there and commit again if a collector removed it in between.
    */
   void commit() throws IOException;
 

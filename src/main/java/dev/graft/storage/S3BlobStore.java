@@ -134,6 +134,16 @@ public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
   }
 
   @Override
+  public java.util.List<String> storedBefore(java.time.Instant cutoff) throws IOException {
+    return bucket.storedBefore(cutoff);
+  }
+
+  @Override
+  public void probe() throws IOException {
+    bucket.probe();
+  }
+
+  @Override
   PendingBlob pending(Path staged, String sha256, long size, BlockCrcs crcs) {
     return new S3PendingBlob(staged, sha256, size, crcs);
   }
@@ -192,8 +202,9 @@ public class S3BlobStore extends StagingBlobStore implements AutoCloseable {
 
     @Override
     public void commit() throws IOException {
+      // The staged file stays until close(), so the content can be committed again should a
+      // collector remove the object before the rows naming it are written.
       upload.send(file, sha256(), size());
-      Files.deleteIfExists(file);
     }
 
     @Override

@@ -38,6 +38,46 @@ final class S3Bucket implements AutoCloseable {
     this.prefix = p.isEmpty() ? "" : p + "/";
   }
 
+  /**
+   * A failure as an exception: the store cannot be reached (a connection failure, or the server
+   * answering 5xx) is {@link BlobStore.StoreUnavailable}, which callers answer 503; anything else
+   * is a plain I/O failure.
+   */
+  static IOException failed(String message, Exception e) {
+    boolean unreachable =
+        e instanceof software.amazon.awssdk.core.exception.SdkClientException
+            || (e instanceof S3Exception s && s.statusCode() >= 500);
+    return unreachable ? new BlobStore.StoreUnavailable(message, e) : new IOException(message, e);
+  }
+
+  /** The hashes of the objects under the prefix last modified before {@code cutoff}. */
+  java.util.List<String> storedBefore(java.time.Instant cutoff) throws IOException {
+    try {
+      java.util.List<String> shas = new java.util.ArrayList<>();
+      s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix + "sha256/"))
+          .contents()
+          .forEach(
+              o -> {
+                String name = o.key().substring(o.key().lastIndexOf('/') + 1);
+                if (name.matches("[0-9a-f]{64}") && o.lastModified().isBefore(cutoff)) {
+                  shas.add(name);
+                }
+              });
+      return shas;
+    } catch (SdkException e) {
+      throw failed("cannot list S3 bucket " + bucket + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Whether the bucket can be reached and exists (for health). */
+  void probe() throws IOException {
+    try {
+      s3.headBucket(b -> b.bucket(bucket));
+    } catch (SdkException e) {
+      throw failed("S3 bucket " + bucket + " cannot be reached: " + e.getMessage(), e);
+    }
+  }
+
   /** The object key of a blob: {@code PREFIX/sha256/ab/cd/<hash>}. */
   String keyOf(String sha256) {
     if (!sha256.matches("[0-9a-f]{64}")) {
@@ -62,18 +102,18 @@ final class S3Bucket implements AutoCloseable {
       s3.headBucket(b -> b.bucket(bucket));
     } catch (S3Exception e) {
       if (e.statusCode() != 404) {
-        throw new IOException("cannot reach S3 bucket " + bucket + ": " + e.getMessage(), e);
+        throw failed("cannot reach S3 bucket " + bucket + ": " + e.getMessage(), e);
       }
       try {
         s3.createBucket(b -> b.bucket(bucket));
       } catch (S3Exception c) {
         // Another replica may have created it in between.
         if (c.statusCode() != 409) {
-          throw new IOException("cannot create S3 bucket " + bucket + ": " + c.getMessage(), c);
+          throw failed("cannot create S3 bucket " + bucket + ": " + c.getMessage(), c);
         }
       }
     } catch (SdkException e) {
-      throw new IOException("cannot reach S3 bucket " + bucket + ": " + e.getMessage(), e);
+      throw failed("cannot reach S3 bucket " + bucket + ": " + e.getMessage(), e);
     }
   }
 
@@ -86,9 +126,9 @@ final class S3Bucket implements AutoCloseable {
       if (e.statusCode() == 404) {
         return Optional.empty();
       }
-      throw new IOException("cannot look up " + key + " in S3: " + e.getMessage(), e);
+      throw failed("cannot look up " + key + " in S3: " + e.getMessage(), e);
     } catch (SdkException e) {
-      throw new IOException("cannot look up " + key + " in S3: " + e.getMessage(), e);
+      throw failed("cannot look up " + key + " in S3: " + e.getMessage(), e);
     }
   }
 
@@ -106,9 +146,9 @@ final class S3Bucket implements AutoCloseable {
       if (e.statusCode() == 404) {
         throw new BlobMissing(sha256);
       }
-      throw new IOException("cannot read " + key + " from S3: " + e.getMessage(), e);
+      throw failed("cannot read " + key + " from S3: " + e.getMessage(), e);
     } catch (SdkException e) {
-      throw new IOException("cannot read " + key + " from S3: " + e.getMessage(), e);
+      throw failed("cannot read " + key + " from S3: " + e.getMessage(), e);
     }
   }
 
@@ -121,7 +161,7 @@ final class S3Bucket implements AutoCloseable {
               b -> b.bucket(bucket).key(key).contentLength(size).contentMD5(md5),
           body);
     } catch (SdkException e) {
-      throw new IOException("cannot upload " + key + " to S3: " + e.getMessage(), e);
+      throw failed("cannot upload " + key + " to S3: " + e.getMessage(), e);
     }
   }
 
@@ -131,7 +171,7 @@ final class S3Bucket implements AutoCloseable {
     try {
       return s3.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
     } catch (SdkException e) {
-      throw new IOException("cannot start uploading " + key + " to S3: " + e.getMessage(), e);
+      throw failed("cannot start uploading " + key + " to S3: " + e.getMessage(), e);
     }
   }
 
@@ -155,8 +195,7 @@ final class S3Bucket implements AutoCloseable {
               .eTag();
       return CompletedPart.builder().partNumber(number).eTag(etag).build();
     } catch (SdkException e) {
-      throw new IOException(
-          "cannot upload part " + number + " of " + key + " to S3: " + e.getMessage(), e);
+      throw failed("cannot upload part " + number + " of " + key + " to S3: " + e.getMessage(), e);
     }
   }
 
@@ -168,7 +207,7 @@ final class S3Bucket implements AutoCloseable {
       s3.completeMultipartUpload(
           b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
     } catch (SdkException e) {
-      throw new IOException("cannot complete uploading " + key + " to S3: " + e.getMessage(), e);
+      throw failed("cannot complete uploading " + key + " to S3: " + e.getMessage(), e);
     }
   }
 
@@ -187,7 +226,7 @@ final class S3Bucket implements AutoCloseable {
     try {
       s3.deleteObject(b -> b.bucket(bucket).key(key));
     } catch (SdkException e) {
-      throw new IOException("cannot delete " + key + " from S3: " + e.getMessage(), e);
+      throw failed("cannot delete " + key + " from S3: " + e.getMessage(), e);
     }
   }
 

@@ -18,25 +18,36 @@ class StorageConfiguration {
 
   @Bean
   BlobStore blobStore(
-      StorageProperties storage, @Value("${graft.data-dir:./graft-data}") Path dataDir)
+      StorageProperties storage,
+      @Value("${graft.data-dir:./graft-data}") Path dataDir,
+      io.micrometer.core.instrument.MeterRegistry registry)
       throws IOException {
     if (storage.type() == StorageProperties.StorageType.S3) {
-      return s3(storage.s3(), dataDir);
+      return s3(storage.s3(), dataDir, registry);
     }
     return new FilesystemBlobStore(dataDir.resolve("blobs"));
   }
 
   /** Builds the S3 store; Spring closes it (and its client) on shutdown. */
-  static S3BlobStore s3(StorageProperties.S3 settings, Path dataDir) throws IOException {
+  /** Builds the S3 store, counting its calls in {@code registry} when there is one. */
+  static S3BlobStore s3(
+      StorageProperties.S3 settings,
+      Path dataDir,
+      io.micrometer.core.instrument.MeterRegistry registry)
+      throws IOException {
     if (settings.bucket().isBlank()) {
       throw new IllegalStateException("graft.storage.type=s3 needs graft.storage.s3.bucket");
     }
-    S3Client client =
-        S3BlobStore.newClient(
+    var builder =
+        S3BlobStore.clientBuilder(
             settings.endpoint().isBlank() ? null : URI.create(settings.endpoint()),
             settings.region(),
             settings.accessKey(),
             settings.secretKey());
+    if (registry != null) {
+      builder.overrideConfiguration(c -> c.addExecutionInterceptor(new S3Metrics(registry)));
+    }
+    S3Client client = builder.build();
     S3BlobStore store =
         new S3BlobStore(
             client,

@@ -32,12 +32,18 @@ final class OutputTensors implements AutoCloseable {
   private final long initSeed;
   private final SeekableByteChannel checkpointBytes;
   private final SeekableByteChannel initialBytes;
+  private final Runnable between;
+
+  /** Bytes read from a store that is not a local file, at most, between two checks. */
+  static final int CHUNK = 8 << 20;
 
   private OutputTensors(
       RunAttempt.Plan plan,
       TensorEngine engine,
       SeekableByteChannel checkpointBytes,
-      SeekableByteChannel initialBytes) {
+      SeekableByteChannel initialBytes,
+      Runnable between) {
+    this.between = between;
     for (TensorInfo t : plan.index().tensors()) {
       sources.put(t.key(), t);
     }
@@ -52,18 +58,29 @@ final class OutputTensors implements AutoCloseable {
   }
 
   /**
+   * Opens the checkpoint's blob, and the architecture's when it holds initial values; {@code
+   * between} is called between the chunks of a large tensor read from a remote store (it throws to
+   * stop the attempt).
+   */
+  static OutputTensors open(BlobStore blobs, RunAttempt.Plan plan, TensorEngine engine)
+      throws IOException {
+    return open(blobs, plan, engine, () -> {});
+  }
+
+  /**
    * Opens the checkpoint's blob, and the architecture's when it holds initial values.
    *
    * @throws dev.graft.storage.BlobStore.BlobMissing when a blob is not in the store
    */
-  static OutputTensors open(BlobStore blobs, RunAttempt.Plan plan, TensorEngine engine)
+  static OutputTensors open(
+      BlobStore blobs, RunAttempt.Plan plan, TensorEngine engine, Runnable between)
       throws IOException {
     ArchitectureService.InitialValues initial = plan.initial();
     SeekableByteChannel checkpointBytes = blobs.open(plan.checkpoint().sha256());
     try {
       SeekableByteChannel initialBytes =
           initial.byKey().isEmpty() ? null : blobs.open(initial.sha256());
-      return new OutputTensors(plan, engine, checkpointBytes, initialBytes);
+      return new OutputTensors(plan, engine, checkpointBytes, initialBytes, between);
     } catch (IOException | RuntimeException e) {
       checkpointBytes.close();
       throw e;
@@ -125,13 +142,36 @@ final class OutputTensors implements AutoCloseable {
   /**
    * A tensor's bytes, contiguous and little-endian: mapped where they already are, else gathered.
    */
-  private static ByteBuffer read(SeekableByteChannel ch, TensorInfo t) throws IOException {
+  private ByteBuffer read(SeekableByteChannel ch, TensorInfo t) throws IOException {
     if (ch instanceof FileChannel fc
         && t.contiguous()
         && t.byteOrder() == ByteOrder.LITTLE_ENDIAN
         && t.sizeBytes() > 0) {
       return fc.map(FileChannel.MapMode.READ_ONLY, t.byteStart(), t.sizeBytes())
           .order(ByteOrder.LITTLE_ENDIAN);
+    }
+    if (t.contiguous() && t.sizeBytes() > CHUNK && t.sizeBytes() <= Integer.MAX_VALUE - 8) {
+      // A large tensor from a remote store is read in bounded chunks, so that a cancel or a lost
+      // lease stops the attempt within one chunk rather than after the whole tensor.
+      ByteBuffer whole = ByteBuffer.allocate((int) t.sizeBytes());
+      long position = t.byteStart();
+      while (whole.hasRemaining()) {
+        between.run();
+        ByteBuffer chunk = whole.slice(whole.position(), Math.min(CHUNK, whole.remaining()));
+        while (chunk.hasRemaining()) {
+          ch.position(position + chunk.position());
+          if (ch.read(chunk) < 0) {
+            throw new java.io.EOFException(
+                "tensor " + t.key() + " ends past the end of its blob at " + position);
+          }
+        }
+        position += chunk.capacity();
+        whole.position(whole.position() + chunk.capacity());
+      }
+      if (t.byteOrder() == ByteOrder.BIG_ENDIAN) {
+        TensorData.swap(whole.array(), t.dtype());
+      }
+      return whole.flip().order(ByteOrder.LITTLE_ENDIAN);
     }
     return ByteBuffer.wrap(TensorData.readContiguous(ch, t)).order(ByteOrder.LITTLE_ENDIAN);
   }

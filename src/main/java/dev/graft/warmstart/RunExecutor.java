@@ -69,6 +69,7 @@ class RunExecutor {
   private final GraftProperties properties;
   private final BlobGc gc;
   private final JsonMapper json;
+  private final Heartbeats heartbeats;
 
   RunExecutor(
       CheckpointService checkpoints,
@@ -79,7 +80,9 @@ class RunExecutor {
       TransactionTemplate tx,
       GraftProperties properties,
       BlobGc gc,
-      JsonMapper json) {
+      JsonMapper json,
+      Heartbeats heartbeats) {
+    this.heartbeats = heartbeats;
     this.gc = gc;
     this.json = json;
     this.checkpoints = checkpoints;
@@ -133,25 +136,55 @@ class RunExecutor {
             .resolve(run.id() + "-" + run.attempts())
             .toAbsolutePath();
     Files.createDirectories(work);
-    try (OutputTensors tensors = OutputTensors.open(blobs, plan, engine)) {
-      RunAttempt attempt =
-          new RunAttempt(
-              run,
-              owner,
-              plan,
-              work,
-              tensors,
-              new Heartbeat(
-                  runs,
-                  run.id(),
-                  owner,
-                  properties.worker().heartbeat(),
-                  properties.worker().lease(),
-                  stopping));
-      register(attempt, writeOutputs(attempt));
+    try (Heartbeat heartbeat = heartbeats.start(run.id(), owner);
+        OutputTensors tensors = OutputTensors.open(blobs, plan, engine, heartbeat::check)) {
+      heartbeat.stopWhen(stopping);
+      RunAttempt attempt = new RunAttempt(run, owner, plan, work, tensors, heartbeat);
+      Map<ArtifactFormat, Written> files;
+      try {
+        files = writeOutputs(attempt);
+      } catch (IOException e) {
+        throw workFolderFull(work, plan, e);
+      }
+      // The last beat records the final progress and is the last chance to see a cancel; the
+      // schedule stops so no beat races the registering transaction.
+      heartbeat.close();
+      heartbeat.beat();
+      register(attempt, files);
     } finally {
       deleteTree(work);
     }
+  }
+
+  /**
+   * A write that failed because the work folder's file system is full, said as such (the JDK says
+   * only "No space left on device"); any other failure unchanged.
+   */
+  private static IOException workFolderFull(Path work, RunAttempt.Plan plan, IOException e) {
+    if (e instanceof BlobStore.StoreUnavailable || e instanceof BlobStore.BlobMissing) {
+      return e;
+    }
+    long free;
+    try {
+      free = Files.getFileStore(work).getUsableSpace();
+    } catch (IOException unknown) {
+      return e;
+    }
+    long needed = plan.bytesPerFormat() * plan.formats().size();
+    if (free >= needed && !String.valueOf(e.getMessage()).contains("No space left")) {
+      return e;
+    }
+    return new IOException(
+        "the work folder "
+            + work.getParent()
+            + " is full: this run writes about "
+            + needed
+            + " bytes of output there and "
+            + free
+            + " bytes are left ("
+            + e.getMessage()
+            + "); free space or point graft.data-dir at a larger disk",
+        e);
   }
 
   /** Plans a run from the options and output it was submitted with. */
@@ -205,7 +238,6 @@ class RunExecutor {
         writeTorchScript(a, files.create(ArtifactFormat.TORCHSCRIPT));
       }
       files.force();
-      a.heartbeat().beat();
       return files.written();
     }
   }
@@ -238,8 +270,9 @@ class RunExecutor {
   }
 
   /**
-   * Moves the files into the blob store, registers the version and ends the run, in one transaction
-   * under the artifacts' blob locks.
+   * Stores the files as blobs, then registers the version and ends the run in one short transaction
+   * under the artifacts' blob locks (a failure in between leaves orphan blobs for the sweeper,
+   * never a version without its files).
    *
    * @throws LeaseLost when another worker took the run over (nothing is registered)
    */
@@ -269,11 +302,25 @@ class RunExecutor {
                   plan.options()),
               plan.report().summary(),
               artifacts);
+      // The artifacts go to the store first, outside the transaction (see ContentIngest).
+      for (PendingBlob b : pending) {
+        b.commit();
+      }
       tx.executeWithoutResult(
           status ->
               gc.underLock(
                   artifacts.stream().map(ModelVersion.Artifact::sha256).toList(),
                   () -> {
+                    try {
+                      // A collector of the same bytes may have removed one since; store it again.
+                      for (PendingBlob b : pending) {
+                        if (!blobs.exists(b.sha256())) {
+                          b.commit();
+                        }
+                      }
+                    } catch (IOException e) {
+                      throw new UncheckedIOException(e);
+                    }
                     ModelVersion v = registry.register(version);
                     if (!runs.finish(
                         run.id(),
@@ -284,13 +331,6 @@ class RunExecutor {
                         v.model(),
                         v.version())) {
                       throw new LeaseLost(run.id());
-                    }
-                    try {
-                      for (PendingBlob b : pending) {
-                        b.commit();
-                      }
-                    } catch (IOException e) {
-                      throw new UncheckedIOException(e);
                     }
                     return v;
                   }));

@@ -44,6 +44,7 @@ public class RunService {
   private final TransactionTemplate tx;
   private final JsonMapper json;
   private final AuditLog audit;
+  private final Heartbeats heartbeats;
 
   RunService(
       RunStore runs,
@@ -52,7 +53,9 @@ public class RunService {
       GraftProperties properties,
       TransactionTemplate tx,
       JsonMapper json,
-      AuditLog audit) {
+      AuditLog audit,
+      Heartbeats heartbeats) {
+    this.heartbeats = heartbeats;
     this.audit = audit;
     this.tx = tx;
     this.json = json;
@@ -168,8 +171,9 @@ public class RunService {
   }
 
   /**
-   * Asks a run to stop: a queued run ends CANCELLED at once, a running one at its worker's next
-   * heartbeat ({@code graft.worker.heartbeat}), wherever that worker runs.
+   * Asks a run to stop: a queued run ends CANCELLED at once; a running one is told directly when
+   * this process runs it (it stops at its next tensor or chunk), else at its worker's next
+   * heartbeat ({@code graft.worker.heartbeat}).
    *
    * @throws RunNotFound when there is no such run
    * @throws RunAlreadyEnded when it already succeeded or failed
@@ -185,6 +189,7 @@ public class RunService {
           runs.requestCancel(id);
           audit.record("run.cancel", "run", id.toString(), "was " + before.status());
         });
+    heartbeats.cancelLocal(id);
     return get(id);
   }
 

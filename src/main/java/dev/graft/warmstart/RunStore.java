@@ -69,11 +69,23 @@ class RunStore {
         .optional();
   }
 
-  /** Runs, newest first, optionally of one status. */
+  /**
+   * The columns of a listing: every column but the report, which can be megabytes per run and which
+   * a listing does not show.
+   */
+  private static final String LISTED =
+      "id, status, checkpoint_id, architecture_id, options, output, idempotency_key,"
+          + " request_sha256, attempts, max_attempts, lease_owner, cancel_requested, device,"
+          + " tensors_done, tensors_total, bytes_done, bytes_total, null as report, error,"
+          + " model_name, model_version, created_at, started_at, finished_at";
+
+  /** Runs, newest first, optionally of one status, without their reports. */
   List<RunRow> list(RunStatus status, long offset, int limit) {
     String name = status == null ? null : status.name();
     return jdbc.sql(
-            "select * from warm_start_run where (cast(? as varchar) is null or status = ?) order by created_at desc, id offset ? limit ?")
+            "select "
+                + LISTED
+                + " from warm_start_run where (cast(? as varchar) is null or status = ?) order by created_at desc, id offset ? limit ?")
         .params(name, name, offset, limit)
         .query((rs, n) -> map(rs))
         .list();
@@ -89,6 +101,17 @@ class RunStore {
         .single();
   }
 
+  /** How many runs there are of each status (statuses without runs are absent). */
+  java.util.Map<RunStatus, Long> countByStatus() {
+    java.util.Map<RunStatus, Long> counts = new java.util.EnumMap<>(RunStatus.class);
+    jdbc.sql("select status, count(*) from warm_start_run group by status")
+        .query(
+            rs -> {
+              counts.put(RunStatus.valueOf(rs.getString(1)), rs.getLong(2));
+            });
+    return counts;
+  }
+
   /** Whether any run that has not ended uses a checkpoint or architecture. */
   boolean activeRunUses(UUID checkpointId, UUID architectureId) {
     return jdbc.sql(
@@ -101,13 +124,15 @@ class RunStore {
   }
 
   /**
-   * Claims the oldest run that is queued, or running under an expired lease (its worker died), for
-   * {@code owner}; counts the attempt.
+   * Claims the oldest run that is queued (and not waiting out an outage, see {@link #handBack}), or
+   * running under an expired lease (its worker died), for {@code owner}; counts the attempt.
    */
   Optional<RunRow> claim(String owner, Duration lease, String device) {
     return jdbc.sql(
             "with next as (select id from warm_start_run"
-                + " where (status = 'QUEUED' or (status = 'RUNNING' and lease_expires_at < now()))"
+                // A queued row's lease_expires_at is its not-before time (see handBack).
+                + " where ((status = 'QUEUED' and (lease_expires_at is null or lease_expires_at < now()))"
+                + " or (status = 'RUNNING' and lease_expires_at < now()))"
                 + " and attempts < max_attempts and not cancel_requested"
                 + " order by created_at for update skip locked limit 1)"
                 + " update warm_start_run r set status = 'RUNNING', attempts = r.attempts + 1, lease_owner = ?,"
@@ -223,6 +248,24 @@ class RunStore {
                     + " tensors_done = 0, bytes_done = 0"
                     + " where id = ? and lease_owner = ? and status = 'RUNNING'")
             .params(id, owner)
+            .update()
+        == 1;
+  }
+
+  /**
+   * Gives back a run whose attempt was cut short by an outage (the blob store or the database could
+   * not be reached): it is queued again without spending the attempt, and not claimed before {@code
+   * delay} has passed, so an outage of a few seconds does not use up a run's attempts. A queued
+   * row's {@code lease_expires_at} is that not-before time.
+   *
+   * @return whether the run was still this owner's
+   */
+  boolean handBack(UUID id, String owner, String error, Duration delay) {
+    return jdbc.sql(
+                "update warm_start_run set status = 'QUEUED', attempts = greatest(attempts - 1, 0), error = ?,"
+                    + " lease_owner = null, lease_expires_at = now() + make_interval(secs => ?)"
+                    + " where id = ? and lease_owner = ? and status = 'RUNNING'")
+            .params(error, delay.toMillis() / 1000.0, id, owner)
             .update()
         == 1;
   }

@@ -31,6 +31,9 @@ class Worker implements SmartLifecycle {
 
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
+  /** How long a run cut short by an outage waits before it is claimed again. */
+  static final java.time.Duration OUTAGE_RETRY = java.time.Duration.ofSeconds(5);
+
   private final RunStore runs;
   private final RunWakeups wakeups;
   private final RunExecutor executor;
@@ -43,7 +46,15 @@ class Worker implements SmartLifecycle {
   private volatile String device;
   private volatile String engineError;
 
-  Worker(RunStore runs, RunWakeups wakeups, RunExecutor executor, GraftProperties properties) {
+  private final RunMetrics metrics;
+
+  Worker(
+      RunStore runs,
+      RunWakeups wakeups,
+      RunExecutor executor,
+      GraftProperties properties,
+      RunMetrics metrics) {
+    this.metrics = metrics;
     this.runs = runs;
     this.wakeups = wakeups;
     this.executor = executor;
@@ -188,6 +199,9 @@ class Worker implements SmartLifecycle {
       return false;
     }
     RunRow run = claimed.get();
+    long started = System.nanoTime();
+    String outcome = "failed";
+    org.slf4j.MDC.put("runId", run.id().toString());
     log.info(
         "run {} claimed by {} (attempt {} of {}) on {}",
         run.id(),
@@ -197,32 +211,69 @@ class Worker implements SmartLifecycle {
         engine.device());
     try {
       executor.execute(run, owner, engine, () -> stopping);
+      outcome = "ended";
     } catch (RunHandedBack e) {
+      outcome = "handed_back";
       if (runs.handBack(run.id(), owner)) {
         log.info("run {} handed back to the queue: worker {} is shutting down", run.id(), owner);
       }
     } catch (LeaseLost e) {
+      outcome = "lease_lost";
       log.warn("run {}: {}; another worker has it", run.id(), e.getMessage());
     } catch (RunCancelled e) {
+      outcome = "cancelled";
+      log.info("run {} cancelled", run.id());
       runs.finish(run.id(), owner, RunStatus.CANCELLED, null, null, null, null);
-    } catch (EngineUnsupported | IllegalArgumentException | IllegalStateException e) {
-      // These do not change with another attempt.
-      runs.finish(run.id(), owner, RunStatus.FAILED, e.getMessage(), null, null, null);
     } catch (Exception | Error e) {
-      // An Error (out of memory, a stack overflow in native code's caller) ends this attempt, not
-      // the worker: it is retried like any fault, within the run's attempts.
-      String error =
-          "attempt "
-              + run.attempts()
-              + " failed: "
-              + (e instanceof Error ? e.toString() : e.getMessage());
-      log.warn("run {}: {}", run.id(), error, e);
-      if (run.attempts() < run.maxAttempts()) {
-        runs.requeue(run.id(), owner, error);
+      java.util.Optional<String> outage =
+          e instanceof Exception ? dev.graft.shared.Outages.cause(e) : java.util.Optional.empty();
+      if (outage.isPresent()) {
+        // Not the run's fault: handed back without spending the attempt, retried after a pause.
+        // (With the database down this update fails too; the lease then expires and the run is
+        // claimed again, as when a worker dies.)
+        outcome = "retried";
+        String error =
+            "attempt "
+                + run.attempts()
+                + " interrupted: "
+                + outage.get()
+                + "; retried in "
+                + OUTAGE_RETRY.toSeconds()
+                + " s without spending an attempt";
+        log.warn("run {}: {}", run.id(), error);
+        runs.handBack(run.id(), owner, error, OUTAGE_RETRY);
+      } else if (e instanceof EngineUnsupported
+          || e instanceof IllegalArgumentException
+          || e instanceof IllegalStateException) {
+        // These do not change with another attempt.
+        runs.finish(run.id(), owner, RunStatus.FAILED, e.getMessage(), null, null, null);
       } else {
-        runs.finish(
-            run.id(), owner, RunStatus.FAILED, error + " (no attempts left)", null, null, null);
+        // An Error (out of memory, a stack overflow in native code's caller) ends this attempt,
+        // not the worker: it is retried like any fault, within the run's attempts.
+        String error =
+            "attempt "
+                + run.attempts()
+                + " failed: "
+                + (e instanceof Error ? e.toString() : e.getMessage());
+        log.warn("run {}: {}", run.id(), error, e);
+        if (run.attempts() < run.maxAttempts()) {
+          outcome = "retried";
+          runs.requeue(run.id(), owner, error);
+        } else {
+          runs.finish(
+              run.id(), owner, RunStatus.FAILED, error + " (no attempts left)", null, null, null);
+        }
       }
+    } finally {
+      if (outcome.equals("ended")) {
+        try {
+          outcome = runs.find(run.id()).map(r -> r.status().name().toLowerCase()).orElse("ended");
+        } catch (RuntimeException e) {
+          // the database went away after the run ended: the outcome stays "ended"
+        }
+      }
+      metrics.attempt(outcome, System.nanoTime() - started);
+      org.slf4j.MDC.remove("runId");
     }
     return true;
   }

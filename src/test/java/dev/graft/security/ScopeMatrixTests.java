@@ -165,13 +165,28 @@ class ScopeMatrixTests extends IntegrationTest {
             .build()
             .send(HttpRequest.newBuilder(uri("/")).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(root.uri().getPath()).isEqualTo("/console/login");
-    for (String closed : List.of("/actuator/info", "/api/v1/nothing-here", "/api/v2/x")) {
+    for (String closed :
+        List.of("/actuator/info", "/actuator/prometheus", "/api/v1/nothing-here", "/api/v2/x")) {
       HttpResponse<String> r =
           newClient(null)
               .send(
                   HttpRequest.newBuilder(uri(closed)).build(),
                   HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).as(closed).isEqualTo(401);
+    }
+  }
+
+  @Test
+  void shouldServeMetricsToEveryScopeFromReadUp() throws Exception {
+    Tokens tokens = new Tokens(http, port);
+    for (String scope : List.of("read", "write", "admin")) {
+      HttpResponse<String> r =
+          newClient(tokens.secret(scope))
+              .send(
+                  HttpRequest.newBuilder(uri("/actuator/prometheus")).build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(scope).isEqualTo(200);
+      assertThat(r.body()).as(scope).contains("graft_runs");
     }
   }
 

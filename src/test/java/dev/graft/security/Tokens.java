@@ -12,14 +12,14 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Creates and revokes tokens over the API for the security tests, as the admin. */
-final class Tokens {
+public final class Tokens {
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private final HttpClient admin;
   private final String base;
 
-  Tokens(HttpClient admin, int port) {
+  public Tokens(HttpClient admin, int port) {
     this.admin = admin;
     this.base = "http://localhost:" + port;
   }
@@ -48,7 +48,7 @@ final class Tokens {
   }
 
   /** A new token's secret. */
-  String secret(String scope) throws Exception {
+  public String secret(String scope) throws Exception {
     return create(scope, null).get("token").asString();
   }
 

@@ -25,6 +25,9 @@ class GraftPropertiesValidationTests {
           GraftProperties p = context.getBean(GraftProperties.class);
           assertThat(p.security().mode()).isEqualTo(GraftProperties.SecurityMode.TOKEN);
           assertThat(p.security().lockout().maxFailures()).isEqualTo(10);
+          assertThat(p.gc().orphanGrace()).isEqualTo(java.time.Duration.ofHours(1));
+          assertThat(p.gc().interval()).isEqualTo(java.time.Duration.ofHours(1));
+          assertThat(p.idempotency().retention()).isEqualTo(java.time.Duration.ofDays(7));
         });
   }
 
@@ -63,7 +66,10 @@ class GraftPropertiesValidationTests {
           "graft.worker.max-attempts=0",
           "graft.limits.max-tensors=0",
           "graft.worker.poll-interval=0s",
-          "graft.security.lockout.max-failures=0"
+          "graft.security.lockout.max-failures=0",
+          "graft.gc.orphan-grace=0s",
+          "graft.gc.interval=0s",
+          "graft.idempotency.retention=0s"
         }) {
       runner
           .withPropertyValues(setting)
@@ -75,6 +81,20 @@ class GraftPropertiesValidationTests {
                       .rootCause()
                       .hasMessageContaining(setting.substring(0, setting.indexOf('.', 6))));
     }
+  }
+
+  @Test
+  void shouldBindTheSweepersSettings() {
+    runner
+        .withPropertyValues(
+            "graft.gc.orphan-grace=10m", "graft.gc.interval=30s", "graft.idempotency.retention=1d")
+        .run(
+            context -> {
+              GraftProperties p = context.getBean(GraftProperties.class);
+              assertThat(p.gc().orphanGrace()).isEqualTo(java.time.Duration.ofMinutes(10));
+              assertThat(p.gc().interval()).isEqualTo(java.time.Duration.ofSeconds(30));
+              assertThat(p.idempotency().retention()).isEqualTo(java.time.Duration.ofDays(1));
+            });
   }
 
   @Test

@@ -28,12 +28,14 @@ public final class S3ProxyServer implements AutoCloseable {
 
   private final Path dir;
   private final BlobStoreContext context;
-  private final S3Proxy proxy;
+  private volatile S3Proxy proxy;
+  private final int port;
 
   private S3ProxyServer(Path dir, BlobStoreContext context, S3Proxy proxy) {
     this.dir = dir;
     this.context = context;
     this.proxy = proxy;
+    this.port = proxy.getPort();
   }
 
   /** Starts a server and waits until it accepts requests. */
@@ -46,10 +48,15 @@ public final class S3ProxyServer implements AutoCloseable {
             .credentials("identity", "credential")
             .overrides(props)
             .build(BlobStoreContext.class);
+    S3Proxy proxy = started(context, 0);
+    return new S3ProxyServer(dir, context, proxy);
+  }
+
+  private static S3Proxy started(BlobStoreContext context, int port) throws Exception {
     S3Proxy proxy =
         S3Proxy.builder()
             .blobStore(context.getBlobStore())
-            .endpoint(URI.create("http://127.0.0.1:0"))
+            .endpoint(URI.create("http://127.0.0.1:" + port))
             .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
             .build();
     proxy.start();
@@ -60,12 +67,30 @@ public final class S3ProxyServer implements AutoCloseable {
       }
       Thread.sleep(10);
     }
-    return new S3ProxyServer(dir, context, proxy);
+    return proxy;
+  }
+
+  /**
+   * Takes the server away, as an outage does: the port stops accepting connections and requests
+   * under way are cut. The stored objects stay; {@link #restart()} serves them again.
+   */
+  public void stop() throws Exception {
+    proxy.stop();
+  }
+
+  /** Whether the server is serving (not {@link #stop() stopped}). */
+  public boolean running() {
+    return proxy.getState().equals(AbstractLifeCycle.STARTED);
+  }
+
+  /** Serves again on the same port, over the same objects, after {@link #stop()}. */
+  public void restart() throws Exception {
+    proxy = started(context, port);
   }
 
   /** The server's URL. */
   public URI endpoint() {
-    return URI.create("http://127.0.0.1:" + proxy.getPort());
+    return URI.create("http://127.0.0.1:" + port);
   }
 
   /** A client for the server, path-style, with the test keys. */

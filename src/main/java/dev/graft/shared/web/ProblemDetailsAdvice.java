@@ -242,11 +242,50 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler implements Pro
             "the connection was closed before the request was complete"));
   }
 
+  @ExceptionHandler({
+    org.springframework.dao.DataAccessResourceFailureException.class,
+    org.springframework.transaction.CannotCreateTransactionException.class,
+    org.springframework.dao.TransientDataAccessException.class,
+    dev.graft.storage.BlobStore.StoreUnavailable.class
+  })
+  ResponseEntity<Object> dependencyUnavailable(Exception e) {
+    String what = dev.graft.shared.Outages.cause(e).orElse("the database cannot be reached");
+    log.warn("answering 503: {} ({})", what, e.toString());
+    return unavailable(unavailableDetail(what));
+  }
+
+  /** The detail of a 503: what cannot be reached, and what the client should do. */
+  static String unavailableDetail(String what) {
+    return what + "; nothing was stored, try again shortly";
+  }
+
+  /** Seconds a client is asked to wait after a 503. */
+  static final int RETRY_AFTER_SECONDS = 5;
+
+  private static ResponseEntity<Object> unavailable(String detail) {
+    ProblemDetail p =
+        problem(HttpStatus.SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", detail);
+    if (RequestIds.current() != null) {
+      p.setProperty("requestId", RequestIds.current());
+    }
+    return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+        .header(HttpHeaders.RETRY_AFTER, String.valueOf(RETRY_AFTER_SECONDS))
+        .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
+        .body(p);
+  }
+
   @ExceptionHandler(Exception.class)
   ResponseEntity<Object> unexpected(Exception e) {
     if (causedBy(e, org.apache.catalina.connector.ClientAbortException.class) != null) {
       log.debug("client aborted the request: {}", e.toString());
       return null;
+    }
+    // An outage that arrives wrapped (a commit that lost its connection, an UncheckedIOException
+    // around the store's failure) is still an outage: 503, not 500.
+    java.util.Optional<String> outage = dev.graft.shared.Outages.cause(e);
+    if (outage.isPresent()) {
+      log.warn("answering 503: {} ({})", outage.get(), e.toString());
+      return unavailable(unavailableDetail(outage.get()));
     }
     log.error("Unexpected failure", e);
     return response(
@@ -365,6 +404,10 @@ class ProblemDetailsAdvice extends ResponseEntityExceptionHandler implements Pro
   }
 
   private static ResponseEntity<Object> response(ProblemDetail p) {
+    if (p.getStatus() >= 500 && RequestIds.current() != null) {
+      // The id the logs of this request carry, for the operator the client reports it to.
+      p.setProperty("requestId", RequestIds.current());
+    }
     return ResponseEntity.status(p.getStatus())
         .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
         .body(p);

@@ -147,14 +147,38 @@ public final class DjlTensorEngine implements TensorEngine {
       // copy_ between equal dtypes moves bytes unchanged, NaN payloads included.
       return copy(source, from, shape);
     }
-    if (numel(shape) == 0) {
+    long n = numel(shape);
+    if (n == 0) {
       return empty();
     }
-    try (NDManager manager = NDManager.newBaseManager(device, EngineDevices.ENGINE_NAME)) {
-      NDArray input = upload(manager, source, from, shape);
-      return download(input.toType(toType, false), to);
+    if (source.remaining() <= CAST_CHUNK_BYTES) {
+      try (NDManager manager = NDManager.newBaseManager(device, EngineDevices.ENGINE_NAME)) {
+        NDArray input = upload(manager, source, from, shape);
+        return download(input.toType(toType, false), to);
+      }
     }
+    // A cast is elementwise: a large tensor goes through the engine in slices, so the native and
+    // direct memory it takes is a slice's, not the tensor's (a 200 MiB tensor cast by two runs at
+    // once otherwise needs more direct memory than a -Xmx512m process has).
+    ByteBuffer out =
+        ByteBuffer.allocate(Math.toIntExact(n * to.itemSize())).order(ByteOrder.LITTLE_ENDIAN);
+    int perSlice = CAST_CHUNK_BYTES / from.itemSize();
+    for (long first = 0; first < n; first += perSlice) {
+      int count = (int) Math.min(perSlice, n - first);
+      ByteBuffer slice =
+          source
+              .slice(source.position() + (int) (first * from.itemSize()), count * from.itemSize())
+              .order(ByteOrder.LITTLE_ENDIAN);
+      try (NDManager manager = NDManager.newBaseManager(device, EngineDevices.ENGINE_NAME)) {
+        NDArray input = upload(manager, slice, from, List.of((long) count));
+        out.put(download(input.toType(toType, false), to));
+      }
+    }
+    return out.flip();
   }
+
+  /** The largest source a cast sends to the engine at once; larger ones go in slices. */
+  static final int CAST_CHUNK_BYTES = 8 << 20;
 
   @Override
   public ByteBuffer copyOverlap(

@@ -115,4 +115,47 @@ class ProblemDetailsAdviceTests {
       assertThat(p.getDetail()).isEqualTo(c.getValue());
     }
   }
+
+  @Test
+  void shouldAnswerAnUnreachableDatabaseWith503RetryAfterAndTheRequestId() throws Exception {
+    org.slf4j.MDC.put(RequestIds.MDC_KEY, "req-42");
+    try {
+      Exception e =
+          new org.springframework.jdbc.CannotGetJdbcConnectionException(
+              "Failed to obtain JDBC Connection");
+      Method handler = resolver.resolveMethod(e);
+      ResponseEntity<?> r = (ResponseEntity<?>) handler.invoke(advice, e);
+      assertThat(r.getStatusCode().value()).isEqualTo(503);
+      assertThat(r.getHeaders().getFirst("Retry-After")).isEqualTo("5");
+      ProblemDetail p = answer(e, 503);
+      assertThat(p.getType()).hasToString("https://graft.dev/problems/unavailable");
+      assertThat(p.getDetail()).contains("nothing was stored");
+      assertThat(p.getProperties()).containsEntry("requestId", "req-42");
+    } finally {
+      org.slf4j.MDC.remove(RequestIds.MDC_KEY);
+    }
+  }
+
+  @Test
+  void shouldAnswerAnUnreachableBlobStoreWith503() throws Exception {
+    ProblemDetail p =
+        answer(
+            new dev.graft.storage.BlobStore.StoreUnavailable(
+                "cannot upload x to S3: connection refused", new java.io.IOException()),
+            503);
+    assertThat(p.getDetail()).startsWith("cannot upload x to S3: connection refused");
+  }
+
+  @Test
+  void shouldPutTheRequestIdInAnInternalErrorOnly() throws Exception {
+    org.slf4j.MDC.put(RequestIds.MDC_KEY, "req-43");
+    try {
+      assertThat(answer(new IllegalStateException("boom"), 500).getProperties())
+          .containsEntry("requestId", "req-43");
+      assertThat(answer(new InvalidInput("x", "is bad"), 400).getProperties())
+          .doesNotContainKey("requestId");
+    } finally {
+      org.slf4j.MDC.remove(RequestIds.MDC_KEY);
+    }
+  }
 }

@@ -409,4 +409,26 @@ class DjlTensorEngineTests {
       assertThat(out.remaining()).as(scheme.wireName()).isEqualTo(48);
     }
   }
+
+  @Test
+  void shouldCastATensorLargerThanASliceElementByElement() {
+    int m = DjlTensorEngine.CAST_CHUNK_BYTES / 4 + 12345;
+    int n = 2 * m; // a [2, m] tensor: three slices, the last partial
+    java.nio.ByteBuffer source =
+        java.nio.ByteBuffer.allocate(4 * n).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < n; i++) {
+      source.putFloat(4 * i, i * 0.5f - 7);
+    }
+    java.nio.ByteBuffer out =
+        engine.cast(
+            source,
+            dev.graft.format.DType.FLOAT32,
+            dev.graft.format.DType.FLOAT64,
+            java.util.List.of(2L, (long) m));
+    assertThat(out.remaining()).isEqualTo(8 * n);
+    for (int i = 0; i < n; i += 997) {
+      assertThat(out.getDouble(8 * i)).as("element " + i).isEqualTo((double) (i * 0.5f - 7));
+    }
+    assertThat(out.getDouble(8 * (n - 1))).isEqualTo((double) ((n - 1) * 0.5f - 7));
+  }
 }
