@@ -162,23 +162,82 @@ class GraftClient:
         """getWarmStartReport: the Report as executed."""
         return self._json("GET", "/api/v1/warm-starts/%s/report" % run_id)
 
-    def wait(self, run_id, timeout=3600, poll=0.2, progress=None):
-        """Polls a run until it ends and returns it. ``progress`` (default: whether stderr is a
-        terminal) draws a progress bar of the tensors done on stderr."""
+    def events(self, run_id, last_event_id=None):
+        """getWarmStartEvents: the run's server-sent events as ``(id, event, data)`` tuples, data
+        decoded from JSON: a ``progress`` event per heartbeat that moved, then one ``status`` event
+        holding the whole run, after which the stream ends. ``last_event_id`` resumes after that
+        event (the server answers 204 when it was the final one; nothing is yielded then)."""
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        conn, response = self._send("GET", "/api/v1/warm-starts/%s/events" % _q(run_id),
+                                    headers=headers)
+        try:
+            if response.status == 204:
+                return
+            event_id, event, data = None, "message", []
+            while True:
+                raw = response.readline()
+                if not raw:
+                    return
+                line = raw.decode("utf-8").rstrip("\r\n")
+                if not line:
+                    if data:
+                        yield event_id, event, json.loads("\n".join(data))
+                    event, data = "message", []
+                    continue
+                if line.startswith(":"):
+                    continue
+                field, _, value = line.partition(":")
+                value = value[1:] if value.startswith(" ") else value
+                if field == "id":
+                    event_id = value
+                elif field == "event":
+                    event = value
+                elif field == "data":
+                    data.append(value)
+        finally:
+            conn.close()
+
+    def wait(self, run_id, timeout=3600, poll=0.5, progress=None):
+        """Follows a run's event stream until it ends and returns the run; a dropped stream is
+        resumed with ``Last-Event-ID``, and where the stream cannot be had (too many streams, an
+        older server) the run is polled every ``poll`` seconds instead. ``progress`` (default:
+        whether stderr is a terminal) draws a progress bar of the tensors done on stderr."""
         if progress is None:
             progress = sys.stderr.isatty()
         deadline = time.monotonic() + timeout
-        while True:
-            run = self.get_warm_start(run_id)
-            if progress:
-                _draw(run)
-            if run["status"] in TERMINAL:
-                if progress:
-                    sys.stderr.write("\n")
-                return run
-            if time.monotonic() > deadline:
-                raise TimeoutError("run %s did not end within %ss" % (run_id, timeout))
-            time.sleep(poll)
+        last = None
+        while time.monotonic() <= deadline:
+            try:
+                for event_id, event, data in self.events(run_id, last):
+                    last = event_id
+                    if event == "status":
+                        return self._ended(data, progress)
+                    if progress:
+                        _draw({"status": data.get("status", "RUNNING"), "progress": data})
+                    if time.monotonic() > deadline:
+                        break
+                else:
+                    # The stream ended without a status event (cut, or resumed after the end).
+                    run = self.get_warm_start(run_id)
+                    if run["status"] in TERMINAL:
+                        return self._ended(run, progress)
+            except (GraftError, OSError, http.client.HTTPException, ValueError) as e:
+                if isinstance(e, GraftError) and e.status in (401, 403, 404):
+                    raise
+                run = self.get_warm_start(run_id)
+                if run["status"] in TERMINAL:
+                    return self._ended(run, progress)
+                time.sleep(poll)
+        raise TimeoutError("run %s did not end within %ss" % (run_id, timeout))
+
+    @staticmethod
+    def _ended(run, progress):
+        if progress:
+            _draw(run)
+            sys.stderr.write("\n")
+        return run
 
     # -- registry -------------------------------------------------------------------------------
 

@@ -88,6 +88,14 @@ class ClientFlowTest(unittest.TestCase):
         self.assertEqual(run["status"], "SUCCEEDED", run.get("error"))
         report = self.client.get_warm_start_report(run["id"])
         self.assertEqual(report["summary"], preview["summary"])
+        # The ended run's stream: its last progress, then the final status event, then the end;
+        # resumed after "end", nothing.
+        events = list(self.client.events(run["id"]))
+        self.assertEqual(events[-1][:2], ("end", "status"))
+        self.assertEqual(events[-1][2]["status"], "SUCCEEDED")
+        done = [d["tensorsDone"] for _, e, d in events if e == "progress"]
+        self.assertEqual(done, sorted(done))
+        self.assertEqual(list(self.client.events(run["id"], last_event_id="end")), [])
 
         version = self.client.get_model_version(model, run["modelVersion"]["version"])
         self.assertEqual(version["lineage"]["checkpointSha256"], stored["sha256"])
