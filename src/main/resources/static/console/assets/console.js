@@ -90,4 +90,47 @@
       });
     });
   });
+
+  // A run's page follows the run's server-sent events: progress as it moves, and once the final
+  // status event arrives the page reloads with the report. An EventSource resumes a dropped stream
+  // itself (Last-Event-ID); when the server ends it for good, the page reloads.
+  function follow(el) {
+    var source = new EventSource(el.getAttribute("data-events"));
+    var ended = false;
+    function reload() {
+      if (!ended) {
+        ended = true;
+        source.close();
+        window.location.reload();
+      }
+    }
+    source.addEventListener("progress", function (e) {
+      var p = JSON.parse(e.data);
+      var status = document.getElementById("run-status");
+      var bar = document.getElementById("run-progress");
+      var text = document.getElementById("run-progress-text");
+      if (!bar || !text) {
+        reload(); // the first progress of a run that had none: the page draws the bar
+        return;
+      }
+      status.textContent = p.status;
+      bar.max = p.bytesTotal > 0 ? p.bytesTotal : 1;
+      bar.value = p.bytesDone;
+      text.textContent = p.tensorsDone + " / " + p.tensorsTotal + " tensors, " +
+        p.bytesDone.toLocaleString("en-US") + " / " + p.bytesTotal.toLocaleString("en-US") + " bytes";
+    });
+    source.addEventListener("status", reload);
+    source.onerror = function () {
+      if (source.readyState === EventSource.CLOSED) {
+        reload();
+      }
+    };
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var el = document.querySelector("[data-events]");
+    if (el && window.EventSource) {
+      follow(el);
+    }
+  });
 })();

@@ -174,4 +174,54 @@ class ConsoleSecurityTests extends IntegrationTest {
         getPage(browserLike(), "/console/login?refused=call+0800+to+restore+your+account");
     assertThat(forged.body()).doesNotContain("0800").contains("no reason was kept");
   }
+
+  @Test
+  void shouldStreamARunsEventsToTheSessionAndToNobodyElse() throws Exception {
+    String ckpt =
+        json(postFile(
+                "/api/v1/checkpoints?name=ev",
+                resource("fixtures/oracle/identical_lenient.ckpt.pt")))
+            .get("id")
+            .asString();
+    String arch =
+        json(postFile(
+                "/api/v1/architectures?name=ev",
+                resource("fixtures/oracle/identical_lenient.target.pt")))
+            .get("id")
+            .asString();
+    String run =
+        json(postJson(
+                "/api/v1/warm-starts",
+                "{\"checkpointId\":\""
+                    + ckpt
+                    + "\",\"architectureId\":\""
+                    + arch
+                    + "\",\"options\":{\"strict\":false},\"output\":{\"model\":\"ev-"
+                    + UUID.randomUUID()
+                    + "\",\"formats\":[\"pytorch\"]}}"))
+            .get("id")
+            .asString();
+
+    // Without a session: the sign-in page, not the stream.
+    HttpClient stranger = browserLike();
+    HttpResponse<String> refused = getPage(stranger, "/console/runs/" + run + "/events");
+    assertThat(refused.statusCode()).isEqualTo(302);
+    assertThat(refused.headers().firstValue("Location").orElse("")).contains("/console/login");
+
+    // With one: the run's events, to its final status (the stream then ends).
+    HttpClient c = browserLike();
+    assertThat(signIn(c, ADMIN_TOKEN).statusCode()).isEqualTo(302);
+    HttpResponse<String> stream =
+        send(
+            c,
+            HttpRequest.newBuilder(uri("/console/runs/" + run + "/events"))
+                .header("Accept", "text/event-stream")
+                .timeout(java.time.Duration.ofSeconds(60))
+                .GET()
+                .build());
+    assertThat(stream.statusCode()).isEqualTo(200);
+    assertThat(stream.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("text/event-stream");
+    assertThat(stream.body()).contains("id:end").contains("event:status").contains("SUCCEEDED");
+  }
 }
