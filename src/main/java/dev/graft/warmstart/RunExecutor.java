@@ -23,17 +23,16 @@ import dev.graft.shared.BlobGc;
 import dev.graft.shared.GraftProperties;
 import dev.graft.shared.Sha256;
 import dev.graft.storage.BlobStore;
-import dev.graft.storage.HashingChannel;
+import dev.graft.storage.OutputFile;
 import dev.graft.storage.PendingBlob;
 import dev.graft.warmstart.internal.TensorEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -140,7 +139,7 @@ class RunExecutor {
         OutputTensors tensors = OutputTensors.open(blobs, plan, engine, heartbeat::check)) {
       heartbeat.stopWhen(stopping);
       RunAttempt attempt = new RunAttempt(run, owner, plan, work, tensors, heartbeat);
-      Map<ArtifactFormat, Written> files;
+      Map<ArtifactFormat, OutputFile.Written> files;
       try {
         files = writeOutputs(attempt);
       } catch (IOException e) {
@@ -207,7 +206,7 @@ class RunExecutor {
   }
 
   /** Writes every requested format into the work folder; returns the files, hashed. */
-  private Map<ArtifactFormat, Written> writeOutputs(RunAttempt a) throws IOException {
+  private Map<ArtifactFormat, OutputFile.Written> writeOutputs(RunAttempt a) throws IOException {
     RunAttempt.Plan plan = a.plan();
     try (OutputFiles files = new OutputFiles(a.work())) {
       List<StateDictWriter> writers = new ArrayList<>();
@@ -237,8 +236,7 @@ class RunExecutor {
       if (plan.formats().contains(ArtifactFormat.TORCHSCRIPT)) {
         writeTorchScript(a, files.create(ArtifactFormat.TORCHSCRIPT));
       }
-      files.force();
-      return files.written();
+      return files.finish();
     }
   }
 
@@ -247,7 +245,7 @@ class RunExecutor {
    * its data/N record order, so they are produced again for it: the engine's work is repeated,
    * memory stays one tensor.
    */
-  private void writeTorchScript(RunAttempt a, HashingChannel out) throws IOException {
+  private void writeTorchScript(RunAttempt a, WritableByteChannel out) throws IOException {
     Map<String, Report.Entry> byKey = new HashMap<>();
     for (Report.Entry e : a.plan().report().entries()) {
       byKey.put(e.targetKey(), e);
@@ -276,13 +274,14 @@ class RunExecutor {
    *
    * @throws LeaseLost when another worker took the run over (nothing is registered)
    */
-  private void register(RunAttempt a, Map<ArtifactFormat, Written> files) throws IOException {
+  private void register(RunAttempt a, Map<ArtifactFormat, OutputFile.Written> files)
+      throws IOException {
     RunRow run = a.run();
     RunAttempt.Plan plan = a.plan();
     List<ModelVersion.Artifact> artifacts = new ArrayList<>();
     List<PendingBlob> pending = new ArrayList<>();
     try {
-      for (Map.Entry<ArtifactFormat, Written> f : files.entrySet()) {
+      for (Map.Entry<ArtifactFormat, OutputFile.Written> f : files.entrySet()) {
         PendingBlob blob =
             blobs.adopt(f.getValue().file(), f.getValue().sha256(), f.getValue().size());
         pending.add(blob);
@@ -370,58 +369,42 @@ class RunExecutor {
     }
   }
 
-  /** An output file, hashed while it was written. */
-  private record Written(Path file, String sha256, long size) {}
-
   /** An attempt's output files in its work folder, one per format, each hashed as written. */
   private static final class OutputFiles implements AutoCloseable {
 
     private final Path work;
-    private final Map<ArtifactFormat, Path> paths = new LinkedHashMap<>();
-    private final Map<ArtifactFormat, FileChannel> channels = new LinkedHashMap<>();
-    private final Map<ArtifactFormat, HashingChannel> hashed = new LinkedHashMap<>();
+    private final Map<ArtifactFormat, OutputFile> files = new LinkedHashMap<>();
 
     OutputFiles(Path work) {
       this.work = work;
     }
 
-    /** Creates a format's file; what is written to the channel is hashed on the way. */
-    HashingChannel create(ArtifactFormat format) throws IOException {
-      Path file = work.resolve("model-" + format.wireName() + format.extension());
-      FileChannel ch =
-          FileChannel.open(
-              file,
-              StandardOpenOption.CREATE_NEW,
-              StandardOpenOption.WRITE,
-              StandardOpenOption.READ);
-      paths.put(format, file);
-      channels.put(format, ch);
-      HashingChannel h = new HashingChannel(ch);
-      hashed.put(format, h);
-      return h;
+    /** Creates a format's file; what is written to it is hashed behind the writer. */
+    OutputFile create(ArtifactFormat format) throws IOException {
+      OutputFile f =
+          OutputFile.create(work.resolve("model-" + format.wireName() + format.extension()));
+      files.put(format, f);
+      return f;
     }
 
-    /** Flushes every file to the disk. */
-    void force() throws IOException {
-      for (FileChannel ch : channels.values()) {
-        ch.force(true);
+    /**
+     * Flushes every file to the disk and waits for its hash; returns them in the order they were
+     * created.
+     */
+    Map<ArtifactFormat, OutputFile.Written> finish() throws IOException {
+      Map<ArtifactFormat, OutputFile.Written> w = new LinkedHashMap<>();
+      for (Map.Entry<ArtifactFormat, OutputFile> f : files.entrySet()) {
+        w.put(f.getKey(), f.getValue().finish());
       }
-    }
-
-    /** The files written, in the order they were created, with their hashes and sizes. */
-    Map<ArtifactFormat, Written> written() {
-      Map<ArtifactFormat, Written> w = new LinkedHashMap<>();
-      paths.forEach(
-          (f, file) -> w.put(f, new Written(file, hashed.get(f).sha256(), hashed.get(f).size())));
       return w;
     }
 
     @Override
     public void close() throws IOException {
       IOException failed = null;
-      for (FileChannel ch : channels.values()) {
+      for (OutputFile f : files.values()) {
         try {
-          ch.close();
+          f.close();
         } catch (IOException e) {
           failed = failed == null ? e : failed;
         }
