@@ -69,6 +69,35 @@ public record Report(
   }
 
   /**
+   * The same report with only the entries whose value does not pass through unchanged: every entry
+   * except those {@code LOADED} by a plain copy ({@code COPIED}). Everything else (the summary, the
+   * key lists, the suggestions, the gates) stays whole; for clients that read only what a warm
+   * start changes.
+   */
+  public Report changedEntriesOnly() {
+    return withEntries(
+        entries.stream()
+            .filter(e -> e.status() != EntryStatus.LOADED || e.action() != EntryAction.COPIED)
+            .toList());
+  }
+
+  /** The same report with these entries instead of its own. */
+  public Report withEntries(List<Entry> kept) {
+    return new Report(
+        strict,
+        outcome,
+        summary,
+        missingKeys,
+        unexpectedKeys,
+        mismatchedKeys,
+        kept,
+        unused,
+        suggestedKeyRules,
+        coverage,
+        error);
+  }
+
+  /**
    * Counts and element totals of a report. Every element of the target either comes from the
    * checkpoint ({@code loadedNumel}) or keeps its initial value ({@code initializedNumel}), so the
    * two add up to {@code targetNumel}.
