@@ -69,16 +69,13 @@ public record Report(
   }
 
   /**
-   * The same report with only the entries whose value does not pass through unchanged: every entry
-   * except those {@code LOADED} by a plain copy ({@code COPIED}). Everything else (the summary, the
-   * key lists, the suggestions, the gates) stays whole; for clients that read only what a warm
-   * start changes.
+   * The same report with only the entries that are not warm-started as they are: every entry whose
+   * status is not {@code LOADED} (initialised, defaulted, shape-mismatched). Everything else (the
+   * summary, the key lists, the suggestions, the gates) stays whole; for clients that do not need
+   * every loaded entry.
    */
   public Report changedEntriesOnly() {
-    return withEntries(
-        entries.stream()
-            .filter(e -> e.status() != EntryStatus.LOADED || e.action() != EntryAction.COPIED)
-            .toList());
+    return withEntries(entries.stream().filter(e -> e.status() != EntryStatus.LOADED).toList());
   }
 
   /** The same report with these entries instead of its own. */

@@ -49,9 +49,9 @@ class PreviewController {
           PreviewRequest request,
       @Parameter(
               description =
-                  "Which entries the report lists: all (the default), changed (every entry but"
-                      + " those LOADED by a plain COPIED, for clients that read only what a warm"
-                      + " start changes), or none. The summary and every other list stay whole.",
+                  "Which entries the report lists: all (the default), changed (every entry whose"
+                      + " status is not LOADED, for clients that do not need every loaded entry),"
+                      + " or none. The summary and every other list stay whole.",
               schema = @Schema(allowableValues = {"all", "changed", "none"}))
           @RequestParam(defaultValue = "all")
           String entries) {
