@@ -1,11 +1,12 @@
 package dev.graft.storage;
 
+import dev.graft.format.RegionSink;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
@@ -30,7 +31,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * #write}, so a caller may reuse its buffers at once. Memory is one fixed read buffer, whatever the
  * file's size.
  */
-public final class OutputFile implements WritableByteChannel {
+public final class OutputFile implements RegionSink {
 
   /** What was written: the file, its SHA-256 and its size. */
   public record Written(Path file, String sha256, long size) {}
@@ -89,6 +90,35 @@ public final class OutputFile implements WritableByteChannel {
 
   @Override
   public int write(ByteBuffer src) throws IOException {
+    checkWritable();
+    int n = out.write(src);
+    advanced(n);
+    return n;
+  }
+
+  /**
+   * Appends a region of another file, copied by the kernel without passing through this process.
+   */
+  @Override
+  public void transferFrom(FileChannel source, long position, long count) throws IOException {
+    checkWritable();
+    long done = 0;
+    while (done < count) {
+      long n = source.transferTo(position + done, count - done, out);
+      if (n <= 0) {
+        throw new EOFException(
+            "the source ends before byte "
+                + (position + count)
+                + " (at "
+                + (position + done)
+                + ")");
+      }
+      done += n;
+      advanced(n);
+    }
+  }
+
+  private void checkWritable() {
     lock.lock();
     try {
       if (ended) {
@@ -98,7 +128,9 @@ public final class OutputFile implements WritableByteChannel {
     } finally {
       lock.unlock();
     }
-    int n = out.write(src);
+  }
+
+  private void advanced(long n) {
     long now;
     lock.lock();
     try {
@@ -113,7 +145,6 @@ public final class OutputFile implements WritableByteChannel {
       flushedAt = now;
       flush = CompletableFuture.runAsync(this::forceQuietly, THREADS);
     }
-    return n;
   }
 
   /**
