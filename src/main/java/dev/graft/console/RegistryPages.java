@@ -44,13 +44,16 @@ class RegistryPages {
   private final ProblemDescriptions problems;
 
   private final boolean open;
+  private final LineageGraph lineage;
 
   RegistryPages(
       RegistryService registry,
       BlobStore blobs,
       EntityTags tags,
       ProblemDescriptions problems,
+      LineageGraph lineage,
       GraftProperties properties) {
+    this.lineage = lineage;
     this.registry = registry;
     this.blobs = blobs;
     this.tags = tags;
@@ -90,6 +93,7 @@ class RegistryPages {
       @PathVariable String name, @PathVariable int version, org.springframework.ui.Model model) {
     ModelVersion v = registry.get(name, version);
     model.addAttribute("v", v);
+    model.addAttribute("graph", lineage.of(v));
     // The edit form sends it back as If-Match: the tag the API's GET answers for this version.
     model.addAttribute("etag", tags.of(v));
     return "console/version";
