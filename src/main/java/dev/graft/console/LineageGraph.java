@@ -12,6 +12,7 @@ import dev.graft.registry.RegistryService;
 import dev.graft.shared.UnknownReference;
 import dev.graft.warmstart.RunNotFound;
 import dev.graft.warmstart.RunService;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -76,10 +77,26 @@ class LineageGraph {
    * @param shapeChanged keys whose shape changed
    * @param dtypeChanged keys whose dtype changed
    * @param unchanged keys alike
+   * @param problem why the two could not be compared (an artifact Graft cannot read), or {@code
+   *     null}
    */
   record Change(
-      int version, int added, int removed, int shapeChanged, int dtypeChanged, int unchanged) {
+      int version,
+      int added,
+      int removed,
+      int shapeChanged,
+      int dtypeChanged,
+      int unchanged,
+      String problem) {
+    /** Whether the two layouts were compared (else {@code problem} says why not). */
+    public boolean compared() {
+      return problem == null;
+    }
+
     String words() {
+      if (problem != null) {
+        return "not compared";
+      }
       return added == 0 && removed == 0 && shapeChanged == 0 && dtypeChanged == 0
           ? "same layout"
           : "+" + added + " −" + removed + " ~" + (shapeChanged + dtypeChanged);
@@ -210,17 +227,23 @@ class LineageGraph {
               true));
       height = 280;
       description +=
-          " Compared with version "
-              + change.version()
-              + ", its layout has "
-              + change.added()
-              + " keys added, "
-              + change.removed()
-              + " removed, "
-              + change.shapeChanged()
-              + " with another shape and "
-              + change.dtypeChanged()
-              + " with another dtype.";
+          !change.compared()
+              ? " Its layout could not be compared with version "
+                  + change.version()
+                  + "'s: "
+                  + change.problem()
+                  + "."
+              : " Compared with version "
+                  + change.version()
+                  + ", its layout has "
+                  + change.added()
+                  + " keys added, "
+                  + change.removed()
+                  + " removed, "
+                  + change.shapeChanged()
+                  + " with another shape and "
+                  + change.dtypeChanged()
+                  + " with another dtype.";
     }
     return new Drawing(height, List.copyOf(boxes), List.copyOf(arrows), change, description);
   }
@@ -244,10 +267,23 @@ class LineageGraph {
           d.removed().size(),
           d.shapeChanged().size(),
           d.dtypeChanged().size(),
-          d.unchanged());
+          d.unchanged(),
+          null);
     } catch (ModelVersionNotFound | UnknownReference e) {
       // Deleted, or without a state-dict artifact to read the layout from: nothing to compare.
       return null;
+    } catch (UncheckedIOException e) {
+      // A stored artifact that cannot be read as a checkpoint: the page still shows the lineage.
+      return new Change(
+          before,
+          0,
+          0,
+          0,
+          0,
+          0,
+          "a stored artifact could not be read as a checkpoint ("
+              + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage())
+              + ")");
     }
   }
 
