@@ -19,7 +19,7 @@ final class Explanations {
               + " Remove what the detail names first, then try again.";
       case 412 ->
           "Someone changed it after this page was opened, so nothing was saved over their change."
-              + " Open it again to see it as it is now, then make your change again.";
+              + " Look at it as it is now, then make your change again.";
       case 413 -> "It is larger than Graft accepts.";
       case 422 -> "Graft understood the request but refused what it holds.";
       case 429 -> "Too many requests at once; wait a moment and try again.";

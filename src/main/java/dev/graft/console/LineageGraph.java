@@ -188,8 +188,23 @@ class LineageGraph {
             "model " + v.model() + " version " + v.version());
     List<Box> boxes = new ArrayList<>(List.of(checkpoint, architecture, run, version));
     List<Arrow> arrows = new ArrayList<>();
-    arrows.add(arrow(checkpoint, run, null));
-    arrows.add(arrow(architecture, run, null));
+    // The two inputs meet the run a little apart, so their arrowheads do not overlap.
+    arrows.add(
+        new Arrow(
+            checkpoint.right(),
+            checkpoint.middleY(),
+            run.x() - 4,
+            run.middleY() - 10,
+            null,
+            false));
+    arrows.add(
+        new Arrow(
+            architecture.right(),
+            architecture.middleY(),
+            run.x() - 4,
+            run.middleY() + 10,
+            null,
+            false));
     arrows.add(
         new Arrow(run.right(), run.middleY(), version.x() - 4, version.middleY(), "made", false));
     Change change = previous(v);
@@ -287,11 +302,7 @@ class LineageGraph {
     }
   }
 
-  private static Arrow arrow(Box from, Box to, String label) {
-    return new Arrow(from.right(), from.middleY(), to.x() - 4, to.middleY(), label, false);
-  }
-
   private static String shorten(String s) {
-    return s.length() <= 24 ? s : s.substring(0, 23) + "…";
+    return s.length() <= 21 ? s : s.substring(0, 20) + "…";
   }
 }
