@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -157,7 +158,10 @@ class ConsoleBrowserTests extends IntegrationTest {
     b.clickThrough("#start-run", "/console/runs/");
     String runPath = b.url().substring(b.url().indexOf("/console/runs/"));
     PAGES.put("run", runPath);
+    // The page reloads itself at the end, so the status element may go stale between finding and
+    // reading it: that is a retry, not a failure.
     b.waitUpTo(Duration.ofSeconds(60))
+        .ignoring(StaleElementReferenceException.class)
         .until(d -> d.findElement(By.id("run-status")).getText().equals("SUCCEEDED"));
     // The page reloads itself once the run has ended, with the report as executed.
     b.waitUpTo(Duration.ofSeconds(10))
