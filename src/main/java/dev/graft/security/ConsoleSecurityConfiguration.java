@@ -31,7 +31,6 @@ import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.core.GrantedAuthority;
 import org.springframework.security.core.authority.SimpleGrantedAuthority;
 import org.springframework.security.core.context.SecurityContextHolder;
-import org.springframework.security.oauth2.client.registration.ClientRegistrationRepository;
 import org.springframework.security.oauth2.core.OAuth2AuthenticatedPrincipal;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
 import org.springframework.security.oauth2.server.resource.introspection.BadOpaqueTokenException;
@@ -228,29 +227,6 @@ class ConsoleSecurityConfiguration {
                 .class)
         .addFilterBefore(new StillValid(tokens, refusals), AuthorizationFilter.class);
     return http.build();
-  }
-
-  /**
-   * How people sign in, for the sign-in page: in {@code oidc} mode through the provider when Spring
-   * Boot's {@code spring.security.oauth2.client.registration.graft.*} registers Graft with it (and
-   * the API's {@code spring.security.oauth2.resourceserver.jwt.*} names the provider whose tokens
-   * are checked).
-   */
-  @Bean
-  ConsoleSignIn consoleSignIn(
-      GraftProperties properties,
-      ObjectProvider<ClientRegistrationRepository> clients,
-      ObjectProvider<JwtDecoder> jwtDecoder) {
-    GraftProperties.SecurityMode mode = properties.security().mode();
-    ClientRegistrationRepository registrations = clients.getIfAvailable();
-    boolean provider =
-        mode == GraftProperties.SecurityMode.OIDC
-            && registrations != null
-            && registrations.findByRegistrationId(ConsoleSignIn.REGISTRATION) != null
-            && jwtDecoder.getIfAvailable() != null;
-    return new ConsoleSignIn(
-        mode.name().toLowerCase(java.util.Locale.ROOT),
-        provider ? "/oauth2/authorization/" + ConsoleSignIn.REGISTRATION : null);
   }
 
   /**

@@ -151,6 +151,22 @@ public abstract class SequencedWriter implements StateDictWriter {
   @Override
   public final void transfer(String key, FileChannel source, long position, long size)
       throws IOException {
+    if (size <= SMALL_REGION) {
+      // A small tensor is cheaper read than mapped (a mapping per tensor, unmapped only by the
+      // garbage collector) or handed to the kernel (a system call per tensor).
+      if (regionBuffer == null) {
+        regionBuffer = ByteBuffer.allocate((int) SMALL_REGION);
+      }
+      ByteBuffer b = regionBuffer.clear().limit((int) Math.max(0, size));
+      while (b.hasRemaining()) {
+        if (source.read(b, position + b.position()) < 0) {
+          throw new java.io.EOFException(
+              "the source ends before byte " + (position + size) + " of tensor " + key);
+        }
+      }
+      write(key, b.flip());
+      return;
+    }
     if (!(out instanceof RegionSink sink)) {
       write(key, map(source, position, size));
       return;
@@ -185,6 +201,8 @@ public abstract class SequencedWriter implements StateDictWriter {
   }
 
   private static final long REGION_SLICE = 64L << 20;
+  private static final long SMALL_REGION = 256 << 10;
+  private ByteBuffer regionBuffer;
 
   private static ByteBuffer map(FileChannel source, long position, long size) throws IOException {
     if (size > Integer.MAX_VALUE - 8) {
