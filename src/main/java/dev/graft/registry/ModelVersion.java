@@ -52,14 +52,84 @@ public record ModelVersion(
   /**
    * What a version was made from.
    *
-   * @param checkpointId the checkpoint
+   * @param checkpointId the checkpoint; the first source's when it was loaded from several
    * @param checkpointSha256 the checkpoint's SHA-256, kept even if the checkpoint row goes
    * @param architectureId the target architecture
    * @param options the load options, with every default filled in
+   * @param sources every checkpoint it was loaded from, in the order the run named them (first
+   *     wins), each with its SHA-256 and its own key rules and globs; the one checkpoint, without
+   *     rules or globs, for a version loaded from {@code checkpointId}
    */
-  @Schema(requiredProperties = {"checkpointId", "checkpointSha256", "architectureId", "options"})
+  @Schema(
+      requiredProperties = {
+        "checkpointId",
+        "checkpointSha256",
+        "architectureId",
+        "options",
+        "sources"
+      })
   public record Lineage(
-      UUID checkpointId, String checkpointSha256, UUID architectureId, LoadOptions options) {}
+      UUID checkpointId,
+      String checkpointSha256,
+      UUID architectureId,
+      LoadOptions options,
+      @Schema(
+              description =
+                  "Every checkpoint the version was loaded from, in order (the first that offers a"
+                      + " key wins it), with its SHA-256")
+          List<Source> sources) {
+
+    /** Copies the list; {@code null} or empty is the one checkpoint, without rules or globs. */
+    public Lineage {
+      sources =
+          sources == null || sources.isEmpty()
+              ? List.of(new Source(checkpointId, checkpointSha256, List.of(), List.of(), List.of()))
+              : List.copyOf(sources);
+    }
+
+    /** A version loaded from one checkpoint. */
+    public Lineage(
+        UUID checkpointId, String checkpointSha256, UUID architectureId, LoadOptions options) {
+      this(checkpointId, checkpointSha256, architectureId, options, null);
+    }
+
+    /** Whether it was loaded from several checkpoints, or one with rules or globs of its own. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public boolean hasSources() {
+      return sources.size() > 1
+          || !sources.get(0).keyRules().isEmpty()
+          || !sources.get(0).include().isEmpty()
+          || !sources.get(0).exclude().isEmpty();
+    }
+  }
+
+  /**
+   * One checkpoint a version was loaded from.
+   *
+   * @param checkpointId the checkpoint
+   * @param checkpointSha256 its SHA-256, kept even if the checkpoint row goes
+   * @param keyRules the rules that rewrote its keys, after the options' own
+   * @param include the globs that picked the keys it offered; all when empty
+   * @param exclude the globs that left keys out
+   */
+  @Schema(
+      name = "LineageSource",
+      description = "One checkpoint a version was loaded from, with its SHA-256, rules and globs",
+      requiredProperties = {"checkpointId", "checkpointSha256", "keyRules", "include", "exclude"})
+  public record Source(
+      UUID checkpointId,
+      String checkpointSha256,
+      List<dev.graft.plan.KeyRule> keyRules,
+      List<String> include,
+      List<String> exclude) {
+
+    /** Copies the lists, a {@code null} list being empty. */
+    public Source {
+      keyRules = keyRules == null ? List.of() : List.copyOf(keyRules);
+      include = include == null ? List.of() : List.copyOf(include);
+      exclude = exclude == null ? List.of() : List.copyOf(exclude);
+    }
+  }
 
   /**
    * A stored file of a version.

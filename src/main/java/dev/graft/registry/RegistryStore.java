@@ -212,8 +212,8 @@ class RegistryStore {
   void insertVersion(NewVersion v, int version, Instant now) {
     jdbc.sql(
             "insert into model_version (model_name, version, created_at, description, tags, run_id,"
-                + " checkpoint_id, checkpoint_sha256, architecture_id, options, summary)"
-                + " values (?,?,?,?,cast(? as jsonb),?,?,?,?,?,?)")
+                + " checkpoint_id, checkpoint_sha256, architecture_id, options, summary, sources)"
+                + " values (?,?,?,?,cast(? as jsonb),?,?,?,?,?,?,cast(? as jsonb))")
         .params(
             v.model(),
             version,
@@ -225,7 +225,9 @@ class RegistryStore {
             v.lineage().checkpointSha256(),
             v.lineage().architectureId(),
             json.writeValueAsString(v.lineage().options()),
-            json.writeValueAsString(v.summary()))
+            json.writeValueAsString(v.summary()),
+            // Null for one checkpoint, as every version stored before: its lineage is the columns.
+            v.lineage().hasSources() ? json.writeValueAsString(v.lineage().sources()) : null)
         .update();
     for (ModelVersion.Artifact a : v.artifacts()) {
       jdbc.sql(
@@ -374,11 +376,14 @@ class RegistryStore {
           case CHECKPOINT -> "checkpoint_id";
           case ARCHITECTURE -> "architecture_id";
         };
+    // A checkpoint may also be any of a version's sources.
+    String sources =
+        kind == DeletionVeto.ResourceKind.CHECKPOINT ? "[{\"checkpointId\":\"" + id + "\"}]" : null;
     return jdbc.sql(
             "select model_name || ' version ' || version from model_version where "
                 + column
-                + " = ? order by model_name, version limit ?")
-        .params(id, limit)
+                + " = ? or sources @> cast(? as jsonb) order by model_name, version limit ?")
+        .params(id, sources, limit)
         .query(String.class)
         .list();
   }
@@ -441,7 +446,11 @@ class RegistryStore {
             rs.getObject("checkpoint_id", UUID.class),
             rs.getString("checkpoint_sha256"),
             rs.getObject("architecture_id", UUID.class),
-            json.readValue(rs.getString("options"), LoadOptions.class)),
+            json.readValue(rs.getString("options"), LoadOptions.class),
+            rs.getString("sources") == null
+                ? null
+                : json.readValue(
+                    rs.getString("sources"), new TypeReference<List<ModelVersion.Source>>() {})),
         json.readValue(rs.getString("summary"), Report.Summary.class),
         List.of());
   }

@@ -10,9 +10,11 @@ import dev.graft.format.torch.TorchStateDictWriter;
 import dev.graft.format.torchscript.TorchScriptIndex;
 import dev.graft.format.torchscript.TorchScriptReader;
 import dev.graft.format.torchscript.TorchScriptRewriter;
+import dev.graft.plan.CheckpointSource;
 import dev.graft.plan.LoadOptions;
 import dev.graft.plan.LoadPlanner;
 import dev.graft.plan.Outcome;
+import dev.graft.plan.PlanSource;
 import dev.graft.plan.Report;
 import dev.graft.plan.TargetArchitecture;
 import dev.graft.registry.ArtifactFormat;
@@ -59,6 +61,9 @@ import tools.jackson.databind.json.JsonMapper;
 class RunExecutor {
 
   private static final Logger log = LoggerFactory.getLogger(RunExecutor.class);
+
+  private static final tools.jackson.core.type.TypeReference<List<CheckpointSource>>
+      CHECKPOINT_SOURCES = new tools.jackson.core.type.TypeReference<>() {};
 
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
@@ -192,14 +197,27 @@ class RunExecutor {
     LoadOptions options = json.readValue(run.optionsJson(), LoadOptions.class);
     WarmStartRequest.Output output =
         json.readValue(run.outputJson(), WarmStartRequest.Output.class);
-    CheckpointIndex index = checkpoints.index(run.checkpointId());
     TargetArchitecture target = architectures.target(run.architectureId());
-    Report report = LoadPlanner.plan(index, target, options);
+    List<RunAttempt.Source> sources = new ArrayList<>();
+    Report report;
+    if (run.sourcesJson() == null) {
+      CheckpointIndex index = checkpoints.index(run.checkpointId());
+      sources.add(new RunAttempt.Source(checkpoints.get(run.checkpointId()), index));
+      report = LoadPlanner.plan(index, target, options);
+    } else {
+      // As previews plan them: the same planner over every source, first wins per target key.
+      List<PlanSource> planned = new ArrayList<>();
+      for (CheckpointSource s : json.readValue(run.sourcesJson(), CHECKPOINT_SOURCES)) {
+        CheckpointIndex index = checkpoints.index(s.checkpointId());
+        sources.add(new RunAttempt.Source(checkpoints.get(s.checkpointId()), index));
+        planned.add(PlanSource.of(index, s));
+      }
+      report = LoadPlanner.plan(planned, target, options);
+    }
     return RunAttempt.Plan.of(
         options,
         output,
-        checkpoints.get(run.checkpointId()),
-        index,
+        sources,
         target,
         architectures.initialValues(run.architectureId()),
         report,
@@ -299,7 +317,8 @@ class RunExecutor {
                   plan.checkpoint().id(),
                   plan.checkpoint().sha256(),
                   run.architectureId(),
-                  plan.options()),
+                  plan.options(),
+                  lineageSources(run, plan)),
               plan.report().summary(),
               artifacts);
       // The artifacts go to the store first, outside the transaction (see ContentIngest).
@@ -343,12 +362,41 @@ class RunExecutor {
     }
   }
 
+  /**
+   * Every checkpoint a run with {@code sources} loaded from, with its SHA-256 and its rules and
+   * globs; {@code null} for a run from a {@code checkpointId}.
+   */
+  private List<ModelVersion.Source> lineageSources(RunRow run, RunAttempt.Plan plan) {
+    if (run.sourcesJson() == null) {
+      return null;
+    }
+    List<CheckpointSource> named = json.readValue(run.sourcesJson(), CHECKPOINT_SOURCES);
+    List<ModelVersion.Source> out = new ArrayList<>(named.size());
+    for (int i = 0; i < named.size(); i++) {
+      CheckpointSource s = named.get(i);
+      out.add(
+          new ModelVersion.Source(
+              s.checkpointId(),
+              plan.sources().get(i).checkpoint().sha256(),
+              s.keyRules(),
+              s.include(),
+              s.exclude()));
+    }
+    return out;
+  }
+
   /** The safetensors {@code __metadata__}: provenance, and each entry's {@code requiresGrad}. */
   private Map<String, String> metadata(RunAttempt a) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("format", "pt");
     m.put("graft.run_id", a.run().id().toString());
     m.put("graft.checkpoint_sha256", a.plan().checkpoint().sha256());
+    if (a.run().sourcesJson() != null) {
+      m.put(
+          "graft.sources_sha256",
+          json.writeValueAsString(
+              a.plan().sources().stream().map(s -> s.checkpoint().sha256()).toList()));
+    }
     m.put("graft.architecture_id", a.run().architectureId().toString());
     m.put("graft.options_sha256", Sha256.hex(a.run().optionsJson()));
     Map<String, Boolean> requiresGrad = new LinkedHashMap<>();

@@ -15,16 +15,16 @@ import java.util.UUID;
  * A warm-start to run: load a checkpoint into an architecture under options and register the
  * result.
  *
- * @param checkpointId the checkpoint
+ * @param checkpointId the checkpoint; {@code null} when {@code sources} names several
  * @param architectureId the target architecture
  * @param options the load options; PyTorch's defaults when absent
  * @param output where the result goes
- * @param sources several checkpoints instead of {@code checkpointId}: planned as previews plan
- *     them, but not yet executed by runs, which refuse them (400, field {@code sources}) rather
- *     than ignore them
+ * @param sources several checkpoints instead of {@code checkpointId}, each with its own key rules
+ *     and globs; a target key is taken from the first source that offers it (see {@link
+ *     CheckpointSource}). An empty list beside a {@code checkpointId} is no sources
  */
 @Schema(
-    requiredProperties = {"checkpointId", "architectureId", "output"},
+    requiredProperties = {"architectureId", "output"},
     example =
         """
         {"checkpointId":"6f1c2a9e-3b7d-4c52-9a51-0d3e5f7a8b90","architectureId":"0b7e2f4c-9d41-4a8e-8f5e-2c6a1d9b3e70",
@@ -36,7 +36,16 @@ public record WarmStartRequest(
     UUID architectureId,
     LoadOptions options,
     Output output,
-    @JsonInclude(JsonInclude.Include.NON_NULL) List<CheckpointSource> sources) {
+    @ArraySchema(
+            arraySchema =
+                @Schema(
+                    description =
+                        "Several checkpoints instead of checkpointId: each source's keys are"
+                            + " rewritten by options.keyRules, then its own keyRules, then filtered"
+                            + " by its include/exclude globs; the first source offering a target"
+                            + " key wins it. An empty list beside checkpointId is no sources"))
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        List<CheckpointSource> sources) {
 
   /** A run from one checkpoint. */
   public WarmStartRequest(
