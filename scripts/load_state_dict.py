@@ -97,8 +97,8 @@ def load_sharded(index_path):
     declared = index.get("metadata", {}).get("total_size")
     if declared is not None and declared != total:
         raise SystemExit(f"metadata.total_size is {declared}, the shards hold {total} bytes")
-    # The model's order: weight_map lists keys as the model's state dict does.
-    return {k: model[k] for k in weight_map}
+    # In the order the shards gave them (weight_map is sorted by key, as transformers writes it).
+    return model
 
 
 def main(path):

@@ -132,15 +132,68 @@ public record ModelVersion(
   }
 
   /**
-   * A stored file of a version.
+   * A stored artifact of a version: one file, or an index file and its shards.
    *
-   * @param format the file's format
-   * @param sha256 the file's SHA-256 (its ETag)
-   * @param sizeBytes the file's size
+   * @param format the artifact's format
+   * @param sha256 the file's SHA-256 (its ETag); the index file's when it is split into shards
+   * @param sizeBytes the file's size; the index file's when it is split into shards
+   * @param shards the shard files, in order, when {@code output.maxShardSize} split it; empty
+   *     otherwise
    */
-  @Schema(requiredProperties = {"format", "sha256", "sizeBytes"})
+  @Schema(requiredProperties = {"format", "sha256", "sizeBytes", "shards"})
   public record Artifact(
       ArtifactFormat format,
-      @Schema(description = "The file's SHA-256, hex; its download's ETag") String sha256,
+      @Schema(
+              description =
+                  "The file's SHA-256, hex; its download's ETag. For an artifact split into"
+                      + " shards, the index file's (model.safetensors.index.json,"
+                      + " pytorch_model.bin.index.json)")
+          String sha256,
+      @Schema(description = "The file's size; the index file's for an artifact split into shards")
+          long sizeBytes,
+      @Schema(
+              description =
+                  "The shard files, in order, when output.maxShardSize split the artifact; empty"
+                      + " otherwise. Each downloads by its file name, as does the index")
+          List<Shard> shards) {
+
+    /** Copies the list, {@code null} being empty. */
+    public Artifact {
+      shards = shards == null ? List.of() : List.copyOf(shards);
+    }
+
+    /** An artifact of one file. */
+    public Artifact(ArtifactFormat format, String sha256, long sizeBytes) {
+      this(format, sha256, sizeBytes, List.of());
+    }
+
+    /**
+     * The stored file a download by name asks for: the index file (by its Hugging Face name) or one
+     * of the shards; empty for any other name, and for an artifact of one file.
+     */
+    public java.util.Optional<Shard> file(String fileName) {
+      if (shards.isEmpty()) {
+        return java.util.Optional.empty();
+      }
+      if (format.indexFileName().equals(fileName)) {
+        return java.util.Optional.of(new Shard(fileName, sha256, sizeBytes));
+      }
+      return shards.stream().filter(s -> s.fileName().equals(fileName)).findFirst();
+    }
+  }
+
+  /**
+   * One file of an artifact split into shards.
+   *
+   * @param fileName its name in the Hugging Face layout ({@code model-00001-of-00003.safetensors})
+   * @param sha256 its SHA-256 (its download's ETag)
+   * @param sizeBytes its size
+   */
+  @Schema(
+      name = "ArtifactShard",
+      requiredProperties = {"fileName", "sha256", "sizeBytes"})
+  public record Shard(
+      @Schema(example = "model-00001-of-00003.safetensors") String fileName,
+      String sha256,
       long sizeBytes) {}
 }

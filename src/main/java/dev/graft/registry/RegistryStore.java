@@ -235,6 +235,21 @@ class RegistryStore {
                   + " values (?,?,?,?,?)")
           .params(v.model(), version, a.format().wireName(), a.sha256(), a.sizeBytes())
           .update();
+      for (int i = 0; i < a.shards().size(); i++) {
+        ModelVersion.Shard s = a.shards().get(i);
+        jdbc.sql(
+                "insert into model_artifact_shard (model_name, version, format, position,"
+                    + " file_name, sha256, size_bytes) values (?,?,?,?,?,?,?)")
+            .params(
+                v.model(),
+                version,
+                a.format().wireName(),
+                i,
+                s.fileName(),
+                s.sha256(),
+                s.sizeBytes())
+            .update();
+      }
     }
   }
 
@@ -321,16 +336,19 @@ class RegistryStore {
   /** The SHA-256s of a version's artifacts. */
   List<String> artifactSha256s(String model, int version) {
     return jdbc.sql(
-            "select distinct sha256 from model_artifact where model_name = ? and version = ?")
-        .params(model, version)
+            "select sha256 from model_artifact where model_name = ? and version = ?"
+                + " union select sha256 from model_artifact_shard where model_name = ? and version = ?")
+        .params(model, version, model, version)
         .query(String.class)
         .list();
   }
 
   /** Whether any version has an artifact with these bytes. */
   boolean artifactExists(String sha256) {
-    return jdbc.sql("select exists (select 1 from model_artifact where sha256 = ?)")
-        .param(sha256)
+    return jdbc.sql(
+            "select exists (select 1 from model_artifact where sha256 = ?)"
+                + " or exists (select 1 from model_artifact_shard where sha256 = ?)")
+        .params(sha256, sha256)
         .query(Boolean.class)
         .single();
   }
@@ -396,8 +414,12 @@ class RegistryStore {
     Integer[] numbers = versions.stream().map(ModelVersion::version).toArray(Integer[]::new);
     Map<Integer, List<ModelVersion.Artifact>> artifacts = new HashMap<>();
     jdbc.sql(
-            "select version, format, sha256, size_bytes from model_artifact"
-                + " where model_name = ? and version = any(?) order by version, format")
+            "select a.version, a.format, a.sha256, a.size_bytes, (select json_agg(json_build_object("
+                + "'fileName', s.file_name, 'sha256', s.sha256, 'sizeBytes', s.size_bytes)"
+                + " order by s.position) from model_artifact_shard s where s.model_name = a.model_name"
+                + " and s.version = a.version and s.format = a.format) as shards"
+                + " from model_artifact a"
+                + " where a.model_name = ? and a.version = any(?) order by a.version, a.format")
         .params(model, numbers)
         .query(
             (rs, n) ->
@@ -405,7 +427,14 @@ class RegistryStore {
                     .computeIfAbsent(rs.getInt(1), k -> new ArrayList<>())
                     .add(
                         new ModelVersion.Artifact(
-                            format(rs.getString(2)), rs.getString(3), rs.getLong(4))))
+                            format(rs.getString(2)),
+                            rs.getString(3),
+                            rs.getLong(4),
+                            rs.getString(5) == null
+                                ? List.of()
+                                : json.readValue(
+                                    rs.getString(5),
+                                    new TypeReference<List<ModelVersion.Shard>>() {}))))
         .list();
     Map<Integer, List<String>> aliases = new HashMap<>();
     jdbc.sql(

@@ -3,7 +3,10 @@ package dev.graft.warmstart;
 import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.format.CheckpointIndex;
+import dev.graft.format.OutputTensor;
 import dev.graft.format.ReadLimits;
+import dev.graft.format.ShardedStateDictWriter;
+import dev.graft.format.Shards;
 import dev.graft.format.StateDictWriter;
 import dev.graft.format.safetensors.SafetensorsWriter;
 import dev.graft.format.torch.TorchStateDictWriter;
@@ -134,6 +137,22 @@ class RunExecutor {
           run.id(), owner, RunStatus.FAILED, plan.report().error(), plan.reportJson(), null, null);
       return;
     }
+    if (plan.output().maxShardSize() != null) {
+      try {
+        Shards.split(plan.layout(), Shards.parseSize(plan.output().maxShardSize()));
+      } catch (IllegalArgumentException tooMany) {
+        // Known before anything is written: the client's choice, not a fault to retry.
+        runs.finish(
+            run.id(),
+            owner,
+            RunStatus.FAILED,
+            "output.maxShardSize " + tooMany.getMessage(),
+            plan.reportJson(),
+            null,
+            null);
+        return;
+      }
+    }
     Path work =
         properties
             .dataDir()
@@ -145,7 +164,7 @@ class RunExecutor {
         OutputTensors tensors = OutputTensors.open(blobs, plan, engine, heartbeat::check)) {
       heartbeat.stopWhen(stopping);
       RunAttempt attempt = new RunAttempt(run, owner, plan, work, tensors, heartbeat);
-      Map<ArtifactFormat, Written> files;
+      Map<ArtifactFormat, List<Written>> files;
       try {
         files = writeOutputs(attempt);
       } catch (IOException e) {
@@ -225,16 +244,21 @@ class RunExecutor {
   }
 
   /** Writes every requested format into the work folder; returns the files, hashed. */
-  private Map<ArtifactFormat, Written> writeOutputs(RunAttempt a) throws IOException {
+  private Map<ArtifactFormat, List<Written>> writeOutputs(RunAttempt a) throws IOException {
     RunAttempt.Plan plan = a.plan();
     try (OutputFiles files = new OutputFiles(a.work())) {
       List<StateDictWriter> writers = new ArrayList<>();
+      Map<String, String> metadata = metadata(a);
       for (ArtifactFormat format : plan.formats()) {
         StateDictWriter writer =
             switch (format) {
               case SAFETENSORS ->
-                  SafetensorsWriter.open(files.create(format), plan.layout(), metadata(a));
-              case PYTORCH -> TorchStateDictWriter.open(files.create(format), plan.layout());
+                  stateDictWriter(
+                      files,
+                      format,
+                      plan,
+                      (out, layout) -> SafetensorsWriter.open(out, layout, metadata));
+              case PYTORCH -> stateDictWriter(files, format, plan, TorchStateDictWriter::open);
               // Written after the state-dict formats, in the archive's own record order.
               case TORCHSCRIPT -> null;
             };
@@ -258,6 +282,43 @@ class RunExecutor {
       files.force();
       return files.written();
     }
+  }
+
+  /** Opens a state-dict writer on a file it is handed, for the tensors of one file. */
+  @FunctionalInterface
+  private interface WriterOpener {
+    StateDictWriter open(HashingChannel out, List<OutputTensor> layout) throws IOException;
+  }
+
+  /**
+   * A format's writer: one file, or with {@code output.maxShardSize} the index file (written at
+   * once: the split is known from the layout) and one file per shard, each opened as its first
+   * tensor comes. A split into one shard is one file, as Hugging Face writes it.
+   */
+  private static StateDictWriter stateDictWriter(
+      OutputFiles files, ArtifactFormat format, RunAttempt.Plan plan, WriterOpener opener)
+      throws IOException {
+    String maxShardSize = plan.output().maxShardSize();
+    List<List<OutputTensor>> shards =
+        maxShardSize == null
+            ? List.of(plan.layout())
+            : Shards.split(plan.layout(), Shards.parseSize(maxShardSize));
+    if (shards.size() == 1) {
+      return opener.open(files.create(format), plan.layout());
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < shards.size(); i++) {
+      names.add(format.shardFileName(i, shards.size()));
+    }
+    HashingChannel index = files.create(format, format.indexFileName());
+    ByteBuffer json =
+        ByteBuffer.wrap(
+            Shards.indexJson(shards, names).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    while (json.hasRemaining()) {
+      index.write(json);
+    }
+    return new ShardedStateDictWriter(
+        shards, (i, layout) -> opener.open(files.create(format, names.get(i)), layout));
   }
 
   /**
@@ -294,17 +355,26 @@ class RunExecutor {
    *
    * @throws LeaseLost when another worker took the run over (nothing is registered)
    */
-  private void register(RunAttempt a, Map<ArtifactFormat, Written> files) throws IOException {
+  private void register(RunAttempt a, Map<ArtifactFormat, List<Written>> files) throws IOException {
     RunRow run = a.run();
     RunAttempt.Plan plan = a.plan();
     List<ModelVersion.Artifact> artifacts = new ArrayList<>();
     List<PendingBlob> pending = new ArrayList<>();
     try {
-      for (Map.Entry<ArtifactFormat, Written> f : files.entrySet()) {
-        PendingBlob blob =
-            blobs.adopt(f.getValue().file(), f.getValue().sha256(), f.getValue().size());
-        pending.add(blob);
-        artifacts.add(new ModelVersion.Artifact(f.getKey(), blob.sha256(), blob.size()));
+      for (Map.Entry<ArtifactFormat, List<Written>> f : files.entrySet()) {
+        // One file, or the index file first and then the shards (see stateDictWriter).
+        List<ModelVersion.Shard> shards = new ArrayList<>();
+        PendingBlob main = null;
+        for (Written w : f.getValue()) {
+          PendingBlob blob = blobs.adopt(w.file(), w.sha256(), w.size());
+          pending.add(blob);
+          if (main == null) {
+            main = blob;
+          } else {
+            shards.add(new ModelVersion.Shard(w.fileName(), blob.sha256(), blob.size()));
+          }
+        }
+        artifacts.add(new ModelVersion.Artifact(f.getKey(), main.sha256(), main.size(), shards));
       }
       NewVersion version =
           new NewVersion(
@@ -328,7 +398,7 @@ class RunExecutor {
       tx.executeWithoutResult(
           status ->
               gc.underLock(
-                  artifacts.stream().map(ModelVersion.Artifact::sha256).toList(),
+                  pending.stream().map(PendingBlob::sha256).distinct().toList(),
                   () -> {
                     try {
                       // A collector of the same bytes may have removed one since; store it again.
@@ -418,16 +488,23 @@ class RunExecutor {
     }
   }
 
-  /** An output file, hashed while it was written. */
-  private record Written(Path file, String sha256, long size) {}
+  /**
+   * An output file, hashed while it was written.
+   *
+   * @param fileName its name in the artifact (a shard's or the index's Hugging Face name)
+   */
+  private record Written(String fileName, Path file, String sha256, long size) {}
 
-  /** An attempt's output files in its work folder, one per format, each hashed as written. */
+  /**
+   * An attempt's output files in its work folder, each hashed as written: one per format, or an
+   * index file and its shards.
+   */
   private static final class OutputFiles implements AutoCloseable {
 
     private final Path work;
-    private final Map<ArtifactFormat, Path> paths = new LinkedHashMap<>();
-    private final Map<ArtifactFormat, FileChannel> channels = new LinkedHashMap<>();
-    private final Map<ArtifactFormat, HashingChannel> hashed = new LinkedHashMap<>();
+    private final Map<ArtifactFormat, List<String>> names = new LinkedHashMap<>();
+    private final Map<Path, FileChannel> channels = new LinkedHashMap<>();
+    private final Map<Path, HashingChannel> hashed = new LinkedHashMap<>();
 
     OutputFiles(Path work) {
       this.work = work;
@@ -435,18 +512,27 @@ class RunExecutor {
 
     /** Creates a format's file; what is written to the channel is hashed on the way. */
     HashingChannel create(ArtifactFormat format) throws IOException {
-      Path file = work.resolve("model-" + format.wireName() + format.extension());
+      return create(format, "model-" + format.wireName() + format.extension());
+    }
+
+    /** Creates one of a format's files, by its name in the artifact. */
+    HashingChannel create(ArtifactFormat format, String fileName) throws IOException {
+      Path file = path(format, fileName);
       FileChannel ch =
           FileChannel.open(
               file,
               StandardOpenOption.CREATE_NEW,
               StandardOpenOption.WRITE,
               StandardOpenOption.READ);
-      paths.put(format, file);
-      channels.put(format, ch);
+      names.computeIfAbsent(format, f -> new ArrayList<>()).add(fileName);
+      channels.put(file, ch);
       HashingChannel h = new HashingChannel(ch);
-      hashed.put(format, h);
+      hashed.put(file, h);
       return h;
+    }
+
+    private Path path(ArtifactFormat format, String fileName) {
+      return work.resolve(format.wireName() + "-" + fileName);
     }
 
     /** Flushes every file to the disk. */
@@ -456,11 +542,19 @@ class RunExecutor {
       }
     }
 
-    /** The files written, in the order they were created, with their hashes and sizes. */
-    Map<ArtifactFormat, Written> written() {
-      Map<ArtifactFormat, Written> w = new LinkedHashMap<>();
-      paths.forEach(
-          (f, file) -> w.put(f, new Written(file, hashed.get(f).sha256(), hashed.get(f).size())));
+    /** Each format's files, in the order they were created, with their hashes and sizes. */
+    Map<ArtifactFormat, List<Written>> written() {
+      Map<ArtifactFormat, List<Written>> w = new LinkedHashMap<>();
+      names.forEach(
+          (format, fileNames) -> {
+            List<Written> files = new ArrayList<>();
+            for (String name : fileNames) {
+              Path file = path(format, name);
+              files.add(
+                  new Written(name, file, hashed.get(file).sha256(), hashed.get(file).size()));
+            }
+            w.put(format, files);
+          });
       return w;
     }
 

@@ -299,6 +299,13 @@ public class RunService {
     // Checked now, not when the finished run registers its version.
     dev.graft.registry.RegistryService.checkDescription("output.description", o.description());
     dev.graft.registry.RegistryService.checkTags(tags);
+    if (o.maxShardSize() != null) {
+      try {
+        dev.graft.format.Shards.parseSize(o.maxShardSize());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidInput("output.maxShardSize", e.getMessage());
+      }
+    }
     if (sources != null) {
       // Planned once now, from the indexes alone as a preview is: an unknown source, a bad rule or
       // a source its globs leave empty is the client's 4xx, not a run that fails later.
@@ -313,7 +320,8 @@ public class RunService {
             List.copyOf(new java.util.LinkedHashSet<>(formats)),
             o.description(),
             tags,
-            aliases),
+            aliases,
+            o.maxShardSize() == null ? null : o.maxShardSize().strip()),
         sources);
   }
 

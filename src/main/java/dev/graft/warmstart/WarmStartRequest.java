@@ -64,6 +64,9 @@ public record WarmStartRequest(
    * @param description free text
    * @param tags free key-value tags
    * @param aliases aliases to point at the new version
+   * @param maxShardSize when set ({@code "5GB"}, {@code "500MB"}, {@code "2GiB"}, bytes), the
+   *     safetensors and pytorch artifacts are split into shards no larger than this, with the index
+   *     file Hugging Face's loaders read; {@code null} for one file each
    */
   @Schema(name = "WarmStartOutput", requiredProperties = "model")
   public record Output(
@@ -82,7 +85,27 @@ public record WarmStartRequest(
           List<String> formats,
       @Schema(nullable = true, description = "Free text for the version") String description,
       @Schema(description = "Free key-value tags for the version") Map<String, String> tags,
-      @Schema(description = "Aliases to point at the new version") List<String> aliases) {
+      @Schema(description = "Aliases to point at the new version") List<String> aliases,
+      @Schema(
+              nullable = true,
+              description =
+                  "Split the safetensors and pytorch artifacts into shards no larger than this"
+                      + " (\"5GB\" is 5·10⁹ bytes, \"5GiB\" 5·2³⁰, or a number of bytes), as"
+                      + " Hugging Face's save_pretrained(max_shard_size=...) does, each with its index"
+                      + " file; one file each when absent",
+              example = "5GB")
+          @JsonInclude(JsonInclude.Include.NON_NULL)
+          String maxShardSize) {
+
+    /** An output of one file per format. */
+    public Output(
+        String model,
+        List<String> formats,
+        String description,
+        Map<String, String> tags,
+        List<String> aliases) {
+      this(model, formats, description, tags, aliases, null);
+    }
 
     /**
      * The formats to write, in order.
