@@ -1,5 +1,6 @@
 package dev.graft.warmstart;
 
+import dev.graft.checkpoint.Checkpoint;
 import dev.graft.format.TensorInfo;
 import dev.graft.plan.Report;
 import dev.graft.storage.BlobStore;
@@ -51,7 +52,7 @@ final class SourceBlobs implements AutoCloseable {
         String sha = s.checkpoint().sha256();
         SeekableByteChannel ch = bySha.get(sha);
         if (ch == null) {
-          ch = blobs.open(sha);
+          ch = open(blobs, s.checkpoint());
           bySha.put(sha, ch);
         }
         channels.add(ch);
@@ -61,6 +62,29 @@ final class SourceBlobs implements AutoCloseable {
       throw e;
     }
     return new SourceBlobs(tensors, channels, new ArrayList<>(bySha.values()));
+  }
+
+  /**
+   * A checkpoint's bytes: its blob, or for one uploaded in shards, the shards one after another
+   * (where its stored index puts its tensors).
+   */
+  private static SeekableByteChannel open(BlobStore blobs, Checkpoint checkpoint)
+      throws IOException {
+    if (checkpoint.dataShards().isEmpty()) {
+      return blobs.open(checkpoint.sha256());
+    }
+    List<SeekableByteChannel> parts = new ArrayList<>();
+    List<Long> sizes = new ArrayList<>();
+    try {
+      for (Checkpoint.Shard shard : checkpoint.dataShards()) {
+        parts.add(blobs.open(shard.sha256()));
+        sizes.add(shard.sizeBytes());
+      }
+    } catch (IOException | RuntimeException e) {
+      closeAll(parts);
+      throw e;
+    }
+    return new ConcatenatedChannel(parts, sizes);
   }
 
   /** The source tensor an entry loads. */
