@@ -147,13 +147,34 @@ public class CheckpointService {
    */
   public Stored<Checkpoint> uploadSharded(String name, ContentIngest.Files files)
       throws IOException {
+    return uploadSharded(new CheckpointUpload(name, null, null), files);
+  }
+
+  /**
+   * Stores a sharded checkpoint whose shards must be of {@code upload.format()} when it names one.
+   *
+   * @see #uploadSharded(String, ContentIngest.Files)
+   */
+  public Stored<Checkpoint> uploadSharded(CheckpointUpload upload, ContentIngest.Files files)
+      throws IOException {
+    String name = upload.name();
     return ingest.ingestFiles(
         files,
         MAX_SHARD_FILES,
         "Checkpoint",
         CheckpointService::manifest,
         this::findBySha256,
-        received -> readSharded(received),
+        received -> {
+          CheckpointIndex index = readSharded(received);
+          if (upload.format() != null && upload.format() != index.format()) {
+            throw dev.graft.format.FormatException.unsupported(
+                "expected "
+                    + upload.format().wireName()
+                    + " shards, but these are "
+                    + index.format().wireName());
+          }
+          return index;
+        },
         (manifest, received, index) -> {
           List<Checkpoint.Shard> ordered = orderedFiles(received);
           Checkpoint checkpoint = newCheckpoint(name, manifest, index);

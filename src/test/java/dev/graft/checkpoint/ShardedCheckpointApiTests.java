@@ -272,6 +272,16 @@ class ShardedCheckpointApiTests extends IntegrationTest {
     assertRefused(twoIndexes, "exactly one index file");
     List<Part> noIndex = new ArrayList<>(ok.subList(1, ok.size()));
     assertRefused(noIndex, "exactly one index file");
+    // Safetensors shards where the client said pytorch (files never stored before: stored ones
+    // answer with their checkpoint, whatever the format says, as single files do).
+    List<Part> fresh = new ArrayList<>(ok);
+    byte[] last = ok.get(ok.size() - 1).bytes().clone();
+    last[last.length - 4] ^= (byte) (1 + new java.util.Random().nextInt(255));
+    fresh.set(ok.size() - 1, new Part(lastShard, last));
+    String name = "wrong-format-" + UUID.randomUUID();
+    HttpResponse<String> wrong = upload(name + "&format=pytorch", fresh);
+    assertThat(wrong.statusCode()).as(wrong.body()).isEqualTo(422);
+    assertThat(json(wrong).get("detail").asString()).contains("expected pytorch shards");
     // The bin layout's shards under the safetensors index: names not in the index.
     List<Part> mixed = new ArrayList<>(layout("bin"));
     mixed.set(0, ok.get(0));

@@ -176,7 +176,7 @@ class CheckpointController {
       MultipartFileStream.Part[] pending = {first};
       return created(
           service.uploadSharded(
-              upload.name(),
+              upload,
               () -> {
                 MultipartFileStream.Part p = pending[0];
                 pending[0] = null;
