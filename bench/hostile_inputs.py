@@ -64,6 +64,10 @@ class HeapSampler(threading.Thread):
         self.proc.terminate()
 
 
+# The first admin token, seeded so that the hostile uploads reach the readers rather than a 401.
+TOKEN = "graft_be9c0000_BenchmarkAdminTokenOfGraftsBenchScripts-01"
+
+
 def send(port, directory, entry):
     """POSTs one file; when the server answers before taking the whole body (a declared size over
     a limit), the answer it sent is still read."""
@@ -76,6 +80,7 @@ def send(port, directory, entry):
         conn.putrequest("POST", target)
         conn.putheader("Content-Type", entry["contentType"])
         conn.putheader("Content-Length", str(size))
+        conn.putheader("Authorization", "Bearer " + TOKEN)
         for k, v in (entry.get("headers") or {}).items():
             conn.putheader(k, v)
         conn.endheaders()
@@ -116,7 +121,8 @@ def main():
     log = open(os.path.join(data_dir, "server.log"), "w")
     server = subprocess.Popen(
         ["java", "-Xmx512m", "-jar", jar[0], "--server.port=%d" % port,
-         "--graft.data-dir=" + data_dir, "--graft.roles=api,worker"],
+         "--graft.data-dir=" + data_dir, "--graft.roles=api,worker",
+         "--graft.security.bootstrap-token=" + TOKEN],
         stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 180

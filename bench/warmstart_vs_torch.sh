@@ -14,37 +14,25 @@ mkdir -p "$work"
 work="$(cd "$work" && pwd)"
 port=18083
 
-jar=$(ls target/graft-*.jar 2>/dev/null | grep -v plain | head -1 || true)
-if [ -z "$jar" ]; then
-  ./mvnw -B -q -DskipTests package
-  jar=$(ls target/graft-*.jar | grep -v plain | head -1)
-fi
+source bench/lib.sh
 [ -f "$work/ckpt-$mb.pt" ] || /usr/bin/python3 bench/make_big_checkpoint.py "$work/ckpt-$mb.pt" "$mb"
 [ -f "$work/target-$mb.pt" ] || /usr/bin/python3 bench/make_warmstart_target.py "$work/target-$mb.pt" "$mb"
 
-rm -rf "$work/ws-data"
-java -Xmx512m -jar "$jar" --server.port=$port --graft.data-dir="$work/ws-data" > "$work/ws-server.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do
-  curl -sf "http://localhost:$port/actuator/health" >/dev/null && break
-  sleep 1
-done
-up() { curl -sf -X POST -T "$1" -H 'Expect:' -H 'Content-Type: application/octet-stream' "http://localhost:$port/api/v1/$2"; }
-id_of() { sed -E 's/^\{"id":"([^"]+)".*/\1/'; }
-ckpt=$(up "$work/ckpt-$mb.pt" "checkpoints?name=bench-ckpt" | id_of)
-arch=$(up "$work/target-$mb.pt" "architectures?name=Grown" | id_of)
+# shellcheck disable=SC2086
+graft_start $port "$work/ws-data" "$work/ws-server.log" -Xmx512m ${GRAFT_JAVA_OPTS:-}
+pid=$GRAFT_PID
+ckpt=$(upload "$work/ckpt-$mb.pt" "checkpoints?name=bench-ckpt" | id_of)
+arch=$(upload "$work/target-$mb.pt" "architectures?name=Grown" | id_of)
 
 cat "$work/ckpt-$mb.pt" "$work/target-$mb.pt" > /dev/null # both sides start from the page cache
-run=$(curl -sf -H 'Content-Type: application/json' -d "{\"checkpointId\":\"$ckpt\",\"architectureId\":\"$arch\",\"options\":{\"strict\":false},\"output\":{\"model\":\"bench-grown\",\"formats\":[\"pytorch\"]}}" \
-  "http://localhost:$port/api/v1/warm-starts" | id_of)
+run=$(api POST warm-starts -H 'Content-Type: application/json' -d "{\"checkpointId\":\"$ckpt\",\"architectureId\":\"$arch\",\"options\":{\"strict\":false},\"output\":{\"model\":\"bench-grown\",\"formats\":[\"pytorch\"]}}" | id_of)
 anon_peak=0
 while :; do
   # The process's own memory (RssAnon), sampled while it runs; mapped checkpoint pages are page cache
   # (RssFile) and are reported apart.
   anon=$(awk '/RssAnon/ {print int($2/1024)}' /proc/$pid/status)
   [ "$anon" -gt "$anon_peak" ] && anon_peak=$anon
-  body=$(curl -sf "http://localhost:$port/api/v1/warm-starts/$run")
+  body=$(api GET "warm-starts/$run")
   case "$body" in *'"status":"SUCCEEDED"'*|*'"status":"FAILED"'*|*'"status":"CANCELLED"'*) break;; esac
   sleep 0.1
 done

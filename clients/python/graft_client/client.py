@@ -137,12 +137,19 @@ class GraftClient:
 
     # -- previews and runs ----------------------------------------------------------------------
 
-    def create_preview(self, checkpoint_id, architecture_id, options=None):
-        """createPreview: the Report of what the load would do, from the indexes alone."""
+    def create_preview(self, checkpoint_id, architecture_id, options=None, entries=None):
+        """createPreview: the Report of what the load would do, from the indexes alone.
+
+        ``entries="changed"`` lists only entries whose status is not LOADED (``"none"``: no
+        entries); the summary and the other lists stay whole.
+        """
         body = {"checkpointId": checkpoint_id, "architectureId": architecture_id}
         if options is not None:
             body["options"] = options
-        return self._json("POST", "/api/v1/previews", body=body)
+        path = "/api/v1/previews"
+        if entries is not None:
+            path += "?" + urllib.parse.urlencode({"entries": entries})
+        return self._json("POST", path, body=body)
 
     def start_warm_start(self, checkpoint_id, architecture_id, output, options=None,
                          idempotency_key=None):

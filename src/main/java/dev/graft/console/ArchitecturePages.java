@@ -56,6 +56,12 @@ class ArchitecturePages {
   @GetMapping("/console/architectures/{id}")
   String detail(@PathVariable UUID id, @RequestParam(defaultValue = "0") int page, Model model) {
     model.addAttribute("architecture", architectures.get(id));
+    model.addAttribute(
+        "modules",
+        NumelTree.of(
+            architectures.target(id).entries().stream()
+                .map(e -> new NumelTree.Keyed(e.key(), e.numel()))
+                .toList()));
     PageResponse<ArchitectureEntry> entries =
         architectures.entries(id, new PageRequest(page, Pager.SIZE));
     model.addAttribute("entries", entries.items());

@@ -59,6 +59,12 @@ class CheckpointPages {
       Model model) {
     String p = prefix == null || prefix.isEmpty() ? null : TextParams.key("prefix", prefix);
     model.addAttribute("checkpoint", checkpoints.get(id));
+    model.addAttribute(
+        "modules",
+        NumelTree.of(
+            checkpoints.index(id).tensors().stream()
+                .map(t -> new NumelTree.Keyed(t.key(), t.numel()))
+                .toList()));
     PageResponse<CheckpointTensor> tensors =
         checkpoints.tensors(id, p, new PageRequest(page, Pager.SIZE));
     model.addAttribute("prefix", p);

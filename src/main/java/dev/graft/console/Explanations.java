@@ -17,6 +17,9 @@ final class Explanations {
       case 409 ->
           "It cannot be done in the current state: something still uses it or points at it."
               + " Remove what the detail names first, then try again.";
+      case 412 ->
+          "Someone changed it after this page was opened, so nothing was saved over their change."
+              + " Look at it as it is now, then make your change again.";
       case 413 -> "It is larger than Graft accepts.";
       case 422 -> "Graft understood the request but refused what it holds.";
       case 429 -> "Too many requests at once; wait a moment and try again.";

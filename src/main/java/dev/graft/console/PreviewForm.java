@@ -17,6 +17,9 @@ import java.util.UUID;
  * @param onShapeMismatch the shape-mismatch policy
  * @param dtype the dtype policy
  * @param freeze freeze globs, one a line
+ * @param require coverage gates, one a line ({@link GateText})
+ * @param baseline the options pinned for comparison, as the API's JSON; {@code null} when none
+ * @param compare {@code pin} to pin this preview's options for comparison, {@code unpin} to stop
  * @param model the model a run registers its version under
  * @param aliases aliases the new version gets, separated by commas or spaces
  * @param formats the artifact formats to write
@@ -30,6 +33,9 @@ public record PreviewForm(
     ShapeMismatchPolicy onShapeMismatch,
     DtypePolicy dtype,
     String freeze,
+    String require,
+    String baseline,
+    String compare,
     String model,
     String aliases,
     List<String> formats) {
@@ -44,6 +50,9 @@ public record PreviewForm(
         ShapeMismatchPolicy.FAIL,
         DtypePolicy.TARGET,
         "",
+        "",
+        null,
+        null,
         "",
         "",
         List.of("safetensors", "pytorch"));
@@ -66,6 +75,9 @@ public record PreviewForm(
           onShapeMismatch,
           dtype,
           freeze,
+          require,
+          baseline,
+          compare,
           model,
           aliases,
           f);
@@ -80,13 +92,41 @@ public record PreviewForm(
         onShapeMismatch,
         dtype,
         freeze,
+        require,
+        baseline,
+        compare,
         model,
         aliases,
         f);
   }
 
+  /** This form with another pinned baseline ({@code null} for none). */
+  PreviewForm withBaseline(String pinned) {
+    return new PreviewForm(
+        checkpoint,
+        architecture,
+        strict,
+        rules,
+        addRule,
+        onShapeMismatch,
+        dtype,
+        freeze,
+        require,
+        pinned,
+        null,
+        model,
+        aliases,
+        formats);
+  }
+
   LoadOptions options() {
     return new LoadOptions(
-        strict, KeyRuleText.parse(rules), onShapeMismatch, dtype, KeyRuleText.lines(freeze), 0L);
+        strict,
+        KeyRuleText.parse(rules),
+        onShapeMismatch,
+        dtype,
+        KeyRuleText.lines(freeze),
+        0L,
+        GateText.parse(require));
   }
 }

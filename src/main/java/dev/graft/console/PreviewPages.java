@@ -3,6 +3,7 @@ package dev.graft.console;
 import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.plan.DtypePolicy;
+import dev.graft.plan.LoadOptions;
 import dev.graft.plan.Report;
 import dev.graft.plan.ShapeMismatchPolicy;
 import dev.graft.preview.PreviewService;
@@ -21,10 +22,13 @@ import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.ModelAttribute;
 import org.springframework.web.bind.annotation.PostMapping;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The preview: pick a checkpoint and an architecture, set the options, read the report, adopt a
- * suggested key rule with one click, and start the run from the same form.
+ * The preview: pick a checkpoint and an architecture, set the options (coverage gates included),
+ * read the report, adopt a suggested key rule with one click, pin a set of options to see how
+ * another set differs from it, and start the run from the same form.
  */
 @Controller
 @Hidden
@@ -34,16 +38,19 @@ class PreviewPages {
   private final RunService runs;
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
+  private final JsonMapper json;
 
   PreviewPages(
       PreviewService previews,
       RunService runs,
       CheckpointService checkpoints,
-      ArchitectureService architectures) {
+      ArchitectureService architectures,
+      JsonMapper json) {
     this.previews = previews;
     this.runs = runs;
     this.checkpoints = checkpoints;
     this.architectures = architectures;
+    this.json = json;
   }
 
   @GetMapping("/console/preview")
@@ -66,7 +73,21 @@ class PreviewPages {
           "formError", "Choose a checkpoint and an architecture to see what loading does.");
       return "console/preview";
     }
-    Report report = previews.preview(form.checkpoint(), form.architecture(), form.options());
+    LoadOptions options = form.options();
+    Report report = previews.preview(form.checkpoint(), form.architecture(), options);
+    String pinned =
+        "pin".equals(form.compare())
+            ? json.writeValueAsString(options)
+            : "unpin".equals(form.compare()) ? null : blankToNull(form.baseline());
+    form = form.withBaseline(pinned);
+    model.addAttribute("form", form);
+    if (pinned != null) {
+      LoadOptions baseline = baseline(pinned);
+      // The same service, the same rules: the pinned options are previewed as the form's are.
+      Report before = previews.preview(form.checkpoint(), form.architecture(), baseline);
+      model.addAttribute("comparison", ReportComparison.of(before, report));
+      model.addAttribute("pinnedOptions", describe(baseline));
+    }
     model.addAttribute("report", report);
     model.addAttribute("tree", ReportView.tree(report));
     model.addAttribute(
@@ -101,6 +122,31 @@ class PreviewPages {
                 aliases));
     Run run = runs.create(request, null).resource();
     return "redirect:/console/runs/" + run.id();
+  }
+
+  private LoadOptions baseline(String pinned) {
+    try {
+      return json.readValue(pinned, LoadOptions.class);
+    } catch (JacksonException e) {
+      // LoadOptionsRejected (a rule or gate that is not valid) passes through as the API's 422.
+      throw new InvalidInput("baseline", "is not the JSON of a set of load options");
+    }
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+
+  /** A set of options in the form's words, a line each. */
+  static List<String> describe(LoadOptions o) {
+    List<String> out = new ArrayList<>();
+    out.add("strict " + o.strict());
+    o.keyRules().forEach(r -> out.add("key rule " + KeyRuleText.format(r)));
+    out.add("on a shape mismatch " + o.onShapeMismatch());
+    out.add("dtype of the " + o.dtype());
+    o.freeze().forEach(f -> out.add("freeze " + f));
+    o.require().forEach(g -> out.add("require " + GateText.format(g)));
+    return out;
   }
 
   private void choices(Model model) {

@@ -3,9 +3,13 @@ package dev.graft.console;
 import dev.graft.registry.Model;
 import dev.graft.registry.ModelVersion;
 import dev.graft.registry.RegistryService;
+import dev.graft.shared.GraftProperties;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
+import dev.graft.shared.ResourceChanged;
 import dev.graft.shared.web.BlobDownload;
+import dev.graft.shared.web.EntityTags;
+import dev.graft.shared.web.ProblemDescriptions;
 import dev.graft.shared.web.TextParams;
 import dev.graft.storage.BlobStore;
 import io.swagger.v3.oas.annotations.Hidden;
@@ -13,11 +17,16 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.List;
+import org.springframework.http.ProblemDetail;
+import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.stereotype.Controller;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.servlet.HandlerMapping;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 /**
@@ -30,10 +39,26 @@ class RegistryPages {
 
   private final RegistryService registry;
   private final BlobStore blobs;
+  private final EntityTags tags;
 
-  RegistryPages(RegistryService registry, BlobStore blobs) {
+  private final ProblemDescriptions problems;
+
+  private final boolean open;
+  private final LineageGraph lineage;
+
+  RegistryPages(
+      RegistryService registry,
+      BlobStore blobs,
+      EntityTags tags,
+      ProblemDescriptions problems,
+      LineageGraph lineage,
+      GraftProperties properties) {
+    this.lineage = lineage;
     this.registry = registry;
     this.blobs = blobs;
+    this.tags = tags;
+    this.problems = problems;
+    this.open = properties.security().mode() == GraftProperties.SecurityMode.NONE;
   }
 
   @GetMapping("/console/models")
@@ -66,7 +91,11 @@ class RegistryPages {
   @GetMapping("/console/models/{name}/versions/{version}")
   String version(
       @PathVariable String name, @PathVariable int version, org.springframework.ui.Model model) {
-    model.addAttribute("v", registry.get(name, version));
+    ModelVersion v = registry.get(name, version);
+    model.addAttribute("v", v);
+    model.addAttribute("graph", lineage.of(v));
+    // The edit form sends it back as If-Match: the tag the API's GET answers for this version.
+    model.addAttribute("etag", tags.of(v));
     return "console/version";
   }
 
@@ -126,7 +155,10 @@ class RegistryPages {
 
   /**
    * Sets a version's description and tags (one {@code key:value} a line): the only things about a
-   * version that may change.
+   * version that may change. The form carries the version's entity tag as it was when the page was
+   * drawn, and the change is applied only while it still matches, exactly as the API's {@code
+   * PATCH} with {@code If-Match}: a form left open while someone else edited the version is refused
+   * (412), never saved over their change.
    */
   @PostMapping("/console/models/{name}/versions/{version}/edit")
   String edit(
@@ -134,6 +166,7 @@ class RegistryPages {
       @PathVariable int version,
       @RequestParam(defaultValue = "") String description,
       @RequestParam(defaultValue = "") String tags,
+      @RequestParam String etag,
       RedirectAttributes flash) {
     java.util.Map<String, String> parsed = new java.util.LinkedHashMap<>();
     for (String line : tags.split("\\R")) {
@@ -152,9 +185,36 @@ class RegistryPages {
         version,
         new dev.graft.registry.MetadataChanges(
             true, description.isBlank() ? null : description.strip(), parsed),
-        current -> true);
+        current -> this.tags.matches(etag, current));
     flash.addFlashAttribute("notice", "Description and tags saved.");
     return "redirect:/console/models/" + name + "/versions/" + version;
+  }
+
+  /**
+   * A stale edit: the version page again, as the version now is (with its new tag), the refusal in
+   * words, and the text the person typed kept beside it so it is not lost.
+   */
+  @ExceptionHandler(ResourceChanged.class)
+  String staleEdit(
+      ResourceChanged e,
+      HttpServletRequest request,
+      HttpServletResponse response,
+      WebRequest web,
+      org.springframework.ui.Model model) {
+    @SuppressWarnings("unchecked")
+    java.util.Map<String, String> vars =
+        (java.util.Map<String, String>)
+            request.getAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE);
+    ProblemDetail p = problems.describe(e, web);
+    response.setStatus(p.getStatus());
+    // An exception handler's model does not get the advice's attributes.
+    model.addAttribute(
+        "viewer", Viewer.of(SecurityContextHolder.getContext().getAuthentication(), open));
+    model.addAttribute("problem", p);
+    model.addAttribute("explanation", Explanations.of(p));
+    model.addAttribute("unsavedDescription", request.getParameter("description"));
+    model.addAttribute("unsavedTags", request.getParameter("tags"));
+    return version(vars.get("name"), Integer.parseInt(vars.get("version")), model);
   }
 
   @PostMapping("/console/models/{name}/versions/{version}/delete")

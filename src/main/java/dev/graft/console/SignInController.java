@@ -1,6 +1,7 @@
 package dev.graft.console;
 
 import dev.graft.security.ConsoleSession;
+import dev.graft.security.ConsoleSignIn;
 import dev.graft.shared.GraftProperties;
 import io.swagger.v3.oas.annotations.Hidden;
 import jakarta.servlet.http.HttpServletRequest;
@@ -17,9 +18,11 @@ import org.springframework.web.bind.annotation.RequestParam;
 class SignInController {
 
   private final GraftProperties.SecurityMode mode;
+  private final ConsoleSignIn ways;
 
-  SignInController(GraftProperties properties) {
+  SignInController(GraftProperties properties, ConsoleSignIn ways) {
     this.mode = properties.security().mode();
+    this.ways = ways;
   }
 
   @GetMapping("/")
@@ -45,6 +48,7 @@ class SignInController {
     }
     String why = reason == null ? "no reason was kept" : reason.toString();
     model.addAttribute("mode", mode.name().toLowerCase(Locale.ROOT));
+    model.addAttribute("providerPath", ways.providerPath());
     model.addAttribute("refused", refused == null ? null : why);
     model.addAttribute("ended", ended == null ? null : why);
     model.addAttribute("signedOut", signedOut != null);

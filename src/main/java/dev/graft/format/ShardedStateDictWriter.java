@@ -109,6 +109,18 @@ public final class ShardedStateDictWriter implements StateDictWriter {
   }
 
   @Override
+  public void transfer(String key, java.nio.channels.FileChannel source, long position, long size)
+      throws IOException {
+    StateDictWriter w = writerFor(key);
+    try {
+      w.transfer(key, source, position, size);
+    } catch (IOException | RuntimeException e) {
+      failed = true;
+      throw e;
+    }
+  }
+
+  @Override
   public void finish() throws IOException {
     if (failed || finished) {
       throw new IllegalStateException(

@@ -2,6 +2,7 @@ package dev.graft.format;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.List;
 
@@ -44,6 +45,20 @@ public interface StateDictWriter {
    * @throws IOException when the output cannot be written
    */
   void write(String key, ByteBuffer data) throws IOException;
+
+  /**
+   * Writes a whole tensor whose bytes, contiguous and little-endian, are a region of a file: as
+   * {@link #write(String, ByteBuffer)} with those bytes, copied file to file where the output
+   * allows it.
+   *
+   * @param key the key of the next tensor in the layout
+   * @param source the file holding the bytes; its position is not changed
+   * @param position where the tensor's bytes start in {@code source}
+   * @param size exactly the tensor's size in bytes
+   * @throws IllegalStateException as {@link #write(String, ByteBuffer)} does
+   * @throws IOException when the source cannot be read or the output written
+   */
+  void transfer(String key, FileChannel source, long position, long size) throws IOException;
 
   /**
    * Completes the file after the last tensor.

@@ -69,6 +69,32 @@ public record Report(
   }
 
   /**
+   * The same report with only the entries that are not warm-started as they are: every entry whose
+   * status is not {@code LOADED} (initialised, defaulted, shape-mismatched). Everything else (the
+   * summary, the key lists, the suggestions, the gates) stays whole; for clients that do not need
+   * every loaded entry.
+   */
+  public Report changedEntriesOnly() {
+    return withEntries(entries.stream().filter(e -> e.status() != EntryStatus.LOADED).toList());
+  }
+
+  /** The same report with these entries instead of its own. */
+  public Report withEntries(List<Entry> kept) {
+    return new Report(
+        strict,
+        outcome,
+        summary,
+        missingKeys,
+        unexpectedKeys,
+        mismatchedKeys,
+        kept,
+        unused,
+        suggestedKeyRules,
+        coverage,
+        error);
+  }
+
+  /**
    * Counts and element totals of a report. Every element of the target either comes from the
    * checkpoint ({@code loadedNumel}) or keeps its initial value ({@code initializedNumel}), so the
    * two add up to {@code targetNumel}.

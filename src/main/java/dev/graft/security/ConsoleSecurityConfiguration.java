@@ -13,9 +13,13 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.boot.web.server.servlet.ConfigurableServletWebServerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.security.authentication.AuthenticationManager;
 import org.springframework.security.authentication.BadCredentialsException;
@@ -28,6 +32,7 @@ import org.springframework.security.core.GrantedAuthority;
 import org.springframework.security.core.authority.SimpleGrantedAuthority;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.security.oauth2.core.OAuth2AuthenticatedPrincipal;
+import org.springframework.security.oauth2.jwt.JwtDecoder;
 import org.springframework.security.oauth2.server.resource.introspection.BadOpaqueTokenException;
 import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.SecurityFilterChain;
@@ -50,9 +55,12 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * a CSRF token, and the pages are sent with a Content-Security-Policy that allows only Graft's own
  * scripts.
  *
- * <p>In {@code oidc} mode the console is not available yet (sign-in through the provider needs an
- * OAuth2 client registration Graft does not have): its sign-in page says so. In {@code none} mode
- * nobody signs in.
+ * <p>In {@code oidc} mode a person signs in through the provider (Spring Security's {@code
+ * oauth2Login}, the authorization code flow, with the client registration {@code graft}). The
+ * access token the code exchange returns is checked and mapped by the API's own rules ({@link
+ * ConsoleOidcUsers}): the session gets the scopes the API would grant that token, and ends when it
+ * expires. Without a client registration nobody can sign in, and the sign-in page says what to
+ * configure. In {@code none} mode nobody signs in.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
@@ -72,12 +80,18 @@ class ConsoleSecurityConfiguration {
       GraftProperties properties,
       TokenStore tokens,
       RefusalAudit refusals,
-      BadTokenLockout lockout)
+      BadTokenLockout lockout,
+      ConsoleSignIn ways,
+      ObjectProvider<JwtDecoder> jwtDecoder)
       throws Exception {
     http.securityMatcher(
-            java.util.stream.Stream.concat(
+            java.util.stream.Stream.of(
                     java.util.stream.Stream.of("/console", "/console/**", "/"),
-                    ScopeRules.CONSOLE_SIGN_IN_PATHS.stream())
+                    ScopeRules.CONSOLE_SIGN_IN_PATHS.stream(),
+                    ways.throughProvider()
+                        ? ScopeRules.CONSOLE_PROVIDER_PATHS.stream()
+                        : java.util.stream.Stream.<String>empty())
+                .flatMap(x -> x)
                 .distinct()
                 .toArray(String[]::new))
         .headers(
@@ -95,7 +109,24 @@ class ConsoleSecurityConfiguration {
       return http.build();
     }
     AuthenticationEntryPoint toSignIn = ConsoleSecurityConfiguration::toSignIn;
-    if (mode == GraftProperties.SecurityMode.OIDC) {
+    AccessDeniedHandler denied =
+        (request, response, e) -> {
+          Scope needed = ScopeRules.required(request);
+          refusals.refused(
+              "access.denied",
+              Callers.actor(),
+              request.getMethod()
+                  + " "
+                  + request.getRequestURI()
+                  + " needs scope "
+                  + needed.wireName(),
+              request.getRemoteAddr());
+          response.setStatus(HttpServletResponse.SC_FORBIDDEN);
+          request.setAttribute("graftNeededScope", needed.wireName());
+          request.getRequestDispatcher("/console/denied").forward(request, response);
+        };
+    if (mode == GraftProperties.SecurityMode.OIDC && !ways.throughProvider()) {
+      // No client registration for the provider: nobody can sign in; the sign-in page says why.
       http.authorizeHttpRequests(
               a ->
                   a.dispatcherTypeMatchers(DispatcherType.ERROR, DispatcherType.FORWARD)
@@ -107,6 +138,42 @@ class ConsoleSecurityConfiguration {
           .exceptionHandling(e -> e.authenticationEntryPoint(toSignIn))
           .formLogin(f -> f.disable())
           .logout(l -> l.disable());
+      return http.build();
+    }
+    if (mode == GraftProperties.SecurityMode.OIDC) {
+      JwtDecoder api =
+          OidcJwts.withAudience(jwtDecoder.getObject(), properties.security().oidc().audience());
+      http.authorizeHttpRequests(
+              a ->
+                  a.dispatcherTypeMatchers(DispatcherType.ERROR, DispatcherType.FORWARD)
+                      .permitAll()
+                      .requestMatchers(ScopeRules.CONSOLE_SIGN_IN_PATHS.toArray(String[]::new))
+                      .permitAll()
+                      .requestMatchers(ScopeRules.CONSOLE_PROVIDER_PATHS.toArray(String[]::new))
+                      .permitAll()
+                      .requestMatchers("/")
+                      .permitAll()
+                      .anyRequest()
+                      .access(new ScopeAuthorization()))
+          .exceptionHandling(e -> e.authenticationEntryPoint(toSignIn).accessDeniedHandler(denied))
+          .formLogin(f -> f.disable())
+          .oauth2Login(
+              o ->
+                  o.loginPage(LOGIN)
+                      .userInfoEndpoint(
+                          u ->
+                              u.oidcUserService(
+                                  new ConsoleOidcUsers(api, properties.security().oidc())))
+                      .defaultSuccessUrl("/console", true)
+                      .failureHandler(
+                          (request, response, e) ->
+                              signInRefused(request, response, e, refusals, null)))
+          .logout(
+              l ->
+                  l.logoutUrl("/console/logout")
+                      .logoutSuccessUrl(LOGIN + "?signedOut")
+                      .deleteCookies("JSESSIONID"))
+          .addFilterBefore(new TokenStillFresh(refusals), AuthorizationFilter.class);
       return http.build();
     }
     TokenIntrospector introspector = new TokenIntrospector(tokens);
@@ -126,22 +193,6 @@ class ConsoleSecurityConfiguration {
           } catch (BadOpaqueTokenException e) {
             throw new BadCredentialsException(e.getMessage(), e);
           }
-        };
-    AccessDeniedHandler denied =
-        (request, response, e) -> {
-          Scope needed = ScopeRules.required(request);
-          refusals.refused(
-              "access.denied",
-              Callers.actor(),
-              request.getMethod()
-                  + " "
-                  + request.getRequestURI()
-                  + " needs scope "
-                  + needed.wireName(),
-              request.getRemoteAddr());
-          response.setStatus(HttpServletResponse.SC_FORBIDDEN);
-          request.setAttribute("graftNeededScope", needed.wireName());
-          request.getRequestDispatcher("/console/denied").forward(request, response);
         };
     http.authenticationManager(signIn)
         .authorizeHttpRequests(
@@ -176,6 +227,37 @@ class ConsoleSecurityConfiguration {
                 .class)
         .addFilterBefore(new StillValid(tokens, refusals), AuthorizationFilter.class);
     return http.build();
+  }
+
+  /**
+   * In {@code oidc} mode the session cookie is {@code SameSite=Lax} rather than {@code Strict}: the
+   * provider sends the person back from its own site, and a browser leaves a {@code Strict} cookie
+   * off that request and the redirect after it, so the sign-in could never find its session. Forms
+   * keep their CSRF tokens, and {@code Lax} still keeps the cookie off cross-site posts. Applied
+   * after Spring Boot's {@code server.servlet.session.cookie.same-site}.
+   */
+  @Bean
+  WebServerFactoryCustomizer<ConfigurableServletWebServerFactory> consoleProviderCookie(
+      GraftProperties properties) {
+    return new ProviderCookie(properties.security().mode());
+  }
+
+  private record ProviderCookie(GraftProperties.SecurityMode mode)
+      implements WebServerFactoryCustomizer<ConfigurableServletWebServerFactory>, Ordered {
+    @Override
+    public void customize(ConfigurableServletWebServerFactory factory) {
+      org.springframework.boot.web.server.Cookie cookie =
+          factory.getSettings().getSession().getCookie();
+      if (mode == GraftProperties.SecurityMode.OIDC
+          && cookie.getSameSite() == org.springframework.boot.web.server.Cookie.SameSite.STRICT) {
+        cookie.setSameSite(org.springframework.boot.web.server.Cookie.SameSite.LAX);
+      }
+    }
+
+    @Override
+    public int getOrder() {
+      return Ordered.LOWEST_PRECEDENCE;
+    }
   }
 
   /** Who signed in: the token's id (looked up on every request), name and display prefix. */
@@ -213,7 +295,9 @@ class ConsoleSecurityConfiguration {
       BadTokenLockout lockout)
       throws IOException {
     String address = request.getRemoteAddr();
-    lockout.failed(address);
+    if (lockout != null) {
+      lockout.failed(address);
+    }
     refusals.refused(
         "auth.refused", Callers.ANONYMOUS, "console sign-in refused: " + e.getMessage(), address);
     request
@@ -250,6 +334,46 @@ class ConsoleSecurityConfiguration {
 
   private static String path(HttpServletRequest request) {
     return request.getRequestURI().substring(request.getContextPath().length());
+  }
+
+  /**
+   * Ends a session signed in through the provider once the access token it was granted on expires,
+   * as the API would then refuse that token: the person signs in again (usually without typing
+   * anything, the provider's own session still being open).
+   */
+  private static final class TokenStillFresh extends OncePerRequestFilter {
+    private final RefusalAudit refusals;
+
+    TokenStillFresh(RefusalAudit refusals) {
+      this.refusals = refusals;
+    }
+
+    @Override
+    protected void doFilterInternal(
+        HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+        throws ServletException, IOException {
+      Authentication auth = SecurityContextHolder.getContext().getAuthentication();
+      if (auth != null
+          && auth.getPrincipal() instanceof ConsoleOidcUsers.OidcPerson person
+          && person.expiresAt() != null
+          && !person.expiresAt().isAfter(Instant.now())) {
+        String ended = "the provider's access token expired at " + person.expiresAt();
+        refusals.refused(
+            "auth.refused",
+            person.getName(),
+            "console session ended: " + ended,
+            request.getRemoteAddr());
+        SecurityContextHolder.clearContext();
+        HttpSession session = request.getSession(false);
+        if (session != null) {
+          session.invalidate();
+        }
+        request.getSession(true).setAttribute(ConsoleSession.SIGN_IN_MESSAGE, ended);
+        redirect(request, response, LOGIN + "?ended");
+        return;
+      }
+      chain.doFilter(request, response);
+    }
   }
 
   /**

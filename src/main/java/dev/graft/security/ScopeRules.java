@@ -45,6 +45,15 @@ final class ScopeRules {
   static final List<String> CONSOLE_SIGN_IN_PATHS =
       List.of("/console/login", "/console/assets/**", "/webjars/**");
 
+  /**
+   * Where the console's sign-in through the OIDC provider starts and where the provider sends the
+   * person back (Spring Security's defaults, so a client registration needs no redirect URI of its
+   * own); open to everyone, and the console's chain's only in {@code oidc} mode with a
+   * registration.
+   */
+  static final List<String> CONSOLE_PROVIDER_PATHS =
+      List.of("/oauth2/authorization/**", "/login/oauth2/code/**");
+
   private record Rule(HttpMethod method, String pattern, Scope scope) {}
 
   private static final List<Rule> RULES =

@@ -41,7 +41,7 @@ public interface BlobStore {
 
   /**
    * Takes a finished local file whose hash the caller computed while writing it (see {@link
-   * HashingChannel}), without reading it again.
+   * OutputFile}), without reading it again.
    *
    * @throws IOException when the file cannot be moved
    */

@@ -17,6 +17,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Makes the bytes of each output tensor of a plan, one at a time: read from its source checkpoint's
@@ -122,6 +123,48 @@ final class OutputTensors implements AutoCloseable {
       throw u.key() == null ? u.forKey(e.targetKey()) : u;
     }
   }
+
+  /**
+   * Where an entry's output bytes already lie, unchanged, in a local file: a tensor copied in its
+   * own dtype, or an initial value the architecture holds in the entry's dtype, stored contiguous
+   * and little-endian. Such bytes need no engine and can be copied file to file; empty when the
+   * entry's bytes must be produced.
+   */
+  Optional<Region> region(Report.Entry e) {
+    if (e.action() == null) {
+      return Optional.empty();
+    }
+    DType out = RunAttempt.dtype(e.dtype());
+    return switch (e.action()) {
+      case COPIED, CAST -> {
+        TensorInfo s = sources.tensor(e);
+        boolean scalarFromVector = e.shape().isEmpty() && s.shape().size() == 1;
+        yield s.dtype() == out && !scalarFromVector
+            ? fileRegion(sources.channel(e), s)
+            : Optional.empty();
+      }
+      case INITIALIZED, SKIPPED -> {
+        TensorInfo value = initial.byKey().get(e.targetKey());
+        yield value != null && value.dtype() == out
+            ? fileRegion(initialBytes, value)
+            : Optional.empty();
+      }
+      default -> Optional.empty();
+    };
+  }
+
+  private static Optional<Region> fileRegion(SeekableByteChannel ch, TensorInfo t) {
+    if (ch instanceof FileChannel fc
+        && t.contiguous()
+        && t.byteOrder() == ByteOrder.LITTLE_ENDIAN
+        && t.sizeBytes() > 0) {
+      return Optional.of(new Region(fc, t.byteStart(), t.sizeBytes()));
+    }
+    return Optional.empty();
+  }
+
+  /** A tensor's bytes as a region of a local file. */
+  record Region(FileChannel file, long position, long size) {}
 
   /** The entry's initial value: the architecture's own, or drawn by its init scheme. */
   private ByteBuffer initialValue(Report.Entry e) throws IOException {

@@ -28,23 +28,23 @@ import dev.graft.shared.BlobGc;
 import dev.graft.shared.GraftProperties;
 import dev.graft.shared.Sha256;
 import dev.graft.storage.BlobStore;
-import dev.graft.storage.HashingChannel;
+import dev.graft.storage.OutputFile;
 import dev.graft.storage.PendingBlob;
 import dev.graft.warmstart.internal.TensorEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -267,6 +267,16 @@ class RunExecutor {
         }
       }
       for (Report.Entry e : plan.report().entries()) {
+        Optional<OutputTensors.Region> region = a.tensors().region(e);
+        if (region.isPresent()) {
+          // Bytes that pass through unchanged go file to file, never through the engine.
+          OutputTensors.Region r = region.get();
+          for (StateDictWriter w : writers) {
+            w.transfer(e.targetKey(), r.file(), r.position(), r.size());
+          }
+          a.heartbeat().add(1, r.size() * writers.size());
+          continue;
+        }
         ByteBuffer out = a.tensors().produce(e);
         for (StateDictWriter w : writers) {
           w.write(e.targetKey(), out.duplicate());
@@ -279,15 +289,14 @@ class RunExecutor {
       if (plan.formats().contains(ArtifactFormat.TORCHSCRIPT)) {
         writeTorchScript(a, files.create(ArtifactFormat.TORCHSCRIPT));
       }
-      files.force();
-      return files.written();
+      return files.finish();
     }
   }
 
   /** Opens a state-dict writer on a file it is handed, for the tensors of one file. */
   @FunctionalInterface
   private interface WriterOpener {
-    StateDictWriter open(HashingChannel out, List<OutputTensor> layout) throws IOException;
+    StateDictWriter open(OutputFile out, List<OutputTensor> layout) throws IOException;
   }
 
   /**
@@ -310,7 +319,7 @@ class RunExecutor {
     for (int i = 0; i < shards.size(); i++) {
       names.add(format.shardFileName(i, shards.size()));
     }
-    HashingChannel index = files.create(format, format.indexFileName());
+    OutputFile index = files.create(format, format.indexFileName());
     ByteBuffer json =
         ByteBuffer.wrap(
             Shards.indexJson(shards, names).getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -326,7 +335,7 @@ class RunExecutor {
    * its data/N record order, so they are produced again for it: the engine's work is repeated,
    * memory stays one tensor.
    */
-  private void writeTorchScript(RunAttempt a, HashingChannel out) throws IOException {
+  private void writeTorchScript(RunAttempt a, WritableByteChannel out) throws IOException {
     Map<String, Report.Entry> byKey = new HashMap<>();
     for (Report.Entry e : a.plan().report().entries()) {
       byKey.put(e.targetKey(), e);
@@ -492,8 +501,21 @@ class RunExecutor {
    * An output file, hashed while it was written.
    *
    * @param fileName its name in the artifact (a shard's or the index's Hugging Face name)
+   * @param written the file, its SHA-256 and size
    */
-  private record Written(String fileName, Path file, String sha256, long size) {}
+  private record Written(String fileName, OutputFile.Written written) {
+    Path file() {
+      return written.file();
+    }
+
+    String sha256() {
+      return written.sha256();
+    }
+
+    long size() {
+      return written.size();
+    }
+  }
 
   /**
    * An attempt's output files in its work folder, each hashed as written: one per format, or an
@@ -502,68 +524,46 @@ class RunExecutor {
   private static final class OutputFiles implements AutoCloseable {
 
     private final Path work;
-    private final Map<ArtifactFormat, List<String>> names = new LinkedHashMap<>();
-    private final Map<Path, FileChannel> channels = new LinkedHashMap<>();
-    private final Map<Path, HashingChannel> hashed = new LinkedHashMap<>();
+    private final Map<ArtifactFormat, Map<String, OutputFile>> files = new LinkedHashMap<>();
 
     OutputFiles(Path work) {
       this.work = work;
     }
 
-    /** Creates a format's file; what is written to the channel is hashed on the way. */
-    HashingChannel create(ArtifactFormat format) throws IOException {
+    /** Creates a format's file; what is written to it is hashed behind the writer. */
+    OutputFile create(ArtifactFormat format) throws IOException {
       return create(format, "model-" + format.wireName() + format.extension());
     }
 
     /** Creates one of a format's files, by its name in the artifact. */
-    HashingChannel create(ArtifactFormat format, String fileName) throws IOException {
-      Path file = path(format, fileName);
-      FileChannel ch =
-          FileChannel.open(
-              file,
-              StandardOpenOption.CREATE_NEW,
-              StandardOpenOption.WRITE,
-              StandardOpenOption.READ);
-      names.computeIfAbsent(format, f -> new ArrayList<>()).add(fileName);
-      channels.put(file, ch);
-      HashingChannel h = new HashingChannel(ch);
-      hashed.put(file, h);
-      return h;
+    OutputFile create(ArtifactFormat format, String fileName) throws IOException {
+      OutputFile f = OutputFile.create(work.resolve(format.wireName() + "-" + fileName));
+      files.computeIfAbsent(format, k -> new LinkedHashMap<>()).put(fileName, f);
+      return f;
     }
 
-    private Path path(ArtifactFormat format, String fileName) {
-      return work.resolve(format.wireName() + "-" + fileName);
-    }
-
-    /** Flushes every file to the disk. */
-    void force() throws IOException {
-      for (FileChannel ch : channels.values()) {
-        ch.force(true);
-      }
-    }
-
-    /** Each format's files, in the order they were created, with their hashes and sizes. */
-    Map<ArtifactFormat, List<Written>> written() {
+    /**
+     * Flushes every file to the disk and waits for its hash; returns each format's files in the
+     * order they were created.
+     */
+    Map<ArtifactFormat, List<Written>> finish() throws IOException {
       Map<ArtifactFormat, List<Written>> w = new LinkedHashMap<>();
-      names.forEach(
-          (format, fileNames) -> {
-            List<Written> files = new ArrayList<>();
-            for (String name : fileNames) {
-              Path file = path(format, name);
-              files.add(
-                  new Written(name, file, hashed.get(file).sha256(), hashed.get(file).size()));
-            }
-            w.put(format, files);
-          });
+      for (Map.Entry<ArtifactFormat, Map<String, OutputFile>> f : files.entrySet()) {
+        List<Written> written = new ArrayList<>();
+        for (Map.Entry<String, OutputFile> file : f.getValue().entrySet()) {
+          written.add(new Written(file.getKey(), file.getValue().finish()));
+        }
+        w.put(f.getKey(), written);
+      }
       return w;
     }
 
     @Override
     public void close() throws IOException {
       IOException failed = null;
-      for (FileChannel ch : channels.values()) {
+      for (OutputFile f : files.values().stream().flatMap(m -> m.values().stream()).toList()) {
         try {
-          ch.close();
+          f.close();
         } catch (IOException e) {
           failed = failed == null ? e : failed;
         }

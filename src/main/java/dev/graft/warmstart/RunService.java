@@ -185,11 +185,11 @@ public class RunService {
    * @throws RunNotFound when no worker has planned it yet
    */
   public Report report(UUID id) {
-    RunRow r = runs.find(id).orElseThrow(() -> new RunNotFound(id));
-    if (r.reportJson() == null) {
+    RunStore.StoredReport r = runs.report(id).orElseThrow(() -> new RunNotFound(id));
+    if (r.json() == null) {
       throw RunNotFound.withoutReport(id, r.status());
     }
-    return json.readValue(r.reportJson(), Report.class);
+    return json.readValue(r.json(), Report.class);
   }
 
   /**

@@ -55,17 +55,33 @@ class RunStore {
         .update();
   }
 
-  /** A run by id. */
+  /**
+   * A run by id, without its report (a report of 200,000 entries is tens of megabytes, and a run is
+   * read at every poll); {@link #report} reads that.
+   */
   Optional<RunRow> find(UUID id) {
-    return jdbc.sql("select * from warm_start_run where id = ?")
+    return jdbc.sql("select " + LISTED + " from warm_start_run where id = ?")
         .param(id)
         .query((rs, n) -> map(rs))
         .optional();
   }
 
-  /** A run by its idempotency key. */
+  /** A run's status and stored report (null until a worker planned it); empty when no such run. */
+  Optional<StoredReport> report(UUID id) {
+    return jdbc.sql("select status, report from warm_start_run where id = ?")
+        .param(id)
+        .query(
+            (rs, n) ->
+                new StoredReport(RunStatus.valueOf(rs.getString("status")), rs.getString("report")))
+        .optional();
+  }
+
+  /** A run's status and its report as stored, {@code null} before it was planned. */
+  record StoredReport(RunStatus status, String json) {}
+
+  /** A run by its idempotency key, without its report. */
   Optional<RunRow> findByIdempotencyKey(String key) {
-    return jdbc.sql("select * from warm_start_run where idempotency_key = ?")
+    return jdbc.sql("select " + LISTED + " from warm_start_run where idempotency_key = ?")
         .param(key)
         .query((rs, n) -> map(rs))
         .optional();

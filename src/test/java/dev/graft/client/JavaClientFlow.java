@@ -93,7 +93,8 @@ public final class JavaClientFlow {
             new PreviewRequest()
                 .checkpointId(checkpoint.getId())
                 .architectureId(architecture.getId())
-                .options(new LoadOptions().strict(false)));
+                .options(new LoadOptions().strict(false)),
+            "all");
     StripPrefixRule suggested =
         unmatched.getSuggestedKeyRules().get(0).getRule().getStripPrefixRule();
 
@@ -103,7 +104,8 @@ public final class JavaClientFlow {
             new PreviewRequest()
                 .checkpointId(checkpoint.getId())
                 .architectureId(architecture.getId())
-                .options(options));
+                .options(options),
+            null);
 
     WarmStartsApi runs = new WarmStartsApi(client);
     Run run =

@@ -150,10 +150,13 @@ final class Browser implements AutoCloseable {
     assertThat(errors).as("errors in the browser's log on " + url()).isEmpty();
   }
 
-  /** A page answered with an error status on purpose (a 403 or 409 page) is logged; not a bug. */
+  /**
+   * A page answered with an error status on purpose (a 403, 409 or 412 page) is logged; not a bug.
+   */
   private static boolean expectedStatus(String message) {
     return message.contains("the server responded with a status of 403")
-        || message.contains("the server responded with a status of 409");
+        || message.contains("the server responded with a status of 409")
+        || message.contains("the server responded with a status of 412");
   }
 
   void signIn(String token) {

@@ -8,6 +8,8 @@ import dev.graft.registry.RegistryService;
 import dev.graft.registry.TestVersions;
 import dev.graft.shared.BlobGc;
 import dev.graft.storage.BlobStore;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +28,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -45,6 +49,9 @@ class ConsoleBrowserTests extends IntegrationTest {
 
   /** Pages the flow reached, for the accessibility and timing checks. */
   private static final Map<String, String> PAGES = new LinkedHashMap<>();
+
+  /** Axe's findings on pages only a form's answer shows (a compared preview, a refused edit). */
+  private static final Map<String, List<String>> AXE_EXTRA = new LinkedHashMap<>();
 
   @Autowired RegistryService registry;
   @Autowired BlobStore blobs;
@@ -90,12 +97,22 @@ class ConsoleBrowserTests extends IntegrationTest {
     assertThat(b.all("tbody code"))
         .extracting(WebElement::getText)
         .allMatch(k -> k.startsWith("module.fc2"));
+    // The module tree: each module a <details> a keyboard opens (Enter on its summary).
+    WebElement module = b.find("ul.modules li.module li.module > details > summary");
+    WebElement details = module.findElement(By.xpath(".."));
+    assertThat(details.getDomAttribute("open")).isNull();
+    module.sendKeys(Keys.ENTER);
+    assertThat(details.getDomAttribute("open")).isNotNull();
+    assertThat(module.getText()).contains("elements in");
     b.screenshot("02-checkpoint");
     PAGES.put("checkpoints", "/console/checkpoints");
     PAGES.put("checkpoint", "/console/checkpoints/" + checkpointId);
 
-    String architectureId =
-        upload("/console/architectures", resource(ORACLE + CASE + ".target.pt"));
+    // The architecture is dropped on the upload form, as a person drags a file onto the page.
+    Path target = resource(ORACLE + CASE + ".target.pt");
+    String architectureId = drop("/console/architectures", target);
+    assertThat(json(get("/api/v1/architectures/" + architectureId)).path("sha256").asText())
+        .isEqualTo(sha256(Files.readAllBytes(target)));
     b.screenshot("03-architecture");
     PAGES.put("architectures", "/console/architectures");
     PAGES.put("architecture", "/console/architectures/" + architectureId);
@@ -119,6 +136,21 @@ class ConsoleBrowserTests extends IntegrationTest {
     assertThat(b.all("ul.tree .status.loaded")).isNotEmpty();
     b.screenshot("05-preview-ok");
 
+    // Coverage gates, measured; then pin these options and see what freezing fc1 changes.
+    b.find("#require").sendKeys("fc1. 1\n90%");
+    b.clickAndReload("#pin-button");
+    assertThat(b.all("tr.gate")).hasSize(2);
+    assertThat(b.text("table tr.gate")).contains("met");
+    assertThat(b.text(".comparison")).contains("treated the same way");
+    b.find("#freeze").sendKeys("fc1.*");
+    b.clickAndReload("#preview-button");
+    assertThat(b.all("#changes tr.change"))
+        .extracting(r -> r.getDomAttribute("data-key"))
+        .containsExactlyInAnyOrder("fc1.weight", "fc1.bias");
+    assertThat(b.text("#changes")).contains("trained").contains("frozen");
+    AXE_EXTRA.put("preview compared", b.seriousAccessibilityViolations());
+    b.screenshot("05b-preview-compared");
+
     // Start the run from the preview and watch it end.
     String model = "console-" + UUID.randomUUID().toString().substring(0, 8);
     b.find("#model").sendKeys(model);
@@ -126,7 +158,10 @@ class ConsoleBrowserTests extends IntegrationTest {
     b.clickThrough("#start-run", "/console/runs/");
     String runPath = b.url().substring(b.url().indexOf("/console/runs/"));
     PAGES.put("run", runPath);
+    // The page reloads itself at the end, so the status element may go stale between finding and
+    // reading it: that is a retry, not a failure.
     b.waitUpTo(Duration.ofSeconds(60))
+        .ignoring(StaleElementReferenceException.class)
         .until(d -> d.findElement(By.id("run-status")).getText().equals("SUCCEEDED"));
     // The page reloads itself once the run has ended, with the report as executed.
     b.waitUpTo(Duration.ofSeconds(10))
@@ -168,8 +203,30 @@ class ConsoleBrowserTests extends IntegrationTest {
         .isEqualTo(1);
 
     // Description and tags are the editable part of a version.
+    // The lineage is drawn, each box a link.
     b.open("/console/models/" + model + "/versions/1");
+    assertThat(b.all(".lineage-graph a.node")).hasSizeGreaterThanOrEqualTo(4);
     b.find("details.card summary").click();
+    b.find("#description").sendKeys("warm-started in the console");
+    // Someone edits the version while the form is open: saving is refused, in words.
+    HttpResponse<String> elsewhere =
+        http.send(
+            HttpRequest.newBuilder(uri("/api/v1/models/" + model + "/versions/1"))
+                .header("Content-Type", "application/json")
+                .method(
+                    "PATCH",
+                    HttpRequest.BodyPublishers.ofString("{\"description\": \"edited elsewhere\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(elsewhere.statusCode()).isEqualTo(200);
+    b.clickAndReload("#save-version");
+    assertThat(b.text("#edit-refused")).contains("Someone changed it").contains("412");
+    assertThat(json(get("/api/v1/models/" + model + "/versions/1")).path("description").asText())
+        .isEqualTo("edited elsewhere");
+    AXE_EXTRA.put("version edit refused", b.seriousAccessibilityViolations());
+    b.screenshot("07b-edit-refused");
+    // The form is open again with the version as it now is: this save applies.
+    b.find("#description").clear();
     b.find("#description").sendKeys("warm-started in the console");
     b.find("#tags").clear();
     b.find("#tags").sendKeys("team:vision");
@@ -250,6 +307,7 @@ class ConsoleBrowserTests extends IntegrationTest {
       b.open(page.getValue());
       found.put(page.getKey(), b.seriousAccessibilityViolations());
     }
+    found.putAll(AXE_EXTRA);
     found.forEach(
         (page, v) ->
             System.out.println("axe " + page + ": " + v.size() + " serious/critical " + v));
@@ -319,6 +377,38 @@ class ConsoleBrowserTests extends IntegrationTest {
     b.open(listPage);
     b.find("#upload-file").sendKeys(file.toAbsolutePath().toString());
     b.find("form[data-upload] button[type=submit]").click();
+    b.waitUpTo(Duration.ofSeconds(30))
+        .until(d -> d.getCurrentUrl().matches(".*" + listPage + "/[0-9a-f-]{36}$"));
+    b.assertNoScriptErrors();
+    return b.url().substring(b.url().lastIndexOf('/') + 1);
+  }
+
+  /**
+   * Drops a file on a list page's upload form: the file is picked into an input of its own (outside
+   * the form, so the form's own input is not involved), put into a DataTransfer, and the form gets
+   * real dragenter, dragover and drop events carrying it. Returns the id of the page it lands on.
+   */
+  private String drop(String listPage, Path file) {
+    Browser b = browser;
+    b.open(listPage);
+    b.driver.executeScript(
+        "var i = document.createElement('input'); i.type = 'file'; i.id = 'drag-source';"
+            + " i.hidden = true; document.body.appendChild(i);");
+    b.find("#drag-source").sendKeys(file.toAbsolutePath().toString());
+    Object dragging =
+        b.driver.executeScript(
+            "var form = document.querySelector('form[data-upload]');"
+                + " var dt = new DataTransfer();"
+                + " dt.items.add(document.getElementById('drag-source').files[0]);"
+                + " form.dispatchEvent(new DragEvent('dragenter', {bubbles: true, cancelable: true,"
+                + " dataTransfer: dt}));"
+                + " form.dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true,"
+                + " dataTransfer: dt}));"
+                + " var shown = form.classList.contains('dragging');"
+                + " form.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true,"
+                + " dataTransfer: dt}));"
+                + " return shown;");
+    assertThat(dragging).as("the form shows it takes the drop").isEqualTo(Boolean.TRUE);
     b.waitUpTo(Duration.ofSeconds(30))
         .until(d -> d.getCurrentUrl().matches(".*" + listPage + "/[0-9a-f-]{36}$"));
     b.assertNoScriptErrors();

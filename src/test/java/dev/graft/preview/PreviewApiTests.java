@@ -196,6 +196,120 @@ class PreviewApiTests extends IntegrationTest {
   }
 
   @Test
+  void shouldListOnlyWhatChangesWithEntriesChangedAndCompressForClientsThatAsk() throws Exception {
+    String ckpt =
+        json(postFile(
+                "/api/v1/checkpoints?name=a", resource(ORACLE + "added_layer_lenient.ckpt.pt")))
+            .get("id")
+            .asString();
+    String arch =
+        json(postFile(
+                "/api/v1/architectures?name=B", resource(ORACLE + "added_layer_lenient.target.pt")))
+            .get("id")
+            .asString();
+    String body =
+        "{\"checkpointId\":\""
+            + ckpt
+            + "\",\"architectureId\":\""
+            + arch
+            + "\",\"options\":{\"strict\":false}}";
+    JsonNode all = json(preview(body));
+    HttpResponse<String> changedResponse = previewWith("?entries=changed", body, false);
+    assertThat(changedResponse.statusCode()).as(changedResponse.body()).isEqualTo(200);
+    JsonNode changed = json(changedResponse);
+
+    // Exactly the entries that are not LOADED, in target order; everything else of the report is
+    // the same.
+    List<JsonNode> expected = new ArrayList<>();
+    all.get("entries")
+        .forEach(
+            e -> {
+              if (!e.get("status").asString().equals("LOADED")) {
+                expected.add(e);
+              }
+            });
+    assertThat(expected).isNotEmpty().hasSizeLessThan(all.get("entries").size());
+    assertThat(changed.get("entries")).containsExactlyElementsOf(expected);
+    ((ObjectNode) all).remove("entries");
+    ((ObjectNode) changed).remove("entries");
+    assertThat(changed).isEqualTo(all);
+
+    JsonNode none = json(previewWith("?entries=none", body, false));
+    assertThat(none.get("entries")).isEmpty();
+    assertThat(none.get("summary")).isEqualTo(all.get("summary"));
+
+    HttpResponse<String> bad = previewWith("?entries=some", body, false);
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(bad.body()).contains("entries");
+  }
+
+  @Test
+  void shouldGzipALargeReportForAClientThatAcceptsItAndOnlyThen() throws Exception {
+    // 300 fresh entries: a report of tens of kilobytes, over the compression threshold.
+    StringBuilder doc = new StringBuilder("{\"name\":\"Wide\",\"entries\":[");
+    for (int i = 0; i < 300; i++) {
+      doc.append(i == 0 ? "" : ",")
+          .append("{\"key\":\"wide.")
+          .append(i)
+          .append(".weight\",\"dtype\":\"float32\",\"shape\":[4],")
+          .append("\"init\":{\"scheme\":\"zeros\"}}");
+    }
+    HttpResponse<String> arch =
+        http.send(
+            HttpRequest.newBuilder(uri("/api/v1/architectures"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(doc.append("]}").toString()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(arch.statusCode()).as(arch.body()).isIn(200, 201);
+    String ckpt =
+        json(postFile(
+                "/api/v1/checkpoints?name=a", resource(ORACLE + "added_layer_lenient.ckpt.pt")))
+            .get("id")
+            .asString();
+    String body =
+        "{\"checkpointId\":\""
+            + ckpt
+            + "\",\"architectureId\":\""
+            + json(arch).get("id").asString()
+            + "\",\"options\":{\"strict\":false}}";
+
+    HttpResponse<String> plain = previewWith("", body, false);
+    assertThat(plain.headers().firstValue("Content-Encoding")).isEmpty();
+    JsonNode expected = json(plain);
+    assertThat(expected.get("entries")).hasSize(300);
+
+    HttpResponse<byte[]> gz =
+        http.send(
+            HttpRequest.newBuilder(uri("/api/v1/previews"))
+                .header("Content-Type", "application/json")
+                .header("Accept-Encoding", "gzip")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(gz.statusCode()).isEqualTo(200);
+    assertThat(gz.headers().firstValue("Content-Encoding")).hasValue("gzip");
+    byte[] inflated =
+        new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gz.body()))
+            .readAllBytes();
+    assertThat(gz.body().length).isLessThan(inflated.length / 4);
+    assertThat(JSON.readTree(inflated)).isEqualTo(expected);
+  }
+
+  private HttpResponse<String> previewWith(String query, String body, boolean gzip)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri("/api/v1/previews" + query))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (gzip) {
+      b.header("Accept-Encoding", "gzip");
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
   void shouldAnswer422ForUnknownIdsInTheBodyAnd400ForBadOptions() throws Exception {
     String arch =
         json(postFile("/api/v1/architectures?name=L", resource("fixtures/conformance/linear.pt")))

@@ -82,7 +82,7 @@ class RunExecutorTests extends WorkerOffTest {
             .query((rs, n) -> List.of(rs.getString(1), rs.getString(2)))
             .single();
     assertThat(stored.get(0)).isEqualTo(options);
-    assertThat(done.reportJson()).contains("\"summary\":" + stored.get(1) + ",");
+    assertThat(runs.report(id).orElseThrow().json()).contains("\"summary\":" + stored.get(1) + ",");
     assertThat(stored.get(1)).startsWith("{\"targetKeys\":");
   }
 }

@@ -2,10 +2,12 @@ package dev.graft.format.internal;
 
 import dev.graft.format.FormatException;
 import dev.graft.format.OutputTensor;
+import dev.graft.format.RegionSink;
 import dev.graft.format.StateDictWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.HashSet;
 import java.util.List;
@@ -51,6 +53,14 @@ public abstract class SequencedWriter implements StateDictWriter {
 
   /** Called with each slice of a tensor's bytes before it is written to the output. */
   protected abstract void observeData(ByteBuffer data);
+
+  /**
+   * Whether {@link #observeData} looks at the bytes; when it does not, a region copied file to file
+   * is never read into the process.
+   */
+  protected boolean observesData() {
+    return true;
+  }
 
   /** Called after a tensor's last byte. */
   protected abstract void endTensor(int index, OutputTensor t) throws IOException;
@@ -136,6 +146,71 @@ public abstract class SequencedWriter implements StateDictWriter {
       ch.write(data);
     }
     ch.close();
+  }
+
+  @Override
+  public final void transfer(String key, FileChannel source, long position, long size)
+      throws IOException {
+    if (size <= SMALL_REGION) {
+      // A small tensor is cheaper read than mapped (a mapping per tensor, unmapped only by the
+      // garbage collector) or handed to the kernel (a system call per tensor).
+      if (regionBuffer == null) {
+        regionBuffer = ByteBuffer.allocate((int) SMALL_REGION);
+      }
+      ByteBuffer b = regionBuffer.clear().limit((int) Math.max(0, size));
+      while (b.hasRemaining()) {
+        if (source.read(b, position + b.position()) < 0) {
+          throw new java.io.EOFException(
+              "the source ends before byte " + (position + size) + " of tensor " + key);
+        }
+      }
+      write(key, b.flip());
+      return;
+    }
+    if (!(out instanceof RegionSink sink)) {
+      write(key, map(source, position, size));
+      return;
+    }
+    checkUsable();
+    int at = next;
+    if (at < layout.size()
+        && layout.get(at).key().equals(key)
+        && current == null
+        && size != layout.get(at).sizeBytes()) {
+      throw fail(wrongSize(layout.get(at), size));
+    }
+    next(key);
+    TensorChannel ch = current;
+    try {
+      for (long done = 0; done < size; ) {
+        // Bounded slices: the observer sees mapped bytes, the kernel copies them.
+        long n = Math.min(REGION_SLICE, size - done);
+        if (observesData()) {
+          observeData(map(source, position + done, n));
+        }
+        sink.transferFrom(source, position + done, n);
+        this.position += n;
+        done += n;
+      }
+    } catch (IOException | RuntimeException e) {
+      noteFailure(e);
+      throw e;
+    }
+    ch.remaining = 0;
+    ch.close();
+  }
+
+  private static final long REGION_SLICE = 64L << 20;
+  private static final long SMALL_REGION = 256 << 10;
+  private ByteBuffer regionBuffer;
+
+  private static ByteBuffer map(FileChannel source, long position, long size) throws IOException {
+    if (size > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("a region of " + size + " bytes cannot be mapped at once");
+    }
+    return source
+        .map(FileChannel.MapMode.READ_ONLY, position, size)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
   }
 
   @Override

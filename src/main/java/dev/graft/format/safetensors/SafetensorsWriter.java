@@ -154,6 +154,11 @@ public final class SafetensorsWriter extends SequencedWriter {
   protected void observeData(ByteBuffer data) {}
 
   @Override
+  protected boolean observesData() {
+    return false;
+  }
+
+  @Override
   protected void endTensor(int index, OutputTensor t) {}
 
   @Override
