@@ -70,6 +70,37 @@ public final class TestSupport {
         "needs " + PYTHON + " with torch (apt-get install python3-torch); CI installs it");
   }
 
+  /**
+   * What torch loads from a state dict file, a safetensors file or a Hugging Face shard index, as
+   * {@code scripts/load_state_dict.py} prints it: {@code keys} in load order, and per key {@code
+   * sha256} of its bytes, {@code dtype} and {@code shape}. Call {@link #assumeTorch} first.
+   *
+   * @throws AssertionError when torch refuses the file (with its output)
+   */
+  public static String torchLoad(Path file) throws IOException, InterruptedException {
+    Path script = Path.of("scripts/load_state_dict.py").toAbsolutePath();
+    Path errors = Files.createTempFile("torch-load-", ".err");
+    try {
+      Process p =
+          new ProcessBuilder(PYTHON, script.toString(), file.toString())
+              .redirectError(errors.toFile())
+              .start();
+      String out =
+          new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError("torch took over two minutes to load " + file);
+      }
+      if (p.exitValue() != 0) {
+        throw new AssertionError(
+            "torch could not load " + file + ": " + Files.readString(errors) + out);
+      }
+      return out;
+    } finally {
+      Files.deleteIfExists(errors);
+    }
+  }
+
   private static boolean importsTorch() {
     try {
       Process p = new ProcessBuilder(PYTHON, "-c", "import torch").start();

@@ -3,6 +3,7 @@ package dev.graft.checkpoint;
 import dev.graft.format.CheckpointFormat;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -33,7 +34,8 @@ import java.util.UUID;
       "numel",
       "dtypes",
       "metadata",
-      "createdAt"
+      "createdAt",
+      "shards"
     },
     example =
         """
@@ -60,4 +62,63 @@ public record Checkpoint(
     @Schema(description = "Tensors per dtype name (float32, int64, ...)") Map<String, Long> dtypes,
     @Schema(description = "Plain data stored beside the state dict (epoch, config, ...)")
         Map<String, Object> metadata,
-    Instant createdAt) {}
+    Instant createdAt,
+    @Schema(
+            description =
+                "For a checkpoint uploaded in Hugging Face's sharded layout: its files, the index"
+                    + " first, then each shard in the order its bytes are read (sha256 and sizeBytes"
+                    + " above are then its manifest's, a sha256sum listing of these files). Empty for"
+                    + " a checkpoint of one file")
+        List<Shard> shards) {
+
+  /** Copies the list, {@code null} being empty. */
+  public Checkpoint {
+    shards = shards == null ? List.of() : List.copyOf(shards);
+  }
+
+  /** A checkpoint of one file. */
+  public Checkpoint(
+      UUID id,
+      String name,
+      String sha256,
+      long sizeBytes,
+      CheckpointFormat format,
+      String stateDictPath,
+      int tensorCount,
+      long numel,
+      Map<String, Long> dtypes,
+      Map<String, Object> metadata,
+      Instant createdAt) {
+    this(
+        id,
+        name,
+        sha256,
+        sizeBytes,
+        format,
+        stateDictPath,
+        tensorCount,
+        numel,
+        dtypes,
+        metadata,
+        createdAt,
+        List.of());
+  }
+
+  /** The shard files whose bytes, one after another, hold its tensors; empty for one file. */
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public List<Shard> dataShards() {
+    return shards.isEmpty() ? List.of() : shards.subList(1, shards.size());
+  }
+
+  /**
+   * One file of a sharded checkpoint.
+   *
+   * @param fileName its name in the upload ({@code model-00001-of-00003.safetensors})
+   * @param sha256 its SHA-256, hex
+   * @param sizeBytes its size
+   */
+  @Schema(
+      name = "CheckpointShard",
+      requiredProperties = {"fileName", "sha256", "sizeBytes"})
+  public record Shard(String fileName, String sha256, long sizeBytes) {}
+}

@@ -128,6 +128,159 @@ public class CheckpointService {
         key);
   }
 
+  /** Files one sharded upload may have: the index and up to 63 shards (a multipart limit). */
+  public static final int MAX_SHARD_FILES = 64;
+
+  /**
+   * Stores a checkpoint uploaded in Hugging Face's sharded layout: the index ({@code
+   * model.safetensors.index.json} or {@code pytorch_model.bin.index.json}) and its shard files,
+   * each stored as a blob of its own (a shard another checkpoint has shares its bytes). The
+   * checkpoint's {@code sha256} is that of its manifest, a {@code sha256sum} listing of the files
+   * by name, so the same files uploaded again answer with the checkpoint stored before.
+   *
+   * @param name the checkpoint's name
+   * @param files the files as sent, the index among them (by its name)
+   * @throws FileRejected when there is no index or more than one, the index does not agree with the
+   *     shards (a key missing, twice or in another shard, a shard missing or extra, a wrong {@code
+   *     total_size}), a shard is refused, or a limit is exceeded by a shard or all together
+   * @throws dev.graft.storage.BlobStore.TooLarge when a file exceeds {@code graft.upload.max-bytes}
+   */
+  public Stored<Checkpoint> uploadSharded(String name, ContentIngest.Files files)
+      throws IOException {
+    return uploadSharded(new CheckpointUpload(name, null, null), files);
+  }
+
+  /**
+   * Stores a sharded checkpoint whose shards must be of {@code upload.format()} when it names one.
+   *
+   * @see #uploadSharded(String, ContentIngest.Files)
+   */
+  public Stored<Checkpoint> uploadSharded(CheckpointUpload upload, ContentIngest.Files files)
+      throws IOException {
+    String name = upload.name();
+    return ingest.ingestFiles(
+        files,
+        MAX_SHARD_FILES,
+        "Checkpoint",
+        CheckpointService::manifest,
+        this::findBySha256,
+        received -> {
+          CheckpointIndex index = readSharded(received);
+          if (upload.format() != null && upload.format() != index.format()) {
+            throw dev.graft.format.FormatException.unsupported(
+                "expected "
+                    + upload.format().wireName()
+                    + " shards, but these are "
+                    + index.format().wireName());
+          }
+          return index;
+        },
+        (manifest, received, index) -> {
+          List<Checkpoint.Shard> ordered = orderedFiles(received);
+          Checkpoint checkpoint = newCheckpoint(name, manifest, index);
+          checkpoints.insert(checkpoint, index.moduleVersions());
+          checkpoints.insertShards(checkpoint.id(), ordered);
+          checkpoints.insertTensors(checkpoint.id(), index.tensors());
+          audit.record(
+              "checkpoint.upload",
+              "checkpoint",
+              checkpoint.id().toString(),
+              "name "
+                  + dev.graft.shared.Texts.quote(checkpoint.name())
+                  + ", "
+                  + checkpoint.format()
+                  + " in "
+                  + (ordered.size() - 1)
+                  + " shards, "
+                  + checkpoint.tensorCount()
+                  + " tensors, manifest sha256 "
+                  + checkpoint.sha256());
+          return checkpoints.find(checkpoint.id()).orElseThrow();
+        });
+  }
+
+  private static boolean isIndex(String fileName) {
+    return fileName.endsWith(".index.json");
+  }
+
+  /** The files as the checkpoint lists them: the index, then the shards by name. */
+  private static List<Checkpoint.Shard> orderedFiles(List<ContentIngest.Received> received) {
+    List<Checkpoint.Shard> out = new java.util.ArrayList<>();
+    received.stream().filter(r -> isIndex(r.fileName())).forEach(r -> out.add(shard(r)));
+    received.stream()
+        .filter(r -> !isIndex(r.fileName()))
+        .sorted(java.util.Comparator.comparing(ContentIngest.Received::fileName))
+        .forEach(r -> out.add(shard(r)));
+    return out;
+  }
+
+  private static Checkpoint.Shard shard(ContentIngest.Received r) {
+    return new Checkpoint.Shard(r.fileName(), r.blob().sha256(), r.blob().size());
+  }
+
+  /** {@code sha256sum}'s listing of the files, by name. */
+  private static byte[] manifest(List<ContentIngest.Received> received) {
+    StringBuilder b = new StringBuilder();
+    received.stream()
+        .sorted(java.util.Comparator.comparing(ContentIngest.Received::fileName))
+        .forEach(r -> b.append(r.blob().sha256()).append("  ").append(r.fileName()).append('\n'));
+    return b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private CheckpointIndex readSharded(List<ContentIngest.Received> received) throws IOException {
+    List<ContentIngest.Received> indexes =
+        received.stream().filter(r -> isIndex(r.fileName())).toList();
+    if (indexes.size() != 1) {
+      throw dev.graft.format.FormatException.malformed(
+          "a sharded upload needs exactly one index file (model.safetensors.index.json or"
+              + " pytorch_model.bin.index.json) among its file parts; it has "
+              + indexes.size());
+    }
+    for (ContentIngest.Received r : received) {
+      if (!isIndex(r.fileName()) && !SHARD_NAME.matcher(r.fileName()).matches()) {
+        throw dev.graft.format.FormatException.malformed(
+            "file part "
+                + dev.graft.shared.Texts.quote(r.fileName())
+                + " needs a plain file name (letters, digits, '.', '_', '-'), as the index names"
+                + " its shards");
+      }
+    }
+    ContentIngest.Received index = indexes.get(0);
+    if (index.blob().size() > Math.min(limits.maxHeaderBytes(), 16 << 20)) {
+      // Checked again, with the same figure, where it is parsed; here before it is read in.
+      throw dev.graft.format.FormatException.limit(
+          "the index file is "
+              + index.blob().size()
+              + " bytes, over the limit of "
+              + Math.min(limits.maxHeaderBytes(), 16 << 20));
+    }
+    byte[] json;
+    try (java.nio.channels.SeekableByteChannel ch = index.blob().open();
+        InputStream in = java.nio.channels.Channels.newInputStream(ch)) {
+      json = in.readAllBytes();
+    }
+    List<java.nio.channels.SeekableByteChannel> open = new java.util.ArrayList<>();
+    try {
+      List<CheckpointReader.Shard> shards = new java.util.ArrayList<>();
+      for (ContentIngest.Received r : received) {
+        if (r != index) {
+          java.nio.channels.SeekableByteChannel ch = r.blob().open();
+          open.add(ch);
+          shards.add(
+              new CheckpointReader.Shard(r.fileName(), r.blob().size(), ch, r.blob().rangeCrc(ch)));
+        }
+      }
+      return CheckpointReader.readSharded(json, shards, limits);
+    } finally {
+      for (java.nio.channels.SeekableByteChannel ch : open) {
+        ch.close();
+      }
+    }
+  }
+
+  private static final java.util.regex.Pattern SHARD_NAME =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,200}");
+
   /**
    * A checkpoint by id.
    *
@@ -236,19 +389,25 @@ public class CheckpointService {
    * @throws dev.graft.shared.StillInUse when a model version or a queued or running run uses it
    */
   public void delete(UUID id) {
-    String sha256 =
+    List<String> blobs =
         tx.execute(
             status -> {
               String sha =
                   checkpoints.lockForDelete(id).orElseThrow(() -> new CheckpointNotFound(id));
               DeletionVeto.check(vetoes, DeletionVeto.ResourceKind.CHECKPOINT, id);
+              List<String> shas = new java.util.ArrayList<>();
+              shas.add(sha);
+              shas.addAll(checkpoints.shardSha256s(id));
               checkpoints.delete(id);
               audit.record("checkpoint.delete", "checkpoint", id.toString(), "sha256 " + sha);
-              return sha;
+              return shas;
             });
     indexes.evict(id);
-    // Not blobs.delete: the same bytes may be a model artifact, or be uploaded again right now.
-    gc.collect(sha256);
+    // Not blobs.delete: the same bytes may be a model artifact, another checkpoint's shard, or be
+    // uploaded again right now.
+    for (String sha : blobs) {
+      gc.collect(sha);
+    }
   }
 
   private Optional<Checkpoint> findBySha256(String sha256) {

@@ -37,6 +37,13 @@ class CheckpointStore {
       "id, name, sha256, size_bytes, format, state_dict_path, tensor_count, numel, dtypes,"
           + " metadata, created_at";
 
+  /** The columns, and a sharded checkpoint's files in order. */
+  private static final String SELECTED =
+      CHECKPOINT_COLUMNS
+          + ", (select json_agg(json_build_object('fileName', s.file_name, 'sha256', s.sha256,"
+          + " 'sizeBytes', s.size_bytes) order by s.position) from checkpoint_shard s"
+          + " where s.checkpoint_id = checkpoint.id) as shards";
+
   private static final String TENSOR_COLUMNS =
       "tensor_key, dtype, shape, strides, storage_key, storage_offset, storage_data_offset,"
           + " storage_bytes, big_endian, parameter, requires_grad";
@@ -79,7 +86,7 @@ class CheckpointStore {
 
   /** A checkpoint by id. */
   Optional<Checkpoint> find(UUID id) {
-    return jdbc.sql("select " + CHECKPOINT_COLUMNS + " from checkpoint where id = ?")
+    return jdbc.sql("select " + SELECTED + " from checkpoint where id = ?")
         .param(id)
         .query((rs, n) -> map(rs))
         .optional();
@@ -87,7 +94,7 @@ class CheckpointStore {
 
   /** The checkpoint stored under these bytes. */
   Optional<Checkpoint> findBySha256(String sha256) {
-    return jdbc.sql("select " + CHECKPOINT_COLUMNS + " from checkpoint where sha256 = ?")
+    return jdbc.sql("select " + SELECTED + " from checkpoint where sha256 = ?")
         .param(sha256)
         .query((rs, n) -> map(rs))
         .optional();
@@ -101,8 +108,10 @@ class CheckpointStore {
   }
 
   boolean existsBySha256(String sha256) {
-    return jdbc.sql("select exists (select 1 from checkpoint where sha256 = ?)")
-        .param(sha256)
+    return jdbc.sql(
+            "select exists (select 1 from checkpoint where sha256 = ?)"
+                + " or exists (select 1 from checkpoint_shard where sha256 = ?)")
+        .params(sha256, sha256)
         .query(Boolean.class)
         .single();
   }
@@ -123,7 +132,7 @@ class CheckpointStore {
   List<Checkpoint> page(String q, long offset, int limit) {
     return jdbc.sql(
             "select "
-                + CHECKPOINT_COLUMNS
+                + SELECTED
                 + " from checkpoint"
                 + nameFilter(q)
                 + " order by created_at desc, id offset ? limit ?")
@@ -146,6 +155,14 @@ class CheckpointStore {
    *
    * @return its SHA-256, or empty when there is no such checkpoint
    */
+  /** The blobs of a sharded checkpoint's files; empty for one file. */
+  List<String> shardSha256s(UUID id) {
+    return jdbc.sql("select distinct sha256 from checkpoint_shard where checkpoint_id = ?")
+        .param(id)
+        .query(String.class)
+        .list();
+  }
+
   Optional<String> lockForDelete(UUID id) {
     return jdbc.sql("select sha256 from checkpoint where id = ? for update")
         .param(id)
@@ -266,7 +283,23 @@ class CheckpointStore {
         rs.getLong("numel"),
         json.readValue(rs.getString("dtypes"), new TypeReference<Map<String, Long>>() {}),
         json.readValue(rs.getString("metadata"), new TypeReference<Map<String, Object>>() {}),
-        rs.getTimestamp("created_at").toInstant());
+        rs.getTimestamp("created_at").toInstant(),
+        rs.getString("shards") == null
+            ? List.of()
+            : json.readValue(
+                rs.getString("shards"), new TypeReference<List<Checkpoint.Shard>>() {}));
+  }
+
+  /** Records a sharded checkpoint's files, in order (the index first). */
+  void insertShards(UUID checkpointId, List<Checkpoint.Shard> files) {
+    for (int i = 0; i < files.size(); i++) {
+      Checkpoint.Shard f = files.get(i);
+      jdbc.sql(
+              "insert into checkpoint_shard (checkpoint_id, position, file_name, sha256, size_bytes)"
+                  + " values (?,?,?,?,?)")
+          .params(checkpointId, i, f.fileName(), f.sha256(), f.sizeBytes())
+          .update();
+    }
   }
 
   private static CheckpointFormat format(String wireName) {

@@ -35,6 +35,38 @@ public enum ArtifactFormat {
     return wireName;
   }
 
+  /**
+   * The index file of this format split into shards, as Hugging Face names it: {@code
+   * model.safetensors.index.json}, {@code pytorch_model.bin.index.json}.
+   *
+   * @throws IllegalStateException for torchscript, which is never split
+   */
+  public String indexFileName() {
+    return shardStem() + shardExtension() + ".index.json";
+  }
+
+  /**
+   * Shard {@code index} (from 0) of {@code count}, as Hugging Face names it: {@code
+   * model-00001-of-00003.safetensors}, {@code pytorch_model-00001-of-00003.bin}.
+   *
+   * @throws IllegalStateException for torchscript, which is never split
+   */
+  public String shardFileName(int index, int count) {
+    return dev.graft.format.Shards.fileName(shardStem(), shardExtension(), index, count);
+  }
+
+  private String shardStem() {
+    return switch (this) {
+      case SAFETENSORS -> "model";
+      case PYTORCH -> "pytorch_model";
+      case TORCHSCRIPT -> throw new IllegalStateException("torchscript artifacts are never split");
+    };
+  }
+
+  private String shardExtension() {
+    return this == SAFETENSORS ? ".safetensors" : ".bin";
+  }
+
   /** The file name extension a download of this format gets, with its dot. */
   public String extension() {
     return extension;

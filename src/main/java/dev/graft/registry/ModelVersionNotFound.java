@@ -20,6 +20,22 @@ public class ModelVersionNotFound extends NotFound {
         "model '" + model + "' version " + version + " has no '" + format + "' artifact");
   }
 
+  /** The artifact has no file of that name. */
+  public static ModelVersionNotFound forArtifactFile(
+      String model, int version, String format, String fileName) {
+    return new ModelVersionNotFound(
+        "model '"
+            + model
+            + "' version "
+            + version
+            + " has no file "
+            + dev.graft.shared.Texts.quote(fileName)
+            + " in its '"
+            + format
+            + "' artifact (only artifacts split by output.maxShardSize have files: the index and"
+            + " each shard)");
+  }
+
   /** The model has no such alias. */
   public static ModelVersionNotFound forAlias(String model, String alias) {
     return new ModelVersionNotFound("model '" + model + "' has no alias '" + alias + "'");

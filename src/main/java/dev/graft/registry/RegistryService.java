@@ -176,6 +176,20 @@ public class RegistryService {
   }
 
   /**
+   * One file of an artifact split into shards: its index file or a shard, by its Hugging Face name.
+   *
+   * @throws ModelVersionNotFound when the model, the version, the artifact or the file does not
+   *     exist
+   */
+  @Transactional(readOnly = true)
+  public ModelVersion.Shard artifactFile(
+      String model, int version, String format, String fileName) {
+    return artifact(model, version, format)
+        .file(fileName)
+        .orElseThrow(() -> ModelVersionNotFound.forArtifactFile(model, version, format, fileName));
+  }
+
+  /**
    * The version an alias points at.
    *
    * @throws ModelVersionNotFound when the model or the alias does not exist

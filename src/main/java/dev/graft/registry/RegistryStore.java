@@ -212,8 +212,8 @@ class RegistryStore {
   void insertVersion(NewVersion v, int version, Instant now) {
     jdbc.sql(
             "insert into model_version (model_name, version, created_at, description, tags, run_id,"
-                + " checkpoint_id, checkpoint_sha256, architecture_id, options, summary)"
-                + " values (?,?,?,?,cast(? as jsonb),?,?,?,?,?,?)")
+                + " checkpoint_id, checkpoint_sha256, architecture_id, options, summary, sources)"
+                + " values (?,?,?,?,cast(? as jsonb),?,?,?,?,?,?,cast(? as jsonb))")
         .params(
             v.model(),
             version,
@@ -225,7 +225,9 @@ class RegistryStore {
             v.lineage().checkpointSha256(),
             v.lineage().architectureId(),
             json.writeValueAsString(v.lineage().options()),
-            json.writeValueAsString(v.summary()))
+            json.writeValueAsString(v.summary()),
+            // Null for one checkpoint, as every version stored before: its lineage is the columns.
+            v.lineage().hasSources() ? json.writeValueAsString(v.lineage().sources()) : null)
         .update();
     for (ModelVersion.Artifact a : v.artifacts()) {
       jdbc.sql(
@@ -233,6 +235,21 @@ class RegistryStore {
                   + " values (?,?,?,?,?)")
           .params(v.model(), version, a.format().wireName(), a.sha256(), a.sizeBytes())
           .update();
+      for (int i = 0; i < a.shards().size(); i++) {
+        ModelVersion.Shard s = a.shards().get(i);
+        jdbc.sql(
+                "insert into model_artifact_shard (model_name, version, format, position,"
+                    + " file_name, sha256, size_bytes) values (?,?,?,?,?,?,?)")
+            .params(
+                v.model(),
+                version,
+                a.format().wireName(),
+                i,
+                s.fileName(),
+                s.sha256(),
+                s.sizeBytes())
+            .update();
+      }
     }
   }
 
@@ -319,16 +336,19 @@ class RegistryStore {
   /** The SHA-256s of a version's artifacts. */
   List<String> artifactSha256s(String model, int version) {
     return jdbc.sql(
-            "select distinct sha256 from model_artifact where model_name = ? and version = ?")
-        .params(model, version)
+            "select sha256 from model_artifact where model_name = ? and version = ?"
+                + " union select sha256 from model_artifact_shard where model_name = ? and version = ?")
+        .params(model, version, model, version)
         .query(String.class)
         .list();
   }
 
   /** Whether any version has an artifact with these bytes. */
   boolean artifactExists(String sha256) {
-    return jdbc.sql("select exists (select 1 from model_artifact where sha256 = ?)")
-        .param(sha256)
+    return jdbc.sql(
+            "select exists (select 1 from model_artifact where sha256 = ?)"
+                + " or exists (select 1 from model_artifact_shard where sha256 = ?)")
+        .params(sha256, sha256)
         .query(Boolean.class)
         .single();
   }
@@ -374,11 +394,14 @@ class RegistryStore {
           case CHECKPOINT -> "checkpoint_id";
           case ARCHITECTURE -> "architecture_id";
         };
+    // A checkpoint may also be any of a version's sources.
+    String sources =
+        kind == DeletionVeto.ResourceKind.CHECKPOINT ? "[{\"checkpointId\":\"" + id + "\"}]" : null;
     return jdbc.sql(
             "select model_name || ' version ' || version from model_version where "
                 + column
-                + " = ? order by model_name, version limit ?")
-        .params(id, limit)
+                + " = ? or sources @> cast(? as jsonb) order by model_name, version limit ?")
+        .params(id, sources, limit)
         .query(String.class)
         .list();
   }
@@ -391,8 +414,12 @@ class RegistryStore {
     Integer[] numbers = versions.stream().map(ModelVersion::version).toArray(Integer[]::new);
     Map<Integer, List<ModelVersion.Artifact>> artifacts = new HashMap<>();
     jdbc.sql(
-            "select version, format, sha256, size_bytes from model_artifact"
-                + " where model_name = ? and version = any(?) order by version, format")
+            "select a.version, a.format, a.sha256, a.size_bytes, (select json_agg(json_build_object("
+                + "'fileName', s.file_name, 'sha256', s.sha256, 'sizeBytes', s.size_bytes)"
+                + " order by s.position) from model_artifact_shard s where s.model_name = a.model_name"
+                + " and s.version = a.version and s.format = a.format) as shards"
+                + " from model_artifact a"
+                + " where a.model_name = ? and a.version = any(?) order by a.version, a.format")
         .params(model, numbers)
         .query(
             (rs, n) ->
@@ -400,7 +427,14 @@ class RegistryStore {
                     .computeIfAbsent(rs.getInt(1), k -> new ArrayList<>())
                     .add(
                         new ModelVersion.Artifact(
-                            format(rs.getString(2)), rs.getString(3), rs.getLong(4))))
+                            format(rs.getString(2)),
+                            rs.getString(3),
+                            rs.getLong(4),
+                            rs.getString(5) == null
+                                ? List.of()
+                                : json.readValue(
+                                    rs.getString(5),
+                                    new TypeReference<List<ModelVersion.Shard>>() {}))))
         .list();
     Map<Integer, List<String>> aliases = new HashMap<>();
     jdbc.sql(
@@ -441,7 +475,11 @@ class RegistryStore {
             rs.getObject("checkpoint_id", UUID.class),
             rs.getString("checkpoint_sha256"),
             rs.getObject("architecture_id", UUID.class),
-            json.readValue(rs.getString("options"), LoadOptions.class)),
+            json.readValue(rs.getString("options"), LoadOptions.class),
+            rs.getString("sources") == null
+                ? null
+                : json.readValue(
+                    rs.getString("sources"), new TypeReference<List<ModelVersion.Source>>() {})),
         json.readValue(rs.getString("summary"), Report.Summary.class),
         List.of());
   }

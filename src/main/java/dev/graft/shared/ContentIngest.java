@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.SeekableByteChannel;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -252,6 +254,142 @@ public class ContentIngest {
         }
       }
     }
+  }
+
+  /**
+   * One file of a multi-file upload, as it arrives.
+   *
+   * @param fileName its name as sent, or {@code null}
+   * @param body its bytes, streamed
+   */
+  public record Arriving(String fileName, InputStream body) {}
+
+  /** The files of a multi-file upload, one after another. */
+  @FunctionalInterface
+  public interface Files {
+    /** The next file, or {@code null} after the last. */
+    Arriving next() throws IOException;
+  }
+
+  /**
+   * One received file of a multi-file upload.
+   *
+   * @param fileName its name as sent
+   * @param blob its pending bytes, hashed
+   */
+  public record Received(String fileName, PendingBlob blob) {}
+
+  /** Reads what several files hold together; may refuse them. */
+  @FunctionalInterface
+  public interface FilesReader<I> {
+    I read(List<Received> files) throws IOException;
+  }
+
+  /**
+   * Ingests an upload of several files that make one resource (a sharded checkpoint): every file
+   * streams into a pending blob of its own under {@code graft.upload.max-bytes}, the resource is
+   * known by the SHA-256 of {@code manifest} (made from the files' names and hashes; an upload of
+   * the same files answers with the resource stored before), the files are read together, then all
+   * blobs and the manifest are stored, and the rows written in one transaction under every blob's
+   * lock. A refused upload leaves no row and no blob; blobs shared with other resources are kept.
+   *
+   * @param maxFiles how many files one upload may have
+   * @param manifest the manifest's bytes, from the received files
+   * @param save writes the rows (inside the transaction) from the manifest's blob and the files
+   * @throws FileRejected when the reader refuses the files, or there are none or too many
+   */
+  public <I, T> Stored<T> ingestFiles(
+      Files files,
+      int maxFiles,
+      String what,
+      Function<List<Received>, byte[]> manifest,
+      Function<String, Optional<T>> existing,
+      FilesReader<I> reader,
+      TriFunction<PendingBlob, List<Received>, I, T> save)
+      throws IOException {
+    if (!uploads.tryAcquire()) {
+      throw new TooManyUploads(
+          properties.upload().maxConcurrent()
+              + " uploads are already being received by this server"
+              + " (graft.upload.max-concurrent); try again shortly",
+          5);
+    }
+    List<Received> received = new ArrayList<>();
+    List<String> stored = new ArrayList<>();
+    boolean recorded = false;
+    try {
+      for (var part = files.next(); part != null; part = files.next()) {
+        if (received.size() >= maxFiles) {
+          throw new FileRejected(
+              what + " rejected",
+              FormatException.limit("an upload may have at most " + maxFiles + " files"));
+        }
+        PendingBlob blob =
+            blobs.write(
+                new StallGuard(
+                    part.body(),
+                    properties.upload().stallTimeout(),
+                    properties.upload().stallMinBytes().toBytes()),
+                properties.upload().maxBytes().toBytes());
+        received.add(new Received(part.fileName() == null ? "" : part.fileName(), blob));
+      }
+      try (PendingBlob list =
+          blobs.write(
+              new java.io.ByteArrayInputStream(manifest.apply(received)),
+              properties.upload().maxBytes().toBytes())) {
+        Optional<T> before = existing.apply(list.sha256());
+        if (before.isPresent()) {
+          recorded = true;
+          return new Stored<>(before.get(), false);
+        }
+        I parsed;
+        try {
+          parsed = reader.read(received);
+        } catch (FormatException e) {
+          throw new FileRejected(what + " rejected", e);
+        }
+        List<PendingBlob> all = new ArrayList<>();
+        all.add(list);
+        received.forEach(r -> all.add(r.blob()));
+        for (PendingBlob b : all) {
+          b.commit();
+          stored.add(b.sha256());
+        }
+        try {
+          Stored<T> result =
+              tx.execute(
+                  status ->
+                      gc.underLock(
+                          stored.stream().distinct().toList(),
+                          () -> {
+                            Optional<T> raced = existing.apply(list.sha256());
+                            if (raced.isPresent()) {
+                              return new Stored<>(raced.get(), false);
+                            }
+                            all.forEach(this::ensureStored);
+                            return new Stored<>(save.apply(list, received, parsed), true);
+                          }));
+          recorded = result.created();
+          return result;
+        } catch (UncheckedIOException e) {
+          throw e.getCause();
+        }
+      }
+    } finally {
+      for (Received r : received) {
+        r.blob().close();
+      }
+      if (!recorded) {
+        stored.stream().distinct().forEach(this::collectQuietly);
+      }
+      uploads.release();
+    }
+  }
+
+  /** A function of three arguments. */
+  @FunctionalInterface
+  public interface TriFunction<A, B, C, R> {
+    R apply(A a, B b, C c);
   }
 
   private void collectQuietly(String sha256) {

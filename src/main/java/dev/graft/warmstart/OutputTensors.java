@@ -20,18 +20,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Makes the bytes of each output tensor of a plan, one at a time: read from the checkpoint's blob,
- * or from the architecture's initial values, and cast, sliced into or initialised on the engine.
- * Holds the two blobs open for the attempt; closing it closes them.
+ * Makes the bytes of each output tensor of a plan, one at a time: read from its source checkpoint's
+ * blob, or from the architecture's initial values, and cast, sliced into or initialised on the
+ * engine. Holds the blobs open for the attempt; closing it closes them.
  */
 final class OutputTensors implements AutoCloseable {
 
-  private final Map<String, TensorInfo> sources = new HashMap<>();
   private final Map<String, TargetEntry> targets = new HashMap<>();
   private final ArchitectureService.InitialValues initial;
   private final TensorEngine engine;
   private final long initSeed;
-  private final SeekableByteChannel checkpointBytes;
+  private final SourceBlobs sources;
   private final SeekableByteChannel initialBytes;
   private final Runnable between;
 
@@ -41,27 +40,24 @@ final class OutputTensors implements AutoCloseable {
   private OutputTensors(
       RunAttempt.Plan plan,
       TensorEngine engine,
-      SeekableByteChannel checkpointBytes,
+      SourceBlobs sources,
       SeekableByteChannel initialBytes,
       Runnable between) {
     this.between = between;
-    for (TensorInfo t : plan.index().tensors()) {
-      sources.put(t.key(), t);
-    }
     for (TargetEntry t : plan.target().entries()) {
       targets.put(t.key(), t);
     }
     this.initial = plan.initial();
     this.engine = engine;
     this.initSeed = plan.options().initSeed();
-    this.checkpointBytes = checkpointBytes;
+    this.sources = sources;
     this.initialBytes = initialBytes;
   }
 
   /**
-   * Opens the checkpoint's blob, and the architecture's when it holds initial values; {@code
-   * between} is called between the chunks of a large tensor read from a remote store (it throws to
-   * stop the attempt).
+   * Opens the source checkpoints' blobs, and the architecture's when it holds initial values;
+   * {@code between} is called between the chunks of a large tensor read from a remote store (it
+   * throws to stop the attempt).
    */
   static OutputTensors open(BlobStore blobs, RunAttempt.Plan plan, TensorEngine engine)
       throws IOException {
@@ -69,7 +65,7 @@ final class OutputTensors implements AutoCloseable {
   }
 
   /**
-   * Opens the checkpoint's blob, and the architecture's when it holds initial values.
+   * Opens the source checkpoints' blobs, and the architecture's when it holds initial values.
    *
    * @throws dev.graft.storage.BlobStore.BlobMissing when a blob is not in the store
    */
@@ -77,13 +73,13 @@ final class OutputTensors implements AutoCloseable {
       BlobStore blobs, RunAttempt.Plan plan, TensorEngine engine, Runnable between)
       throws IOException {
     ArchitectureService.InitialValues initial = plan.initial();
-    SeekableByteChannel checkpointBytes = blobs.open(plan.checkpoint().sha256());
+    SourceBlobs sources = SourceBlobs.open(blobs, plan.sources());
     try {
       SeekableByteChannel initialBytes =
           initial.byKey().isEmpty() ? null : blobs.open(initial.sha256());
-      return new OutputTensors(plan, engine, checkpointBytes, initialBytes, between);
+      return new OutputTensors(plan, engine, sources, initialBytes, between);
     } catch (IOException | RuntimeException e) {
-      checkpointBytes.close();
+      sources.close();
       throw e;
     }
   }
@@ -103,8 +99,8 @@ final class OutputTensors implements AutoCloseable {
     try {
       return switch (e.action()) {
         case COPIED, CAST -> {
-          TensorInfo s = sources.get(e.sourceKey());
-          ByteBuffer bytes = read(checkpointBytes, s);
+          TensorInfo s = sources.tensor(e);
+          ByteBuffer bytes = read(sources.channel(e), s);
           if (e.shape().isEmpty() && s.shape().size() == 1) {
             // torch loads a 1-element vector into a 0-dim tensor by taking its first element.
             bytes = bytes.slice(0, s.dtype().itemSize()).order(ByteOrder.LITTLE_ENDIAN);
@@ -112,9 +108,9 @@ final class OutputTensors implements AutoCloseable {
           yield s.dtype() == out ? bytes : engine.cast(bytes, s.dtype(), out, e.shape());
         }
         case COPIED_OVERLAP -> {
-          TensorInfo s = sources.get(e.sourceKey());
+          TensorInfo s = sources.tensor(e);
           yield engine.copyOverlap(
-              read(checkpointBytes, s), s.dtype(), s.shape(), initialValue(e), out, e.shape());
+              read(sources.channel(e), s), s.dtype(), s.shape(), initialValue(e), out, e.shape());
         }
         case INITIALIZED, SKIPPED -> initialValue(e);
         // BatchNorm's num_batches_tracked, which torch fills with 0 for checkpoints that predate
@@ -141,10 +137,10 @@ final class OutputTensors implements AutoCloseable {
     DType out = RunAttempt.dtype(e.dtype());
     return switch (e.action()) {
       case COPIED, CAST -> {
-        TensorInfo s = sources.get(e.sourceKey());
+        TensorInfo s = sources.tensor(e);
         boolean scalarFromVector = e.shape().isEmpty() && s.shape().size() == 1;
         yield s.dtype() == out && !scalarFromVector
-            ? fileRegion(checkpointBytes, s)
+            ? fileRegion(sources.channel(e), s)
             : Optional.empty();
       }
       case INITIALIZED, SKIPPED -> {
@@ -221,7 +217,7 @@ final class OutputTensors implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    try (SeekableByteChannel a = checkpointBytes;
+    try (SourceBlobs a = sources;
         SeekableByteChannel b = initialBytes) {
       // closed by the resource statement, the second even if the first fails
     }

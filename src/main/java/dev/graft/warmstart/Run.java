@@ -12,7 +12,7 @@ import java.util.UUID;
  * @param progress tensors and bytes done
  * @param device where it ran or runs ({@code cpu}, {@code cuda:0})
  * @param attempts how many times a worker has claimed it
- * @param checkpointId the checkpoint
+ * @param checkpointId the checkpoint; the first source's when the run loads several
  * @param architectureId the target architecture
  * @param createdAt when it was submitted
  * @param startedAt when a worker first claimed it

@@ -32,8 +32,8 @@ record RunAttempt(
    *
    * @param options the load options the run was submitted with
    * @param output where the result goes
-   * @param checkpoint the checkpoint loaded
-   * @param index its tensors, as stored at upload
+   * @param sources the checkpoints loaded, in the run's source order (one for a run from a {@code
+   *     checkpointId})
    * @param target the architecture loaded into
    * @param initial where the architecture's initial values lie (its blob is also the TorchScript
    *     archive an output of that format rewrites)
@@ -44,8 +44,7 @@ record RunAttempt(
   record Plan(
       LoadOptions options,
       WarmStartRequest.Output output,
-      Checkpoint checkpoint,
-      CheckpointIndex index,
+      List<Source> sources,
       TargetArchitecture target,
       ArchitectureService.InitialValues initial,
       Report report,
@@ -56,8 +55,7 @@ record RunAttempt(
     static Plan of(
         LoadOptions options,
         WarmStartRequest.Output output,
-        Checkpoint checkpoint,
-        CheckpointIndex index,
+        List<Source> sources,
         TargetArchitecture target,
         ArchitectureService.InitialValues initial,
         Report report,
@@ -67,7 +65,12 @@ record RunAttempt(
               .map(e -> new OutputTensor(e.targetKey(), dtype(e.dtype()), e.shape()))
               .toList();
       return new Plan(
-          options, output, checkpoint, index, target, initial, report, reportJson, layout);
+          options, output, List.copyOf(sources), target, initial, report, reportJson, layout);
+    }
+
+    /** The first source's checkpoint: the one a run from a {@code checkpointId} loads. */
+    Checkpoint checkpoint() {
+      return sources.get(0).checkpoint();
     }
 
     /** The formats to write, in the order asked for. */
@@ -80,6 +83,14 @@ record RunAttempt(
       return layout.stream().mapToLong(OutputTensor::sizeBytes).sum();
     }
   }
+
+  /**
+   * One checkpoint a run loads from.
+   *
+   * @param checkpoint the checkpoint
+   * @param index its tensors, as stored at upload
+   */
+  record Source(Checkpoint checkpoint, CheckpointIndex index) {}
 
   /** A report's dtype name as a dtype. */
   static DType dtype(String name) {

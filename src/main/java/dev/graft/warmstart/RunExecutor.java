@@ -3,16 +3,21 @@ package dev.graft.warmstart;
 import dev.graft.architecture.ArchitectureService;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.format.CheckpointIndex;
+import dev.graft.format.OutputTensor;
 import dev.graft.format.ReadLimits;
+import dev.graft.format.ShardedStateDictWriter;
+import dev.graft.format.Shards;
 import dev.graft.format.StateDictWriter;
 import dev.graft.format.safetensors.SafetensorsWriter;
 import dev.graft.format.torch.TorchStateDictWriter;
 import dev.graft.format.torchscript.TorchScriptIndex;
 import dev.graft.format.torchscript.TorchScriptReader;
 import dev.graft.format.torchscript.TorchScriptRewriter;
+import dev.graft.plan.CheckpointSource;
 import dev.graft.plan.LoadOptions;
 import dev.graft.plan.LoadPlanner;
 import dev.graft.plan.Outcome;
+import dev.graft.plan.PlanSource;
 import dev.graft.plan.Report;
 import dev.graft.plan.TargetArchitecture;
 import dev.graft.registry.ArtifactFormat;
@@ -59,6 +64,9 @@ import tools.jackson.databind.json.JsonMapper;
 class RunExecutor {
 
   private static final Logger log = LoggerFactory.getLogger(RunExecutor.class);
+
+  private static final tools.jackson.core.type.TypeReference<List<CheckpointSource>>
+      CHECKPOINT_SOURCES = new tools.jackson.core.type.TypeReference<>() {};
 
   private final CheckpointService checkpoints;
   private final ArchitectureService architectures;
@@ -129,6 +137,22 @@ class RunExecutor {
           run.id(), owner, RunStatus.FAILED, plan.report().error(), plan.reportJson(), null, null);
       return;
     }
+    if (plan.output().maxShardSize() != null) {
+      try {
+        Shards.split(plan.layout(), Shards.parseSize(plan.output().maxShardSize()));
+      } catch (IllegalArgumentException tooMany) {
+        // Known before anything is written: the client's choice, not a fault to retry.
+        runs.finish(
+            run.id(),
+            owner,
+            RunStatus.FAILED,
+            "output.maxShardSize " + tooMany.getMessage(),
+            plan.reportJson(),
+            null,
+            null);
+        return;
+      }
+    }
     Path work =
         properties
             .dataDir()
@@ -140,7 +164,7 @@ class RunExecutor {
         OutputTensors tensors = OutputTensors.open(blobs, plan, engine, heartbeat::check)) {
       heartbeat.stopWhen(stopping);
       RunAttempt attempt = new RunAttempt(run, owner, plan, work, tensors, heartbeat);
-      Map<ArtifactFormat, OutputFile.Written> files;
+      Map<ArtifactFormat, List<Written>> files;
       try {
         files = writeOutputs(attempt);
       } catch (IOException e) {
@@ -192,14 +216,27 @@ class RunExecutor {
     LoadOptions options = json.readValue(run.optionsJson(), LoadOptions.class);
     WarmStartRequest.Output output =
         json.readValue(run.outputJson(), WarmStartRequest.Output.class);
-    CheckpointIndex index = checkpoints.index(run.checkpointId());
     TargetArchitecture target = architectures.target(run.architectureId());
-    Report report = LoadPlanner.plan(index, target, options);
+    List<RunAttempt.Source> sources = new ArrayList<>();
+    Report report;
+    if (run.sourcesJson() == null) {
+      CheckpointIndex index = checkpoints.index(run.checkpointId());
+      sources.add(new RunAttempt.Source(checkpoints.get(run.checkpointId()), index));
+      report = LoadPlanner.plan(index, target, options);
+    } else {
+      // As previews plan them: the same planner over every source, first wins per target key.
+      List<PlanSource> planned = new ArrayList<>();
+      for (CheckpointSource s : json.readValue(run.sourcesJson(), CHECKPOINT_SOURCES)) {
+        CheckpointIndex index = checkpoints.index(s.checkpointId());
+        sources.add(new RunAttempt.Source(checkpoints.get(s.checkpointId()), index));
+        planned.add(PlanSource.of(index, s));
+      }
+      report = LoadPlanner.plan(planned, target, options);
+    }
     return RunAttempt.Plan.of(
         options,
         output,
-        checkpoints.get(run.checkpointId()),
-        index,
+        sources,
         target,
         architectures.initialValues(run.architectureId()),
         report,
@@ -207,16 +244,21 @@ class RunExecutor {
   }
 
   /** Writes every requested format into the work folder; returns the files, hashed. */
-  private Map<ArtifactFormat, OutputFile.Written> writeOutputs(RunAttempt a) throws IOException {
+  private Map<ArtifactFormat, List<Written>> writeOutputs(RunAttempt a) throws IOException {
     RunAttempt.Plan plan = a.plan();
     try (OutputFiles files = new OutputFiles(a.work())) {
       List<StateDictWriter> writers = new ArrayList<>();
+      Map<String, String> metadata = metadata(a);
       for (ArtifactFormat format : plan.formats()) {
         StateDictWriter writer =
             switch (format) {
               case SAFETENSORS ->
-                  SafetensorsWriter.open(files.create(format), plan.layout(), metadata(a));
-              case PYTORCH -> TorchStateDictWriter.open(files.create(format), plan.layout());
+                  stateDictWriter(
+                      files,
+                      format,
+                      plan,
+                      (out, layout) -> SafetensorsWriter.open(out, layout, metadata));
+              case PYTORCH -> stateDictWriter(files, format, plan, TorchStateDictWriter::open);
               // Written after the state-dict formats, in the archive's own record order.
               case TORCHSCRIPT -> null;
             };
@@ -249,6 +291,43 @@ class RunExecutor {
       }
       return files.finish();
     }
+  }
+
+  /** Opens a state-dict writer on a file it is handed, for the tensors of one file. */
+  @FunctionalInterface
+  private interface WriterOpener {
+    StateDictWriter open(OutputFile out, List<OutputTensor> layout) throws IOException;
+  }
+
+  /**
+   * A format's writer: one file, or with {@code output.maxShardSize} the index file (written at
+   * once: the split is known from the layout) and one file per shard, each opened as its first
+   * tensor comes. A split into one shard is one file, as Hugging Face writes it.
+   */
+  private static StateDictWriter stateDictWriter(
+      OutputFiles files, ArtifactFormat format, RunAttempt.Plan plan, WriterOpener opener)
+      throws IOException {
+    String maxShardSize = plan.output().maxShardSize();
+    List<List<OutputTensor>> shards =
+        maxShardSize == null
+            ? List.of(plan.layout())
+            : Shards.split(plan.layout(), Shards.parseSize(maxShardSize));
+    if (shards.size() == 1) {
+      return opener.open(files.create(format), plan.layout());
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < shards.size(); i++) {
+      names.add(format.shardFileName(i, shards.size()));
+    }
+    OutputFile index = files.create(format, format.indexFileName());
+    ByteBuffer json =
+        ByteBuffer.wrap(
+            Shards.indexJson(shards, names).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    while (json.hasRemaining()) {
+      index.write(json);
+    }
+    return new ShardedStateDictWriter(
+        shards, (i, layout) -> opener.open(files.create(format, names.get(i)), layout));
   }
 
   /**
@@ -285,18 +364,26 @@ class RunExecutor {
    *
    * @throws LeaseLost when another worker took the run over (nothing is registered)
    */
-  private void register(RunAttempt a, Map<ArtifactFormat, OutputFile.Written> files)
-      throws IOException {
+  private void register(RunAttempt a, Map<ArtifactFormat, List<Written>> files) throws IOException {
     RunRow run = a.run();
     RunAttempt.Plan plan = a.plan();
     List<ModelVersion.Artifact> artifacts = new ArrayList<>();
     List<PendingBlob> pending = new ArrayList<>();
     try {
-      for (Map.Entry<ArtifactFormat, OutputFile.Written> f : files.entrySet()) {
-        PendingBlob blob =
-            blobs.adopt(f.getValue().file(), f.getValue().sha256(), f.getValue().size());
-        pending.add(blob);
-        artifacts.add(new ModelVersion.Artifact(f.getKey(), blob.sha256(), blob.size()));
+      for (Map.Entry<ArtifactFormat, List<Written>> f : files.entrySet()) {
+        // One file, or the index file first and then the shards (see stateDictWriter).
+        List<ModelVersion.Shard> shards = new ArrayList<>();
+        PendingBlob main = null;
+        for (Written w : f.getValue()) {
+          PendingBlob blob = blobs.adopt(w.file(), w.sha256(), w.size());
+          pending.add(blob);
+          if (main == null) {
+            main = blob;
+          } else {
+            shards.add(new ModelVersion.Shard(w.fileName(), blob.sha256(), blob.size()));
+          }
+        }
+        artifacts.add(new ModelVersion.Artifact(f.getKey(), main.sha256(), main.size(), shards));
       }
       NewVersion version =
           new NewVersion(
@@ -309,7 +396,8 @@ class RunExecutor {
                   plan.checkpoint().id(),
                   plan.checkpoint().sha256(),
                   run.architectureId(),
-                  plan.options()),
+                  plan.options(),
+                  lineageSources(run, plan)),
               plan.report().summary(),
               artifacts);
       // The artifacts go to the store first, outside the transaction (see ContentIngest).
@@ -319,7 +407,7 @@ class RunExecutor {
       tx.executeWithoutResult(
           status ->
               gc.underLock(
-                  artifacts.stream().map(ModelVersion.Artifact::sha256).toList(),
+                  pending.stream().map(PendingBlob::sha256).distinct().toList(),
                   () -> {
                     try {
                       // A collector of the same bytes may have removed one since; store it again.
@@ -353,12 +441,41 @@ class RunExecutor {
     }
   }
 
+  /**
+   * Every checkpoint a run with {@code sources} loaded from, with its SHA-256 and its rules and
+   * globs; {@code null} for a run from a {@code checkpointId}.
+   */
+  private List<ModelVersion.Source> lineageSources(RunRow run, RunAttempt.Plan plan) {
+    if (run.sourcesJson() == null) {
+      return null;
+    }
+    List<CheckpointSource> named = json.readValue(run.sourcesJson(), CHECKPOINT_SOURCES);
+    List<ModelVersion.Source> out = new ArrayList<>(named.size());
+    for (int i = 0; i < named.size(); i++) {
+      CheckpointSource s = named.get(i);
+      out.add(
+          new ModelVersion.Source(
+              s.checkpointId(),
+              plan.sources().get(i).checkpoint().sha256(),
+              s.keyRules(),
+              s.include(),
+              s.exclude()));
+    }
+    return out;
+  }
+
   /** The safetensors {@code __metadata__}: provenance, and each entry's {@code requiresGrad}. */
   private Map<String, String> metadata(RunAttempt a) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("format", "pt");
     m.put("graft.run_id", a.run().id().toString());
     m.put("graft.checkpoint_sha256", a.plan().checkpoint().sha256());
+    if (a.run().sourcesJson() != null) {
+      m.put(
+          "graft.sources_sha256",
+          json.writeValueAsString(
+              a.plan().sources().stream().map(s -> s.checkpoint().sha256()).toList()));
+    }
     m.put("graft.architecture_id", a.run().architectureId().toString());
     m.put("graft.options_sha256", Sha256.hex(a.run().optionsJson()));
     Map<String, Boolean> requiresGrad = new LinkedHashMap<>();
@@ -380,11 +497,34 @@ class RunExecutor {
     }
   }
 
-  /** An attempt's output files in its work folder, one per format, each hashed as written. */
+  /**
+   * An output file, hashed while it was written.
+   *
+   * @param fileName its name in the artifact (a shard's or the index's Hugging Face name)
+   * @param written the file, its SHA-256 and size
+   */
+  private record Written(String fileName, OutputFile.Written written) {
+    Path file() {
+      return written.file();
+    }
+
+    String sha256() {
+      return written.sha256();
+    }
+
+    long size() {
+      return written.size();
+    }
+  }
+
+  /**
+   * An attempt's output files in its work folder, each hashed as written: one per format, or an
+   * index file and its shards.
+   */
   private static final class OutputFiles implements AutoCloseable {
 
     private final Path work;
-    private final Map<ArtifactFormat, OutputFile> files = new LinkedHashMap<>();
+    private final Map<ArtifactFormat, Map<String, OutputFile>> files = new LinkedHashMap<>();
 
     OutputFiles(Path work) {
       this.work = work;
@@ -392,20 +532,28 @@ class RunExecutor {
 
     /** Creates a format's file; what is written to it is hashed behind the writer. */
     OutputFile create(ArtifactFormat format) throws IOException {
-      OutputFile f =
-          OutputFile.create(work.resolve("model-" + format.wireName() + format.extension()));
-      files.put(format, f);
+      return create(format, "model-" + format.wireName() + format.extension());
+    }
+
+    /** Creates one of a format's files, by its name in the artifact. */
+    OutputFile create(ArtifactFormat format, String fileName) throws IOException {
+      OutputFile f = OutputFile.create(work.resolve(format.wireName() + "-" + fileName));
+      files.computeIfAbsent(format, k -> new LinkedHashMap<>()).put(fileName, f);
       return f;
     }
 
     /**
-     * Flushes every file to the disk and waits for its hash; returns them in the order they were
-     * created.
+     * Flushes every file to the disk and waits for its hash; returns each format's files in the
+     * order they were created.
      */
-    Map<ArtifactFormat, OutputFile.Written> finish() throws IOException {
-      Map<ArtifactFormat, OutputFile.Written> w = new LinkedHashMap<>();
-      for (Map.Entry<ArtifactFormat, OutputFile> f : files.entrySet()) {
-        w.put(f.getKey(), f.getValue().finish());
+    Map<ArtifactFormat, List<Written>> finish() throws IOException {
+      Map<ArtifactFormat, List<Written>> w = new LinkedHashMap<>();
+      for (Map.Entry<ArtifactFormat, Map<String, OutputFile>> f : files.entrySet()) {
+        List<Written> written = new ArrayList<>();
+        for (Map.Entry<String, OutputFile> file : f.getValue().entrySet()) {
+          written.add(new Written(file.getKey(), file.getValue().finish()));
+        }
+        w.put(f.getKey(), written);
       }
       return w;
     }
@@ -413,7 +561,7 @@ class RunExecutor {
     @Override
     public void close() throws IOException {
       IOException failed = null;
-      for (OutputFile f : files.values()) {
+      for (OutputFile f : files.values().stream().flatMap(m -> m.values().stream()).toList()) {
         try {
           f.close();
         } catch (IOException e) {

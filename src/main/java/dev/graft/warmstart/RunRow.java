@@ -3,7 +3,12 @@ package dev.graft.warmstart;
 import java.time.Instant;
 import java.util.UUID;
 
-/** A run's row as stored. */
+/**
+ * A run's row as stored.
+ *
+ * <p>{@code sourcesJson} is the run's {@code sources} as submitted, or {@code null} for a run from
+ * one {@code checkpointId}; {@code checkpointId} is then its first source's checkpoint.
+ */
 record RunRow(
     UUID id,
     RunStatus status,
@@ -28,7 +33,8 @@ record RunRow(
     Integer modelVersion,
     Instant createdAt,
     Instant startedAt,
-    Instant finishedAt) {
+    Instant finishedAt,
+    String sourcesJson) {
 
   /** A new run as it enters the queue: QUEUED, never attempted, no progress yet. */
   static RunRow queued(
@@ -40,7 +46,8 @@ record RunRow(
       String idempotencyKey,
       String requestSha256,
       int maxAttempts,
-      Instant createdAt) {
+      Instant createdAt,
+      String sourcesJson) {
     return new RunRow(
         id,
         RunStatus.QUEUED,
@@ -65,6 +72,7 @@ record RunRow(
         null,
         createdAt,
         null,
-        null);
+        null,
+        sourcesJson);
   }
 }

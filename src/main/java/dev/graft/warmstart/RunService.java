@@ -3,8 +3,10 @@ package dev.graft.warmstart;
 import dev.graft.architecture.ArchitectureService;
 import dev.graft.architecture.ArchitectureSource;
 import dev.graft.checkpoint.CheckpointService;
+import dev.graft.plan.CheckpointSource;
 import dev.graft.plan.LoadOptions;
 import dev.graft.plan.Report;
+import dev.graft.preview.PreviewService;
 import dev.graft.registry.ArtifactFormat;
 import dev.graft.security.AuditLog;
 import dev.graft.shared.GraftProperties;
@@ -45,6 +47,7 @@ public class RunService {
   private final JsonMapper json;
   private final AuditLog audit;
   private final Heartbeats heartbeats;
+  private final PreviewService previews;
 
   RunService(
       RunStore runs,
@@ -54,7 +57,9 @@ public class RunService {
       TransactionTemplate tx,
       JsonMapper json,
       AuditLog audit,
-      Heartbeats heartbeats) {
+      Heartbeats heartbeats,
+      PreviewService previews) {
+    this.previews = previews;
     this.heartbeats = heartbeats;
     this.audit = audit;
     this.tx = tx;
@@ -71,8 +76,11 @@ public class RunService {
    * @param idempotencyKey the client's key, or {@code null}: the same key and body return the first
    *     run; the same key with another body is a conflict
    * @return the run, and whether it was created now
-   * @throws InvalidInput when the output is invalid
-   * @throws UnknownReference when the checkpoint or architecture does not exist
+   * @throws InvalidInput when the output is invalid, or both or neither of {@code checkpointId} and
+   *     {@code sources} are given
+   * @throws UnknownReference when a checkpoint or the architecture does not exist
+   * @throws dev.graft.plan.SourcesRejected when a source's rules or globs cannot be used, or leave
+   *     it nothing to offer
    * @throws IdempotencyKeyReused when the key was used with another body
    */
   public Stored<Run> create(WarmStartRequest request, String idempotencyKey) {
@@ -87,24 +95,36 @@ public class RunService {
         return replay(before.get(), requestSha, idempotencyKey);
       }
     }
+    List<CheckpointSource> sources = normalized.sources();
     RunRow row =
         RunRow.queued(
             UUID.randomUUID(),
-            normalized.checkpointId(),
+            sources == null ? normalized.checkpointId() : sources.get(0).checkpointId(),
             normalized.architectureId(),
             json.writeValueAsString(normalized.options()),
             json.writeValueAsString(normalized.output()),
             idempotencyKey,
             requestSha,
             properties.worker().maxAttempts(),
-            Instant.now().truncatedTo(ChronoUnit.MICROS));
+            Instant.now().truncatedTo(ChronoUnit.MICROS),
+            sources == null ? null : json.writeValueAsString(sources));
     try {
       tx.executeWithoutResult(
           status -> {
             // Pinned until the run is committed: a delete of either waits and then sees the queued
             // run, or has deleted it before we look (see dev.graft.shared.DeletionVeto).
-            if (!checkpoints.pin(row.checkpointId())) {
-              throw unknownCheckpoint(row.checkpointId());
+            if (sources == null) {
+              if (!checkpoints.pin(row.checkpointId())) {
+                throw unknownCheckpoint(row.checkpointId());
+              }
+            } else {
+              for (int i = 0; i < sources.size(); i++) {
+                if (!checkpoints.pin(sources.get(i).checkpointId())) {
+                  throw new UnknownReference(
+                      "sources[" + i + "].checkpointId",
+                      "checkpoint " + sources.get(i).checkpointId() + " does not exist");
+                }
+              }
             }
             if (!architectures.pin(row.architectureId())) {
               throw unknownArchitecture(row.architectureId());
@@ -115,8 +135,10 @@ public class RunService {
                 "run.create",
                 "run",
                 row.id().toString(),
-                "checkpoint "
-                    + row.checkpointId()
+                (sources == null
+                        ? "checkpoint " + row.checkpointId()
+                        : "sources "
+                            + sources.stream().map(s -> s.checkpointId().toString()).toList())
                     + " into architecture "
                     + row.architectureId()
                     + ", output model "
@@ -205,20 +227,20 @@ public class RunService {
     if (r == null) {
       throw new InvalidInput("body", "is required");
     }
-    if (r.sources() != null && !r.sources().isEmpty()) {
-      // Refused, not ignored: a run that silently loaded one checkpoint would look like success.
-      throw new InvalidInput(
-          "sources",
-          "cannot be run yet: runs load one checkpointId; several sources can be previewed"
-              + " (POST /api/v1/previews)");
-    }
-    if (r.checkpointId() == null) {
+    // An empty list beside a checkpointId is no sources: generated clients send [] for a list
+    // left unset.
+    boolean several = r.sources() != null && !(r.sources().isEmpty() && r.checkpointId() != null);
+    List<CheckpointSource> sources = null;
+    if (several) {
+      // Checked as previews check them (both given, none, too many, ids missing).
+      sources = PreviewService.sourcesOf(r.checkpointId(), r.sources());
+    } else if (r.checkpointId() == null) {
       throw new UnknownReference("checkpointId", "checkpointId is required");
     }
     if (r.architectureId() == null) {
       throw new UnknownReference("architectureId", "architectureId is required");
     }
-    if (!checkpoints.exists(r.checkpointId())) {
+    if (sources == null && !checkpoints.exists(r.checkpointId())) {
       throw unknownCheckpoint(r.checkpointId());
     }
     if (!architectures.exists(r.architectureId())) {
@@ -277,8 +299,20 @@ public class RunService {
     // Checked now, not when the finished run registers its version.
     dev.graft.registry.RegistryService.checkDescription("output.description", o.description());
     dev.graft.registry.RegistryService.checkTags(tags);
+    if (o.maxShardSize() != null) {
+      try {
+        dev.graft.format.Shards.parseSize(o.maxShardSize());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidInput("output.maxShardSize", e.getMessage());
+      }
+    }
+    if (sources != null) {
+      // Planned once now, from the indexes alone as a preview is: an unknown source, a bad rule or
+      // a source its globs leave empty is the client's 4xx, not a run that fails later.
+      previews.preview(null, sources, r.architectureId(), options);
+    }
     return new WarmStartRequest(
-        r.checkpointId(),
+        sources == null ? r.checkpointId() : null,
         r.architectureId(),
         options,
         new WarmStartRequest.Output(
@@ -286,7 +320,9 @@ public class RunService {
             List.copyOf(new java.util.LinkedHashSet<>(formats)),
             o.description(),
             tags,
-            aliases));
+            aliases,
+            o.maxShardSize() == null ? null : o.maxShardSize().strip()),
+        sources);
   }
 
   static Run toDto(RunRow r) {

@@ -38,7 +38,8 @@ class RunStore {
   void insert(RunRow r) {
     jdbc.sql(
             "insert into warm_start_run (id, status, checkpoint_id, architecture_id, options, output, idempotency_key,"
-                + " request_sha256, max_attempts, created_at) values (?,?,?,?,?,?,?,?,?,?)")
+                + " request_sha256, max_attempts, created_at, sources)"
+                + " values (?,?,?,?,?,?,?,?,?,?,cast(? as jsonb))")
         .params(
             r.id(),
             r.status().name(),
@@ -49,7 +50,8 @@ class RunStore {
             r.idempotencyKey(),
             r.requestSha256(),
             r.maxAttempts(),
-            Timestamp.from(r.createdAt()))
+            Timestamp.from(r.createdAt()),
+            r.sourcesJson())
         .update();
   }
 
@@ -93,7 +95,7 @@ class RunStore {
       "id, status, checkpoint_id, architecture_id, options, output, idempotency_key,"
           + " request_sha256, attempts, max_attempts, lease_owner, cancel_requested, device,"
           + " tensors_done, tensors_total, bytes_done, bytes_total, null as report, error,"
-          + " model_name, model_version, created_at, started_at, finished_at";
+          + " model_name, model_version, created_at, started_at, finished_at, sources";
 
   /** Runs, newest first, optionally of one status, without their reports. */
   List<RunRow> list(RunStatus status, long offset, int limit) {
@@ -128,12 +130,23 @@ class RunStore {
     return counts;
   }
 
-  /** Whether any run that has not ended uses a checkpoint or architecture. */
+  /**
+   * The JSON a run's {@code sources} contains when one of them is the checkpoint; {@code null}
+   * (matching nothing) for none.
+   */
+  private static String namingCheckpoint(UUID checkpointId) {
+    return checkpointId == null ? null : "[{\"checkpointId\":\"" + checkpointId + "\"}]";
+  }
+
+  /**
+   * Whether any run that has not ended uses a checkpoint (as any of its sources) or architecture.
+   */
   boolean activeRunUses(UUID checkpointId, UUID architectureId) {
     return jdbc.sql(
                 "select count(*) from warm_start_run where status in ('QUEUED','RUNNING')"
-                    + " and (checkpoint_id = ? or architecture_id = ?)")
-            .params(checkpointId, architectureId)
+                    + " and (checkpoint_id = ? or architecture_id = ?"
+                    + " or sources @> cast(? as jsonb))")
+            .params(checkpointId, architectureId, namingCheckpoint(checkpointId))
             .query(Long.class)
             .single()
         > 0;
@@ -329,7 +342,8 @@ class RunStore {
         (Integer) rs.getObject("model_version"),
         instant(rs.getTimestamp("created_at")),
         instant(rs.getTimestamp("started_at")),
-        instant(rs.getTimestamp("finished_at")));
+        instant(rs.getTimestamp("finished_at")),
+        rs.getString("sources"));
   }
 
   private static Instant instant(Timestamp t) {

@@ -15,16 +15,16 @@ import java.util.UUID;
  * A warm-start to run: load a checkpoint into an architecture under options and register the
  * result.
  *
- * @param checkpointId the checkpoint
+ * @param checkpointId the checkpoint; {@code null} when {@code sources} names several
  * @param architectureId the target architecture
  * @param options the load options; PyTorch's defaults when absent
  * @param output where the result goes
- * @param sources several checkpoints instead of {@code checkpointId}: planned as previews plan
- *     them, but not yet executed by runs, which refuse them (400, field {@code sources}) rather
- *     than ignore them
+ * @param sources several checkpoints instead of {@code checkpointId}, each with its own key rules
+ *     and globs; a target key is taken from the first source that offers it (see {@link
+ *     CheckpointSource}). An empty list beside a {@code checkpointId} is no sources
  */
 @Schema(
-    requiredProperties = {"checkpointId", "architectureId", "output"},
+    requiredProperties = {"architectureId", "output"},
     example =
         """
         {"checkpointId":"6f1c2a9e-3b7d-4c52-9a51-0d3e5f7a8b90","architectureId":"0b7e2f4c-9d41-4a8e-8f5e-2c6a1d9b3e70",
@@ -36,7 +36,16 @@ public record WarmStartRequest(
     UUID architectureId,
     LoadOptions options,
     Output output,
-    @JsonInclude(JsonInclude.Include.NON_NULL) List<CheckpointSource> sources) {
+    @ArraySchema(
+            arraySchema =
+                @Schema(
+                    description =
+                        "Several checkpoints instead of checkpointId: each source's keys are"
+                            + " rewritten by options.keyRules, then its own keyRules, then filtered"
+                            + " by its include/exclude globs; the first source offering a target"
+                            + " key wins it. An empty list beside checkpointId is no sources"))
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        List<CheckpointSource> sources) {
 
   /** A run from one checkpoint. */
   public WarmStartRequest(
@@ -55,6 +64,9 @@ public record WarmStartRequest(
    * @param description free text
    * @param tags free key-value tags
    * @param aliases aliases to point at the new version
+   * @param maxShardSize when set ({@code "5GB"}, {@code "500MB"}, {@code "2GiB"}, bytes), the
+   *     safetensors and pytorch artifacts are split into shards no larger than this, with the index
+   *     file Hugging Face's loaders read; {@code null} for one file each
    */
   @Schema(name = "WarmStartOutput", requiredProperties = "model")
   public record Output(
@@ -73,7 +85,27 @@ public record WarmStartRequest(
           List<String> formats,
       @Schema(nullable = true, description = "Free text for the version") String description,
       @Schema(description = "Free key-value tags for the version") Map<String, String> tags,
-      @Schema(description = "Aliases to point at the new version") List<String> aliases) {
+      @Schema(description = "Aliases to point at the new version") List<String> aliases,
+      @Schema(
+              nullable = true,
+              description =
+                  "Split the safetensors and pytorch artifacts into shards no larger than this"
+                      + " (\"5GB\" is 5·10⁹ bytes, \"5GiB\" 5·2³⁰, or a number of bytes), as"
+                      + " Hugging Face's save_pretrained(max_shard_size=...) does, each with its index"
+                      + " file; one file each when absent",
+              example = "5GB")
+          @JsonInclude(JsonInclude.Include.NON_NULL)
+          String maxShardSize) {
+
+    /** An output of one file per format. */
+    public Output(
+        String model,
+        List<String> formats,
+        String description,
+        Map<String, String> tags,
+        List<String> aliases) {
+      this(model, formats, description, tags, aliases, null);
+    }
 
     /**
      * The formats to write, in order.

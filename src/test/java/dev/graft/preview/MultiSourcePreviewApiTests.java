@@ -21,12 +21,12 @@ import tools.jackson.databind.node.ObjectNode;
  * torch's {@code load_state_dict} did with the merged state dict, and which source each key came
  * from. Coverage gates over HTTP are checked here too.
  */
-class MultiSourcePreviewApiTests extends IntegrationTest {
+public class MultiSourcePreviewApiTests extends IntegrationTest {
 
-  static final String FIXTURES = "fixtures/multisource/";
+  public static final String FIXTURES = "fixtures/multisource/";
 
   /** The request body of a case, every file uploaded; {@code checkpointIds} gets the ids. */
-  static ObjectNode body(JsonNode c, HttpPosting poster, List<String> checkpointIds)
+  public static ObjectNode body(JsonNode c, HttpPosting poster, List<String> checkpointIds)
       throws Exception {
     ObjectNode body = JSON.createObjectNode();
     ArrayNode sources = body.putArray("sources");
@@ -57,11 +57,11 @@ class MultiSourcePreviewApiTests extends IntegrationTest {
   }
 
   /** Uploads a file. */
-  interface HttpPosting {
+  public interface HttpPosting {
     HttpResponse<String> post(String path, java.nio.file.Path file) throws Exception;
   }
 
-  static List<String> strings(JsonNode a) {
+  public static List<String> strings(JsonNode a) {
     List<String> out = new ArrayList<>();
     a.forEach(n -> out.add(n.asString()));
     return out;

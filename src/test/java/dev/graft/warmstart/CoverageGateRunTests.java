@@ -72,18 +72,26 @@ class CoverageGateRunTests extends IntegrationTest {
   }
 
   @Test
-  void shouldRefuseSourcesInARunRatherThanIgnoreThem() throws Exception {
-    String ckpt = upload("checkpoints", "overlapping_sources_first_wins.source0.pt");
-    String arch = upload("architectures", "overlapping_sources_first_wins.target.pt");
+  void shouldGateARunFromSeveralSourcesOnTheMergedLoad() throws Exception {
+    // Only fc1 from the first source, everything else from the second: extra.* stays initialised.
+    String first = upload("checkpoints", "overlapping_sources_first_filtered.source0.pt");
+    String second = upload("checkpoints", "overlapping_sources_first_filtered.source1.safetensors");
+    String arch = upload("architectures", "overlapping_sources_first_filtered.target.pt");
     HttpResponse<String> r =
         postJson(
             "/api/v1/warm-starts",
             "{\"sources\":[{\"checkpointId\":\""
-                + ckpt
+                + first
+                + "\",\"include\":[\"fc1.*\"]},{\"checkpointId\":\""
+                + second
                 + "\"}],\"architectureId\":\""
                 + arch
-                + "\",\"output\":{\"model\":\"gate-sources\"}}");
-    assertThat(r.statusCode()).isEqualTo(400);
-    assertThat(json(r).get("errors").get(0).get("field").asString()).isEqualTo("sources");
+                + "\",\"options\":{\"strict\":false,\"require\":[{\"prefix\":\"fc\",\"minLoadedFraction\":1.0}]},"
+                + "\"output\":{\"model\":\"gate-sources-"
+                + UUID.randomUUID()
+                + "\"}}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+    JsonNode run = awaitRun(json(r).get("id").asString());
+    assertThat(run.get("status").asString()).as(run.toString()).isEqualTo("SUCCEEDED");
   }
 }

@@ -1,10 +1,12 @@
 package dev.graft.checkpoint.web;
 
 import dev.graft.checkpoint.Checkpoint;
+import dev.graft.checkpoint.CheckpointNotFound;
 import dev.graft.checkpoint.CheckpointService;
 import dev.graft.checkpoint.CheckpointTensor;
 import dev.graft.checkpoint.CheckpointUpload;
 import dev.graft.format.CheckpointFormat;
+import dev.graft.shared.ContentIngest;
 import dev.graft.shared.InvalidInput;
 import dev.graft.shared.PageRequest;
 import dev.graft.shared.PageResponse;
@@ -69,6 +71,13 @@ class CheckpointController {
     return created(service.upload(upload, request.getInputStream(), idempotencyKey));
   }
 
+  /**
+   * A file part that starts a sharded upload: the index, or a shard named as Hugging Face names it.
+   */
+  private static final java.util.regex.Pattern SHARDED =
+      java.util.regex.Pattern.compile(
+          "(\\.index\\.json|-[0-9]{5}-of-[0-9]{5}\\.(safetensors|bin))$");
+
   @Operation(
       operationId = "uploadCheckpoint",
       summary = "Upload a checkpoint (streamed, any size)",
@@ -76,7 +85,12 @@ class CheckpointController {
           ApiDocs.UPLOAD_BODY
               + " A torch.save file (a state dict, or a nested checkpoint whose state dict sits at"
               + " stateDictPath) or safetensors. Bytes stored before answer 200 with the existing"
-              + " checkpoint.",
+              + " checkpoint. A checkpoint in Hugging Face's sharded layout is sent as several"
+              + " 'file' parts, the first of them the index (model.safetensors.index.json,"
+              + " pytorch_model.bin.index.json) or a shard named as Hugging Face names it"
+              + " (model-00001-of-00003.safetensors): the index is checked against the shards"
+              + " (every key exactly once, no shard missing or extra, total_size right), each file"
+              + " is stored as a blob of its own, and the checkpoint's shards list them.",
       requestBody =
           @io.swagger.v3.oas.annotations.parameters.RequestBody(
               required = true,
@@ -140,10 +154,38 @@ class CheckpointController {
           @RequestHeader(name = "Idempotency-Key", required = false)
           String idempotencyKey)
       throws IOException {
-    MultipartFileStream.Part part =
-        MultipartFileStream.find(request.getContentType(), request.getInputStream(), "file");
-    CheckpointUpload upload = upload(name, part.filename(), format, stateDictPath);
-    return created(service.upload(upload, part.body(), idempotencyKey));
+    MultipartFileStream.Parts parts =
+        MultipartFileStream.parts(request.getContentType(), request.getInputStream(), "file");
+    MultipartFileStream.Part first = parts.next();
+    if (first == null) {
+      throw new MultipartFileStream.MalformedMultipart("multipart body has no part named 'file'");
+    }
+    if (first.filename() != null && SHARDED.matcher(first.filename()).find()) {
+      // Hugging Face's sharded layout: the index and its shards, one file part each.
+      if (idempotencyKey != null) {
+        throw new InvalidInput(
+            "Idempotency-Key",
+            "is not taken with a sharded upload; the same files uploaded again answer 200 with"
+                + " the checkpoint stored before");
+      }
+      if (stateDictPath != null && !stateDictPath.isBlank()) {
+        throw new InvalidInput(
+            "stateDictPath", "does not apply to a sharded upload, whose shards are flat");
+      }
+      CheckpointUpload upload = upload(name, "checkpoint", format, null);
+      MultipartFileStream.Part[] pending = {first};
+      return created(
+          service.uploadSharded(
+              upload,
+              () -> {
+                MultipartFileStream.Part p = pending[0];
+                pending[0] = null;
+                p = p != null ? p : parts.next();
+                return p == null ? null : new ContentIngest.Arriving(p.filename(), p.body());
+              }));
+    }
+    CheckpointUpload upload = upload(name, first.filename(), format, stateDictPath);
+    return created(service.upload(upload, first.body(), idempotencyKey));
   }
 
   @Operation(
@@ -252,12 +294,78 @@ class CheckpointController {
   void content(@PathVariable UUID id, HttpServletRequest request, HttpServletResponse response)
       throws IOException {
     Checkpoint c = service.get(id);
-    String ext = c.format() == CheckpointFormat.SAFETENSORS ? ".safetensors" : ".pt";
+    // A sharded checkpoint's own bytes are its manifest, which names each file to fetch.
+    String ext =
+        !c.shards().isEmpty()
+            ? ".sha256"
+            : c.format() == CheckpointFormat.SAFETENSORS ? ".safetensors" : ".pt";
     BlobDownload.send(
         blobs,
         c.sha256(),
         MediaType.APPLICATION_OCTET_STREAM_VALUE,
         c.name() + ext,
+        request,
+        response);
+  }
+
+  @Operation(
+      operationId = "downloadCheckpointFile",
+      summary =
+          "Download one file of a checkpoint uploaded in shards (the index or a shard), by the"
+              + " name its shards list gives; honours Range, ETag is the SHA-256")
+  @ApiResponse(
+      responseCode = "200",
+      description = "The file",
+      headers = {
+        @Header(name = "ETag", ref = ApiDocs.ETAG),
+        @Header(name = "Accept-Ranges", ref = ApiDocs.ACCEPT_RANGES),
+        @Header(name = "Content-Disposition", ref = ApiDocs.CONTENT_DISPOSITION)
+      },
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
+              schema = @Schema(type = "string", format = "binary")))
+  @ApiResponse(
+      responseCode = "206",
+      description = "The requested range",
+      headers = {
+        @Header(name = "ETag", ref = ApiDocs.ETAG),
+        @Header(name = "Content-Range", ref = ApiDocs.CONTENT_RANGE)
+      },
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
+              schema = @Schema(type = "string", format = "binary")))
+  @ApiResponse(
+      responseCode = "304",
+      description = "If-None-Match named the current ETag",
+      headers = @Header(name = "ETag", ref = ApiDocs.ETAG))
+  @ApiResponse(responseCode = "404", description = "No such checkpoint, or no such file in it")
+  @ApiResponse(
+      responseCode = "416",
+      description = "The range lies outside the file",
+      headers = @Header(name = "Content-Range", ref = ApiDocs.CONTENT_RANGE))
+  @GetMapping("/{id}/files/{fileName}")
+  void file(
+      @PathVariable UUID id,
+      @Parameter(
+              description = "The file's name, as the checkpoint's shards list it",
+              example = "model-00001-of-00003.safetensors")
+          @PathVariable
+          String fileName,
+      HttpServletRequest request,
+      HttpServletResponse response)
+      throws IOException {
+    Checkpoint.Shard file =
+        service.get(id).shards().stream()
+            .filter(f -> f.fileName().equals(fileName))
+            .findFirst()
+            .orElseThrow(() -> CheckpointNotFound.file(id, fileName));
+    BlobDownload.send(
+        blobs,
+        file.sha256(),
+        MediaType.APPLICATION_OCTET_STREAM_VALUE,
+        file.fileName(),
         request,
         response);
   }

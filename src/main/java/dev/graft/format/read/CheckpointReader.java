@@ -12,6 +12,7 @@ import dev.graft.format.zip.RangeCrc;
 import dev.graft.format.zip.TorchZip;
 import java.io.IOException;
 import java.nio.channels.SeekableByteChannel;
+import java.util.List;
 
 /**
  * Reads a checkpoint's tensor index from a file, recognising its format from its first bytes.
@@ -112,5 +113,33 @@ public final class CheckpointReader {
    */
   public static CheckpointFormat detect(SeekableByteChannel file) throws IOException {
     return CheckpointFormat.detect(ChannelReads.head(file, CheckpointFormat.SIGNATURE_BYTES));
+  }
+
+  /**
+   * One shard file of a sharded checkpoint.
+   *
+   * @param fileName its name, as the index's {@code weight_map} gives it
+   * @param size its length in bytes
+   * @param channel the whole file
+   * @param crc CRC-32s of its ranges, as {@link #read(SeekableByteChannel, CheckpointFormat,
+   *     String, ReadLimits, RangeCrc)} takes them
+   */
+  public record Shard(String fileName, long size, SeekableByteChannel channel, RangeCrc crc) {}
+
+  /**
+   * Reads a checkpoint in Hugging Face's sharded layout as one checkpoint: its tensors are the
+   * shards' in file-name order, at offsets into the shards laid one after another in that order.
+   * The index must list every tensor of the shards exactly once, in the shard that holds it, name
+   * only shards that were sent and every shard sent, and declare, when it declares {@code
+   * metadata.total_size}, the bytes of all tensors.
+   *
+   * @param indexJson the index file's bytes
+   * @param shards the shard files, in any order
+   * @throws FormatException naming the key, file or figure that does not agree, or a shard's own
+   *     problem, or a limit exceeded by one shard or by all of them together
+   */
+  public static CheckpointIndex readSharded(byte[] indexJson, List<Shard> shards, ReadLimits limits)
+      throws java.io.IOException {
+    return ShardedCheckpoints.read(indexJson, shards, limits);
   }
 }

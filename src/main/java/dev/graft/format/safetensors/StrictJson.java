@@ -31,7 +31,7 @@ import java.util.Map;
  * So a reader keeps only what it needs of a header of any size, and time stays linear in its
  * length.
  */
-final class StrictJson {
+public final class StrictJson {
 
   /** Longest number literal accepted; longer ones would only serve to make parsing slow. */
   static final int MAX_NUMBER_CHARS = 400;
@@ -249,7 +249,8 @@ final class StrictJson {
    * @throws FormatException MALFORMED with the byte offset of the first error, or LIMIT_EXCEEDED
    *     when the nesting is deeper than {@code maxDepth}
    */
-  static Object parse(byte[] bytes, int start, int end, int maxDepth, String what, long reportBase)
+  public static Object parse(
+      byte[] bytes, int start, int end, int maxDepth, String what, long reportBase)
       throws FormatException {
     StrictJson p = new StrictJson(bytes, start, end, maxDepth, what, reportBase, null);
     p.skipWhitespace();

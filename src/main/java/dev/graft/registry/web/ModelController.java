@@ -296,6 +296,36 @@ class ModelController {
   }
 
   @Operation(
+      operationId = "downloadArtifactFile",
+      summary =
+          "Download one file of an artifact split into shards by output.maxShardSize: a shard"
+              + " (model-00001-of-00003.safetensors) or the index (model.safetensors.index.json),"
+              + " by the name the artifact's shards list gives; honours Range, ETag is the SHA-256")
+  @DownloadResponses
+  @GetMapping("/{name}/versions/{version}/artifacts/{format}/files/{fileName}")
+  void artifactFile(
+      @PathVariable String name,
+      @PathVariable int version,
+      @FormatParameter @PathVariable String format,
+      @Parameter(
+              description = "The file's name, as the artifact lists it",
+              example = "model-00001-of-00003.safetensors")
+          @PathVariable
+          String fileName,
+      HttpServletRequest request,
+      HttpServletResponse response)
+      throws IOException {
+    ModelVersion.Shard file = registry.artifactFile(name, version, format, fileName);
+    BlobDownload.send(
+        blobs,
+        file.sha256(),
+        MediaType.APPLICATION_OCTET_STREAM_VALUE,
+        file.fileName(),
+        request,
+        response);
+  }
+
+  @Operation(
       operationId = "downloadArtifactByAlias",
       summary =
           "Download an artifact of the version an alias points at, in one call (as"
@@ -362,11 +392,13 @@ class ModelController {
   private void send(VersionArtifact a, HttpServletRequest request, HttpServletResponse response)
       throws IOException {
     ArtifactFormat format = a.artifact().format();
+    boolean sharded = !a.artifact().shards().isEmpty();
+    // A sharded artifact's own file is its index, which names the shards to fetch next.
     BlobDownload.send(
         blobs,
         a.artifact().sha256(),
         MediaType.APPLICATION_OCTET_STREAM_VALUE,
-        a.model() + "-v" + a.version() + format.extension(),
+        sharded ? format.indexFileName() : a.model() + "-v" + a.version() + format.extension(),
         request,
         response);
   }

@@ -2,6 +2,7 @@ package dev.graft.shared.web;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -80,6 +81,80 @@ public final class MultipartFileStream {
       s.skipPart();
     }
     throw new MalformedMultipart("multipart body has no part named '" + name + "'");
+  }
+
+  /**
+   * The parts named {@code name}, one after another: each part's stream must be read to its end (or
+   * is skipped) before the next is asked for. Parts of other names are skipped.
+   *
+   * @throws MalformedMultipart when the body is not well-formed multipart
+   */
+  public static Parts parts(String contentType, InputStream in, String name) throws IOException {
+    Matcher m = BOUNDARY.matcher(contentType == null ? "" : contentType);
+    if (!m.find()) {
+      throw new MalformedMultipart("Content-Type multipart/form-data has no boundary parameter");
+    }
+    String boundary = m.group(2) != null ? m.group(2) : m.group(3);
+    Scanner s = new Scanner(in, ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1));
+    s.primeLeadingCrlf();
+    s.skipPart(); // the preamble
+    return new Parts(s, name);
+  }
+
+  /** The parts of one name in a multipart body, in order; see {@link #parts}. */
+  public static final class Parts {
+    private final Scanner s;
+    private final String name;
+    private int part;
+    private InputStream open;
+
+    private Parts(Scanner s, String name) {
+      this.s = s;
+      this.name = name;
+    }
+
+    /**
+     * The next part of the name, or {@code null} when the body has no more.
+     *
+     * @throws MalformedMultipart when the body is malformed or has more than 64 parts
+     */
+    public Part next() throws IOException {
+      if (open != null) {
+        // What the caller left of the previous part.
+        open.transferTo(OutputStream.nullOutputStream());
+        open = null;
+      }
+      for (; part < MAX_PARTS; part++) {
+        if (s.afterDelimiterIsFinal()) {
+          return null;
+        }
+        String disposition = null;
+        for (int h = 0; ; h++) {
+          if (h > MAX_HEADERS) {
+            throw new MalformedMultipart(
+                "multipart part " + part + " has more than " + MAX_HEADERS + " headers");
+          }
+          String line = s.readLine();
+          if (line.isEmpty()) {
+            break;
+          }
+          if (line.toLowerCase(Locale.ROOT).startsWith("content-disposition:")) {
+            disposition = line.substring("content-disposition:".length());
+          }
+        }
+        if (disposition != null) {
+          Matcher n = DISPOSITION_NAME.matcher(disposition);
+          if (n.find() && n.group(1).equals(name)) {
+            Matcher f = DISPOSITION_FILENAME.matcher(disposition);
+            part++;
+            open = s.partStream();
+            return new Part(f.find() ? f.group(1) : null, open);
+          }
+        }
+        s.skipPart();
+      }
+      throw new MalformedMultipart("multipart body has more than " + MAX_PARTS + " parts");
+    }
   }
 
   /** The multipart body is not what RFC 7578 describes. */
