@@ -119,11 +119,21 @@ public class DiffService {
           field + ".version",
           "model " + model + " version " + version + " has no safetensors or pytorch artifact");
     }
-    try (SeekableByteChannel ch = blobs.open(artifact.get().sha256())) {
-      return keys(CheckpointReader.read(ch, null, null, properties.limits().toReadLimits()));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    // An artifact split into shards is read shard by shard (each is a whole file of its format);
+    // its own blob is then the index, which holds no layout.
+    List<String> files =
+        artifact.get().shards().isEmpty()
+            ? List.of(artifact.get().sha256())
+            : artifact.get().shards().stream().map(ModelVersion.Shard::sha256).toList();
+    List<LayoutDiff.Key> out = new ArrayList<>();
+    for (String sha256 : files) {
+      try (SeekableByteChannel ch = blobs.open(sha256)) {
+        out.addAll(keys(CheckpointReader.read(ch, null, null, properties.limits().toReadLimits())));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
+    return out;
   }
 
   private static Optional<ModelVersion.Artifact> pick(ModelVersion v, ArtifactFormat format) {

@@ -127,6 +127,36 @@ class DiffApiTests extends IntegrationTest {
     assertThat(keys(d.get("added"))).containsExactly("extra.weight", "extra.bias");
     assertThat(d.get("removed")).isEmpty();
     assertThat(d.get("unchanged").asInt()).isEqualTo(4);
+
+    // The same run split into one-tensor shards: the version's layout is read across its shards
+    // (its own blob is then the index file), and the diff is the same.
+    HttpResponse<String> sharded =
+        postJson(
+            "/api/v1/warm-starts",
+            "{\"checkpointId\":\""
+                + ckpt
+                + "\",\"architectureId\":\""
+                + arch
+                + "\",\"options\":{\"strict\":false},\"output\":{\"model\":\""
+                + model
+                + "\",\"formats\":[\"safetensors\",\"pytorch\"],\"maxShardSize\":\"1\"}}");
+    assertThat(sharded.statusCode()).as(sharded.body()).isEqualTo(202);
+    JsonNode shardedRun = awaitRun(json(sharded).get("id").asString());
+    assertThat(shardedRun.get("status").asString())
+        .as(shardedRun.toString())
+        .isEqualTo("SUCCEEDED");
+    JsonNode v2 = json(get("/api/v1/models/" + model + "/versions/2"));
+    assertThat(v2.get("artifacts").get(0).get("shards").size()).isGreaterThan(1);
+    JsonNode d2 =
+        json(
+            postJson(
+                "/api/v1/diffs",
+                "{\"left\":{\"checkpointId\":\""
+                    + ckpt
+                    + "\"},\"right\":{\"model\":\""
+                    + model
+                    + "\",\"version\":2}}"));
+    assertThat(d2).isEqualTo(d);
   }
 
   @Test
