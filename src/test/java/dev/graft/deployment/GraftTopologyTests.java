@@ -78,8 +78,8 @@ class GraftTopologyTests {
   private static final Duration RUN_LIMIT = Duration.ofMinutes(2);
 
   /**
-   * Source tensors: enough per-tensor work (cast on the engine, two writers) for seconds, so that
-   * a heartbeat reports progress well before the end (3,000 became too few once runs got faster).
+   * Source tensors: enough per-tensor work (cast on the engine, two writers) for seconds, so that a
+   * heartbeat reports progress well before the end (3,000 became too few once runs got faster).
    */
   private static final int TENSORS = Integer.getInteger("graft.topology.tensors", 8000);
 
