@@ -136,9 +136,9 @@ public class FilesystemBlobStore extends StagingBlobStore {
       try {
         Files.createLink(temp, file);
       } catch (UnsupportedOperationException | IOException e) {
-        // A complete path, not a placeholder: file systems without hard links (some network and
-        // FUSE mounts throw UnsupportedOperationException) or a staging folder on another device
-        // (IOException) get a copy, which keeps the same guarantee at the cost of the bytes.
+        // File systems without hard links (some network and FUSE mounts throw
+        // UnsupportedOperationException) and a staging folder on another device (IOException) get
+        // a full copy instead, which keeps the same guarantee at the cost of the bytes.
         Files.copy(file, temp);
       }
       try {
